@@ -1,0 +1,1 @@
+"""txpostgres_proto: the PostgreSQL wire protocol for Twisted, both sides."""

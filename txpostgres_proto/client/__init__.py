@@ -1,0 +1,1 @@
+"""Twisted glue for clients: Protocol, connect(), Connection, pool."""

@@ -1,0 +1,1 @@
+"""Sans-IO core of the PostgreSQL protocol: messages, framing, state machines, auth, errors."""

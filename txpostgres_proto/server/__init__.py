@@ -1,0 +1,1 @@
+"""Twisted glue for servers: Protocol, Factory, handler API, TLS, authentication."""

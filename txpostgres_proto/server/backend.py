@@ -1,0 +1,90 @@
+"""The contract between the wire protocol and whatever answers queries.
+
+`server/protocol.py` speaks the protocol: startup, TLS, authentication, message order, the
+extended-query bookkeeping (statements, portals, error-until-Sync), transaction status,
+session settings, result encoding and streaming.  It never interprets application SQL itself.
+For that it calls a `QueryBackend`, one instance per connection, created by the factory.
+
+`PostgresRequestHandler` (server/handler.py) is the backend most applications use (the seed
+API: query_tables, list_tables, describe_table, stmt_handler); an application that wants full
+control implements `QueryBackend` directly.
+
+Every backend method may return a plain value, a Deferred, or be ``async def``; the protocol
+calls them through ``maybeDeferred``/``ensureDeferred`` and cancels the Deferred when the
+client disconnects or sends a CancelRequest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class ResultColumn:
+    """One column of a result: what RowDescription says about it."""
+
+    name: str
+    type_oid: int
+    type_modifier: int = -1
+    table_oid: int = 0
+    column_attnum: int = 0
+    type_size: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class StatementDescription:
+    """What Describe answers for a statement: parameter types, and result columns (None: NoData)."""
+
+    param_oids: tuple[int, ...]
+    columns: tuple[ResultColumn, ...] | None
+
+
+Row = Sequence[Any]
+
+
+@dataclass
+class QueryResult:
+    """The outcome of one statement.
+
+    ``columns`` None means the statement returns no rows (INSERT without RETURNING, DDL …).
+    ``rows`` are Python values in column order; an iterator or async iterator streams (it is
+    consumed under TCP backpressure, so memory stays flat).  ``command_tag`` None means the
+    protocol derives it (``SELECT n`` with n the rows sent, or from the statement type).
+    """
+
+    columns: Sequence[ResultColumn] | None = None
+    rows: Iterable[Row] | AsyncIterable[Row] = ()
+    command_tag: str | None = None
+    #: Rows affected for tags such as ``INSERT 0 n`` / ``UPDATE n`` when command_tag is None.
+    rowcount: int | None = None
+    #: Extra info the backend wants to pass along (e.g. the statement type it recognised).
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class QueryBackend(Protocol):
+    """Answers the SQL of one connection."""
+
+    def connection_made(self, session: Session) -> Any:
+        """Called once after authentication, before the first query."""
+
+    def describe(self, sql: str, param_oids: Sequence[int]) -> Any:
+        """-> StatementDescription: parameter types and result columns, without executing.
+
+        ``param_oids`` are the types the client gave in Parse (0 = unspecified).
+        """
+
+    def execute(self, sql: str, params: Sequence[Any], param_oids: Sequence[int]) -> Any:
+        """-> QueryResult for one statement with decoded parameter values."""
+
+    def transaction(self, command: str, savepoint: str | None = None) -> Any:
+        """Told about BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO (the protocol
+        has already tracked the transaction status); a backend with real transactions maps them.
+        """
+
+    def connection_lost(self) -> Any:
+        """The connection is gone; release resources."""
