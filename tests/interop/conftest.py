@@ -88,9 +88,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def target_server(request: pytest.FixtureRequest, target_name: str) -> TargetServer:
-    target = _TARGETS_BY_NAME[target_name].start(request)
-    if _TARGETS_BY_NAME[target_name].tls and not target.ssl:
+    spec = _TARGETS_BY_NAME[target_name]
+    target = spec.start(request)
+    if spec.tls and not target.ssl:
         raise AssertionError(f"target {target_name} is declared with TLS but offers none")
+    if missing := set(spec.auth_methods) - target.auth_methods:
+        raise AssertionError(f"target {target_name} has no login for {sorted(missing)}")
     return target
 
 

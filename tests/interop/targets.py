@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from ssl import SSLContext, create_default_context
 
 import psycopg
 import pytest
@@ -60,7 +60,9 @@ class TargetServer:
     def default_login(self) -> Login:
         return Login(self.user, self.password)
 
-    def libpq_params(self, login: Login | None = None, sslmode: str | None = None) -> dict[str, str]:
+    def libpq_params(
+        self, login: Login | None = None, sslmode: str | None = None
+    ) -> dict[str, str]:
         """Connection parameters for libpq-based clients (psycopg, psycopg2).
 
         ``sslmode`` defaults to what the login needs: ``verify-full`` for logins that only
@@ -107,9 +109,9 @@ class TargetServer:
         params = self.libpq_params(login, sslmode)
         return pgserver.client_environment(**{names[key]: value for key, value in params.items()})
 
-    def ssl_context(self) -> ssl.SSLContext:
+    def ssl_context(self) -> SSLContext:
         """A client TLS context that trusts the target's CA and checks the host name."""
-        context = ssl.create_default_context(cafile=str(self.ca_cert) if self.ca_cert else None)
+        context = create_default_context(cafile=str(self.ca_cert) if self.ca_cert else None)
         context.check_hostname = True
         return context
 

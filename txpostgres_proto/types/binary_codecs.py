@@ -19,6 +19,8 @@ from uuid import UUID
 
 from txpostgres_proto.types.text_codecs import encode_json
 
+_BIT_COUNT: Final = struct.Struct("!i")
+
 # --- fixed-width numbers ----------------------------------------------------------------------
 
 
@@ -80,14 +82,32 @@ def encode_bytea(value: Any) -> bytes:
 
 
 def decode_char(data: bytes) -> str:
-    """``"char"``: one raw byte (an empty field is the zero byte)."""
-    return data.decode("latin-1")
+    """``"char"``: one raw byte; the zero byte is the empty value ``''``."""
+    return data.rstrip(b"\x00").decode("latin-1")
 
 
 def encode_char(value: Any) -> bytes:
-    if isinstance(value, bytes):
-        return value[:1]
-    return str(value).encode("latin-1")[:1]
+    raw = value[:1] if isinstance(value, bytes) else str(value).encode("latin-1")[:1]
+    return raw or b"\x00"
+
+
+# --- bit strings ------------------------------------------------------------------------------
+
+
+def decode_bit(data: bytes) -> str:
+    """``bit``/``varbit``: int32 bit count then the bits, most significant first; returned as
+    the ``'0101'`` string PostgreSQL prints."""
+    count = _BIT_COUNT.unpack_from(data)[0]
+    if count == 0:
+        return ""
+    return format(int.from_bytes(data[4:], "big"), f"0{(len(data) - 4) * 8}b")[:count]
+
+
+def encode_bit(value: Any) -> bytes:
+    bits = str(value)
+    padded = bits + "0" * (-len(bits) % 8)
+    body = int(padded, 2).to_bytes(len(padded) // 8, "big") if bits else b""
+    return _BIT_COUNT.pack(len(bits)) + body
 
 
 # --- uuid and json ----------------------------------------------------------------------------

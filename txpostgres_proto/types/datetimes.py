@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Final, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -38,7 +38,7 @@ TimeZoneSpec = str | tzinfo | None
 
 _DATE_EPOCH_ORDINAL: Final = date(2000, 1, 1).toordinal()
 _EPOCH: Final = datetime(2000, 1, 1)
-_EPOCH_UTC: Final = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_EPOCH_UTC: Final = datetime(2000, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND: Final = timedelta(microseconds=1)
 _INT4: Final = struct.Struct("!i")
 _INT8: Final = struct.Struct("!q")
@@ -62,7 +62,7 @@ def resolve_timezone(spec: TimeZoneSpec) -> tzinfo | None:
     if spec is None or isinstance(spec, tzinfo):
         return spec
     if spec.upper() in ("UTC", "GMT", "Z", "ETC/UTC", "ZULU", "UCT", "UNIVERSAL"):
-        return timezone.utc
+        return UTC
     match = _POSIX_OFFSET_ZONE.match(spec)
     if match:
         sign, hours, minutes, seconds = match.groups()
@@ -171,6 +171,10 @@ def encode_date_binary(value: Any) -> bytes:
 # --- timestamp (naive) ------------------------------------------------------------------------
 
 
+def _out_of_range(microseconds: int) -> ValueError:
+    return ValueError(f"timestamp {microseconds}us from 2000-01-01 is outside Python's range")
+
+
 def decode_timestamp_text(data: bytes) -> datetime:
     text = data.decode()
     try:
@@ -189,6 +193,9 @@ def _naive_text(value: datetime) -> str:
 
 
 def _infinity(value: datetime) -> bytes | None:
+    """``infinity``/``-infinity`` for ``datetime.max``/``datetime.min`` (in any zone)."""
+    if 1 < value.year < 9999:
+        return None
     naive = value.replace(tzinfo=None) if value.tzinfo is not None else value
     if naive == _NAIVE_MAX:
         return b"infinity"
@@ -213,13 +220,13 @@ def encode_timestamp_text(value: Any) -> bytes:
 def decode_timestamp_binary(data: bytes) -> datetime:
     microseconds = _INT8.unpack(data)[0]
     try:
-        return _EPOCH + timedelta(microseconds=microseconds)
+        return _EPOCH + timedelta(0, 0, microseconds)
     except OverflowError:
         if microseconds == _INT8_MAX:
             return _NAIVE_MAX
         if microseconds == _INT8_MIN:
             return _NAIVE_MIN
-        raise ValueError(f"timestamp {microseconds}us from 2000 is outside Python's range") from None
+        raise _out_of_range(microseconds) from None
 
 
 def encode_timestamp_binary(value: Any) -> bytes:
@@ -246,9 +253,9 @@ def make_timestamptz_text_decoder(zone: tzinfo | None) -> Callable[[bytes], date
             value = datetime.fromisoformat(text)
         except ValueError:
             if text == "infinity":
-                return _NAIVE_MAX.replace(tzinfo=zone or timezone.utc)
+                return _NAIVE_MAX.replace(tzinfo=zone or UTC)
             if text == "-infinity":
-                return _NAIVE_MIN.replace(tzinfo=zone or timezone.utc)
+                return _NAIVE_MIN.replace(tzinfo=zone or UTC)
             _reject(text, "timestamp with time zone")
         return value if zone is None else value.astimezone(zone)
 
@@ -257,18 +264,18 @@ def make_timestamptz_text_decoder(zone: tzinfo | None) -> Callable[[bytes], date
 
 def make_timestamptz_binary_decoder(zone: tzinfo | None) -> Callable[[bytes], datetime]:
     """Decoder for timestamptz binary; values are in ``zone`` when one is given, else UTC."""
-    target = zone or timezone.utc
+    target = zone or UTC
 
     def decode_timestamptz_binary(data: bytes) -> datetime:
         microseconds = _INT8.unpack(data)[0]
         try:
-            value = _EPOCH_UTC + timedelta(microseconds=microseconds)
+            value = _EPOCH_UTC + timedelta(0, 0, microseconds)
         except OverflowError:
             if microseconds == _INT8_MAX:
                 return _NAIVE_MAX.replace(tzinfo=target)
             if microseconds == _INT8_MIN:
                 return _NAIVE_MIN.replace(tzinfo=target)
-            raise ValueError(f"timestamp {microseconds}us from 2000 is outside Python's range") from None
+            raise _out_of_range(microseconds) from None
         if zone is None:
             return value
         try:
@@ -293,8 +300,14 @@ def make_timestamptz_text_encoder(zone: tzinfo | None) -> Callable[[Any], bytes]
             value = value.replace(tzinfo=timezone.utc)
         if zone is not None:
             value = value.astimezone(zone)
-        offset = _format_offset(value.utcoffset())
-        return (_naive_text(value.replace(tzinfo=None)) + offset).encode()
+        text = value.isoformat(" ")
+        # isoformat: 19 characters, ".ffffff" when there are microseconds, then ±HH:MM[:SS].
+        split = 26 if value.microsecond else 19
+        stamp = text[:split].rstrip("0") if split == 26 else text[:19]
+        offset = text[split:]
+        if len(offset) == 6 and offset.endswith(":00"):
+            offset = offset[:3]
+        return (stamp + offset).encode()
 
     return encode_timestamptz_text
 
@@ -320,7 +333,9 @@ def decode_time_text(data: bytes) -> time:
     except ValueError:
         if text.startswith("24:00:00"):
             zone_at = max(text.find("+"), text.find("-"))
-            return time.max if zone_at < 0 else time.max.replace(tzinfo=_parse_offset(text[zone_at:]))
+            if zone_at < 0:
+                return time.max
+            return time.max.replace(tzinfo=_parse_offset(text[zone_at:]))
         raise ValueError(f"invalid input syntax for type time: {text!r}") from None
 
 

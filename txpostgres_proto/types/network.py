@@ -44,10 +44,10 @@ def decode_cidr_text(data: bytes) -> IPNetwork:
 def _address_text(address: IPAddress) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         packed = address.packed
-        if packed[:10] == bytes(10) and (
-            packed[10:12] == b"\xff\xff" or (packed[10:12] == b"\x00\x00" and packed[12:14] != b"\x00\x00")
-        ):
-            prefix = "::ffff:" if packed[10:12] == b"\xff\xff" else "::"
+        mapped = packed[10:12] == b"\xff\xff"
+        compatible = packed[10:12] == b"\x00\x00" and packed[12:14] != b"\x00\x00"
+        if packed[:10] == bytes(10) and (mapped or compatible):
+            prefix = "::ffff:" if mapped else "::"
             return prefix + str(ipaddress.IPv4Address(packed[12:]))
     return str(address)
 

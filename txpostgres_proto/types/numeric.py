@@ -17,7 +17,7 @@ Construction from digit tuples and strings is exact: no decimal context is invol
 from __future__ import annotations
 
 import struct
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any, Final
 
 _HEADER: Final = struct.Struct("!hhHh")
@@ -36,7 +36,12 @@ _SPECIALS: Final[dict[int, Decimal]] = {
     _PLUS_INFINITY: Decimal("Infinity"),
     _MINUS_INFINITY: Decimal("-Infinity"),
 }
+# Up to this many base-10000 digits, decode through an int (fast); beyond, through strings.
+_MAX_INT_GROUPS: Final = 256
+# A context that never rounds: used only to shift a Decimal's exponent exactly.
+_EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _DIGIT_LAYOUTS: dict[int, tuple[struct.Struct, str]] = {}
+_PACKERS: dict[int, struct.Struct] = {}  # header plus that many digits
 
 
 def decode_numeric_text(data: bytes) -> Decimal:
@@ -84,15 +89,28 @@ def decode_numeric_binary(data: bytes) -> Decimal:
     if ndigits == 0:
         return Decimal((0, (0,), -dscale))
     unpacker, printer = _digits_layout(ndigits)
-    # Work on the decimal digit string (exact, and free of int <-> str size limits).
-    digits = printer % unpacker.unpack_from(data, 8)
-    # digits * 10**exponent is the value; bring it to exactly dscale fraction digits.
+    groups = unpacker.unpack_from(data, 8)
+    # The value is coefficient * 10**(4 * (weight - ndigits + 1)); ``extra`` moves that to
+    # exactly dscale fraction digits (digits dropped below dscale are zero padding).
     extra = 4 * (weight - ndigits + 1) + dscale
+    if ndigits > _MAX_INT_GROUPS:
+        # Huge values: stay in strings (exact, and clear of the int <-> str size limit).
+        digits = printer % groups
+        if extra > 0:
+            digits += "0" * extra
+        elif extra < 0:
+            digits = digits[:extra] or "0"
+        return Decimal(f"-{digits}E-{dscale}" if sign == _NEGATIVE else f"{digits}E-{dscale}")
+    coefficient = 0
+    for group in groups:
+        coefficient = coefficient * 10000 + group
     if extra > 0:
-        digits += "0" * extra
+        coefficient *= 10**extra
     elif extra < 0:
-        digits = digits[:extra] or "0"
-    return Decimal("%s%sE-%d" % ("-" if sign == _NEGATIVE else "", digits, dscale))
+        coefficient //= 10**-extra
+    if sign == _NEGATIVE:
+        coefficient = -coefficient
+    return Decimal(coefficient).scaleb(-dscale, _EXACT)
 
 
 def encode_numeric_binary(value: Any) -> bytes:
@@ -104,15 +122,32 @@ def encode_numeric_binary(value: Any) -> bytes:
             return _HEADER.pack(0, 0, _NAN, 0)
         sign = _MINUS_INFINITY if number.is_signed() else _PLUS_INFINITY
         return _HEADER.pack(0, 0, sign, _INFINITY_DSCALE)
-    negative, digit_tuple, exponent = number.as_tuple()
+    negative, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)
     dscale = -exponent if exponent < 0 else 0
-    if not any(digit_tuple):
-        return _HEADER.pack(0, 0, _POSITIVE, dscale)
-    # Pad on the right so the last digit ends a base-10000 group, then on the left to whole
-    # groups; the least significant group then has weight (exponent - pad) / 4.
+    if len(digits) > 4 * _MAX_INT_GROUPS:
+        return _encode_huge(negative, digits, exponent, dscale)
+    # Shift so the coefficient's last digit ends a base-10000 group of weight ``low``.
     pad = exponent % 4
-    text = "".join(map(str, digit_tuple)) + "0" * pad
+    coefficient = abs(int(number.scaleb(pad - exponent, _EXACT)))
+    if not coefficient:
+        return _HEADER.pack(0, 0, _POSITIVE, dscale)
+    low = (exponent - pad) // 4
+    while not coefficient % 10000:  # PostgreSQL drops trailing zero groups
+        coefficient //= 10000
+        low += 1
+    groups: list[int] = []
+    while coefficient:
+        coefficient, group = divmod(coefficient, 10000)
+        groups.append(group)
+    groups.reverse()
+    return _pack(groups, low + len(groups) - 1, negative, dscale)
+
+
+def _encode_huge(negative: int, digits: tuple[int, ...], exponent: int, dscale: int) -> bytes:
+    """The same as ``encode_numeric_binary`` through strings, for thousands of digits."""
+    pad = exponent % 4
+    text = "".join(map(str, digits)) + "0" * pad
     text = "0" * (-len(text) % 4) + text
     groups = [int(text[i : i + 4]) for i in range(0, len(text), 4)]
     weight = (exponent - pad) // 4 + len(groups) - 1
@@ -122,9 +157,14 @@ def encode_numeric_binary(value: Any) -> bytes:
     end = len(groups)
     while groups[end - 1] == 0:
         end -= 1
-    weight -= start
-    groups = groups[start:end]
+    return _pack(groups[start:end], weight - start, negative, dscale)
+
+
+def _pack(groups: list[int], weight: int, negative: int, dscale: int) -> bytes:
     if not -0x8000 <= weight <= 0x7FFF or dscale > 0x3FFF:
-        raise ValueError(f"value {number} is out of range for type numeric")
-    header = _HEADER.pack(len(groups), weight, _NEGATIVE if negative else _POSITIVE, dscale)
-    return header + _digits_layout(len(groups))[0].pack(*groups)
+        raise ValueError("value is out of range for type numeric")
+    count = len(groups)
+    layout = _PACKERS.get(count)
+    if layout is None:
+        layout = _PACKERS[count] = struct.Struct(f"!hhHh{count}H")
+    return layout.pack(count, weight, _NEGATIVE if negative else _POSITIVE, dscale, *groups)

@@ -1,0 +1,170 @@
+"""Lay out the application's tables as catalog objects: OIDs, attnums, types, indexes, keys.
+
+:func:`layout` turns :class:`~txpostgres_proto.catalog.schema.Table` objects into
+:class:`AppRelation` records that carry every OID PostgreSQL would have assigned (relation, row
+type, array type, indexes, constraints, column defaults, owned sequences) plus the facts the
+catalog rows are built from.  OIDs come from an :class:`OidAllocator` that remembers what it
+handed out, so calling ``set_tables`` again with the same tables yields the same OIDs (clients
+cache OIDs: asyncpg's type cache, JDBC's field metadata), and new objects get new ones, starting
+at 16384 (``FirstNormalObjectId``) like in a fresh database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
+from txpostgres_proto.catalog.schema import Column, Index, Table
+
+_NEXTVAL: Final = re.compile(r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$")
+
+
+class OidAllocator:
+    """Stable OIDs for named objects: the same key always gets the same OID."""
+
+    def __init__(self) -> None:
+        self._next = FIRST_NORMAL_OID
+        self._assigned: dict[tuple[str, ...], int] = {}
+
+    def oid(self, *key: str) -> int:
+        oid = self._assigned.get(key)
+        if oid is None:
+            oid = self._assigned[key] = self._next
+            self._next += 1
+        return oid
+
+
+@dataclass(frozen=True, slots=True)
+class AppAttribute:
+    attnum: int
+    name: str
+    type_oid: int
+    typmod: int
+    not_null: bool
+    default: str | None
+    default_oid: int
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppIndex:
+    oid: int
+    name: str
+    attnums: tuple[int, ...]
+    columns: tuple[str, ...]
+    unique: bool
+    primary: bool
+    constraint_oid: int  # 0 when the index backs no constraint
+
+
+@dataclass(frozen=True, slots=True)
+class AppSequence:
+    oid: int
+    name: str
+    type_oid: int
+    owner_attnum: int  # the serial column it belongs to, 0 if not owned
+
+
+@dataclass(frozen=True, slots=True)
+class AppRelation:
+    oid: int
+    schema: str
+    namespace_oid: int
+    name: str
+    kind: str
+    type_oid: int
+    array_type_oid: int
+    attributes: tuple[AppAttribute, ...]
+    indexes: tuple[AppIndex, ...]
+    sequences: tuple[AppSequence, ...]
+    comment: str | None
+    definition: str | None
+
+
+def _serial_default(table: Table, column: Column) -> tuple[str, str]:
+    """(sequence name, default expression) of a serial column."""
+    sequence = f"{table.name}_{column.name}_seq"
+    qualified = sequence if table.schema == "public" else f"{table.schema}.{sequence}"
+    return sequence, f"nextval('{qualified}'::regclass)"
+
+
+def _layout_one(
+    table: Table, namespace_oid: int, alloc: OidAllocator
+) -> AppRelation:
+    schema, name = table.schema, table.name
+    oid = alloc.oid("rel", schema, name)
+    attributes: list[AppAttribute] = []
+    sequences: list[AppSequence] = []
+    primary = set(table.primary_key)
+    for attnum, column in enumerate(table.columns, start=1):
+        default = column.default
+        if column.is_serial and default is None:
+            sequence, default = _serial_default(table, column)
+            sequences.append(
+                AppSequence(alloc.oid("rel", schema, sequence), sequence, column.type_oid, attnum)
+            )
+        elif default is not None and (match := _NEXTVAL.match(default.strip())):
+            sequence = match.group(2)
+            sequences.append(
+                AppSequence(alloc.oid("rel", schema, sequence), sequence, 20, attnum)
+            )
+        attributes.append(
+            AppAttribute(
+                attnum=attnum,
+                name=column.name,
+                type_oid=column.type_oid,
+                typmod=column.typmod,
+                not_null=not column.nullable or column.name in primary or column.is_serial,
+                default=default,
+                default_oid=alloc.oid("attrdef", schema, name, column.name) if default else 0,
+                comment=column.comment,
+            )
+        )
+    attnums = {attribute.name: attribute.attnum for attribute in attributes}
+    indexes = tuple(_layout_index(table, index, attnums, alloc) for index in table.all_indexes())
+    return AppRelation(
+        oid=oid,
+        schema=schema,
+        namespace_oid=namespace_oid,
+        name=name,
+        kind=table.kind,
+        type_oid=alloc.oid("type", schema, name),
+        array_type_oid=alloc.oid("type", schema, "_" + name),
+        attributes=tuple(attributes),
+        indexes=indexes,
+        sequences=tuple(sequences),
+        comment=table.comment,
+        definition=table.definition,
+    )
+
+
+def _layout_index(
+    table: Table, index: Index, attnums: dict[str, int], alloc: OidAllocator
+) -> AppIndex:
+    has_constraint = index.primary or (index.unique and index.constraint)
+    return AppIndex(
+        oid=alloc.oid("rel", table.schema, index.name),
+        name=index.name,
+        attnums=tuple(attnums[column] for column in index.columns),
+        columns=index.columns,
+        unique=index.unique or index.primary,
+        primary=index.primary,
+        constraint_oid=(
+            alloc.oid("constraint", table.schema, table.name, index.name) if has_constraint else 0
+        ),
+    )
+
+
+def layout(
+    tables: Iterable[Table], namespaces: dict[str, int], alloc: OidAllocator
+) -> list[AppRelation]:
+    """Assign OIDs to ``tables``; ``namespaces`` maps schema names to OIDs and gains new ones."""
+    relations = []
+    for table in tables:
+        if table.schema not in namespaces:
+            namespaces[table.schema] = alloc.oid("namespace", table.schema)
+        relations.append(_layout_one(table, namespaces[table.schema], alloc))
+    return relations

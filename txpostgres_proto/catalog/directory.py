@@ -1,0 +1,439 @@
+"""The catalog's objects in Python: lookups by OID and name, and PostgreSQL's text renderings.
+
+The SQL functions clients call (``format_type``, ``pg_get_indexdef``, ``'items'::regclass``,
+``pg_table_is_visible`` ...) need fast answers about catalog objects without another SQL query
+per row.  :class:`Directory` keeps the built-in objects (read once from the data file) plus the
+application's (replaced by :meth:`Directory.set_application`) in dicts, and implements the
+renderings with PostgreSQL's rules: ``format_type`` (src/backend/utils/adt/format_type.c),
+``quote_ident`` (keyword-aware, ruleutils.c ``quote_identifier``), index and constraint
+definitions as ``pg_get_indexdef``/``pg_get_constraintdef`` print them, and name lookup along
+the search path (namespace.c: ``pg_catalog`` is searched first unless listed explicitly).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from txpostgres_proto.catalog.application import AppIndex, AppRelation
+from txpostgres_proto.catalog.builtin import (
+    BOOTSTRAP_SUPERUSER_OID,
+    PG_CATALOG_OID,
+    BuiltinData,
+)
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.types import oids
+
+PG_CLASS_OID: Final = 1259
+PG_TYPE_OID: Final = 1247
+PG_PROC_OID: Final = 1255
+PG_NAMESPACE_OID: Final = 2615
+PG_CONSTRAINT_OID: Final = 2606
+PG_DATABASE_OID: Final = 1262
+ARRAY_SUBSCRIPT_HANDLER: Final = 6179
+
+_SAFE_IDENT: Final = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_TYPE_NAMES: Final = {
+    oids.BOOL: "boolean",
+    oids.FLOAT4: "real",
+    oids.FLOAT8: "double precision",
+    oids.INT2: "smallint",
+    oids.INT4: "integer",
+    oids.INT8: "bigint",
+    oids.NUMERIC: "numeric",
+    oids.VARCHAR: "character varying",
+    oids.VARBIT: "bit varying",
+    oids.BIT: "bit",
+    oids.INTERVAL: "interval",
+}
+_ZONED: Final = {
+    oids.TIME: ("time", " without time zone"),
+    oids.TIMETZ: ("time", " with time zone"),
+    oids.TIMESTAMP: ("timestamp", " without time zone"),
+    oids.TIMESTAMPTZ: ("timestamp", " with time zone"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RelInfo:
+    oid: int
+    namespace: int
+    name: str
+    kind: str
+
+
+@dataclass
+class Directory:
+    """Name and OID lookups over built-in plus application objects."""
+
+    builtin: BuiltinData
+    owner: str
+    namespaces: dict[int, str] = field(default_factory=dict)
+    relations: dict[int, RelInfo] = field(default_factory=dict)
+    attributes: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    types: dict[int, dict[str, Any]] = field(default_factory=dict)
+    roles: dict[int, str] = field(default_factory=dict)
+    descriptions: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    shared_descriptions: dict[tuple[int, int], str] = field(default_factory=dict)
+    app_relations: dict[int, AppRelation] = field(default_factory=dict)
+    indexes: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
+    constraints: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
+    defaults: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    serial_sequences: dict[tuple[int, str], int] = field(default_factory=dict)
+    databases: dict[str, int] = field(default_factory=dict)
+    _rel_names: dict[tuple[int, str], int] = field(default_factory=dict)
+    _type_names: dict[tuple[int, str], int] = field(default_factory=dict)
+    _proc_names: dict[str, list[int]] = field(default_factory=dict)
+    _procs: dict[int, tuple[str, int]] = field(default_factory=dict)
+    _keywords: dict[str, str] = field(default_factory=dict)
+    _builtin_state: tuple[dict[Any, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        data = self.builtin
+        for row in data.table("pg_catalog.pg_namespace").dicts():
+            self.namespaces[row["oid"]] = row["nspname"]
+        for row in data.table("pg_catalog.pg_class").dicts():
+            self._add_relation(RelInfo(row["oid"], row["relnamespace"], row["relname"], "r"))
+            self.relations[row["oid"]] = RelInfo(
+                row["oid"], row["relnamespace"], row["relname"], row["relkind"]
+            )
+        for row in data.table("pg_catalog.pg_attribute").dicts():
+            if row["attnum"] > 0:
+                self.attributes.setdefault(row["attrelid"], []).append(
+                    (row["attnum"], row["attname"])
+                )
+        for oid, row in data.types.items():
+            self._add_type(row)
+        for row in data.table("pg_catalog.pg_authid").dicts():
+            self.roles[row["oid"]] = row["rolname"]
+        self.roles[BOOTSTRAP_SUPERUSER_OID] = self.owner
+        for row in data.table("pg_catalog.pg_description").dicts():
+            key = (row["objoid"], row["classoid"], row["objsubid"])
+            self.descriptions[key] = row["description"]
+        for row in data.table("pg_catalog.pg_shdescription").dicts():
+            self.shared_descriptions[row["objoid"], row["classoid"]] = row["description"]
+        for row in data.table("pg_catalog.pg_proc").dicts():
+            self._procs[row["oid"]] = (row["proname"], row["pronamespace"])
+            self._proc_names.setdefault(row["proname"], []).append(row["oid"])
+        self._keywords = {word: code for word, code, *_ in data.keywords}
+        self._builtin_state = tuple(
+            dict(part)
+            for part in (
+                self.namespaces,
+                self.relations,
+                self.attributes,
+                self.types,
+                self.descriptions,
+                self._rel_names,
+                self._type_names,
+            )
+        )
+
+    # -- building ----------------------------------------------------------------------
+
+    def _add_relation(self, rel: RelInfo) -> None:
+        self.relations[rel.oid] = rel
+        self._rel_names[rel.namespace, rel.name] = rel.oid
+
+    def _add_type(self, row: dict[str, Any]) -> None:
+        self.types[row["oid"]] = row
+        self._type_names[row["typnamespace"], row["typname"]] = row["oid"]
+
+    def set_application(
+        self,
+        relations: Iterable[AppRelation],
+        namespaces: dict[str, int],
+        type_rows: Iterable[dict[str, Any]],
+    ) -> None:
+        """Replace the application's objects (built-in ones stay)."""
+        (
+            self.namespaces,
+            self.relations,
+            self.attributes,
+            self.types,
+            self.descriptions,
+            self._rel_names,
+            self._type_names,
+        ) = (dict(part) for part in self._builtin_state)  # type: ignore[assignment]
+        self.app_relations.clear()
+        self.indexes.clear()
+        self.constraints.clear()
+        self.defaults.clear()
+        self.serial_sequences.clear()
+        for name, oid in namespaces.items():
+            self.namespaces[oid] = name
+        for row in type_rows:
+            self._add_type(row)
+        for rel in relations:
+            self.app_relations[rel.oid] = rel
+            self._add_relation(RelInfo(rel.oid, rel.namespace_oid, rel.name, rel.kind))
+            self.attributes[rel.oid] = [(att.attnum, att.name) for att in rel.attributes]
+            if rel.comment:
+                self.descriptions[rel.oid, PG_CLASS_OID, 0] = rel.comment
+            for att in rel.attributes:
+                if att.comment:
+                    self.descriptions[rel.oid, PG_CLASS_OID, att.attnum] = att.comment
+                if att.default is not None:
+                    self.defaults[att.default_oid] = (rel.oid, att.attnum, att.default)
+            for index in rel.indexes:
+                self._add_relation(RelInfo(index.oid, rel.namespace_oid, index.name, "i"))
+                self.attributes[index.oid] = list(enumerate(index.columns, start=1))
+                self.indexes[index.oid] = (rel, index)
+                if index.constraint_oid:
+                    self.constraints[index.constraint_oid] = (rel, index)
+            for sequence in rel.sequences:
+                self._add_relation(RelInfo(sequence.oid, rel.namespace_oid, sequence.name, "S"))
+                if sequence.owner_attnum:
+                    column = rel.attributes[sequence.owner_attnum - 1].name
+                    self.serial_sequences[rel.oid, column] = sequence.oid
+
+    def ensure_role(self, name: str, oid_for: Any) -> int:
+        """The OID of role ``name``, registering it (via ``oid_for(name)``) when new."""
+        for oid, existing in self.roles.items():
+            if existing == name:
+                return oid
+        oid = oid_for(name)
+        self.roles[oid] = name
+        return int(oid)
+
+    # -- names -------------------------------------------------------------------------
+
+    def quote_ident(self, name: str) -> str:
+        """``quote_ident``: quote unless a lower-case identifier that is not a reserved word."""
+        if _SAFE_IDENT.match(name) and self._keywords.get(name, "U") == "U":
+            return name
+        return '"' + name.replace('"', '""') + '"'
+
+    def namespace_oid(self, name: str) -> int | None:
+        for oid, existing in self.namespaces.items():
+            if existing == name:
+                return oid
+        return None
+
+    def effective_path(self, search_path: list[str], user: str) -> list[int]:
+        """Namespace OIDs searched for unqualified names, ``pg_catalog`` first unless listed."""
+        path: list[int] = []
+        for name in search_path:
+            oid = self.namespace_oid(user if name == "$user" else name)
+            if oid is not None and oid not in path:
+                path.append(oid)
+        if PG_CATALOG_OID not in path:
+            path.insert(0, PG_CATALOG_OID)
+        return path
+
+    def _visible(self, names: dict[tuple[int, str], int], oid: int, nsp: int, name: str,
+                 path: list[int]) -> bool:
+        for candidate in path:
+            found = names.get((candidate, name))
+            if found is not None:
+                return found == oid
+        return False
+
+    def relation_visible(self, oid: int, path: list[int]) -> bool:
+        rel = self.relations.get(oid)
+        return rel is not None and self._visible(self._rel_names, oid, rel.namespace, rel.name, path)
+
+    def type_visible(self, oid: int, path: list[int]) -> bool:
+        row = self.types.get(oid)
+        return row is not None and self._visible(
+            self._type_names, oid, row["typnamespace"], row["typname"], path
+        )
+
+    def function_visible(self, oid: int, path: list[int]) -> bool:
+        proc = self._procs.get(oid)
+        if proc is None:
+            return False
+        name, nsp = proc
+        for candidate in path:
+            if any(self._procs[other][1] == candidate for other in self._proc_names[name]):
+                return candidate == nsp
+        return False
+
+    def _split_qualified(self, text: str) -> list[str]:
+        parts: list[str] = []
+        for match in re.finditer(r'"((?:[^"]|"")*)"|([^."]+)', text.strip()):
+            quoted, plain = match.groups()
+            parts.append(quoted.replace('""', '"') if quoted is not None else plain.strip().lower())
+        return parts
+
+    def lookup_relation(self, text: str, path: list[int]) -> int:
+        """``'name'::regclass``: OID of a (possibly qualified) relation name."""
+        if text.strip().isdigit():
+            return int(text)
+        parts = self._split_qualified(text)
+        if len(parts) == 2:
+            nsp = self.namespace_oid(parts[0])
+            oid = self._rel_names.get((nsp, parts[1])) if nsp is not None else None
+        else:
+            oid = next(
+                (self._rel_names[n, parts[-1]] for n in path if (n, parts[-1]) in self._rel_names),
+                None,
+            )
+        if oid is None:
+            raise PostgresError(f'relation "{text}" does not exist', "42P01")
+        return oid
+
+    def lookup_type(self, text: str, path: list[int]) -> int:
+        """``'name'::regtype``: OID of a type spelled any SQL way (``integer``, ``text[]``)."""
+        if text.strip().isdigit():
+            return int(text)
+        info = oids.type_by_name(text)
+        if info is not None:
+            return info.oid
+        spelling = text.strip()
+        is_array = spelling.endswith("[]")
+        parts = self._split_qualified(spelling[:-2] if is_array else spelling)
+        oid: int | None
+        if len(parts) == 2:
+            nsp = self.namespace_oid(parts[0])
+            oid = self._type_names.get((nsp, parts[1])) if nsp is not None else None
+        else:
+            oid = next(
+                (self._type_names[n, parts[-1]] for n in path if (n, parts[-1]) in self._type_names),
+                None,
+            )
+        if oid is not None and is_array:
+            oid = self.types[oid]["typarray"] or None
+        if oid is None:
+            raise PostgresError(f'type "{text}" does not exist', "42704")
+        return oid
+
+    def lookup_function(self, text: str, path: list[int]) -> int:
+        """``'name'::regproc``: OID of the only function with that (possibly qualified) name."""
+        if text.strip().isdigit():
+            return int(text)
+        parts = self._split_qualified(text.split("(")[0])
+        candidates = self._proc_names.get(parts[-1], [])
+        if len(parts) == 2:
+            nsp = self.namespace_oid(parts[0])
+            candidates = [oid for oid in candidates if self._procs[oid][1] == nsp]
+        else:
+            for n in path:
+                in_schema = [oid for oid in candidates if self._procs[oid][1] == n]
+                if in_schema:
+                    candidates = in_schema
+                    break
+        if not candidates:
+            raise PostgresError(f'function "{text}" does not exist', "42883")
+        if len(candidates) > 1 and "(" not in text:
+            raise PostgresError(f'more than one function named "{text}"', "42725")
+        return candidates[0]
+
+    def lookup_namespace(self, text: str) -> int:
+        if text.strip().isdigit():
+            return int(text)
+        parts = self._split_qualified(text)
+        oid = self.namespace_oid(parts[-1]) if parts else None
+        if oid is None:
+            raise PostgresError(f'schema "{text}" does not exist', "3F000")
+        return oid
+
+    def lookup_role(self, text: str) -> int:
+        if text.strip().isdigit():
+            return int(text)
+        parts = self._split_qualified(text)
+        for oid, name in self.roles.items():
+            if parts and name == parts[-1]:
+                return oid
+        raise PostgresError(f'role "{text}" does not exist', "42704")
+
+    # -- renderings ---------------------------------------------------------------------
+
+    def relation_name(self, oid: int, path: list[int]) -> str:
+        """regclass output: the name, schema-qualified when not visible."""
+        rel = self.relations.get(oid)
+        if rel is None:
+            return str(oid)
+        name = self.quote_ident(rel.name)
+        if self.relation_visible(oid, path):
+            return name
+        return f"{self.quote_ident(self.namespaces.get(rel.namespace, '?'))}.{name}"
+
+    def function_name(self, oid: int, path: list[int]) -> str:
+        proc = self._procs.get(oid)
+        if proc is None:
+            return "-" if oid == 0 else str(oid)
+        name = self.quote_ident(proc[0])
+        if self.function_visible(oid, path):
+            return name
+        return f"{self.quote_ident(self.namespaces.get(proc[1], '?'))}.{name}"
+
+    def role_name(self, oid: int) -> str:
+        return self.roles.get(oid, f"unknown (OID={oid})")
+
+    def format_type(self, oid: int, typmod: int | None, path: list[int]) -> str:
+        """``format_type(oid, typmod)``; ``typmod=None`` is SQL NULL (no modifier given)."""
+        row = self.types.get(oid)
+        if row is None:
+            return "???"
+        if (
+            row["typelem"]
+            and row["typsubscript"] == ARRAY_SUBSCRIPT_HANDLER
+            and row["typstorage"] != "p"
+        ):
+            return self.format_type(row["typelem"], typmod, path) + "[]"
+        given = typmod is not None
+        with_mod = typmod is not None and typmod >= 0
+        if oid == oids.BPCHAR:
+            if with_mod:
+                return f"character({typmod - 4})"  # type: ignore[operator]
+            return "bpchar" if given else "character"
+        if oid in _ZONED:
+            base, suffix = _ZONED[oid]
+            return base + (f"({typmod})" if with_mod else "") + suffix
+        if oid in _TYPE_NAMES:
+            name = _TYPE_NAMES[oid]
+            if with_mod:
+                assert typmod is not None
+                if oid == oids.NUMERIC:
+                    return f"numeric({(typmod - 4) >> 16},{(typmod - 4) & 0xFFFF})"
+                if oid == oids.VARCHAR:
+                    return f"{name}({typmod - 4})"
+                return f"{name}({typmod})"
+            return name
+        name = self.quote_ident(row["typname"])
+        if self.type_visible(oid, path):
+            return name
+        return f"{self.quote_ident(self.namespaces.get(row['typnamespace'], '?'))}.{name}"
+
+    def type_name(self, oid: int, path: list[int]) -> str:
+        """regtype output: ``format_type`` without a modifier."""
+        if oid == 0:
+            return "-"
+        return self.format_type(oid, None, path) if oid in self.types else str(oid)
+
+    def index_definition(self, index_oid: int, column: int) -> str | None:
+        """``pg_get_indexdef(oid, column, pretty)``."""
+        found = self.indexes.get(index_oid)
+        if found is None:
+            return None
+        rel, index = found
+        if column > 0:
+            return self.quote_ident(index.columns[column - 1]) if column <= len(index.columns) else ""
+        unique = "UNIQUE " if index.unique else ""
+        table = f"{self.quote_ident(rel.schema)}.{self.quote_ident(rel.name)}"
+        columns = ", ".join(self.quote_ident(name) for name in index.columns)
+        return f"CREATE {unique}INDEX {self.quote_ident(index.name)} ON {table} USING btree ({columns})"
+
+    def constraint_definition(self, constraint_oid: int) -> str | None:
+        """``pg_get_constraintdef(oid)``."""
+        found = self.constraints.get(constraint_oid)
+        if found is None:
+            return None
+        _, index = found
+        columns = ", ".join(self.quote_ident(name) for name in index.columns)
+        return f"{'PRIMARY KEY' if index.primary else 'UNIQUE'} ({columns})"
+
+    def description(self, objoid: int, catalog: str, objsubid: int = 0) -> str | None:
+        classoid = {"pg_class": PG_CLASS_OID, "pg_type": PG_TYPE_OID, "pg_proc": PG_PROC_OID,
+                    "pg_namespace": PG_NAMESPACE_OID, "pg_constraint": PG_CONSTRAINT_OID}
+        key = catalog.rpartition(".")[2]
+        if key not in classoid:
+            rel = self.lookup_relation(catalog, [PG_CATALOG_OID])
+            return self.descriptions.get((objoid, rel, objsubid))
+        return self.descriptions.get((objoid, classoid[key], objsubid))
+
+    def function_texts(self, oid: int) -> tuple[str, str, str] | None:
+        return self.builtin.function_texts.get(oid)

@@ -1,0 +1,161 @@
+"""How an application describes its tables to the catalog emulation.
+
+A server built on txpostgres_proto answers its own SQL, but clients also ask PostgreSQL's system
+catalogs about the tables they see (psql ``\\d``, JDBC ``DatabaseMetaData``, SQLAlchemy
+reflection).  The application states its schema with these three frozen dataclasses and hands
+them to :meth:`txpostgres_proto.catalog.Catalog.set_tables`; the catalog turns them into
+``pg_class``/``pg_attribute``/``pg_type``/``pg_index``/``pg_constraint``/... rows and into the
+``information_schema`` views.
+
+Column types are either a type OID or any SQL spelling of a built-in type (``int4``,
+``integer``, ``varchar(20)``, ``numeric(10,2)``, ``timestamp with time zone``, ``text[]``).
+``serial``/``bigserial``/``smallserial`` work as in ``CREATE TABLE``: the column becomes a
+``NOT NULL`` integer whose default draws from an owned sequence ``<table>_<column>_seq``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from txpostgres_proto.types import oids
+
+_SERIALS: Final = {"smallserial": "int2", "serial2": "int2", "serial": "int4", "serial4": "int4"}
+_SERIALS_8: Final = {"bigserial": "int8", "serial8": "int8"}
+_MODIFIERS: Final = re.compile(r"\(\s*([^()]*?)\s*\)")
+_KINDS: Final = ("r", "v", "m", "p", "f")
+
+
+def type_modifier(oid: int, spelling: str) -> int:
+    """The ``atttypmod`` PostgreSQL stores for a type spelled with modifiers, else -1.
+
+    ``varchar(20)`` → 24 (length + 4 header bytes), ``numeric(10,2)`` → ``(10 << 16 | 2) + 4``,
+    ``timestamp(3)``/``time(3)``/``interval(3)`` → 3, ``bit(8)`` → 8 (PostgreSQL's typmodin
+    functions for those types).
+    """
+    match = _MODIFIERS.search(spelling)
+    element = oids.BUILTIN_TYPES.get(oid)
+    if element is not None and element.is_array:
+        oid = element.element_oid
+    if match is None:
+        return 1 + 4 if oid == oids.BPCHAR and spelling.strip().lower() in ("char", "character") else -1
+    numbers = [int(part) for part in match.group(1).split(",") if part.strip()]
+    if not numbers:
+        return -1
+    if oid in (oids.VARCHAR, oids.BPCHAR):
+        return numbers[0] + 4
+    if oid == oids.NUMERIC:
+        scale = numbers[1] if len(numbers) > 1 else 0
+        return ((numbers[0] << 16) | scale) + 4
+    if oid in (
+        oids.TIMESTAMP,
+        oids.TIMESTAMPTZ,
+        oids.TIME,
+        oids.TIMETZ,
+        oids.INTERVAL,
+        oids.BIT,
+        oids.VARBIT,
+    ):
+        return numbers[0]
+    return -1
+
+
+def _resolve(type_: int | str) -> tuple[int, int, bool]:
+    """(type OID, typmod, is serial) for a Column.type value."""
+    if isinstance(type_, int):
+        if type_ not in oids.BUILTIN_TYPES:
+            raise ValueError(f"unknown type OID {type_}")
+        return type_, -1, False
+    spelling = " ".join(type_.strip().lower().split())
+    for names in (_SERIALS, _SERIALS_8):
+        if spelling in names:
+            info = oids.type_by_name(names[spelling])
+            assert info is not None
+            return info.oid, -1, True
+    info = oids.type_by_name(spelling)
+    if info is None:
+        raise ValueError(f"type {type_!r} is not a PostgreSQL built-in type")
+    return info.oid, type_modifier(info.oid, spelling), False
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, type (OID or SQL spelling), nullability, default, key flag, comment."""
+
+    name: str
+    type: int | str = "text"
+    nullable: bool = True
+    default: str | None = None
+    primary_key: bool = False
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        _resolve(self.type)  # fail early on a type the catalog cannot describe
+
+    @property
+    def type_oid(self) -> int:
+        return _resolve(self.type)[0]
+
+    @property
+    def typmod(self) -> int:
+        return _resolve(self.type)[1]
+
+    @property
+    def is_serial(self) -> bool:
+        """True for ``serial``-style types: a default from an owned sequence."""
+        return _resolve(self.type)[2]
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index on plain columns.  ``constraint=True`` makes a unique index a UNIQUE constraint
+    (``pg_constraint`` row, like ``ALTER TABLE ... ADD UNIQUE``); ``primary`` is the primary key.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    primary: bool = False
+    constraint: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A relation of the application: an ordinary table (``r``), view (``v``), materialized view
+    (``m``), partitioned table (``p``) or foreign table (``f``).  ``definition`` is the view's
+    ``SELECT`` (what ``pg_get_viewdef`` returns)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    schema: str = "public"
+    kind: str = "r"
+    indexes: tuple[Index, ...] = ()
+    comment: str | None = None
+    definition: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise ValueError(f"table kind must be one of {_KINDS}, not {self.kind!r}")
+        names = [column.name for column in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name!r} has duplicate column names")
+        for index in self.indexes:
+            missing = set(index.columns) - set(names)
+            if missing:
+                raise ValueError(f"index {index.name!r} names unknown columns {sorted(missing)}")
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        """Primary key columns: from a primary Index if given, else the primary_key columns."""
+        for index in self.indexes:
+            if index.primary:
+                return index.columns
+        return tuple(column.name for column in self.columns if column.primary_key)
+
+    def all_indexes(self) -> tuple[Index, ...]:
+        """The declared indexes plus the implicit ``<table>_pkey`` of primary_key columns."""
+        if any(index.primary for index in self.indexes) or not self.primary_key:
+            return self.indexes
+        pkey = Index(f"{self.name}_pkey", self.primary_key, unique=True, primary=True)
+        return (pkey, *self.indexes)

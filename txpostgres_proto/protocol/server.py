@@ -1,0 +1,425 @@
+"""The server side of one PostgreSQL connection as a sans-IO state machine (model: h11).
+
+`ServerConnection` knows the order of messages the frontend/backend protocol allows (protocol
+chapter 55.2, "Message Flow") and nothing about SQL, sockets or time:
+
+* ``receive_data(data)`` only buffers what the client sent (``b""`` means end of stream);
+* ``next_event()`` cuts the next message out of the buffer and returns it, or `NEED_DATA`
+  (more bytes are needed), or `PAUSED` (the server must answer before it reads on: after a
+  Query, a Sync, an SSLRequest ...), or `ConnectionClosed` once the stream has ended;
+* ``send(message)`` returns the bytes to write and moves the state on.
+
+Every transition lives in the tables below: `_FRONTEND` says which client message is allowed in
+which state and where it leads, `_BACKEND` the same for our own messages.  A client message not
+allowed in the current state raises `RemoteProtocolError`; one of our own raises
+`LocalProtocolError` (a bug in the caller).  Either moves the connection to `ServerState.ERROR`,
+where the only thing left to send is a FATAL ErrorResponse.
+
+Points of the protocol handled here rather than left to the caller:
+
+* SSLRequest and GSSENCRequest may come (once each, in any order) before the StartupMessage.
+  Bytes the client sent after such a request but before reading our one-byte answer are a
+  protocol violation: they were not protected by the encryption being negotiated (CVE-2021-23214),
+  so both `next_event` and the answer itself refuse them.
+* The password message ``p`` means something different at each step of authentication; the
+  connection remembers which authentication request it sent last and decodes the answer as the
+  `PasswordMessage`, `SASLInitialResponse` or `SASLResponse` that request asked for.
+* Until authentication succeeds every message is limited to a small size (PostgreSQL allows
+  65535 bytes for authentication tokens); afterwards the configurable limits of
+  `framing.MessageBuffer` apply.  A length field over the limit is refused before its body
+  arrives.
+* After an error in extended-query mode every message up to the next Sync is discarded, as is
+  stray COPY data arriving after a COPY failed (protocol section 55.2.3 and 55.2.6).
+* A StartupMessage for a major version other than 3 is refused with SQLSTATE 0A000 worded like
+  PostgreSQL's; `negotiate_protocol` says what to answer to a 3.x newer than 3.0 or to
+  ``_pq_.`` options.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from . import messages as m
+from .errors import LocalProtocolError, RemoteProtocolError
+from .framing import (
+    DEFAULT_LARGE_MESSAGE_LIMIT,
+    FRONTEND_LARGE_MESSAGES,
+    SMALL_MESSAGE_LIMIT,
+    MessageBuffer,
+    message_limits,
+)
+
+__all__ = [
+    "NEED_DATA",
+    "PAUSED",
+    "ConnectionClosed",
+    "EncryptionResponse",
+    "ServerConnection",
+    "ServerState",
+    "negotiate_protocol",
+]
+
+#: The protocol version this server speaks (3.0; 3.2 is answered with NegotiateProtocolVersion).
+SUPPORTED_PROTOCOL: Final = m.PROTOCOL_3_0
+#: Largest authentication message accepted (PostgreSQL's PG_MAX_AUTH_TOKEN_LENGTH).
+MAX_AUTH_MESSAGE: Final = 65535
+
+
+class _Sentinel:
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+#: `next_event` needs more bytes before it can return a message.
+NEED_DATA: Final = _Sentinel("NEED_DATA")
+#: `next_event` will not read on until the server has answered (ReadyForQuery, SSL answer …).
+PAUSED: Final = _Sentinel("PAUSED")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    """The client closed its side of the connection (``receive_data(b"")`` was called)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncryptionResponse(m.BackendMessage):
+    """The single unframed byte answering SSLRequest or GSSENCRequest: ``S``/``G`` or ``N``."""
+
+    accepted: bool
+    code: ClassVar[bytes] = b""
+
+    def encode(self) -> bytes:
+        return b"S" if self.accepted else b"N"
+
+
+class ServerState(enum.Enum):
+    """Where the conversation is, from the server's point of view."""
+
+    AWAITING_STARTUP = "awaiting startup packet"
+    SSL_NEGOTIATION = "answering SSLRequest"
+    GSS_NEGOTIATION = "answering GSSENCRequest"
+    AUTHENTICATING = "authenticating"
+    STARTING = "sending startup parameters"
+    READY = "ready for query"
+    IN_SIMPLE_QUERY = "in simple query"
+    IN_EXTENDED = "in extended query"
+    FAILED_UNTIL_SYNC = "skipping until Sync"
+    SYNCING = "answering Sync"
+    IN_COPY_IN = "in COPY FROM STDIN"
+    IN_COPY_OUT = "in COPY TO STDOUT"
+    CLOSED = "closed"
+    ERROR = "error"
+
+
+S = ServerState
+_QUERY_STATES: Final = (S.READY, S.IN_EXTENDED)
+_EXTENDED_MESSAGES: Final = (m.Parse, m.Bind, m.Describe, m.Execute, m.Close, m.Flush)
+#: Sentinel target state: the message is accepted and silently dropped.
+_DISCARD: Final = _Sentinel("DISCARD")
+
+
+def _frontend_table() -> dict[tuple[ServerState, type[m.Message]], object]:
+    table: dict[tuple[ServerState, type[m.Message]], object] = {}
+    for state in _QUERY_STATES:
+        table[state, m.Query] = S.IN_SIMPLE_QUERY
+        table[state, m.FunctionCall] = S.IN_SIMPLE_QUERY
+        for message in _EXTENDED_MESSAGES:
+            table[state, message] = S.IN_EXTENDED
+        table[state, m.Sync] = S.SYNCING
+        table[state, m.Terminate] = S.CLOSED
+        # Leftovers of a COPY FROM STDIN the server already ended with an error.
+        for message in (m.CopyData, m.CopyDone, m.CopyFail):
+            table[state, message] = _DISCARD
+    table[S.FAILED_UNTIL_SYNC, m.Sync] = S.SYNCING
+    table[S.FAILED_UNTIL_SYNC, m.Terminate] = S.CLOSED
+    table[S.IN_COPY_IN, m.CopyData] = S.IN_COPY_IN
+    table[S.IN_COPY_IN, m.CopyDone] = "return"
+    table[S.IN_COPY_IN, m.CopyFail] = "return"
+    table[S.IN_COPY_IN, m.Flush] = _DISCARD
+    table[S.IN_COPY_IN, m.Sync] = _DISCARD
+    for response in (m.PasswordMessage, m.SASLInitialResponse, m.SASLResponse):
+        table[S.AUTHENTICATING, response] = S.AUTHENTICATING
+    table[S.AUTHENTICATING, m.Terminate] = S.CLOSED
+    return table
+
+
+#: (state, frontend message class) -> next state, "return" (leave COPY) or _DISCARD.
+_FRONTEND: Final = _frontend_table()
+
+#: States in which next_event does not read: the server has to answer first.
+_PAUSED_STATES: Final = frozenset(
+    {
+        S.SSL_NEGOTIATION,
+        S.GSS_NEGOTIATION,
+        S.STARTING,
+        S.IN_SIMPLE_QUERY,
+        S.SYNCING,
+        S.IN_COPY_OUT,
+    }
+)
+
+_ASYNC_MESSAGES: Final = (m.NoticeResponse, m.ParameterStatus, m.NotificationResponse)
+_ANY_AUTH_REQUEST: Final = (
+    m.AuthenticationCleartextPassword,
+    m.AuthenticationMD5Password,
+    m.AuthenticationSASL,
+    m.AuthenticationSASLContinue,
+    m.AuthenticationSASLFinal,
+)
+#: Authentication request -> how the client's next ``p`` message is decoded (None: no answer).
+_AUTH_ANSWERS: Final[dict[type[m.Message], Callable[[bytes], m.FrontendMessage] | None]] = {
+    m.AuthenticationCleartextPassword: m.PasswordMessage.from_payload,
+    m.AuthenticationMD5Password: m.PasswordMessage.from_payload,
+    m.AuthenticationSASL: m.SASLInitialResponse.from_payload,
+    m.AuthenticationSASLContinue: m.SASLResponse.from_payload,
+    m.AuthenticationSASLFinal: None,
+}
+
+
+def _backend_table() -> dict[tuple[ServerState, type[m.Message]], object]:
+    table: dict[tuple[ServerState, type[m.Message]], object] = {}
+    table[S.SSL_NEGOTIATION, EncryptionResponse] = S.AWAITING_STARTUP
+    table[S.GSS_NEGOTIATION, EncryptionResponse] = S.AWAITING_STARTUP
+    table[S.AUTHENTICATING, m.NegotiateProtocolVersion] = S.AUTHENTICATING
+    for request in _ANY_AUTH_REQUEST:
+        table[S.AUTHENTICATING, request] = S.AUTHENTICATING
+    table[S.AUTHENTICATING, m.AuthenticationOk] = S.STARTING
+    table[S.STARTING, m.BackendKeyData] = S.STARTING
+    table[S.STARTING, m.ReadyForQuery] = S.READY
+    for state in (S.STARTING, S.READY, S.IN_SIMPLE_QUERY, S.IN_EXTENDED, S.FAILED_UNTIL_SYNC,
+                  S.SYNCING, S.IN_COPY_IN, S.IN_COPY_OUT):  # fmt: skip
+        for message in _ASYNC_MESSAGES:
+            table[state, message] = state
+    results = (m.RowDescription, m.DataRow, m.CommandComplete, m.EmptyQueryResponse)
+    for message in results:
+        table[S.IN_SIMPLE_QUERY, message] = S.IN_SIMPLE_QUERY
+        table[S.IN_EXTENDED, message] = S.IN_EXTENDED
+    table[S.IN_SIMPLE_QUERY, m.FunctionCallResponse] = S.IN_SIMPLE_QUERY
+    for message in (m.ParseComplete, m.BindComplete, m.CloseComplete, m.ParameterDescription,
+                    m.NoData, m.PortalSuspended):  # fmt: skip
+        table[S.IN_EXTENDED, message] = S.IN_EXTENDED
+    for state in (S.IN_SIMPLE_QUERY, S.IN_EXTENDED):
+        table[state, m.CopyInResponse] = S.IN_COPY_IN
+        table[state, m.CopyOutResponse] = S.IN_COPY_OUT
+    table[S.IN_SIMPLE_QUERY, m.ErrorResponse] = S.IN_SIMPLE_QUERY
+    table[S.IN_EXTENDED, m.ErrorResponse] = S.FAILED_UNTIL_SYNC
+    table[S.SYNCING, m.ErrorResponse] = S.SYNCING
+    table[S.IN_COPY_IN, m.ErrorResponse] = "return-failed"
+    table[S.IN_COPY_OUT, m.ErrorResponse] = "return-failed"
+    table[S.IN_COPY_OUT, m.CopyData] = S.IN_COPY_OUT
+    table[S.IN_COPY_OUT, m.CopyDone] = "return"
+    table[S.IN_SIMPLE_QUERY, m.ReadyForQuery] = S.READY
+    table[S.SYNCING, m.ReadyForQuery] = S.READY
+    return table
+
+
+#: (state, backend message class) -> next state, "return" or "return-failed" (leave COPY).
+_BACKEND: Final = _backend_table()
+
+
+def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
+    """What to send before authentication when the client asked for more than 3.0.
+
+    PostgreSQL answers a newer 3.x minor version, or any ``_pq_.`` protocol option, with
+    NegotiateProtocolVersion carrying the newest version it speaks (the whole version number,
+    as PostgreSQL sends it) and every ``_pq_.`` option it did not recognise — here, all of them.
+    """
+    options = tuple(name for name in startup.parameters if name.startswith("_pq_."))
+    if startup.protocol_version > SUPPORTED_PROTOCOL or options:
+        return m.NegotiateProtocolVersion(SUPPORTED_PROTOCOL, options)
+    return None
+
+
+def _startup_limits() -> dict[int, int]:
+    limits = dict.fromkeys(range(256), SMALL_MESSAGE_LIMIT)
+    limits[ord("p")] = MAX_AUTH_MESSAGE
+    return limits
+
+
+class ServerConnection:
+    """The protocol state of one client connection; see the module docstring."""
+
+    def __init__(self, *, max_message_size: int = DEFAULT_LARGE_MESSAGE_LIMIT) -> None:
+        self.state = ServerState.AWAITING_STARTUP
+        self._buffer = MessageBuffer(_startup_limits())
+        self._limits = message_limits(FRONTEND_LARGE_MESSAGES, max_message_size)
+        self._eof = False
+        self._ssl_done = False
+        self._gss_done = False
+        self._auth_answer: Callable[[bytes], m.FrontendMessage] | None = None
+        self._copy_return = ServerState.IN_SIMPLE_QUERY
+
+    # -- receiving -------------------------------------------------------------------------
+
+    @property
+    def buffered_bytes(self) -> int:
+        """How many received bytes are not yet handed out as events."""
+        return self._buffer.pending
+
+    def receive_data(self, data: bytes) -> None:
+        """Buffer bytes from the client; ``b""`` marks the end of the stream."""
+        if not data:
+            self._eof = True
+            return
+        if self._eof:
+            raise LocalProtocolError("received data after end of stream")
+        self._buffer.feed(data)
+
+    def next_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
+        """The next client message, `NEED_DATA`, `PAUSED` or `ConnectionClosed`."""
+        try:
+            return self._next_event()
+        except RemoteProtocolError:
+            self.state = ServerState.ERROR
+            raise
+
+    def _next_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
+        while True:
+            state = self.state
+            if state is ServerState.ERROR:
+                raise RemoteProtocolError("connection is in the error state")
+            if state is ServerState.CLOSED:
+                return ConnectionClosed()
+            if state in _PAUSED_STATES or (
+                state is ServerState.AUTHENTICATING and self._auth_answer is None
+            ):
+                return PAUSED
+            if state is ServerState.AWAITING_STARTUP:
+                event = self._next_startup_packet()
+            else:
+                event = self._next_message()
+            if event is NEED_DATA:
+                if self._eof:
+                    if self._buffer.pending:
+                        raise RemoteProtocolError("unexpected EOF within message")
+                    self.state = ServerState.CLOSED
+                    return ConnectionClosed()
+                return NEED_DATA
+            if event is not _DISCARD:
+                return event
+
+    def _next_startup_packet(self) -> m.FrontendMessage | _Sentinel:
+        body = self._buffer.next_startup_packet()
+        if body is None:
+            return NEED_DATA
+        packet = m.decode_startup(body)
+        if isinstance(packet, m.SSLRequest | m.GSSENCRequest):
+            already = self._ssl_done if isinstance(packet, m.SSLRequest) else self._gss_done
+            if already:
+                code = m.SSL_REQUEST_CODE if isinstance(packet, m.SSLRequest) else (
+                    m.GSSENC_REQUEST_CODE
+                )
+                raise _unsupported_version(code)
+            self._refuse_unencrypted_leftovers()
+            if isinstance(packet, m.SSLRequest):
+                self._ssl_done = True
+                self.state = ServerState.SSL_NEGOTIATION
+            else:
+                self._gss_done = True
+                self.state = ServerState.GSS_NEGOTIATION
+        elif isinstance(packet, m.CancelRequest):
+            self.state = ServerState.CLOSED
+        else:
+            if packet.major_version != 3:
+                raise _unsupported_version(packet.protocol_version)
+            self.state = ServerState.AUTHENTICATING
+        return packet
+
+    def _refuse_unencrypted_leftovers(self) -> None:
+        if self._buffer.pending:
+            raise RemoteProtocolError("received unencrypted data after SSL request")
+
+    def _next_message(self) -> m.FrontendMessage | _Sentinel:
+        cut = self._buffer.next_message()
+        if cut is None:
+            return NEED_DATA
+        code, body = cut
+        message = m.decode_frontend(code, body)
+        if self.state is ServerState.AUTHENTICATING:
+            if isinstance(message, m.AuthResponse):
+                assert self._auth_answer is not None
+                message = self._auth_answer(message.payload)
+                self._auth_answer = None
+            elif not isinstance(message, m.Terminate):
+                raise RemoteProtocolError(f"expected password response, got message type {code}")
+        target = _FRONTEND.get((self.state, type(message)))
+        if target is None:
+            if self.state is ServerState.FAILED_UNTIL_SYNC:
+                return _DISCARD
+            raise RemoteProtocolError(
+                f"unexpected message type {chr(code)!r} ({type(message).__name__}) "
+                f"while {self.state.value}"
+            )
+        if target is _DISCARD:
+            return _DISCARD
+        if target == "return":
+            target = self._copy_return
+        self.state = target  # type: ignore[assignment]
+        return message
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, message: m.BackendMessage) -> bytes:
+        """The bytes of ``message``, after checking it is allowed now and moving the state."""
+        self._transition(message)
+        return message.encode()
+
+    def send_data_rows(self, data: bytes) -> bytes:
+        """Already-encoded DataRow messages (a whole batch): checked once, returned unchanged."""
+        if (self.state, m.DataRow) not in _BACKEND and self.state is not ServerState.IN_COPY_OUT:
+            self.state = ServerState.ERROR
+            raise LocalProtocolError(f"cannot send DataRow while {self.state.value}")
+        return data
+
+    def _transition(self, message: m.BackendMessage) -> None:
+        state = self.state
+        kind = type(message)
+        if kind is m.ErrorResponse and message.severity in ("FATAL", "PANIC"):  # type: ignore[attr-defined]
+            if state is ServerState.CLOSED:
+                raise LocalProtocolError("cannot send an error on a closed connection")
+            self.state = ServerState.CLOSED
+            return
+        if kind is EncryptionResponse:
+            if state is ServerState.GSS_NEGOTIATION and message.accepted:  # type: ignore[attr-defined]
+                self.state = ServerState.ERROR
+                raise LocalProtocolError("GSSAPI encryption is not supported")
+            if state in (ServerState.SSL_NEGOTIATION, ServerState.GSS_NEGOTIATION):
+                self._refuse_unencrypted_leftovers()
+        target = _BACKEND.get((state, kind))
+        if target is None:
+            self.state = ServerState.ERROR
+            raise LocalProtocolError(f"cannot send {kind.__name__} while {state.value}")
+        if target == "return":
+            target = self._copy_return
+        elif target == "return-failed":
+            target = (
+                ServerState.FAILED_UNTIL_SYNC
+                if self._copy_return is ServerState.IN_EXTENDED
+                else self._copy_return
+            )
+        if target in (ServerState.IN_COPY_IN, ServerState.IN_COPY_OUT):
+            self._copy_return = state
+        if kind in _AUTH_ANSWERS:
+            self._auth_answer = _AUTH_ANSWERS[kind]
+        elif kind is m.AuthenticationOk:
+            self._auth_answer = None
+            # Authenticated: from now on the (larger) configured message limits apply.
+            leftover = self._buffer.take_all()
+            self._buffer = MessageBuffer(self._limits)
+            self._buffer.feed(leftover)
+        self.state = target  # type: ignore[assignment]
+
+
+def _unsupported_version(version: int) -> RemoteProtocolError:
+    major, minor = version >> 16, version & 0xFFFF
+    return RemoteProtocolError(
+        f"unsupported frontend protocol {major}.{minor}: server supports 3.0 to 3.0", "0A000"
+    )
