@@ -596,6 +596,45 @@ def test_doomed_verifier_fails_even_with_the_right_keys() -> None:
         _exchange(ScramClient("pw"), ScramServer(doomed))
 
 
+FAST_VERIFIER = make_scram_verifier("pw", iterations=16)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(0, 3), st.integers(min_value=0), st.integers(1, 255))
+def test_tampering_with_any_message_in_flight_fails(which: int, position: int, mask: int) -> None:
+    """Flip bits in one byte of one of the four messages: some side must notice.
+
+    The one harmless exception is base64 malleability of the proof or signature itself (spare
+    bits of the last character), which leaves the decoded value, and so the check, unchanged.
+    """
+    tampered: list[tuple[bytes, bytes]] = []
+
+    def relay(index: int, message: bytes) -> bytes:
+        if index != which:
+            return message
+        changed = bytearray(message)
+        changed[position % len(message)] ^= mask
+        tampered.append((message, bytes(changed)))
+        return bytes(changed)
+
+    client = ScramClient("pw", CB_SERVER, mechanism=SCRAM_SHA_256_PLUS)
+    server = ScramServer(FAST_VERIFIER, CB_SERVER)
+    try:
+        server_first = server.handle_client_first(
+            SCRAM_SHA_256_PLUS, relay(0, client.client_first())
+        )
+        client_final = client.handle_server_first(relay(1, server_first))
+        client.verify_server_final(relay(3, server.handle_client_final(relay(2, client_final))))
+    except ScramError:
+        return
+    ((original, changed),) = tampered
+    assert which in (2, 3), "tampering went unnoticed"
+    prefix = original.rpartition(b",p=")[0] + b",p=" if which == 2 else b"v="
+    assert changed.startswith(prefix), "tampering went unnoticed"
+    decoded = [base64.b64decode(m[len(prefix) :], validate=True) for m in (original, changed)]
+    assert decoded[0] == decoded[1]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=120), st.sampled_from([SCRAM_SHA_256, SCRAM_SHA_256_PLUS]))
 def test_server_only_raises_scram_errors_on_garbage(data: bytes, mechanism: str) -> None:

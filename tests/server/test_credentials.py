@@ -13,14 +13,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import psycopg2
 import pytest
 from twisted.cred.checkers import ICredentialsChecker
-from twisted.cred.credentials import IUsernamePassword, UsernamePassword
+from twisted.cred.credentials import ICredentials, IUsernamePassword, UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.cred.portal import IRealm, Portal
 from twisted.internet.defer import Deferred
@@ -308,7 +310,7 @@ class Realm:
         return interfaces[0], f"session of {avatarId!r}", lambda: None
 
 
-def _fired(deferred: Deferred[object]) -> object:
+def _fired(deferred: Deferred[Any]) -> object:
     results: list[object] = []
     deferred.addBoth(results.append)
     assert results, "the Deferred has not fired"
@@ -321,11 +323,20 @@ def test_checker_provides_the_interface() -> None:
     assert IUsernamePassword in checker.credentialInterfaces
 
 
-@pytest.mark.parametrize("user", [b"plain", b"hashed", b"scram", "scram"])
-def test_portal_login_with_the_store(user: str | bytes) -> None:
-    portal = Portal(Realm(), [PasswordStoreChecker(_store())])
+def _portal() -> Portal:
+    checker = cast(ICredentialsChecker, PasswordStoreChecker(_store()))
+    return Portal(cast(IRealm, Realm()), [checker])
+
+
+def _credentials(user: bytes, password: bytes) -> ICredentials:
+    return cast(ICredentials, UsernamePassword(user, password))
+
+
+@pytest.mark.parametrize("user", [b"plain", b"hashed", b"scram"])
+def test_portal_login_with_the_store(user: bytes) -> None:
+    portal = _portal()
     password = PASSWORD.encode()
-    result = _fired(portal.login(UsernamePassword(user, password), None, ISession))
+    result = _fired(portal.login(_credentials(user, password), None, ISession))
     assert isinstance(result, tuple)
     interface, avatar, _logout = result
     assert interface is ISession and avatar == f"session of {user!r}"
@@ -333,8 +344,7 @@ def test_portal_login_with_the_store(user: str | bytes) -> None:
 
 @pytest.mark.parametrize(("user", "password"), [(b"scram", b"wrong"), (b"nobody", b"x")])
 def test_portal_login_refused(user: bytes, password: bytes) -> None:
-    portal = Portal(Realm(), [PasswordStoreChecker(_store())])
-    result = _fired(portal.login(UsernamePassword(user, password), None, ISession))
+    result = _fired(_portal().login(_credentials(user, password), None, ISession))
     assert isinstance(result, Failure) and result.check(UnauthorizedLogin)
     assert "password authentication failed" in str(result.value)
 
@@ -343,15 +353,22 @@ def test_portal_login_refused(user: bytes, password: bytes) -> None:
 
 
 @pytest.fixture
-def pgbouncer_auth_file(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+def pgbouncer_auth_file() -> Iterator[tuple[int, Path]]:
     """Start pgbouncer (admin console only) on an auth_file; yield its port and the file."""
     program = shutil.which("pgbouncer") or (
         "/usr/sbin/pgbouncer" if os.access("/usr/sbin/pgbouncer", os.X_OK) else None
     )
     if program is None:
         pytest.skip("pgbouncer is not installed")
-    directory = Path(tmp_path, "pgbouncer")
-    directory.mkdir()
+    # Not pytest's tmp_path: pgbouncer runs as another user, who cannot enter that tree.
+    directory = Path(tempfile.mkdtemp(prefix="txpg-pgbouncer-"))
+    try:
+        yield from _run_pgbouncer(program, directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _run_pgbouncer(program: str, directory: Path) -> Iterator[tuple[int, Path]]:
     port = free_port()
     auth_file = directory / "users.txt"
     bob_hash = md5_password_hash('b"ob', "bobpw")
@@ -375,7 +392,7 @@ def pgbouncer_auth_file(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     argv = [program, "-d", str(directory / "pgbouncer.ini")]
     if os.geteuid() == 0:  # pgbouncer refuses to run as root
         owner = pwd.getpwnam("postgres")
-        for path in (tmp_path, directory, *directory.iterdir()):
+        for path in (directory, *directory.iterdir()):
             os.chown(path, owner.pw_uid, owner.pw_gid)
         argv = ["runuser", "-u", "postgres", "--", *argv]
     subprocess.run(argv, check=True, capture_output=True, timeout=30)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .errors import LocalProtocolError, RemoteProtocolError
+from .errors import LocalProtocolError
 from .md5 import md5_response
 from .messages import (
     AuthenticationCleartextPassword,
@@ -61,12 +61,12 @@ class ClientAuthenticator:
     ) -> None:
         if channel_binding not in CHANNEL_BINDING_MODES:
             raise ValueError(f"channel_binding must be one of {', '.join(CHANNEL_BINDING_MODES)}")
-        if channel_binding == "require" and tls_server_end_point is None:
-            raise AuthenticationError("channel binding required, but the connection is not TLS")
         self.user = user
         self.password = password
         self.channel_binding = channel_binding
-        self._binding_data = None if channel_binding == "disable" else tls_server_end_point
+        #: ``tls-server-end-point`` data of the server certificate (None without TLS).  It may
+        #: be set after construction, as long as it is before the SASL exchange starts.
+        self.tls_server_end_point = tls_server_end_point
         self._scram: ScramClient | None = None
         self.method: str | None = None
 
@@ -118,12 +118,10 @@ class ClientAuthenticator:
             raise AuthenticationError(
                 "the server requested SCRAM authentication, but no password was supplied"
             )
+        binding = None if self.channel_binding == "disable" else self.tls_server_end_point
         mechanism = select_scram_mechanism(
-            message.mechanisms,
-            self._binding_data,
-            require_channel_binding=self.channel_binding == "require",
+            message.mechanisms, binding, require_channel_binding=self.channel_binding == "require"
         )
-        binding = self._binding_data
         self._scram = ScramClient(self.password, channel_binding=binding, mechanism=mechanism)
         self.method = mechanism
         return SASLInitialResponse(mechanism, self._scram.client_first())
@@ -135,8 +133,3 @@ class ClientAuthenticator:
             raise AuthenticationError(
                 "channel binding required, but the server authenticated without it"
             )
-
-
-def unexpected_authentication(message: BackendMessage) -> RemoteProtocolError:
-    """The error for an authentication message after start-up."""
-    return RemoteProtocolError(f"unexpected {type(message).__name__} after authentication")

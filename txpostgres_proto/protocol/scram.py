@@ -42,6 +42,7 @@ from txpostgres_proto.protocol.errors import RemoteProtocolError
 
 __all__ = [
     "DEFAULT_ITERATIONS",
+    "SALT_LENGTH",
     "SCRAM_SHA_256",
     "SCRAM_SHA_256_PLUS",
     "TLS_SERVER_END_POINT",

@@ -314,8 +314,10 @@ class ServerConnection:
         if isinstance(packet, m.SSLRequest | m.GSSENCRequest):
             already = self._ssl_done if isinstance(packet, m.SSLRequest) else self._gss_done
             if already:
-                code = m.SSL_REQUEST_CODE if isinstance(packet, m.SSLRequest) else (
-                    m.GSSENC_REQUEST_CODE
+                code = (
+                    m.SSL_REQUEST_CODE
+                    if isinstance(packet, m.SSLRequest)
+                    else (m.GSSENC_REQUEST_CODE)
                 )
                 raise _unsupported_version(code)
             self._refuse_unencrypted_leftovers()
@@ -405,7 +407,7 @@ class ServerConnection:
                 if self._copy_return is ServerState.IN_EXTENDED
                 else self._copy_return
             )
-        if target in (ServerState.IN_COPY_IN, ServerState.IN_COPY_OUT):
+        if kind in (m.CopyInResponse, m.CopyOutResponse):
             self._copy_return = state
         if kind in _AUTH_ANSWERS:
             self._auth_answer = _AUTH_ANSWERS[kind]

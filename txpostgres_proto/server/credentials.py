@@ -39,7 +39,8 @@ reject         REJECT              REJECT              REJECT              REJEC
 
 An unknown role under ``md5`` gets SCRAM because PostgreSQL picks the exchange a genuine role
 would most likely get (its default ``password_encryption`` is scram-sha-256), so that probing
-cannot tell the two apart.
+cannot tell the two apart.  A plaintext password under ``md5`` gets MD5, as in pgbouncer
+(PostgreSQL itself no longer stores plaintext).
 """
 
 from __future__ import annotations
@@ -134,13 +135,13 @@ class StoredSecret:
         return self._verifier
 
 
+def _digest(value: str | bytes) -> bytes:
+    return hashlib.sha256(value.encode("utf-8") if isinstance(value, str) else value).digest()
+
+
 def _same(left: str | bytes, right: str | bytes) -> bool:
-    """Constant-time equality; hashing first hides the lengths too."""
-    digests = [
-        hashlib.sha256(value.encode("utf-8") if isinstance(value, str) else value).digest()
-        for value in (left, right)
-    ]
-    return hmac.compare_digest(digests[0], digests[1])
+    """Constant-time equality; comparing digests hides the lengths too."""
+    return hmac.compare_digest(_digest(left), _digest(right))
 
 
 class PasswordStore:
@@ -191,7 +192,7 @@ class PasswordStoreChecker:
 
     def requestAvatarId(self, credentials: IUsernamePassword) -> defer.Deferred[str | bytes]:
         username = credentials.username
-        user = username.decode("utf-8") if isinstance(username, bytes) else username
+        user = username.decode("utf-8", "replace") if isinstance(username, bytes) else username
         secret = self._store.get_secret(user)
         if secret is not None and secret.check_plaintext(credentials.password):
             return defer.succeed(username)

@@ -22,7 +22,7 @@ _ROUTE_ATTRIBUTE = "__pgproto_statement_types__"
 
 
 def normalize_statement_type(stmt_type: str) -> str:
-    """Statement types compare upper-case with single spaces (``"create  table"`` -> ``"CREATE TABLE"``)."""
+    """Upper-case, single-spaced: ``"create  table"`` becomes ``"CREATE TABLE"``."""
     return " ".join(stmt_type.upper().split())
 
 

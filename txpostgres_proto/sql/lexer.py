@@ -457,9 +457,7 @@ class _Tokenizer:
 def _parameter_number(digits: str, sql: str, start: int) -> int:
     """The number of ``$digits``; PostgreSQL rejects numbers that overflow a 32-bit int."""
     if len(digits.lstrip("0")) > 10 or int(digits) > 0x7FFFFFFF:
-        raise SqlSyntaxError(
-            f'parameter number too large at or near "${digits}"', start + 1
-        )
+        raise SqlSyntaxError(f'parameter number too large at or near "${digits}"', start + 1)
     return int(digits)
 
 

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable
 from typing import Any, Final
 
-Decoder = Callable[[bytes], Any]
-Encoder = Callable[[Any], bytes]
+from txpostgres_proto.types.typecodecs import Decoder, Encoder
 
 _HEADER: Final = struct.Struct("!iiI")
 _INT4: Final = struct.Struct("!i")
@@ -45,13 +43,17 @@ def _dimensions(value: list[Any]) -> list[int]:
     level: Any = value
     while isinstance(level, list):
         if not level:
-            if dims:
+            if dims and not _all_empty(value):
                 raise ValueError("multidimensional arrays must not contain empty sub-arrays")
-            return []
+            return []  # like ARRAY[ARRAY[]::int[]], nested empty lists are the empty array
         dims.append(len(level))
         level = level[0]
     _check_shape(value, dims, 0)
     return dims
+
+
+def _all_empty(value: list[Any]) -> bool:
+    return all(isinstance(item, list) and _all_empty(item) for item in value)
 
 
 def _check_shape(value: list[Any], dims: list[int], depth: int) -> None:
@@ -86,9 +88,9 @@ def _reshape(flat: list[Any], dims: list[int]) -> list[Any]:
 def make_text_decoder(element: Decoder, delimiter: bytes = b",") -> Decoder:
     """A decoder for ``array_out`` text whose elements are decoded by ``element``."""
     delim = re.escape(delimiter)
+    plain = rb'(?:[^{}"\\\s' + delim + rb"]|\\.)"  # one unquoted character or escape
     token = re.compile(
-        rb'\{|\}|"((?:[^"\\]|\\.)*)"|((?:[^{}"\\\s' + delim + rb"]|\\.)"
-        rb"(?:[^{}\"\\" + delim + rb"]|\\.)*)|" + delim + rb"|\s+",
+        rb'\{|\}|"((?:[^"\\]|\\.)*)"|(' + plain + rb"(?:\s*" + plain + rb")*)|" + delim + rb"|\s+",
         re.DOTALL,
     )
 
@@ -111,10 +113,12 @@ def make_text_decoder(element: Decoder, delimiter: bytes = b",") -> Decoder:
                     stack[-1].append(done)
                 else:
                     result = done
+            elif not stack:
+                break
             elif match.group(1) is not None:
                 stack[-1].append(element(_ESCAPE.sub(rb"\1", match.group(1))))
             elif match.group(2) is not None:
-                raw = match.group(2).rstrip()
+                raw = match.group(2)
                 if raw.upper() == b"NULL":
                     stack[-1].append(None)
                 else:

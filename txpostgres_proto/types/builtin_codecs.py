@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any, Final
 
-from txpostgres_proto.types import arrays, datetimes, intervals, network, numeric, oids
+from txpostgres_proto.types import arrays, datetimes, floats, intervals, network, numeric, oids
 from txpostgres_proto.types import binary_codecs as b
 from txpostgres_proto.types import text_codecs as t
 from txpostgres_proto.types.typecodecs import Decoder, Encoder, TypeCodecs
@@ -64,7 +64,7 @@ _INT_TEXT: Final = (t.encode_int, int)
 _STR_TEXT: Final = (t.encode_text, t.decode_text)
 _STR_BINARY: Final = (b.encode_text, b.decode_text)
 _UINT4_BINARY: Final = (b.encode_uint4, b.decode_uint4)
-_NAME_TYPES: Final = (oids.TEXT, oids.VARCHAR, oids.NAME, oids.BPCHAR, oids.UNKNOWN, oids.XML)
+_NAME_TYPES: Final = (oids.TEXT, oids.VARCHAR, oids.NAME, oids.BPCHAR, oids.XML)
 _REG_TYPES: Final = (
     oids.REGPROC,
     oids.REGPROCEDURE,
@@ -92,8 +92,8 @@ def builtin_codecs() -> dict[int, TypeCodecs]:
             _entry(oids.XID, _INT_TEXT, _UINT4_BINARY),
             _entry(oids.CID, _INT_TEXT, _UINT4_BINARY),
             _entry(oids.XID8, _INT_TEXT, (b.encode_uint8, b.decode_uint8)),
-            _entry(oids.FLOAT4, (t.encode_float4, float), (b.encode_float4, b.decode_float4)),
-            _entry(oids.FLOAT8, (t.encode_float8, float), (b.encode_float8, b.decode_float8)),
+            _entry(oids.FLOAT4, (floats.encode_float4, float), (b.encode_float4, b.decode_float4)),
+            _entry(oids.FLOAT8, (floats.encode_float8, float), (b.encode_float8, b.decode_float8)),
             _entry(
                 oids.NUMERIC,
                 (numeric.encode_numeric_text, numeric.decode_numeric_text),
@@ -175,6 +175,8 @@ def builtin_codecs() -> dict[int, TypeCodecs]:
         table.update([_entry(oid, _STR_TEXT, _STR_BINARY)])
     for oid in _REG_TYPES:
         table.update([_entry(oid, _STR_TEXT, _UINT4_BINARY)])
+    # unknown (an untyped literal) has no text encoder: the value's own type decides.
+    table[oids.UNKNOWN] = TypeCodecs("unknown", None, t.decode_text, b.encode_text, b.decode_text)
     info = oids.BUILTIN_TYPES[oids.TIMESTAMPTZ]
     table[oids.TIMESTAMPTZ] = TypeCodecs(
         info.name,

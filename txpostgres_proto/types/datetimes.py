@@ -90,7 +90,8 @@ def _format_offset(offset: timedelta | None) -> str:
     return f"{sign}{hour:02d}"
 
 
-_offset_zones: dict[str, timezone] = {}
+_offset_zones: dict[str, timezone] = {}  # PostgreSQL's offset text -> tzinfo
+_offset_suffixes: dict[str, str] = {}  # isoformat's offset text -> PostgreSQL's
 
 
 def _parse_offset(text: str) -> timezone:
@@ -297,17 +298,19 @@ def make_timestamptz_text_encoder(zone: tzinfo | None) -> Callable[[Any], bytes]
         if special is not None:
             return special
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         if zone is not None:
             value = value.astimezone(zone)
         text = value.isoformat(" ")
         # isoformat: 19 characters, ".ffffff" when there are microseconds, then ±HH:MM[:SS].
-        split = 26 if value.microsecond else 19
-        stamp = text[:split].rstrip("0") if split == 26 else text[:19]
-        offset = text[split:]
-        if len(offset) == 6 and offset.endswith(":00"):
-            offset = offset[:3]
-        return (stamp + offset).encode()
+        if value.microsecond:
+            stamp, offset = text[:26].rstrip("0"), text[26:]
+        else:
+            stamp, offset = text[:19], text[19:]
+        suffix = _offset_suffixes.get(offset)
+        if suffix is None:
+            suffix = _offset_suffixes[offset] = _format_offset(value.utcoffset())
+        return (stamp + suffix).encode()
 
     return encode_timestamptz_text
 

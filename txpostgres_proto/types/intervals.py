@@ -162,9 +162,14 @@ def parse_interval(text: str) -> tuple[int, int, int]:
             microseconds += -amount if sign == "-" else amount
             index += 1
             continue
-        if not _NUMBER.match(token) or index + 1 >= len(tokens):
+        if not _NUMBER.match(token):
             raise ValueError(f"invalid input syntax for type interval: {text!r}")
-        unit = tokens[index + 1].lower()
+        unit = tokens[index + 1].lower() if index + 1 < len(tokens) else ""
+        if not unit or _NUMBER.match(unit) or _CLOCK.match(unit):
+            # A number without a unit counts seconds (``@ 0`` in postgres_verbose style).
+            microseconds += _microseconds(token, _USECS_PER_SECOND)
+            index += 1
+            continue
         if unit in _UNIT_MICROSECONDS:
             microseconds += _microseconds(token, _UNIT_MICROSECONDS[unit])
         elif unit in _UNIT_DAYS:

@@ -420,7 +420,7 @@ class TypeInfo:
     @property
     def is_array(self) -> bool:
         """True for the ``_element`` array types (not for int2vector/oidvector)."""
-        return self.category == "A" or self.name == "_record"
+        return self.element_oid != 0 and self.oid != INT2VECTOR and self.oid != OIDVECTOR
 
 
 def _build_table() -> dict[int, TypeInfo]:

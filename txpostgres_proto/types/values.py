@@ -29,8 +29,8 @@ class Interval:
 
     @classmethod
     def from_timedelta(cls, value: timedelta) -> Interval:
-        """The interval PostgreSQL stores for ``value`` (days and microseconds, no months)."""
-        return cls(0, value.days, value.seconds * 1_000_000 + value.microseconds)
+        """``value`` as days and microseconds of the same sign (see ``interval_parts``)."""
+        return cls(*interval_parts(value))
 
     def to_timedelta(self) -> timedelta:
         """Approximate as a ``timedelta``, counting a month as 30 days like PostgreSQL's
@@ -44,9 +44,19 @@ class Interval:
 
 
 def interval_parts(value: Interval | timedelta) -> tuple[int, int, int]:
-    """(months, days, microseconds) of an ``Interval`` or ``timedelta``."""
+    """(months, days, microseconds) of an ``Interval`` or ``timedelta``.
+
+    A ``timedelta`` keeps its whole days as days; for a negative one the days and the time
+    share the sign, so ``-timedelta(seconds=1)`` is ``-00:00:01`` (not Python's normalised
+    ``-1 days +23:59:59``) and ``timedelta(days=-3)`` is ``-3 days``, as one would write them.
+    """
     if isinstance(value, timedelta):
-        return 0, value.days, value.seconds * 1_000_000 + value.microseconds
+        days = value.days
+        microseconds = value.seconds * 1_000_000 + value.microseconds
+        if days < 0 and microseconds:
+            days += 1
+            microseconds -= _USECS_PER_DAY
+        return 0, days, microseconds
     return value.months, value.days, value.microseconds
 
 

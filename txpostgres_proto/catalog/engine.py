@@ -1,0 +1,420 @@
+"""The catalog engine: answers clients' catalog SQL from an emulated pg_catalog.
+
+:class:`Catalog` is what the server calls.  It owns an SQLite store holding every relation of
+PostgreSQL 15's ``pg_catalog`` and ``information_schema`` (built-in rows from the data file,
+application rows from :meth:`Catalog.set_tables`), compiles each client query once
+(``compiler.py``; an LRU cache keyed by the SQL text), runs it with the session's parameters
+and converts the rows to the Python values the type codecs encode.
+
+``handles(sql)`` decides whether a statement is the catalog's business: it reads only
+``pg_catalog``/``information_schema`` relations (qualified, or unqualified names of
+``pg_catalog`` relations, which PostgreSQL finds first on every search path), or it has no
+FROM and calls only functions the catalog implements (``SELECT 1``, ``select version()``,
+``SELECT current_setting('x')``), or it is ``SHOW``.  Anything touching an application table
+belongs to the application.
+
+The engine is not thread-safe (the server runs it from the reactor thread); session-dependent
+functions read the session passed to :meth:`Catalog.execute` for the duration of the call.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlglot import exp
+
+from txpostgres_proto.catalog import pgtypes as t
+from txpostgres_proto.catalog.application import AppRelation, OidAllocator, layout
+from txpostgres_proto.catalog.arrays import from_storage, to_storage
+from txpostgres_proto.catalog.builtin import load
+from txpostgres_proto.catalog.compiler import Compiled, Compiler, ident
+from txpostgres_proto.catalog.dialect import parse
+from txpostgres_proto.catalog.directory import Directory
+from txpostgres_proto.catalog.functions import is_known
+from txpostgres_proto.catalog.pgtypes import Ty
+from txpostgres_proto.catalog.rows import (
+    activity_row,
+    application_rows,
+    application_type_rows,
+    database_rows,
+    role_rows,
+    settings_rows,
+    view_rows,
+)
+from txpostgres_proto.catalog.schema import Table
+from txpostgres_proto.catalog.session import SessionInfo
+from txpostgres_proto.catalog.sqlfuncs import FunctionContext, reg_name, register
+from txpostgres_proto.catalog.store import Store
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.types import oids
+
+_SHOW: Final = re.compile(r"^\s*show\s+(.+?)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
+_SHOW_ALIASES: Final = {
+    "transaction isolation level": "transaction_isolation",
+    "time zone": "timezone",
+    "session authorization": "session_authorization",
+}
+_MENTIONS_CATALOG: Final = re.compile(r"pg_|information_schema", re.IGNORECASE)
+_HAS_FROM: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
+#: Base catalogs holding application rows, and the predicate selecting those rows.
+_APPLICATION_ROWS: Final = {
+    "pg_namespace": "oid >= 16384",
+    "pg_class": "oid >= 16384",
+    "pg_attribute": "attrelid >= 16384",
+    "pg_type": "oid >= 16384",
+    "pg_index": "indexrelid >= 16384",
+    "pg_constraint": "oid >= 16384",
+    "pg_attrdef": "oid >= 16384",
+    "pg_description": "objoid >= 16384",
+    "pg_sequence": "seqrelid >= 16384",
+    "pg_depend": "objid >= 16384",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultColumn:
+    """A result column as RowDescription describes it."""
+
+    name: str
+    type_oid: int
+    typmod: int = -1
+    table_oid: int = 0
+    attnum: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogResult:
+    """Rows of a catalog query, values ready for the type codecs."""
+
+    columns: list[ResultColumn]
+    rows: list[tuple[Any, ...]]
+    command_tag: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    compiled: Compiled
+    columns: list[ResultColumn]
+    converters: list[Callable[[Any], Any]]
+
+
+class _LRU(OrderedDict[str, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def lookup(self, key: str) -> Any:
+        value = self.get(key)
+        if value is not None:
+            self.move_to_end(key)
+        return value
+
+    def store(self, key: str, value: Any) -> None:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class Catalog:
+    """Emulated ``pg_catalog``/``information_schema`` describing the application's tables."""
+
+    def __init__(
+        self,
+        database: str = "postgres",
+        server_version: str = "15.18",
+        owner: str = "postgres",
+        cache_size: int = 512,
+    ) -> None:
+        self.database = database
+        self.server_version = server_version
+        self._data = load()
+        self._store = Store()
+        self._alloc = OidAllocator()
+        self._directory = Directory(self._data, owner)
+        self._namespaces: dict[str, int] = {}
+        self._context = FunctionContext(
+            self._directory, server_version, datetime.datetime.now(datetime.timezone.utc)
+        )
+        register(self._store.conn, self._context)
+        self._plans = _LRU(cache_size)
+        self._routing = _LRU(cache_size * 4)
+        self._relations: list[AppRelation] = []
+        self._views_database = database
+        self._directory.databases[database] = self._alloc.oid("database", database)
+        self.set_tables(())
+
+    # -- the application's schema ------------------------------------------------------
+
+    def set_tables(self, tables: Iterable[Table]) -> None:
+        """(Re)load the application's relations; OIDs stay stable across calls."""
+        tables = list(tables)
+        builtin_namespaces = {
+            name: oid for oid, name in self._directory.namespaces.items() if oid < 16384
+        }
+        namespaces = dict(builtin_namespaces)
+        relations = layout(tables, namespaces, self._alloc)
+        app_namespaces = {name: oid for name, oid in namespaces.items() if oid >= 16384}
+        self._directory.set_application(
+            relations, app_namespaces, application_type_rows(self._data, relations)
+        )
+        conn = self._store.conn
+        conn.execute("BEGIN")
+        try:
+            rows = application_rows(self._data, relations, namespaces)
+            for name, where in _APPLICATION_ROWS.items():
+                self._store.replace(f"pg_catalog.{name}", rows[name], where)
+            for name, view in view_rows(
+                self._data, relations, self._directory, self._views_database
+            ).items():
+                self._store.replace(name, view)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._relations = relations
+        self._namespaces = namespaces
+
+    def table_oid(self, schema: str, name: str) -> int | None:
+        """OID of an application relation (for RowDescription), None if unknown."""
+        for rel in self._relations:
+            if rel.schema == schema and rel.name == name:
+                return rel.oid
+        return None
+
+    def type_oid(self, schema: str, name: str) -> int | None:
+        """OID of an application table's row type, None if unknown."""
+        for rel in self._relations:
+            if rel.schema == schema and rel.name == name:
+                return rel.type_oid
+        return None
+
+    # -- routing -----------------------------------------------------------------------
+
+    def handles(self, sql: str) -> bool:
+        """True when ``sql`` is a query this catalog answers (see the module docstring)."""
+        cached = self._routing.lookup(sql)
+        if cached is not None:
+            return bool(cached)
+        answer = self._classify(sql)
+        self._routing.store(sql, answer)
+        return answer
+
+    def _classify(self, sql: str) -> bool:
+        if _SHOW.match(sql):
+            return True
+        if _HAS_FROM.search(sql) and not _MENTIONS_CATALOG.search(sql):
+            return False
+        try:
+            tree = parse(sql)
+        except PostgresError:
+            return False
+        if not isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
+            return False
+        ctes = {ident(cte.alias) for cte in tree.find_all(exp.CTE)}
+        has_relation = False
+        for table in tree.find_all(exp.Table):
+            if not isinstance(table.this, exp.Identifier):
+                continue
+            has_relation = True
+            schema = ident(table.args.get("db")) if table.args.get("db") else ""
+            name = ident(table.this)
+            if schema in ("pg_catalog", "information_schema"):
+                continue
+            if schema or (name not in ctes and ("pg_catalog", name) not in self._data.relations):
+                return False
+        if has_relation:
+            return True
+        for call in tree.find_all(exp.Anonymous):
+            if not is_known(str(call.this).lower()):
+                return False
+        for cast in tree.find_all(exp.Cast):
+            if Compiler()._cast_target(cast) is None:
+                return False
+        return True
+
+    # -- compiling ---------------------------------------------------------------------
+
+    def _plan(self, sql: str) -> _Plan:
+        cached = self._plans.lookup(sql)
+        if isinstance(cached, PostgresError):
+            raise cached
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        try:
+            compiled = Compiler().compile(parse(sql))
+        except PostgresError as error:
+            self._plans.store(sql, error)
+            raise
+        columns = [
+            ResultColumn(c.name, c.ty.oid, c.ty.typmod, c.table_oid, c.attnum)
+            for c in compiled.columns
+        ]
+        converters = [t.converter(c.ty, self._reg_name) for c in compiled.columns]
+        plan = _Plan(compiled, columns, converters)
+        self._plans.store(sql, plan)
+        return plan
+
+    def _reg_name(self, type_oid: int, oid: int) -> str:
+        return reg_name(self._directory, self._context.search_path(), str(type_oid), oid)
+
+    def describe(self, sql: str) -> list[ResultColumn]:
+        """Result columns of ``sql`` without running it (for Describe)."""
+        show = _SHOW.match(sql)
+        if show is not None:
+            return self._show_columns(show.group(1))
+        return list(self._plan(sql).columns)
+
+    def parameter_types(self, sql: str) -> list[int]:
+        """Type OIDs of ``$1``, ``$2``... as PostgreSQL would infer them (ParameterDescription)."""
+        if _SHOW.match(sql):
+            return []
+        return [ty.oid for ty in self._plan(sql).compiled.param_types]
+
+    # -- running -----------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any], session: SessionInfo) -> CatalogResult:
+        """Run a catalog query for ``session`` with ``params`` bound to ``$1``, ``$2``..."""
+        self._context.begin(session)
+        self._sync_session(session)
+        show = _SHOW.match(sql)
+        if show is not None:
+            return self._show(show.group(1))
+        plan = self._plan(sql)
+        compiled = plan.compiled
+        if compiled.dynamic:
+            self._refresh_dynamic(compiled.dynamic, session, sql)
+        bound = {
+            f"p{position}": _bind(params[position - 1] if position <= len(params) else None, ty)
+            for position, ty in enumerate(compiled.param_types, start=1)
+        }
+        try:
+            raw = self._store.conn.execute(compiled.sql, bound).fetchall()
+        except sqlite3.Error as error:
+            if self._context.error is not None:
+                raise self._context.error from None
+            raise PostgresError(f"catalog query failed: {error}", "XX000") from None
+        converters = plan.converters
+        rows = [
+            tuple(None if value is None else convert(value)
+                  for convert, value in zip(converters, row))
+            for row in raw
+        ]  # fmt: skip
+        return CatalogResult(list(plan.columns), rows, f"SELECT {len(rows)}")
+
+    def _sync_session(self, session: SessionInfo) -> None:
+        """Make the session's role and database visible in the catalogs."""
+        directory = self._directory
+        if session.user not in directory.roles.values():
+            directory.ensure_role(session.user, lambda name: self._alloc.oid("role", name))
+            for name, rows in role_rows(self._data, directory).items():
+                self._store.replace(name, rows)
+            self._store.replace(
+                "information_schema.enabled_roles",
+                [{"role_name": name} for name in directory.roles.values()],
+            )
+        if session.database not in directory.databases:
+            directory.databases[session.database] = self._alloc.oid("database", session.database)
+            for name, rows in database_rows(directory).items():
+                self._store.replace(name, rows)
+        if session.database != self._views_database:
+            self._rename_catalog(self._views_database, session.database)
+            self._views_database = session.database
+
+    def _rename_catalog(self, old: str, new: str) -> None:
+        """Point information_schema's ``*_catalog`` columns at another database name."""
+        conn = self._store.conn
+        conn.execute("BEGIN")
+        for (schema, name), relation in self._data.relations.items():
+            if schema != "information_schema":
+                continue
+            for column in relation.columns:
+                if column.name.endswith("_catalog") or column.name == "catalog_name":
+                    conn.execute(
+                        f'UPDATE information_schema."{name}" SET "{column.name}" = ? '
+                        f'WHERE "{column.name}" = ?',
+                        (new, old),
+                    )
+        conn.execute("COMMIT")
+
+    def _refresh_dynamic(self, names: frozenset[str], session: SessionInfo, sql: str) -> None:
+        if "pg_settings" in names:
+            values = {name.lower(): value for name, value in session.all_settings()}
+            self._store.replace("pg_catalog.pg_settings", settings_rows(self._data, values))
+        if "pg_stat_activity" in names:
+            row = activity_row(
+                self._directory, session, self._context.setting("application_name") or "",
+                self._context.start_time, self._context.query_time, sql,
+            )  # fmt: skip
+            self._store.replace("pg_catalog.pg_stat_activity", [row])
+
+    # -- SHOW ----------------------------------------------------------------------------
+
+    def _setting_name(self, spelling: str) -> str:
+        key = " ".join(spelling.strip().strip('"').split()).lower()
+        key = _SHOW_ALIASES.get(key, key)
+        for name in self._data.show:
+            if name.lower() == key:
+                return name
+        return key
+
+    def _show_columns(self, spelling: str) -> list[ResultColumn]:
+        if spelling.strip().lower() == "all":
+            return [ResultColumn(name, oids.TEXT) for name in ("name", "setting", "description")]
+        return [ResultColumn(self._setting_name(spelling), oids.TEXT)]
+
+    def _show(self, spelling: str) -> CatalogResult:
+        columns = self._show_columns(spelling)
+        if spelling.strip().lower() == "all":
+            descriptions = {
+                row["name"]: row["short_desc"]
+                for row in self._data.table("pg_catalog.pg_settings").dicts()
+            }
+            names = sorted(set(self._data.show) | {n for n, _ in _session_settings(self._context)},
+                           key=str.lower)  # fmt: skip
+            rows = [(name, self._context.setting(name), descriptions.get(name)) for name in names]
+            return CatalogResult(columns, rows, "SHOW")
+        name = columns[0].name
+        value = self._context.setting(name)
+        if value is None:
+            raise PostgresError(f'unrecognized configuration parameter "{name}"', "42704")
+        return CatalogResult(columns, [(value,)], "SHOW")
+
+
+def _session_settings(context: FunctionContext) -> Iterable[tuple[str, str]]:
+    return context.session.all_settings() if context.session is not None else ()
+
+
+def _bind(value: Any, ty: Ty) -> Any:
+    """A parameter value as the compiled SQL expects it (see store.py's conventions)."""
+    if value is None:
+        return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        value = bytes(value).decode()
+    if t.is_array(ty):
+        items = list(value) if isinstance(value, list | tuple) else from_storage(str(value))
+        element = t.element_of(ty)
+        if items is not None and (t.is_integer_like(element) and element.oid not in t.REG_TYPES):
+            items = [None if item is None else int(item) for item in items]
+        return to_storage(items)
+    if ty.oid == oids.BOOL:
+        if isinstance(value, str):
+            return int(value.strip().lower() in ("t", "true", "1", "y", "yes", "on"))
+        return int(bool(value))
+    if t.is_integer_like(ty):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        return int(value) if isinstance(value, int | float | Decimal) else value
+    if ty.oid in (oids.FLOAT4, oids.FLOAT8, oids.NUMERIC):
+        return float(value) if isinstance(value, str | Decimal) else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return value
+    return str(value)

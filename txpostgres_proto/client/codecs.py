@@ -1,0 +1,166 @@
+"""How the client applies the type registry: parameter types and formats, result formats, rows.
+
+* Parameters of a statement the server has not described yet are declared by their Python
+  type (``TypeRegistry.infer_oid``), except where the server knows better: ``str``, ``None``
+  and lists of strings are declared as 0 ("unknown") so the server types them from context
+  (a string may be meant for a date, an enum or a json column).  They are sent in text format.
+* Once the server described a statement (ParameterDescription), parameters are encoded for the
+  types it reported, in binary where the registry has a binary codec.  A ``str`` value is
+  always sent in text format, so the server parses it with the parameter type's input
+  function — the same thing that happens on the first execution, which keeps a query's
+  behaviour independent of whether its statement was cached.
+* Result columns are requested in binary where the registry can decode them (faster to
+  decode, exact for floats and timestamps) and in text otherwise.
+* Row decoders are ``protocol.client_rows`` run decoders built from the registry's column
+  decoders; fixed-width binary types whose decoder is the registry's own are read in place.
+  They are cached per (columns, formats, session time zone).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Any, Final
+
+from ..protocol.client_rows import RunDecoder, make_run_decoder
+from ..protocol.messages import BINARY_FORMAT, TEXT_FORMAT, FieldDescription
+from ..types import DEFAULT_REGISTRY, TypeRegistry, oids, per_column_formats
+
+__all__ = ["ClientCodecs", "ParameterError"]
+
+_UNDECLARED: Final = frozenset((oids.TEXT, oids.UNKNOWN, oids.TEXT_ARRAY))
+_FIXED_WIDTH: Final = {
+    oids.INT2: "h",
+    oids.INT4: "i",
+    oids.INT8: "q",
+    oids.OID: "I",
+    oids.FLOAT4: "f",
+    oids.FLOAT8: "d",
+    oids.BOOL: "?",
+}
+_MAX_CACHED_DECODERS: Final = 1024
+_ENCODING_ERRORS: Final = (TypeError, ValueError, ArithmeticError, struct.error)
+
+
+class ParameterError(TypeError):
+    """A query parameter cannot be encoded for the type the server expects."""
+
+
+class ClientCodecs:
+    """One connection's view of a `TypeRegistry` and its session time zone."""
+
+    def __init__(self, registry: TypeRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else DEFAULT_REGISTRY
+        self.timezone: tzinfo | None = None
+        self._decoders: dict[tuple[Any, ...], RunDecoder] = {}
+
+    def set_timezone(self, zone: tzinfo | None) -> None:
+        """The session time zone changed (ParameterStatus TimeZone)."""
+        if zone != self.timezone:
+            self.timezone = zone
+            self._decoders.clear()
+
+    # ------------------------------------------------------------------ parameters
+
+    def declared_oid(self, value: Any) -> int:
+        """The type to declare in Parse for a parameter of a not yet described statement."""
+        if value is None or type(value) is str:
+            return 0
+        oid = self.registry.infer_oid(value)
+        return 0 if oid in _UNDECLARED else oid
+
+    def encode_text_params(
+        self, oids_: Sequence[int], params: Sequence[Any]
+    ) -> tuple[bytes | None, ...]:
+        """Every parameter in text format, for the declared (or unknown) types ``oids_``."""
+        registry = self.registry
+        zone = self.timezone
+        values: list[bytes | None] = []
+        for index, (oid, value) in enumerate(zip(oids_, params, strict=True)):
+            if value is None:
+                values.append(None)
+            elif type(value) is str:
+                values.append(value.encode())
+            else:
+                try:
+                    values.append(registry.encoder(oid, TEXT_FORMAT, timezone=zone)(value))
+                except _ENCODING_ERRORS as error:
+                    raise _parameter_error(index, value, oid, error) from error
+        return tuple(values)
+
+    def encode_params(
+        self, oids_: Sequence[int], params: Sequence[Any]
+    ) -> tuple[tuple[int, ...], tuple[bytes | None, ...]]:
+        """(format codes, values) for the parameter types the server described."""
+        registry = self.registry
+        zone = self.timezone
+        formats: list[int] = []
+        values: list[bytes | None] = []
+        for index, (oid, value) in enumerate(zip(oids_, params, strict=True)):
+            if value is None:
+                formats.append(TEXT_FORMAT)
+                values.append(None)
+            elif type(value) is str:
+                formats.append(TEXT_FORMAT)
+                values.append(value.encode())
+            else:
+                fmt = BINARY_FORMAT if registry.supports_binary(oid) else TEXT_FORMAT
+                try:
+                    values.append(registry.encoder(oid, fmt, timezone=zone)(value))
+                except _ENCODING_ERRORS as error:
+                    raise _parameter_error(index, value, oid, error) from error
+                formats.append(fmt)
+        if BINARY_FORMAT not in formats:
+            return (), tuple(values)
+        return tuple(formats), tuple(values)
+
+    # ------------------------------------------------------------------ results
+
+    def result_formats(self, fields: Sequence[FieldDescription]) -> tuple[int, ...]:
+        """The format codes to ask for: binary where the registry decodes it, else text."""
+        supports = self.registry.supports_binary
+        formats = tuple(
+            BINARY_FORMAT if supports(field.type_oid) else TEXT_FORMAT for field in fields
+        )
+        if not formats or all(fmt == formats[0] for fmt in formats):
+            return formats[:1]
+        return formats
+
+    def run_decoder(self, fields: Sequence[FieldDescription], formats: Sequence[int]) -> RunDecoder:
+        """The (cached) run decoder for rows of ``fields`` in ``formats`` (protocol shorthand)."""
+        count = len(fields)
+        per_column = tuple(per_column_formats(formats, count))
+        key = (tuple((field.name, field.type_oid) for field in fields), per_column)
+        decoder = self._decoders.get(key)
+        if decoder is None:
+            decoder = self._build_run_decoder(fields, per_column)
+            if len(self._decoders) >= _MAX_CACHED_DECODERS:
+                self._decoders.clear()
+            self._decoders[key] = decoder
+        return decoder
+
+    def _build_run_decoder(
+        self, fields: Sequence[FieldDescription], formats: tuple[int, ...]
+    ) -> RunDecoder:
+        registry = self.registry
+        zone = self.timezone
+        decoders = []
+        fixed: list[str | None] = []
+        for field, fmt in zip(fields, formats, strict=True):
+            decode = registry.decoder(field.type_oid, fmt, timezone=zone)
+            decoders.append(decode)
+            code = _FIXED_WIDTH.get(field.type_oid) if fmt == BINARY_FORMAT else None
+            if code is not None and decode is not DEFAULT_REGISTRY.decoder(field.type_oid, fmt):
+                code = None  # a custom decoder: call it
+            fixed.append(code)
+        return make_run_decoder([field.name for field in fields], decoders, fixed)
+
+
+def _parameter_error(index: int, value: Any, oid: int, error: Exception) -> ParameterError:
+    info = oids.BUILTIN_TYPES.get(oid)
+    name = info.name if info is not None else f"type {oid}"
+    return ParameterError(
+        f"parameter ${index + 1}: cannot send {type(value).__name__} {value!r:.60} as {name}: "
+        f"{error}"
+    )

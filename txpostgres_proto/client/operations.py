@@ -1,0 +1,514 @@
+"""Operations: one user request each — the messages it sends and how answers become a result.
+
+The protocol (``protocol.py``) writes an operation's messages when its turn comes and feeds it
+every event that answers them (``handle``), then calls ``finish`` once the request's last
+answer (ReadyForQuery) arrived.  Each operation ends with Sync or is a simple Query, so the
+server's ReadyForQuery closes it and the transaction status is known when its Deferred fires.
+
+* `SimpleQuery` — a Query message: every result set of a multi-statement string;
+* `ExtendedQuery` — Bind/Execute/Sync on a cached statement (preceded by Parse/Describe the
+  first time), rows decoded by the statement's run decoder; `ExecuteMany` pipelines one
+  Bind/Execute per parameter set before a single Sync;
+* `Prepare` and `CloseStatement` for explicitly prepared statements.
+
+A COPY that a query did not ask for (``query("COPY t FROM STDIN")``) is refused with CopyFail
+and its outgoing data discarded; COPY has its own operations in ``copy.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from ..protocol.client_events import CopyOutData, DataRows, PreparedStatementInfo
+from ..protocol.client_pipeline import Expect, PreEncoded
+from ..protocol.client_rows import Row, RunDecoder
+from ..protocol.errors import PostgresError
+from ..protocol.messages import (
+    BindComplete,
+    Close,
+    CloseComplete,
+    CommandComplete,
+    CopyData,
+    CopyDone,
+    CopyInResponse,
+    CopyOutResponse,
+    DataRow,
+    EmptyQueryResponse,
+    ErrorResponse,
+    Execute,
+    FieldDescription,
+    FrontendMessage,
+    NoData,
+    ParameterDescription,
+    ParseComplete,
+    PortalSuspended,
+    Query,
+    ReadyForQuery,
+    RowDescription,
+    Sync,
+)
+from .errors import query_canceled
+from .statements import Statement
+
+if TYPE_CHECKING:
+    from .protocol import ClientProtocol
+
+__all__ = [
+    "CloseStatement",
+    "ExecuteMany",
+    "ExtendedQuery",
+    "Operation",
+    "Prepare",
+    "Result",
+    "SimpleQuery",
+    "mentions_copy",
+]
+
+_COPY_WORD: Final = re.compile(r"\bcopy\b", re.IGNORECASE)
+_STALE_STATEMENT: Final = frozenset(("0A000", "26000"))
+_DROPS_ALL_STATEMENTS: Final = frozenset(("DISCARD ALL", "DEALLOCATE ALL"))
+_UNWANTED_COPY: Final = "COPY FROM STDIN is not supported by this call; use copy_from()"
+_EXECUTE: Final = Execute("", 0).encode()
+
+
+def mentions_copy(sql: str) -> bool:
+    """True when ``sql`` may run COPY (nothing may be pipelined behind COPY FROM STDIN)."""
+    return _COPY_WORD.search(sql) is not None
+
+
+@dataclass(slots=True)
+class Result:
+    """One result set of a simple query: its columns, rows and command tag."""
+
+    columns: tuple[FieldDescription, ...] = ()
+    rows: list[Row] = field(default_factory=list)
+    tag: str = ""
+
+    @property
+    def rowcount(self) -> int | None:
+        """The row count of the command tag (``INSERT 0 5`` -> 5), when it has one."""
+        last = self.tag.rpartition(" ")[2]
+        return int(last) if last.isdigit() else None
+
+
+_HANDLER_NAMES: Final[dict[type, str]] = {
+    DataRows: "on_rows",
+    DataRow: "on_data_row",
+    RowDescription: "on_row_description",
+    PreparedStatementInfo: "on_statement_info",
+    ParseComplete: "on_parse_complete",
+    BindComplete: "on_bind_complete",
+    CommandComplete: "on_command_complete",
+    EmptyQueryResponse: "on_ignored",
+    PortalSuspended: "on_portal_suspended",
+    ErrorResponse: "on_error",
+    CopyInResponse: "on_copy_in",
+    CopyOutResponse: "on_copy_out",
+    CopyOutData: "on_copy_out_data",
+    CopyData: "on_copy_data",
+    CopyDone: "on_copy_done",
+    ReadyForQuery: "on_ignored",
+    CloseComplete: "on_ignored",
+    NoData: "on_ignored",
+    ParameterDescription: "on_ignored",
+}
+
+
+class Operation:
+    """Base class: a Deferred, the request it sent, and the first error among its answers."""
+
+    #: Nothing may be written after this operation until it completes (COPY FROM STDIN).
+    exclusive: bool = False
+    #: Ask for COPY TO STDOUT data in batches.
+    batch_copy: ClassVar[bool] = False
+
+    def __init__(self, protocol: ClientProtocol) -> None:
+        self.protocol = protocol
+        self.deferred: Deferred[Any] = Deferred(self._cancel)
+        self.error: BaseException | None = None
+        #: True once the caller cancelled; answers still arrive but the result is dropped.
+        self.cancelled = False
+        self.row_decoder: RunDecoder | None = None
+        self.request: Any = None
+        #: Why the operation is being cancelled (the message of its 57014 error).
+        self.cancel_reason: str | None = None
+        #: Send a cancel request when this operation reaches the head of the pipeline.
+        self.cancel_when_running = False
+
+    def messages(self) -> Sequence[FrontendMessage]:
+        """The messages to send, built when the operation's turn to be written comes."""
+        raise NotImplementedError
+
+    def handle(self, event: Any) -> None:
+        getattr(self, _HANDLER_NAMES.get(type(event), "on_ignored"))(event)
+
+    def set_row_decoder(self, decoder: RunDecoder | None) -> None:
+        self.row_decoder = decoder
+        if self.request is not None:
+            self.request.row_decoder = decoder
+
+    # -- default answers -------------------------------------------------------------------
+
+    def on_ignored(self, event: Any) -> None:
+        pass
+
+    def on_error(self, message: ErrorResponse) -> None:
+        if self.error is None:
+            self.error = PostgresError.from_fields(message.fields)
+
+    def on_rows(self, event: DataRows) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not expect rows")
+
+    def on_data_row(self, message: DataRow) -> None:
+        raise RuntimeError("a row arrived before its description")
+
+    on_row_description = on_ignored
+    on_statement_info = on_ignored
+    on_parse_complete = on_ignored
+    on_bind_complete = on_ignored
+    on_command_complete = on_ignored
+    on_portal_suspended = on_ignored
+    on_copy_data = on_ignored
+    on_copy_out_data = on_ignored
+    on_copy_done = on_ignored
+    on_copy_out = on_ignored
+
+    def on_copy_in(self, message: CopyInResponse) -> None:
+        self.protocol.copy_fail(_UNWANTED_COPY)
+
+    # -- completion ------------------------------------------------------------------------
+
+    def result(self) -> Any:
+        return None
+
+    def finish(self) -> None:
+        """Every answer arrived: fire the Deferred (unless the caller cancelled it)."""
+        if self.deferred.called:
+            return
+        if self.error is not None:
+            self.deferred.errback(self.error)
+            return
+        try:
+            value = self.result()
+        except Exception as error:  # a result that cannot be built fails this call only
+            self.deferred.errback(error)
+            return
+        self.deferred.callback(value)
+
+    def abort(self, reason: str) -> bool:
+        """Stop by protocol means instead of a cancel request; True when that was possible."""
+        return False
+
+    def fail(self, error: BaseException) -> None:
+        """Fail now (not sendable, or the connection ended); an earlier error takes precedence."""
+        if self.error is None:
+            self.error = error
+        if not self.deferred.called:
+            self.deferred.errback(self.error)
+
+    def _cancel(self, deferred: Deferred[Any]) -> None:
+        self.cancelled = True
+        if not deferred.called:
+            if self.cancel_reason is None:
+                deferred.errback(query_canceled())
+            else:
+                deferred.errback(query_canceled(self.cancel_reason))
+        self.protocol.cancel(self)
+
+
+# ----------------------------------------------------------------------------- simple query
+
+
+class SimpleQuery(Operation):
+    """A simple Query: returns every result set (`Result` list)."""
+
+    def __init__(self, protocol: ClientProtocol, sql: str) -> None:
+        super().__init__(protocol)
+        self.sql = sql
+        self.exclusive = mentions_copy(sql)
+        self.results: list[Result] = []
+        self._current: Result | None = None
+
+    def messages(self) -> Sequence[FrontendMessage]:
+        return (Query(self.sql),)
+
+    def on_row_description(self, message: RowDescription) -> None:
+        self._current = Result(message.fields)
+        formats = tuple(f.format for f in message.fields)
+        self.set_row_decoder(self.protocol.codecs.run_decoder(message.fields, formats))
+
+    def on_rows(self, event: DataRows) -> None:
+        if self._current is not None:
+            self._current.rows.extend(event.rows)
+
+    def on_command_complete(self, message: CommandComplete) -> None:
+        result = self._current or Result()
+        result.tag = message.tag
+        self.results.append(result)
+        self._current = None
+        self.set_row_decoder(None)
+        if message.tag in _DROPS_ALL_STATEMENTS:
+            self.protocol.statements.clear()
+
+    def on_error(self, message: ErrorResponse) -> None:
+        super().on_error(message)
+        self._current = None
+
+    def result(self) -> list[Result]:
+        return self.results
+
+
+class CommandQuery(SimpleQuery):
+    """A simple Query whose caller wants the last command tag."""
+
+    def result(self) -> str:  # type: ignore[override]
+        return self.results[-1].tag if self.results else ""
+
+
+# ----------------------------------------------------------------------------- extended query
+
+
+class ExtendedQuery(Operation):
+    """Bind/Execute/Sync of a statement (the cached one for ``sql``, or a given one)."""
+
+    def __init__(
+        self,
+        protocol: ClientProtocol,
+        sql: str,
+        params: Sequence[Any],
+        *,
+        statement: Statement | None = None,
+        portal: str = "",
+        max_rows: int = 0,
+    ) -> None:
+        super().__init__(protocol)
+        self.sql = sql
+        self.params = params
+        self.statement = statement
+        self.portal = portal
+        self.max_rows = max_rows
+        self.exclusive = mentions_copy(sql)
+        self.rows: list[Row] = []
+        self.tag = ""
+        self.suspended = False
+        self._describes = False
+        self._parsed = False
+        self._result_formats: tuple[int, ...] = ()
+
+    def statement_messages(self) -> list[FrontendMessage]:
+        """Parse/Describe when the statement is new; sets ``self.statement``."""
+        if self.statement is not None:
+            return []
+        protocol = self.protocol
+        statement = protocol.statements.get(self.sql)
+        if statement is not None:
+            self.statement = statement
+            return []
+        declared = [protocol.codecs.declared_oid(value) for value in self.params]
+        self.statement = protocol.statements.add(self.sql, declared)
+        self._describes = True
+        return self.statement.parse_messages()
+
+    def messages(self) -> Sequence[FrontendMessage]:
+        messages = self.statement_messages()
+        statement = self.statement
+        assert statement is not None
+        bind = statement.bind(self.params, self.protocol.codecs, self.portal)
+        self._result_formats = bind.result_formats
+        if statement.described and statement.fields:
+            self.row_decoder = self.protocol.codecs.run_decoder(
+                statement.fields, bind.result_formats
+            )
+        messages += [bind, Execute(self.portal, self.max_rows), Sync()]
+        return messages
+
+    def _install_decoder(self) -> None:
+        statement = self.statement
+        if self.row_decoder is None and statement is not None and statement.fields:
+            codecs = self.protocol.codecs
+            self.set_row_decoder(codecs.run_decoder(statement.fields, self._result_formats))
+
+    def on_parse_complete(self, message: ParseComplete) -> None:
+        self._parsed = True
+
+    def on_statement_info(self, info: PreparedStatementInfo) -> None:
+        if self._describes and self.statement is not None:
+            self.statement.describe(info, self.protocol.codecs)
+            self._install_decoder()
+
+    def on_bind_complete(self, message: BindComplete) -> None:
+        # A statement described by an earlier request still in flight is known by now.
+        self._install_decoder()
+
+    def on_rows(self, event: DataRows) -> None:
+        self.rows.extend(event.rows)
+
+    def on_command_complete(self, message: CommandComplete) -> None:
+        self.tag = message.tag
+
+    def on_portal_suspended(self, message: PortalSuspended) -> None:
+        self.suspended = True
+
+    def on_error(self, message: ErrorResponse) -> None:
+        super().on_error(message)
+        statement = self.statement
+        if statement is not None and message.sqlstate in _STALE_STATEMENT:
+            self.protocol.statements.discard(statement, close=message.sqlstate == "0A000")
+
+    def finish(self) -> None:
+        if self._describes and not self._parsed and self.statement is not None:
+            self.protocol.statements.discard(self.statement, close=False)
+        super().finish()
+
+    def result(self) -> Any:
+        return self.rows
+
+
+class ExecuteQuery(ExtendedQuery):
+    """An extended query whose caller wants the command tag."""
+
+    def on_rows(self, event: DataRows) -> None:
+        pass
+
+    def result(self) -> str:
+        return self.tag
+
+
+class StreamQuery(ExtendedQuery):
+    """An extended query handing each row to a callback; a Deferred from it pauses reading.
+
+    While the callback's Deferred is pending, the protocol stops reading from the server, so
+    TCP flow control holds the rest of the result on the server and memory stays flat.  The
+    first exception (or failed Deferred) from the callback stops delivery; the remaining rows
+    are read and dropped, and the call fails with that exception.
+    """
+
+    def __init__(
+        self,
+        protocol: ClientProtocol,
+        sql: str,
+        params: Sequence[Any],
+        callback: Callable[[Row], Any],
+    ) -> None:
+        super().__init__(protocol, sql, params)
+        self.callback = callback
+        self._backlog: deque[Row] = deque()
+        self._waiting = False
+
+    def on_rows(self, event: DataRows) -> None:
+        if self.error is None:
+            self._backlog.extend(event.rows)
+            if not self._waiting:
+                self._deliver()
+
+    def _deliver(self) -> None:
+        backlog = self._backlog
+        callback = self.callback
+        while backlog and self.error is None:
+            try:
+                outcome = callback(backlog.popleft())
+            except Exception as error:
+                self.error = error
+                break
+            if isinstance(outcome, Deferred):
+                if not outcome.called:
+                    self._waiting = True
+                    self.protocol.pause_reading(self)
+                    outcome.addBoth(self._resume)
+                    return
+                outcome.addErrback(self._callback_failed)
+        if self.error is not None:
+            backlog.clear()
+
+    def _callback_failed(self, failure: Failure) -> None:
+        if self.error is None:
+            self.error = failure.value
+
+    def _resume(self, outcome: object) -> None:
+        if isinstance(outcome, Failure):
+            self._callback_failed(outcome)
+        self._waiting = False
+        self._deliver()
+        if not self._waiting:
+            self.protocol.resume_reading(self)
+
+    def result(self) -> str:
+        return self.tag
+
+
+class ExecuteMany(ExtendedQuery):
+    """One Bind/Execute per parameter set, all before a single Sync (atomic as one batch)."""
+
+    def __init__(
+        self,
+        protocol: ClientProtocol,
+        sql: str,
+        param_sets: Iterable[Sequence[Any]],
+        *,
+        statement: Statement | None = None,
+    ) -> None:
+        self.param_sets = [tuple(params) for params in param_sets]
+        first = self.param_sets[0] if self.param_sets else ()
+        super().__init__(protocol, sql, first, statement=statement)
+        self.rowcount = 0
+
+    def messages(self) -> Sequence[FrontendMessage]:
+        messages = self.statement_messages()
+        statement = self.statement
+        assert statement is not None
+        codecs = self.protocol.codecs
+        parts = [statement.bind(params, codecs).encode() + _EXECUTE for params in self.param_sets]
+        count = len(parts)
+        messages.append(PreEncoded(b"".join(parts), (Expect.BIND, Expect.EXECUTE) * count))
+        messages.append(Sync())
+        return messages
+
+    def on_rows(self, event: DataRows) -> None:
+        pass
+
+    def on_data_row(self, message: DataRow) -> None:
+        pass
+
+    def on_command_complete(self, message: CommandComplete) -> None:
+        self.rowcount += message.rowcount or 0
+
+    def result(self) -> int:
+        return self.rowcount
+
+
+# ----------------------------------------------------------------------------- statements
+
+
+class Prepare(Operation):
+    """Parse + Describe + Sync of a named statement; fires with the described `Statement`."""
+
+    def __init__(self, protocol: ClientProtocol, statement: Statement) -> None:
+        super().__init__(protocol)
+        self.statement = statement
+
+    def messages(self) -> Sequence[FrontendMessage]:
+        return [*self.statement.parse_messages(), Sync()]
+
+    def on_statement_info(self, info: PreparedStatementInfo) -> None:
+        self.statement.describe(info, self.protocol.codecs)
+
+    def result(self) -> Statement:
+        return self.statement
+
+
+class CloseStatement(Operation):
+    """Close + Sync of a named statement."""
+
+    def __init__(self, protocol: ClientProtocol, name: str) -> None:
+        super().__init__(protocol)
+        self.name = name
+
+    def messages(self) -> Sequence[FrontendMessage]:
+        return (Close("S", self.name), Sync())

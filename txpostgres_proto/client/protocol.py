@@ -1,0 +1,436 @@
+"""`ClientProtocol`: the Twisted protocol running a `SansIOClient` for one connection.
+
+It is a thin adapter, in the style of ``twisted.web._http2`` around h2: ``dataReceived`` feeds
+the sans-IO client and runs the ready loop, handing each event to the operation whose request
+it answers; operations are written as soon as they are issued, so calls made without waiting
+are pipelined on the wire and complete in the order they were made.
+
+The seam for ``connect()``: construct ``ClientProtocol(user, database, password, reactor=...)``,
+connect it to an already negotiated transport (plain TCP, or TLS after SSLRequest), and wait
+for `when_ready`, which fires with the `Connection` once authentication succeeded and the
+server sent its first ReadyForQuery (or fails with the server's error).  When the transport is
+TLS, the server certificate's channel-binding hash is taken from it for SCRAM-SHA-256-PLUS.
+``cancel_connector`` is how cancellation reaches the server: a callable taking a
+CancelRequest and returning a Deferred that fires once it was delivered on a new connection.
+
+Flow of operations:
+
+* the write queue holds operations not yet written; they are written in order unless a
+  *barrier* (a COPY FROM STDIN in progress) or a *cancel hold* (a cancel request in flight)
+  stops it;
+* `pause_reading` / `resume_reading` stop and restart both the transport and the event loop
+  (row streaming and COPY TO consumers apply backpressure that way);
+* when the connection ends — lost, closed by the server, a FATAL error, a malformed message —
+  every pending operation fails (with the server's error when it sent one, otherwise
+  `ConnectionClosedError`), never hangs.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime, ISSLTransport
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from ..protocol.auth import tls_server_end_point_hash
+from ..protocol.client import NEED_DATA, SansIOClient
+from ..protocol.client_events import AuthenticationCompleted
+from ..protocol.errors import PostgresError, ProtocolError
+from ..protocol.messages import (
+    CancelRequest,
+    ErrorResponse,
+    NoticeResponse,
+    NotificationResponse,
+    ParameterStatus,
+)
+from ..types import TypeRegistry, resolve_timezone
+from .codecs import ClientCodecs
+from .errors import ConnectionClosedError, InterfaceError
+from .notify import NoticeDispatcher, NotificationDispatcher
+from .operations import Operation
+from .statements import StatementCache
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+__all__ = ["CancelConnector", "ClientProtocol"]
+
+CancelConnector = Callable[[CancelRequest], Deferred[Any]]
+
+_FATAL = frozenset(("FATAL", "PANIC"))
+
+
+def _session_zone(name: str) -> tzinfo | None:
+    try:
+        return resolve_timezone(name)
+    except ValueError:
+        return None
+
+
+class ClientProtocol(Protocol):
+    """One connection to a PostgreSQL server (see the module docstring)."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        user: str,
+        database: str | None = None,
+        password: str | bytes | None = None,
+        *,
+        reactor: IReactorTime,
+        application_name: str | None = None,
+        parameters: Mapping[str, str] | None = None,
+        channel_binding: str = "prefer",
+        tls_server_end_point: bytes | None = None,
+        cancel_connector: CancelConnector | None = None,
+        registry: TypeRegistry | None = None,
+        statement_cache_size: int = 256,
+    ) -> None:
+        self.reactor = reactor
+        self.client = SansIOClient(
+            user,
+            database,
+            password,
+            application_name,
+            parameters=parameters,
+            channel_binding=channel_binding,
+            tls_server_end_point=tls_server_end_point,
+            timezone_resolver=_session_zone,
+        )
+        self._binding_known = tls_server_end_point is not None
+        self.cancel_connector = cancel_connector
+        self.codecs = ClientCodecs(registry)
+        self.statements = StatementCache(statement_cache_size)
+        self.notifications = NotificationDispatcher()
+        self.notices = NoticeDispatcher()
+        self.connection: Connection | None = None
+        self._ready_waiters: list[Deferred[Connection]] = []
+        self._close_waiters: list[Deferred[None]] = []
+        self._queue: deque[Operation] = deque()
+        self._in_flight: deque[Operation] = deque()
+        self._barrier: Operation | None = None
+        self._cancel_holds = 0
+        self._pauses: set[object] = set()
+        self._pumping = False
+        self._closing = False
+        self._terminated = False
+        self._on_complete: dict[Operation, Callable[[], None]] = {}
+        self._ended: BaseException | None = None
+        self._fatal: PostgresError | None = None
+
+    # ------------------------------------------------------------------ connect() seam
+
+    def when_ready(self) -> Deferred[Connection]:
+        """Fires with the `Connection` once start-up finished, or fails with the reason."""
+        if self.connection is not None:
+            return succeed(self.connection)
+        waiter: Deferred[Connection] = Deferred()
+        if self._ended is not None:
+            waiter.errback(self._ended)
+        else:
+            self._ready_waiters.append(waiter)
+        return waiter
+
+    @property
+    def ended(self) -> bool:
+        """True once the connection is over (no operation can be issued any more)."""
+        return self._ended is not None
+
+    # ------------------------------------------------------------------ Twisted Protocol
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.client.do_startup())
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._ended is not None:
+            return
+        if not self._binding_known:
+            self._learn_channel_binding()
+        self.client.receive_bytes(data)
+        self._pump()
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        if self._ended is None:
+            self.client.receive_bytes(b"")
+            self._pump()
+        why = reason.getErrorMessage() if reason is not None else "closed"
+        error = self._ended or ConnectionClosedError(f"connection to the server lost: {why}")
+        self._end(error)
+        waiters, self._close_waiters = self._close_waiters, []
+        for waiter in waiters:
+            waiter.callback(None)
+
+    def _learn_channel_binding(self) -> None:
+        # Called when the server's first bytes arrive: a TLS handshake is complete by then.
+        self._binding_known = True
+        if not ISSLTransport.providedBy(self.transport):
+            return
+        certificate = self.transport.getPeerCertificate()
+        if certificate is None:
+            return
+        try:
+            der = certificate.to_cryptography().public_bytes(Encoding.DER)
+            data = tls_server_end_point_hash(der)
+        except ValueError:
+            return  # a signature algorithm without a hash: no binding, as libpq does
+        self.client.set_tls_server_end_point(data)
+
+    # ------------------------------------------------------------------ ready loop
+
+    def _pump(self) -> None:
+        if self._pumping:
+            return
+        self._pumping = True
+        client = self.client
+        try:
+            while not self._pauses and self._ended is None:
+                try:
+                    item = client.next_response()
+                except ProtocolError as error:
+                    self._protocol_failure(error)
+                    return
+                except Exception as error:  # a column decoder rejected a value
+                    self._decode_failure(error)
+                    continue
+                if item is NEED_DATA:
+                    break
+                request, event = item  # type: ignore[misc]
+                if request is None:
+                    self._session_event(event)
+                    continue
+                operation: Operation = request.owner
+                try:
+                    operation.handle(event)
+                except Exception as error:
+                    if operation.error is None:
+                        operation.error = error
+                if isinstance(event, ErrorResponse) and event.severity in _FATAL:
+                    self._fatal = PostgresError.from_fields(event.fields)
+                if request.outstanding == 0:
+                    self._complete(operation)
+        finally:
+            self._pumping = False
+        if self._ended is None:
+            self._write(client.data_to_send())
+
+    def _decode_failure(self, error: Exception) -> None:
+        request = self.client.current_request
+        if request is not None and request.owner.error is None:
+            request.owner.error = error
+
+    def _session_event(self, event: Any) -> None:
+        kind = type(event)
+        if kind is NotificationResponse:
+            self.notifications.dispatch(event)
+        elif kind is NoticeResponse:
+            self.notices.dispatch(event)
+        elif kind is ParameterStatus:
+            if event.name == "TimeZone":
+                self.codecs.set_timezone(self.client.timezone)
+        elif kind is AuthenticationCompleted:
+            self._started()
+        elif kind is ErrorResponse:
+            self._fatal = PostgresError.from_fields(event.fields)
+
+    def _started(self) -> None:
+        from .connection import Connection
+
+        self.codecs.set_timezone(self.client.timezone)
+        self.connection = Connection(self)
+        waiters, self._ready_waiters = self._ready_waiters, []
+        for waiter in waiters:
+            waiter.callback(self.connection)
+        self._drain()
+
+    def _complete(self, operation: Operation) -> None:
+        if self._in_flight and self._in_flight[0] is operation:
+            self._in_flight.popleft()
+        else:
+            self._in_flight.remove(operation)
+        if self._barrier is operation:
+            self._barrier = None
+        operation.finish()
+        after = self._on_complete.pop(operation, None)
+        if after is not None:
+            after()
+        head = self._in_flight[0] if self._in_flight else None
+        if head is not None and head.cancel_when_running:
+            head.cancel_when_running = False
+            self._send_cancel(head)
+        self._drain()
+
+    # ------------------------------------------------------------------ issuing operations
+
+    def enqueue(self, operation: Operation, timeout: float | None = None) -> Deferred[Any]:
+        """Queue ``operation`` for writing; its Deferred fires with the result."""
+        if self._ended is not None:
+            operation.fail(ConnectionClosedError("the connection is closed"))
+        elif self._closing:
+            operation.fail(InterfaceError("the connection is closing"))
+        else:
+            self._queue.append(operation)
+            if timeout is not None:
+                self._arm_timeout(operation, timeout)
+            self._drain()
+        return operation.deferred
+
+    def _arm_timeout(self, operation: Operation, timeout: float) -> None:
+        def expire() -> None:
+            operation.cancel_reason = f"canceling statement due to client timeout ({timeout:g} s)"
+            operation.deferred.cancel()
+
+        call = self.reactor.callLater(timeout, expire)
+
+        def disarm(result: Any) -> Any:
+            if call.active():
+                call.cancel()
+            return result
+
+        operation.deferred.addBoth(disarm)
+
+    def _drain(self) -> None:
+        """Write queued operations, in order, while nothing holds the queue."""
+        if self.connection is None or self._ended is not None:
+            return
+        client = self.client
+        queue = self._queue
+        while queue and self._barrier is None and not self._cancel_holds:
+            operation = queue.popleft()
+            try:
+                messages = operation.messages()
+            except Exception as error:
+                operation.fail(error)
+                continue
+            closes = self.statements.take_closes()
+            request = client.submit(
+                [*closes, *messages],
+                operation,
+                row_decoder=operation.row_decoder,
+                batch_copy=operation.batch_copy,
+            )
+            operation.request = request
+            self._in_flight.append(operation)
+            if operation.exclusive:
+                self._barrier = operation
+        if self._closing and not queue and not self._in_flight and not self._terminated:
+            self._terminated = True
+            self._write(client.data_to_send())
+            self._write(client.do_terminate())
+            self.transport.loseConnection()
+            return
+        self._write(client.data_to_send())
+
+    def _write(self, data: bytes) -> None:
+        if data and self.transport is not None:
+            self.transport.write(data)
+
+    # ------------------------------------------------------------------ hooks for operations
+
+    def copy_data(self, data: bytes) -> None:
+        self.client.send_copy_data(data)
+        self._write(self.client.data_to_send())
+
+    def copy_done(self) -> None:
+        self.client.send_copy_done()
+        self._write(self.client.data_to_send())
+
+    def copy_fail(self, message: str) -> None:
+        self.client.send_copy_fail(message)
+        self._write(self.client.data_to_send())
+
+    def pause_reading(self, reason: object) -> None:
+        """Stop reading from the server until `resume_reading` with the same reason."""
+        if not self._pauses and self.transport is not None:
+            self.transport.pauseProducing()
+        self._pauses.add(reason)
+
+    def resume_reading(self, reason: object) -> None:
+        self._pauses.discard(reason)
+        if not self._pauses and self._ended is None:
+            self.transport.resumeProducing()
+            self._pump()
+
+    # ------------------------------------------------------------------ cancellation
+
+    def cancel(self, operation: Operation) -> None:
+        """The caller cancelled ``operation``: stop it on the server if it got there.
+
+        Its Deferred fails with 57014 right away; its answers are still read (and dropped).
+        An operation not written yet is simply removed; one still waiting behind others gets
+        its cancel request when it reaches the head of the pipeline.
+        """
+        if operation in self._queue:
+            self._queue.remove(operation)
+            return
+        if operation not in self._in_flight or operation.abort("canceled by the client"):
+            return
+        if self._in_flight[0] is operation:
+            self._send_cancel(operation)
+        else:
+            operation.cancel_when_running = True
+
+    def _send_cancel(self, operation: Operation) -> None:
+        if self.cancel_connector is None or self.client.backend_key is None:
+            self.log.warn("cannot cancel on the server (no cancel connector); result dropped")
+            return
+        # Hold later writes until the cancel was delivered and this operation ended, so the
+        # cancel cannot hit a statement issued after it.
+        self._cancel_holds += 1
+        pending = [2]
+
+        def release(result: Any = None) -> Any:
+            pending[0] -= 1
+            if pending[0] == 0:
+                self._cancel_holds -= 1
+                self._drain()
+            return result
+
+        delivered = self.cancel_connector(self.client.cancel_request())
+        delivered.addErrback(
+            lambda failure: self.log.failure("cancel request failed", failure=failure)
+        )
+        delivered.addBoth(release)
+        self._on_complete[operation] = release
+
+    # ------------------------------------------------------------------ the end
+
+    def close(self) -> Deferred[None]:
+        """Send Terminate once pending operations finished; fires when the connection closed."""
+        if self._ended is not None:
+            return succeed(None)
+        waiter: Deferred[None] = Deferred()
+        self._close_waiters.append(waiter)
+        if not self._closing:
+            self._closing = True
+            self._drain()
+        return waiter
+
+    def _protocol_failure(self, error: ProtocolError) -> None:
+        if self._fatal is None:
+            self.log.error("protocol error from the server: {error}", error=error)
+        self._end(ConnectionClosedError(f"protocol error: {error}"))
+        if self.transport is not None:
+            self.transport.abortConnection()
+
+    def _end(self, error: BaseException) -> None:
+        if self._ended is None:
+            self._ended = self._fatal or error
+        reason = self._ended
+        operations = [*self._in_flight, *self._queue]
+        self._in_flight.clear()
+        self._queue.clear()
+        self._barrier = None
+        self._on_complete.clear()
+        for operation in operations:
+            operation.fail(reason)
+        waiters, self._ready_waiters = self._ready_waiters, []
+        for waiter in waiters:
+            waiter.errback(reason)

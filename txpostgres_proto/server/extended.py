@@ -1,0 +1,245 @@
+"""Prepared statements, portals and result streams: the objects of the extended query protocol.
+
+Protocol section 55.2.3 ("Extended Query"): Parse creates a *prepared statement* (the SQL, its
+parameter types), Bind turns one into a *portal* (the statement plus parameter values and the
+result formats), Execute runs a portal, possibly a few rows at a time (PortalSuspended).  The
+simple Query protocol runs each statement through an anonymous portal with text results.
+
+A `ResultStream` is a portal's running result: the row source (list, iterator or async
+iterator, consumed lazily so a huge result never sits in memory), the row encoder built once
+from the column types and formats (``types.make_row_encoder``), and how many rows went out.  A
+portal that had to run to be described (Describe of a portal whose statement the backend has
+not described) keeps its result, so the following Execute does not run the query again.
+
+`command_tag` derives the CommandComplete tag PostgreSQL would send when the backend does not
+give one: ``SELECT n`` for row results, ``INSERT 0 n``, ``UPDATE n`` ..., or the command's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.protocol.messages import FieldDescription, RowDescription
+from txpostgres_proto.types import TypeRegistry, per_column_formats
+from txpostgres_proto.types.rows import RowEncoder
+
+from .backend import QueryResult, ResultColumn, StatementDescription
+from .utility import UtilityStatement
+
+__all__ = [
+    "Portal",
+    "PreparedStatement",
+    "ResultStream",
+    "command_tag",
+    "row_description",
+]
+
+#: Commands whose tag carries the number of rows processed.
+_COUNTED: Final = frozenset({"SELECT", "UPDATE", "DELETE", "MERGE", "FETCH", "MOVE", "COPY"})
+#: Leading words that make the tag two words long (CREATE TABLE, DROP INDEX …).
+_TWO_WORD_VERBS: Final = frozenset({"CREATE", "DROP", "ALTER"})
+#: Modifiers skipped between CREATE and the object type.
+_CREATE_MODIFIERS: Final = frozenset(
+    {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "UNIQUE", "GLOBAL", "LOCAL", "RECURSIVE",
+     "TRUSTED", "PROCEDURAL", "DEFAULT"}
+)  # fmt: skip
+_MULTI_WORD_OBJECTS: Final = {
+    "MATERIALIZED": "MATERIALIZED VIEW",
+    "FOREIGN": "FOREIGN TABLE",
+    "EVENT": "EVENT TRIGGER",
+    "TEXT": "TEXT SEARCH",
+    "ACCESS": "ACCESS METHOD",
+    "USER": "ROLE",
+    "GROUP": "ROLE",
+}
+
+
+def _leading_words(sql: str, count: int) -> list[str]:
+    words: list[str] = []
+    for raw in sql.replace("(", " ").split():
+        word = raw.strip(";").upper()
+        if word.startswith("--") or not word:
+            break
+        words.append(word)
+        if len(words) >= count:
+            break
+    return words
+
+
+def command_tag(sql: str, rows: int, returns_rows: bool) -> str:
+    """The tag PostgreSQL sends for ``sql`` after processing ``rows`` rows."""
+    words = _leading_words(sql, 8)
+    verb = words[0] if words else ""
+    if verb == "WITH" or verb in ("VALUES", "TABLE", "SHOW") or (returns_rows and verb not in (
+        "INSERT", "UPDATE", "DELETE", "MERGE", "FETCH", "MOVE", "COPY", "EXPLAIN", "SHOW"
+    )):  # fmt: skip
+        return "SHOW" if verb == "SHOW" else f"SELECT {rows}"
+    if verb == "INSERT":
+        return f"INSERT 0 {rows}"
+    if verb in _COUNTED:
+        return f"{verb} {rows}"
+    if verb in _TWO_WORD_VERBS:
+        rest = [word for word in words[1:] if word not in _CREATE_MODIFIERS]
+        if rest:
+            obj = _MULTI_WORD_OBJECTS.get(rest[0], rest[0])
+            if verb == "CREATE" and obj == "TABLE" and "AS" in words:
+                return f"SELECT {rows}"
+            return f"{verb} {obj}"
+    if verb == "DECLARE":
+        return "DECLARE CURSOR"
+    if verb == "CLOSE":
+        return "CLOSE CURSOR"
+    if verb == "LOCK":
+        return "LOCK TABLE"
+    return verb
+
+
+def row_description(columns: Sequence[ResultColumn], formats: Sequence[int]) -> RowDescription:
+    """RowDescription for ``columns`` sent in ``formats`` (one per column)."""
+    return RowDescription(
+        tuple(
+            FieldDescription(
+                column.name,
+                column.type_oid,
+                column.table_oid,
+                column.column_attnum,
+                column.type_size,
+                column.type_modifier,
+                fmt,
+            )
+            for column, fmt in zip(columns, formats, strict=True)
+        )
+    )
+
+
+def result_formats(formats: Sequence[int], count: int) -> Sequence[int]:
+    """Bind's result-format codes for ``count`` columns; 08P01 when they do not fit."""
+    try:
+        expanded = per_column_formats(formats, count)
+    except ValueError:
+        raise PostgresError(
+            f"bind message has {len(formats)} result formats but query has {count} columns",
+            "08P01",
+        ) from None
+    for fmt in expanded:
+        if fmt not in (0, 1):
+            raise PostgresError(f"unsupported format code: {fmt}", "22023")
+    return expanded
+
+
+@dataclass(eq=False)
+class PreparedStatement:
+    """What Parse created: the statement text, its parameter types and what is known of it."""
+
+    name: str
+    sql: str
+    param_oids: tuple[int, ...]
+    utility: UtilityStatement | None = None
+    #: Filled in by Describe (or by Bind when binary parameters need their types).
+    description: StatementDescription | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.sql
+
+
+class ResultStream:
+    """A running result: rows still to send, and how to encode them."""
+
+    def __init__(
+        self,
+        result: QueryResult,
+        columns: Sequence[ResultColumn] | None,
+        formats: Sequence[int],
+        registry: TypeRegistry,
+        timezone: str | None,
+    ) -> None:
+        self.result = result
+        self.columns = columns
+        self.sent_total = 0
+        self.finished = columns is None
+        self.encoder: RowEncoder | None = None
+        self._sync_rows: Iterator[Any] | None = None
+        self._async_rows: AsyncIterator[Any] | None = None
+        if columns is not None:
+            self.formats = result_formats(formats, len(columns))
+            self.encoder = registry.make_row_encoder(
+                [column.type_oid for column in columns], self.formats, timezone
+            )
+            rows = result.rows
+            if hasattr(rows, "__aiter__"):
+                self._async_rows = aiter(rows)  # type: ignore[arg-type]
+            else:
+                self._sync_rows = iter(rows)  # type: ignore[arg-type]
+
+    @property
+    def is_async(self) -> bool:
+        return self._async_rows is not None
+
+    def next_sync_row(self) -> Any:
+        """The next row of a synchronous source; raises StopIteration at the end."""
+        assert self._sync_rows is not None
+        return next(self._sync_rows)
+
+    async def next_async_row(self) -> Any:
+        """The next row of an async source; raises StopAsyncIteration at the end."""
+        assert self._async_rows is not None
+        return await anext(self._async_rows)
+
+    def tag(self, sql: str, rows: int) -> str:
+        """The CommandComplete tag for this result after ``rows`` rows in this Execute."""
+        result = self.result
+        tag = result.command_tag
+        count = result.rowcount if result.rowcount is not None else rows
+        if tag is None:
+            return command_tag(sql, count, self.columns is not None)
+        if tag == "INSERT":
+            return f"INSERT 0 {count}"
+        if tag in _COUNTED:
+            return f"{tag} {count}"
+        return tag
+
+    def close(self) -> None:
+        """Stop the row source (generators get ``close``/``aclose``)."""
+        self.finished = True
+        rows, self._sync_rows = self._sync_rows, None
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+        arows, self._async_rows = self._async_rows, None
+        aclose = getattr(arows, "aclose", None)
+        if aclose is not None:
+            # Drive aclose() one step: enough for an async generator whose cleanup does not
+            # wait on anything; one that does is abandoned at its first wait.
+            pending = aclose()
+            try:
+                pending.send(None)
+            except StopIteration:
+                pass
+            except Exception:  # noqa: BLE001 - errors of a generator being thrown away
+                pass
+            else:
+                pending.close()
+
+
+@dataclass(eq=False)
+class Portal:
+    """What Bind created: a statement with parameter values, ready to Execute."""
+
+    name: str
+    statement: PreparedStatement
+    params: tuple[Any, ...]
+    result_formats: tuple[int, ...]
+    #: The result once the portal has run (or was run to be described).
+    stream: ResultStream | None = None
+    #: Columns as announced to the client (Describe), if it was told before running.
+    columns: tuple[ResultColumn, ...] | None = None
+    described: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()

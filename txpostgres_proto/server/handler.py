@@ -1,0 +1,328 @@
+"""`PostgresRequestHandler`: the application API, the backend most servers subclass.
+
+The seed API of postgres_proto, made Deferred-friendly.  An application subclasses the handler
+and overrides what it needs::
+
+    class MyHandler(PostgresRequestHandler):
+        def query_tables(self, stmt_info):          # SELECT -> (rows, columns)
+            ...
+        def list_tables(self):                      # table names or Table objects
+            ...
+        def describe_table(self, table_name):       # column names or Column objects
+            ...
+        @stmt_handler("INSERT")
+        async def insert(self, stmt_info):          # any statement type
+            ...
+
+Every hook may return a plain value, a Deferred, or be ``async def``.  The server factory
+creates one handler per connection (the class is the backend factory), so instance attributes
+are per-connection state.
+
+What happens to a statement the session does not answer itself (transaction control and
+SET/SHOW/RESET/DISCARD are the session's), in ``execute_query``:
+
+1. catalog queries (``pg_catalog``, ``information_schema``, ``version()`` …, whatever
+   ``Catalog.handles`` claims) run in the catalog emulation, which knows the application's
+   tables from ``list_tables``/``describe_table`` (asked at connect and again after a DDL
+   statement, or when `refresh_catalog` is called);
+2. the statement is parsed (`parse_sql`; a syntax error answers 42601 with its position) and
+   routed by type: SELECT to ``query_tables``, other types to ``@stmt_handler`` methods;
+3. a type without a handler answers an empty success if it is in
+   ``ignore_missing_statement_types``, else 0A000 (feature_not_supported).
+
+Handlers receive a `BoundStatementInfo`: the parsed statement with ``$n`` placeholders replaced
+by the bound values.  What they return is normalised by ``results.py`` (dict rows, columns by
+name with inferred types, command tags).  A `PostgresError` they raise becomes the client's
+error; any other exception propagates to the protocol, which logs it and answers XX000.
+
+Describe (extended protocol) never runs the statement: catalog queries are described by the
+catalog, other statements by ``describe_query`` (by default: the select list resolved against
+the application's tables; columns described by name only are ``text``).  Parameter types come
+from the client, casts and context (``param_types.py``).  The columns described for a SQL text
+are remembered, and a later execution of that text is conformed to them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from twisted.internet import defer
+
+from txpostgres_proto.catalog import Catalog
+from txpostgres_proto.catalog import ResultColumn as CatalogColumn
+from txpostgres_proto.catalog.schema import Column, Table
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.server.app_schema import AppSchema, AppTable, load_app_schema
+from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
+from txpostgres_proto.server.columns import (
+    ColumnSpec,
+    declared_column,
+    named_column,
+    spec_name,
+    type_size,
+)
+from txpostgres_proto.server.param_types import context_types, parameter_types
+from txpostgres_proto.server.params import BoundStatementInfo, bind
+from txpostgres_proto.server.results import NormalizedResult, ResultContext, to_query_result
+from txpostgres_proto.server.routing import normalize_statement_type, statement_routes, stmt_handler
+from txpostgres_proto.server.targets import TableScope, Target, statement_targets
+from txpostgres_proto.sql import SqlSyntaxError, command_tag, parse_sql
+from txpostgres_proto.sql.statement_info import StatementInfo
+from txpostgres_proto.types import oids
+
+if TYPE_CHECKING:
+    from txpostgres_proto.server.session import Session
+
+__all__ = ["Column", "PostgresRequestHandler", "QueryResult", "Table", "stmt_handler"]
+
+#: Statement types after which the application's tables may have changed.
+_DDL_PREFIXES = ("CREATE ", "ALTER ", "DROP ", "COMMENT", "SELECT INTO")
+#: How many described statements a connection remembers.
+_DESCRIBED_CACHE_SIZE = 256
+
+
+def _syntax_error(error: SqlSyntaxError) -> PostgresError:
+    return PostgresError(error.message, "42601", position=error.position)
+
+
+class PostgresRequestHandler:
+    """Answers one connection's SQL from an application's tables (see the module docstring)."""
+
+    #: Statement types answered with an empty success when no handler claims them.
+    ignore_missing_statement_types: ClassVar[Collection[str]] = ()
+    #: Statement type -> method name; built per subclass from ``@stmt_handler`` marks.
+    _routes: ClassVar[dict[str, str]] = {"SELECT": "query_tables"}
+
+    #: The connection (set in `connection_made`).
+    session: Session
+    #: The catalog emulation of this connection (set in `connection_made`).
+    catalog: Catalog
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._routes = statement_routes(cls, {"SELECT": "query_tables"})
+
+    def __init__(self) -> None:
+        self._app_schema: AppSchema | None = None
+        self._described: OrderedDict[str, tuple[ResultColumn, ...]] = OrderedDict()
+
+    # -- the statement parser (seed API: ``self.parse_sql``) ------------------------------
+
+    parse_sql = staticmethod(parse_sql)
+
+    # -- QueryBackend ---------------------------------------------------------------------
+
+    def connection_made(self, session: Session) -> defer.Deferred[None]:
+        """Remember the session, create the catalog, and load the application's tables."""
+        self.session = session
+        self.catalog = Catalog(session.database, session.get_setting("server_version"))
+        return self.refresh_catalog()
+
+    def describe(self, sql: str, param_oids: Sequence[int]) -> defer.Deferred[StatementDescription]:
+        """Parameter types and result columns of ``sql``, without executing it."""
+        return defer.ensureDeferred(self._describe(sql, param_oids))
+
+    def execute(
+        self, sql: str, params: Sequence[Any], param_oids: Sequence[int]
+    ) -> defer.Deferred[QueryResult]:
+        """Run one statement through `execute_query` and normalise its result."""
+        return defer.ensureDeferred(self._execute(sql, params))
+
+    def transaction(self, command: str, savepoint: str | None = None) -> Any:
+        """Told about BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/ROLLBACK TO; override to map
+        them to the application's own transactions.  Does nothing by default."""
+
+    def connection_lost(self) -> Any:
+        """The connection is gone.  Override to release per-connection resources."""
+
+    # -- hooks an application overrides (seed API) -----------------------------------------
+
+    def query_tables(self, stmt_info: BoundStatementInfo) -> Any:
+        """Answer a SELECT: ``(rows, columns)``, a `QueryResult`, or None (no rows).
+
+        The default knows no tables: 42P01 for the first table the statement names.
+        """
+        if stmt_info.tables:
+            raise PostgresError(f'relation "{stmt_info.tables[0].name}" does not exist', "42P01")
+        raise PostgresError("this server answers no queries without a table", "0A000")
+
+    def list_tables(self) -> Any:
+        """The application's tables: names (then `describe_table` is asked) or `Table` objects."""
+        return ()
+
+    def describe_table(self, table_name: str) -> Any:
+        """The columns of ``table_name``: names (types inferred from rows) or `Column` objects."""
+        return ()
+
+    def describe_query(self, stmt_info: BoundStatementInfo) -> Any:
+        """The result columns of a statement, without running it (names, `Column` or
+        `ResultColumn` objects), or None when it returns no rows.
+
+        The default resolves the select list (or RETURNING list) against the application's
+        tables.  Override it for statements whose columns only the application knows.
+        """
+        targets = statement_targets(stmt_info, self.app_schema, self._table_oid)
+        return None if targets is None else [target.column for target in targets]
+
+    def execute_query(self, sql: str, params: Sequence[Any]) -> Any:
+        """Answer one statement (the lower-level hook; see the module docstring for routing).
+
+        Override it to take full control of every statement the session does not handle
+        itself; return anything a statement handler may return.  Describe does not call it:
+        such an application should also override `describe` (or `describe_query`).
+        """
+        return defer.ensureDeferred(self._route(sql, params))
+
+    # -- helpers for applications ----------------------------------------------------------
+
+    @property
+    def app_schema(self) -> AppSchema:
+        """The application's tables as last loaded (empty before `connection_made`)."""
+        return self._app_schema or AppSchema()
+
+    def refresh_catalog(self) -> defer.Deferred[None]:
+        """Ask ``list_tables``/``describe_table`` again and update the catalog."""
+        return defer.ensureDeferred(self._load_schema())
+
+    def notice(
+        self, message: str, severity: str = "NOTICE", sqlstate: str | None = None, **fields: str
+    ) -> None:
+        """Send the client a NoticeResponse (before the current statement completes).
+
+        ``severity`` is WARNING, NOTICE, INFO, LOG or DEBUG; the SQLSTATE defaults to 01000
+        (warning) for warnings and 00000 otherwise; ``fields`` are further error fields by
+        name (``detail=``, ``hint=`` …).
+        """
+        if sqlstate is None:
+            sqlstate = "01000" if severity == "WARNING" else "00000"
+        self.session.notice(message, sqlstate, severity=severity, **fields)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _load_schema(self) -> None:
+        self._app_schema = await load_app_schema(self.list_tables, self.describe_table)
+        self.catalog.set_tables(self._app_schema.tables)
+
+    async def _ensure_schema(self) -> AppSchema:
+        if self._app_schema is None:
+            await self._load_schema()
+        return self.app_schema
+
+    def _table_oid(self, app_table: AppTable) -> int:
+        return int(self.catalog.table_oid(app_table.table.schema, app_table.table.name) or 0)
+
+    def _parse(self, sql: str) -> tuple[str, StatementInfo]:
+        try:
+            stmt_type, stmt_info = self.parse_sql(sql)
+        except SqlSyntaxError as error:
+            raise _syntax_error(error) from error
+        return normalize_statement_type(stmt_type), stmt_info
+
+    def _method_for(self, stmt_type: str) -> Any:
+        name = self._routes.get(stmt_type)
+        if name is not None:
+            return getattr(self, name)
+        ignored = {normalize_statement_type(t) for t in self.ignore_missing_statement_types}
+        if stmt_type in ignored:
+            return None
+        raise PostgresError(f'statement type "{stmt_type}" is not supported', "0A000")
+
+    def _targets(self, stmt_info: StatementInfo) -> tuple[Target, ...] | None:
+        try:
+            return statement_targets(stmt_info, self.app_schema, self._table_oid)
+        except PostgresError:
+            return None  # a table only the application knows: nothing to project onto
+
+    def _remember(self, sql: str, columns: tuple[ResultColumn, ...] | None) -> None:
+        if columns is None:
+            self._described.pop(sql, None)
+            return
+        self._described[sql] = columns
+        self._described.move_to_end(sql)
+        while len(self._described) > _DESCRIBED_CACHE_SIZE:
+            self._described.popitem(last=False)
+
+    async def _catalog_result(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
+        await self._ensure_schema()
+        result = self.catalog.execute(sql, params, self.session)
+        columns = tuple(_result_column(column) for column in result.columns)
+        tag = result.command_tag or None
+        return NormalizedResult(columns, result.rows, tag, len(result.rows), {"catalog": True})
+
+    async def _route(self, sql: str, params: Sequence[Any]) -> QueryResult:
+        if self.catalog.handles(sql):
+            return await self._catalog_result(sql, params)
+        stmt_type, stmt_info = self._parse(sql)
+        method = self._method_for(stmt_type)
+        if method is None:
+            return NormalizedResult(None, (), command_tag(stmt_type, 0))
+        await self._ensure_schema()
+        value = await defer.maybeDeferred(method, bind(stmt_info, params))
+        if stmt_type.startswith(_DDL_PREFIXES):
+            self._app_schema = None  # reloaded on next use
+        context = ResultContext(stmt_type, self._targets(stmt_info), self._described.get(sql))
+        return await to_query_result(value, context)
+
+    async def _execute(self, sql: str, params: Sequence[Any]) -> QueryResult:
+        value = await defer.maybeDeferred(self.execute_query, sql, params)
+        if isinstance(value, NormalizedResult):
+            return value
+        return await to_query_result(value, ResultContext(described=self._described.get(sql)))
+
+    async def _describe(self, sql: str, param_oids: Sequence[int]) -> StatementDescription:
+        if self.catalog.handles(sql):
+            await self._ensure_schema()
+            columns = tuple(_result_column(column) for column in self.catalog.describe(sql))
+            return StatementDescription(self._catalog_param_types(sql, param_oids), columns)
+        stmt_type, stmt_info = self._parse(sql)
+        self._method_for(stmt_type)  # 0A000 now rather than at execution
+        schema = await self._ensure_schema()
+        described = await defer.maybeDeferred(self.describe_query, bind(stmt_info, ()))
+        targets = self._targets(stmt_info) or ()
+        columns = None if described is None else tuple(_described(described, targets))
+        self._remember(sql, columns)
+        scope = TableScope(stmt_info.tables, schema, self._table_oid)
+        types = parameter_types(
+            param_oids,
+            max(stmt_info.params, default=0),
+            dict(stmt_info.param_casts),
+            context_types(stmt_info, scope),
+        )
+        return StatementDescription(types, columns)
+
+    def _catalog_param_types(self, sql: str, param_oids: Sequence[int]) -> tuple[int, ...]:
+        inferred = self.catalog.parameter_types(sql)
+        known = {
+            number: type_oid
+            for number, type_oid in enumerate(inferred, 1)
+            if type_oid not in (0, oids.UNKNOWN)
+        }
+        return parameter_types(param_oids, len(inferred), {}, known)
+
+
+def _result_column(column: CatalogColumn) -> ResultColumn:
+    """A catalog result column as the protocol's `ResultColumn`."""
+    return ResultColumn(
+        column.name,
+        column.type_oid,
+        column.typmod,
+        column.table_oid,
+        column.attnum,
+        type_size(column.type_oid),
+    )
+
+
+def _described(specs: Sequence[ColumnSpec], targets: Sequence[Target]) -> list[ResultColumn]:
+    """Result columns from what `describe_query` gave: typed specs as given, names typed like
+    the resolved target of that name when it has a declared type, else text."""
+    by_name = {target.column.name: target for target in targets}
+    columns = []
+    for spec in specs:
+        column = declared_column(spec)
+        if column is None:
+            target = by_name.get(spec_name(spec))
+            column = target.column if target is not None else named_column(spec, oids.TEXT)  # type: ignore[arg-type]
+        columns.append(column)
+    return columns

@@ -1,0 +1,648 @@
+"""PostgreSQL functions SQLite lacks, registered as user functions on every connection.
+
+The translation (``translate.py``) maps a PostgreSQL call onto one of three things: a SQLite
+built-in with the same meaning (``lower``, ``abs``, ``coalesce`` …), a renamed built-in
+(``string_agg`` → ``group_concat``), or one of the functions here.  Most are plain string, date
+and array helpers; a few carry session state and are bound to a `FunctionContext`:
+
+* ``now()`` is the start of the current transaction (PostgreSQL's ``transaction_timestamp``),
+  ``statement_timestamp()``/``clock_timestamp()`` the wall clock;
+* ``nextval``/``currval``/``setval``/``lastval`` drive the sequences behind ``serial`` and
+  identity columns (`Sequences`, shared by every connection of the server process);
+* ``current_user``/``current_database()`` answer from the session.
+
+SQLite reports an exception raised inside a user function only as "user-defined function raised
+exception"; the wrapper keeps the `PostgresError` in ``FunctionContext.error`` so that the error
+mapping can answer with the real SQLSTATE and message.
+
+Sequences live in memory: they are shared and non-transactional like PostgreSQL's, and start
+after the largest value already in the owning column (so a file database reopened later carries
+on where its data ends rather than where the old process's counter stood).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Final
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sqlite.casts import cast_value
+from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp
+from txpostgres_proto.types import format_interval, parse_interval
+
+_EXTRACT_FIELDS: Final = {
+    "year": lambda d: d.year,
+    "month": lambda d: d.month,
+    "day": lambda d: d.day,
+    "hour": lambda d: d.hour,
+    "minute": lambda d: d.minute,
+    "second": lambda d: d.second + d.microsecond / 1_000_000,
+    "milliseconds": lambda d: d.second * 1000 + d.microsecond / 1000,
+    "microseconds": lambda d: d.second * 1_000_000 + d.microsecond,
+    "dow": lambda d: (d.weekday() + 1) % 7,
+    "isodow": lambda d: d.isoweekday(),
+    "doy": lambda d: d.timetuple().tm_yday,
+    "week": lambda d: d.isocalendar()[1],
+    "quarter": lambda d: (d.month - 1) // 3 + 1,
+    "decade": lambda d: d.year // 10,
+    "century": lambda d: (d.year + 99) // 100,
+    "epoch": lambda d: (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp(),
+}
+_TRUNC_FIELDS: Final = ("microseconds", "milliseconds", "second", "minute", "hour", "day")
+
+
+class Sequences:
+    """Every sequence of the database: name → last value, shared by all connections."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def next(self, name: str, start: Callable[[], int]) -> int:
+        """The next value of ``name``; ``start`` gives the last value when first used."""
+        with self._lock:
+            current = self._values.get(name)
+            if current is None:
+                current = start()
+            self._values[name] = current + 1
+            return current + 1
+
+    def set(self, name: str, value: int) -> None:
+        with self._lock:
+            self._values[name] = value
+
+    def forget(self, names: set[str]) -> None:
+        """Drop sequences whose table went away (or was truncated with RESTART IDENTITY)."""
+        with self._lock:
+            for name in names:
+                self._values.pop(name, None)
+
+
+@dataclass
+class FunctionContext:
+    """The session state the functions of one connection read."""
+
+    sequences: Sequences
+    #: sequence name → (table, column) it belongs to, from the current schema.
+    owners: dict[str, tuple[str, str]] = field(default_factory=dict)
+    user: str = "postgres"
+    database: str = "postgres"
+    zone: tzinfo = UTC
+    #: The start of the transaction (or statement), fixed by the backend.
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    currvals: dict[str, int] = field(default_factory=dict)
+    last_sequence: str | None = None
+    #: The `PostgresError` a function raised during the current statement.
+    error: PostgresError | None = None
+
+
+def _guarded(context: FunctionContext, function: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except PostgresError as error:
+            context.error = error
+            raise
+        except (ValueError, TypeError, ArithmeticError) as error:
+            context.error = PostgresError(str(error), "22023")
+            raise
+
+    return call
+
+
+# --- scalar helpers (no session state) --------------------------------------------------------
+
+
+def _nonzero(value: Any) -> Any:
+    if value == 0 and value is not None and not isinstance(value, str | bytes):
+        raise PostgresError("division by zero", "22012")
+    return value
+
+
+@lru_cache(maxsize=256)
+def _pattern(pattern: str, flags: int) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, flags)
+    except re.error as error:
+        raise PostgresError(f"invalid regular expression: {error}", "2201B") from None
+
+
+def _regexp(pattern: Any, value: Any) -> Any:
+    if pattern is None or value is None:
+        return None
+    return int(_pattern(str(pattern), 0).search(str(value)) is not None)
+
+
+def _regexp_i(value: Any, pattern: Any) -> Any:
+    if pattern is None or value is None:
+        return None
+    return int(_pattern(str(pattern), re.IGNORECASE).search(str(value)) is not None)
+
+
+def _regexp_replace(value: Any, pattern: Any, replacement: Any, flags: Any = "") -> Any:
+    if value is None or pattern is None or replacement is None:
+        return None
+    options = re.IGNORECASE if "i" in str(flags or "") else 0
+    compiled = _pattern(str(pattern), options)
+    template = re.sub(r"\\(\d)", r"\\g<\1>", str(replacement)).replace("\\&", "\\g<0>")
+    count = 0 if "g" in str(flags or "") else 1
+    return compiled.sub(template, str(value), count=count)
+
+
+def _md5(value: Any) -> Any:
+    if value is None:
+        return None
+    data = value if isinstance(value, bytes) else str(value).encode()
+    return hashlib.md5(data).hexdigest()
+
+
+def _split_part(value: Any, delimiter: Any, index: Any) -> Any:
+    if value is None or delimiter is None or index is None:
+        return None
+    if index == 0:
+        raise PostgresError("field position must not be zero", "22023")
+    parts = str(value).split(str(delimiter)) if delimiter != "" else [str(value)]
+    position = index - 1 if index > 0 else len(parts) + index
+    return parts[position] if 0 <= position < len(parts) else ""
+
+
+def _concat(*values: Any) -> Any:
+    return "".join(_text(value) for value in values if value is not None)
+
+
+def _concat_ws(separator: Any, *values: Any) -> Any:
+    if separator is None:
+        return None
+    return str(separator).join(_text(value) for value in values if value is not None)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return str(value)
+
+
+def _left(value: Any, count: Any) -> Any:
+    if value is None or count is None:
+        return None
+    text = str(value)
+    return text[:count] if count >= 0 else text[:count or None]
+
+
+def _right(value: Any, count: Any) -> Any:
+    if value is None or count is None:
+        return None
+    text = str(value)
+    return (text[-count:] if count else "") if count >= 0 else text[-count:]
+
+
+def _repeat(value: Any, count: Any) -> Any:
+    if value is None or count is None:
+        return None
+    return str(value) * max(int(count), 0)
+
+
+def _reverse(value: Any) -> Any:
+    return None if value is None else str(value)[::-1]
+
+
+def _pad(left: bool) -> Callable[..., Any]:
+    def pad(value: Any, length: Any, fill: Any = " ") -> Any:
+        if value is None or length is None or fill is None:
+            return None
+        text, fill = str(value), str(fill)
+        if len(text) >= length or not fill:
+            return text[: max(length, 0)]
+        padding = (fill * length)[: length - len(text)]
+        return padding + text if left else text + padding
+
+    return pad
+
+
+def _initcap(value: Any) -> Any:
+    if value is None:
+        return None
+    return re.sub(r"[A-Za-z0-9]+", lambda match: match.group(0).capitalize(), str(value))
+
+
+def _btrim(value: Any, characters: Any = " ") -> Any:
+    if value is None or characters is None:
+        return None
+    return str(value).strip(str(characters))
+
+
+def _translate(value: Any, source: Any, target: Any) -> Any:
+    if value is None or source is None or target is None:
+        return None
+    source, target = str(source), str(target)
+    table = {ord(char): (target[i] if i < len(target) else None) for i, char in enumerate(source)}
+    return str(value).translate(table)
+
+
+def _starts_with(value: Any, prefix: Any) -> Any:
+    if value is None or prefix is None:
+        return None
+    return int(str(value).startswith(str(prefix)))
+
+
+def _chr(code: Any) -> Any:
+    return None if code is None else chr(int(code))
+
+
+def _to_hex(value: Any) -> Any:
+    return None if value is None else format(int(value) & (2**64 - 1) if value < 0 else value, "x")
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    def choose(*values: Any) -> Any:
+        present = [value for value in values if value is not None]
+        return pick(present) if present else None
+
+    return choose
+
+
+def _stamp(value: Any) -> datetime:
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise PostgresError(
+            f'invalid input syntax for type timestamp: "{value}"', "22007"
+        ) from None
+
+
+def _extract(field_name: Any, value: Any) -> Any:
+    if field_name is None or value is None:
+        return None
+    name = str(field_name).lower()
+    getter = _EXTRACT_FIELDS.get(name.rstrip("s") if name.endswith("s") and name != "microseconds"
+                                 and name != "milliseconds" else name)
+    if getter is None:
+        raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
+    result = getter(_stamp(value))
+    return float(result) if isinstance(result, float) else result
+
+
+def _date_trunc(field_name: Any, value: Any) -> Any:
+    if field_name is None or value is None:
+        return None
+    unit = str(field_name).lower()
+    stamp = _stamp(value)
+    if unit in ("year", "quarter", "month"):
+        month = 1 if unit == "year" else (stamp.month - 1) // 3 * 3 + 1 if unit == "quarter" else stamp.month
+        stamp = stamp.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+    elif unit == "week":
+        stamp = stamp.replace(hour=0, minute=0, second=0, microsecond=0)
+        stamp -= timedelta(days=stamp.weekday())
+    elif unit in _TRUNC_FIELDS:
+        cut = {"microseconds": {}, "milliseconds": {"microsecond": stamp.microsecond // 1000 * 1000},
+               "second": {"microsecond": 0}, "minute": {"second": 0, "microsecond": 0},
+               "hour": {"minute": 0, "second": 0, "microsecond": 0},
+               "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}}[unit]
+        stamp = stamp.replace(**cut)
+    else:
+        raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
+    return storage_timestamp(stamp)
+
+
+def _age(later: Any, earlier: Any = None) -> Any:
+    if later is None:
+        return None
+    end = _stamp(later)
+    start = _stamp(earlier) if earlier is not None else None
+    if start is None:
+        start, end = end, datetime.now(end.tzinfo).replace(hour=0, minute=0, second=0, microsecond=0)
+    if (end.tzinfo is None) != (start.tzinfo is None):
+        end, start = end.replace(tzinfo=None), start.replace(tzinfo=None)
+    delta = end - start
+    return format_interval(0, delta.days, delta.seconds * 1_000_000 + delta.microseconds)
+
+
+def _interval_seconds(value: Any) -> Any:
+    if value is None:
+        return None
+    months, days, micro = parse_interval(str(value))
+    return (months * 30 + days) * 86400 + micro / 1_000_000
+
+
+# --- arrays (JSON text) -----------------------------------------------------------------------
+
+
+def _items(value: Any) -> list[Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            raise PostgresError(f'malformed array literal: "{value}"', "22P02") from None
+        return loaded if isinstance(loaded, list) else [loaded]
+    return [value]
+
+
+def _dump(items: list[Any]) -> str:
+    return json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+
+
+def _array_length(value: Any, dimension: Any = 1) -> Any:
+    items = _items(value)
+    if not items:
+        return None
+    for _ in range(int(dimension) - 1):
+        items = items[0] if items and isinstance(items[0], list) else None
+        if not items:
+            return None
+    return len(items)
+
+
+def _cardinality(value: Any) -> Any:
+    items = _items(value)
+    if items is None:
+        return None
+
+    def count(part: Any) -> int:
+        return sum(count(item) for item in part) if isinstance(part, list) else 1
+
+    return count(items)
+
+
+def _array_to_string(value: Any, separator: Any, null_text: Any = None) -> Any:
+    items = _items(value)
+    if items is None or separator is None:
+        return None
+    texts = [
+        _scalar_text(item) if item is not None else null_text
+        for item in items
+        if item is not None or null_text is not None
+    ]
+    return str(separator).join(texts)
+
+
+def _scalar_text(item: Any) -> str:
+    if isinstance(item, bool):
+        return "t" if item else "f"
+    if isinstance(item, list | dict):
+        return json.dumps(item)
+    return str(item)
+
+
+def _array_append(value: Any, item: Any) -> Any:
+    return _dump((_items(value) or []) + [item])
+
+
+def _array_prepend(item: Any, value: Any) -> Any:
+    return _dump([item] + (_items(value) or []))
+
+
+def _array_cat(first: Any, second: Any) -> Any:
+    if first is None and second is None:
+        return None
+    return _dump((_items(first) or []) + (_items(second) or []))
+
+
+def _array_position(value: Any, item: Any) -> Any:
+    items = _items(value)
+    if items is None:
+        return None
+    for index, candidate in enumerate(items, 1):
+        if candidate == item:
+            return index
+    return None
+
+
+def _array_remove(value: Any, item: Any) -> Any:
+    items = _items(value)
+    return None if items is None else _dump([part for part in items if part != item])
+
+
+def _array_get(value: Any, index: Any) -> Any:
+    items = _items(value)
+    if items is None or index is None or not 1 <= int(index) <= len(items):
+        return None
+    item = items[int(index) - 1]
+    return _dump(item) if isinstance(item, list | dict) else item
+
+
+def _string_to_array(value: Any, separator: Any, null_text: Any = None) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    parts = list(text) if separator is None else (text.split(str(separator)) if text else [])
+    return _dump([None if part == null_text else part for part in parts])
+
+
+def _array_contains(container: Any, contained: Any) -> Any:
+    outer, inner = _items(container), _items(contained)
+    if outer is None or inner is None:
+        return None
+    return int(all(item in outer for item in inner))
+
+
+def _array_overlaps(first: Any, second: Any) -> Any:
+    one, two = _items(first), _items(second)
+    if one is None or two is None:
+        return None
+    return int(any(item in two for item in one))
+
+
+def _to_json(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return json.dumps("\\x" + value.hex())
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _json_typeof(value: Any) -> Any:
+    if value is None:
+        return None
+    loaded = json.loads(value) if isinstance(value, str) else value
+    if loaded is None:
+        return "null"
+    if isinstance(loaded, bool):
+        return "boolean"
+    if isinstance(loaded, int | float | Decimal):
+        return "number"
+    if isinstance(loaded, str):
+        return "string"
+    return "array" if isinstance(loaded, list) else "object"
+
+
+def _random() -> float:
+    return random.random()
+
+
+def _log(*args: Any) -> Any:
+    if any(arg is None for arg in args):
+        return None
+    if len(args) == 1:
+        return math.log10(args[0])
+    return math.log(args[1], args[0])
+
+
+_SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
+    ("pg_nonzero", 1, _nonzero, True),
+    ("regexp", 2, _regexp, True),
+    ("pg_regexp_i", 2, _regexp_i, True),
+    ("regexp_replace", 3, _regexp_replace, True),
+    ("regexp_replace", 4, _regexp_replace, True),
+    ("md5", 1, _md5, True),
+    ("split_part", 3, _split_part, True),
+    ("concat", -1, _concat, True),
+    ("concat_ws", -1, _concat_ws, True),
+    ("left", 2, _left, True),
+    ("right", 2, _right, True),
+    ("repeat", 2, _repeat, True),
+    ("reverse", 1, _reverse, True),
+    ("lpad", 2, _pad(True), True),
+    ("lpad", 3, _pad(True), True),
+    ("rpad", 2, _pad(False), True),
+    ("rpad", 3, _pad(False), True),
+    ("initcap", 1, _initcap, True),
+    ("btrim", 1, _btrim, True),
+    ("btrim", 2, _btrim, True),
+    ("translate", 3, _translate, True),
+    ("starts_with", 2, _starts_with, True),
+    ("chr", 1, _chr, True),
+    ("to_hex", 1, _to_hex, True),
+    ("pg_greatest", -1, _extreme(max), True),
+    ("pg_least", -1, _extreme(min), True),
+    ("pg_extract", 2, _extract, True),
+    ("date_trunc", 2, _date_trunc, True),
+    ("age", 1, _age, False),
+    ("age", 2, _age, True),
+    ("pg_interval_seconds", 1, _interval_seconds, True),
+    ("array_length", 2, _array_length, True),
+    ("cardinality", 1, _cardinality, True),
+    ("array_to_string", 2, _array_to_string, True),
+    ("array_to_string", 3, _array_to_string, True),
+    ("array_append", 2, _array_append, True),
+    ("array_prepend", 2, _array_prepend, True),
+    ("array_cat", 2, _array_cat, True),
+    ("array_position", 2, _array_position, True),
+    ("array_remove", 2, _array_remove, True),
+    ("pg_array_get", 2, _array_get, True),
+    ("string_to_array", 2, _string_to_array, True),
+    ("string_to_array", 3, _string_to_array, True),
+    ("pg_array_contains", 2, _array_contains, True),
+    ("pg_array_overlaps", 2, _array_overlaps, True),
+    ("to_json", 1, _to_json, True),
+    ("to_jsonb", 1, _to_json, True),
+    ("json_typeof", 1, _json_typeof, True),
+    ("jsonb_typeof", 1, _json_typeof, True),
+    ("random", 0, _random, False),
+    ("gen_random_uuid", 0, lambda: str(uuid.uuid4()), False),
+    ("uuid_generate_v4", 0, lambda: str(uuid.uuid4()), False),
+    ("pi", 0, lambda: math.pi, True),
+    ("log", 1, _log, True),
+    ("log", 2, _log, True),
+)
+
+
+# --- functions bound to the session -----------------------------------------------------------
+
+
+def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str, int, Any, bool]]:
+    def now() -> str:
+        return storage_timestamp(context.started)
+
+    def clock() -> str:
+        return storage_timestamp(datetime.now(UTC))
+
+    def local_now() -> str:
+        return storage_timestamp(context.started.astimezone(context.zone).replace(tzinfo=None))
+
+    def current_date() -> str:
+        return context.started.astimezone(context.zone).date().isoformat()
+
+    def current_time() -> str:
+        return context.started.astimezone(context.zone).time().isoformat()
+
+    def start_of(name: str) -> Callable[[], int]:
+        def load() -> int:
+            owner = context.owners.get(name)
+            if owner is None:
+                return 0
+            table, column = (part.replace('"', '""') for part in owner)
+            row = conn.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
+            return int(row[0]) if row and isinstance(row[0], int) else 0
+
+        return load
+
+    def nextval(name: Any) -> int:
+        sequence = _sequence_name(name)
+        value = context.sequences.next(sequence, start_of(sequence))
+        context.currvals[sequence] = value
+        context.last_sequence = sequence
+        return value
+
+    def currval(name: Any) -> int:
+        sequence = _sequence_name(name)
+        if sequence not in context.currvals:
+            raise PostgresError(
+                f'currval of sequence "{sequence}" is not yet defined in this session', "55000"
+            )
+        return context.currvals[sequence]
+
+    def lastval() -> int:
+        if context.last_sequence is None:
+            raise PostgresError("lastval is not yet defined in this session", "55000")
+        return context.currvals[context.last_sequence]
+
+    def setval(name: Any, value: Any, is_called: Any = 1) -> int:
+        sequence = _sequence_name(name)
+        context.sequences.set(sequence, int(value) if is_called else int(value) - 1)
+        if is_called:
+            context.currvals[sequence] = int(value)
+            context.last_sequence = sequence
+        return int(value)
+
+    def pg_cast(value: Any, type_oid: int, typmod: int) -> Any:
+        return cast_value(value, PgType(type_oid, typmod), context.zone)
+
+    return [
+        ("now", 0, now, False),
+        ("transaction_timestamp", 0, now, False),
+        ("statement_timestamp", 0, clock, False),
+        ("clock_timestamp", 0, clock, False),
+        ("pg_localtimestamp", 0, local_now, False),
+        ("pg_current_date", 0, current_date, False),
+        ("pg_current_time", 0, current_time, False),
+        ("nextval", 1, nextval, False),
+        ("currval", 1, currval, False),
+        ("lastval", 0, lastval, False),
+        ("setval", 2, setval, False),
+        ("setval", 3, setval, False),
+        ("pg_cast", 3, pg_cast, True),
+        ("current_user", 0, lambda: context.user, False),
+        ("session_user", 0, lambda: context.user, False),
+        ("current_database", 0, lambda: context.database, False),
+        ("current_schema", 0, lambda: "public", True),
+    ]
+
+
+def _sequence_name(name: Any) -> str:
+    text = str(name).strip()
+    if "." in text:
+        text = text.rsplit(".", 1)[1]
+    return text.strip('"')
+
+
+def register_functions(conn: sqlite3.Connection, context: FunctionContext) -> None:
+    """Install every function of this module on ``conn``, bound to ``context``."""
+    for name, arity, function, deterministic in (*_SCALARS, *_bound(context, conn)):
+        conn.create_function(
+            name, arity, _guarded(context, function), deterministic=deterministic
+        )

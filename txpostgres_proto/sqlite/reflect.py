@@ -1,0 +1,264 @@
+"""Read the schema of the SQLite database back, in PostgreSQL's terms.
+
+After DDL the backend reflects the database (``sqlite_schema`` plus the ``table_info``,
+``index_list``, ``index_info`` and ``foreign_key_list`` pragmas) into a `Schema`: tables and
+views with their columns' PostgreSQL types (from the declared types, see ``typemap.py``),
+nullability, defaults, primary keys, indexes and foreign keys.  The same snapshot serves three
+purposes:
+
+* the catalog emulation is fed from it (`Schema.catalog_tables`), so ``\\d items`` shows what
+  ``CREATE TABLE`` said;
+* result columns and parameters are typed from it (``resolve.py``);
+* SQLite's terse constraint errors are turned into PostgreSQL's, which name the constraint
+  (``errors.py``).
+
+Constraint and index names follow PostgreSQL's defaults for what SQLite leaves unnamed
+(``items_pkey``, ``items_name_key``, ``items_owner_fkey``); indexes made with ``CREATE INDEX``
+keep their names.  Tables whose name starts with ``sqlite_`` or ``_txpg_`` are internal and not
+shown.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Final
+
+from txpostgres_proto.catalog.schema import Column, Index, Table
+from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
+from txpostgres_proto.types import oids
+
+_NEXTVAL: Final = re.compile(r"^nextval\('([^']+)'\)$", re.IGNORECASE)
+_STRING: Final = re.compile(r"^'((?:[^']|'')*)'$")
+INTERNAL_PREFIXES: Final = ("sqlite_", "_txpg_")
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnInfo:
+    """One column: its PostgreSQL type, NOT NULL, SQLite default text, place in the primary key."""
+
+    name: str
+    pg_type: PgType
+    not_null: bool
+    default: str | None
+    pk_position: int
+
+    @property
+    def sequence(self) -> str | None:
+        """The sequence of a serial/identity column (its default is ``nextval('seq')``)."""
+        match = _NEXTVAL.match(self.default or "")
+        return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexInfo:
+    """An index; ``columns`` holds None for expression parts."""
+
+    name: str
+    columns: tuple[str | None, ...]
+    unique: bool
+    primary: bool
+    constraint: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKeyInfo:
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableInfo:
+    """A table (``kind`` ``r``) or view (``v``)."""
+
+    name: str
+    kind: str
+    columns: tuple[ColumnInfo, ...]
+    indexes: tuple[IndexInfo, ...] = ()
+    foreign_keys: tuple[ForeignKeyInfo, ...] = ()
+    definition: str | None = None
+
+    def column(self, name: str) -> tuple[int, ColumnInfo] | None:
+        """``(attnum, column)`` by name: exact match first, then case-insensitive."""
+        for attnum, column in enumerate(self.columns, 1):
+            if column.name == name:
+                return attnum, column
+        folded = name.lower()
+        for attnum, column in enumerate(self.columns, 1):
+            if column.name.lower() == folded:
+                return attnum, column
+        return None
+
+    def index_on(self, columns: tuple[str, ...]) -> IndexInfo | None:
+        """The unique index (or primary key) over exactly ``columns``."""
+        wanted = tuple(column.lower() for column in columns)
+        for index in self.indexes:
+            names = tuple((column or "").lower() for column in index.columns)
+            if index.unique and names == wanted:
+                return index
+        return None
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Every user table and view of the database, by name."""
+
+    tables: dict[str, TableInfo] = field(default_factory=dict)
+
+    def table(self, name: str) -> TableInfo | None:
+        found = self.tables.get(name)
+        if found is not None:
+            return found
+        folded = name.lower()
+        for table_name, table in self.tables.items():
+            if table_name.lower() == folded:
+                return table
+        return None
+
+    def sequences(self) -> dict[str, tuple[str, str]]:
+        """Sequence name → (table, column) for every serial/identity column."""
+        owned = {}
+        for table in self.tables.values():
+            for column in table.columns:
+                if column.sequence is not None:
+                    owned[column.sequence] = (table.name, column.name)
+        return owned
+
+    def catalog_tables(self) -> tuple[Table, ...]:
+        """The schema as the catalog emulation's `Table` objects."""
+        return tuple(_catalog_table(table) for table in self.tables.values())
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> tuple[ColumnInfo, ...]:
+    rows = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+    columns = []
+    for _cid, name, declared, not_null, default, pk in rows:
+        pg_type = pg_type_of(declared or "")
+        columns.append(ColumnInfo(name, pg_type, bool(not_null) or pk > 0, default, pk))
+    return tuple(columns)
+
+
+def _indexes(
+    conn: sqlite3.Connection, table: str, columns: tuple[ColumnInfo, ...]
+) -> tuple[IndexInfo, ...]:
+    indexes = []
+    has_primary = False
+    for _seq, name, unique, origin, _partial in conn.execute(
+        f"PRAGMA index_list({_quote(table)})"
+    ).fetchall():
+        parts = tuple(
+            row[2] for row in conn.execute(f"PRAGMA index_info({_quote(name)})").fetchall()
+        )
+        if origin == "pk":
+            has_primary = True
+            indexes.append(IndexInfo(f"{table}_pkey", parts, True, True, True))
+        elif origin == "u":
+            label = "_".join(part or "expr" for part in parts)
+            indexes.append(IndexInfo(f"{table}_{label}_key", parts, True, False, True))
+        else:
+            indexes.append(IndexInfo(name, parts, bool(unique), False, False))
+    keyed = sorted((column for column in columns if column.pk_position), key=_pk_order)
+    if keyed and not has_primary:
+        names = tuple(column.name for column in keyed)
+        indexes.insert(0, IndexInfo(f"{table}_pkey", names, True, True, True))
+    indexes.sort(key=lambda index: not index.primary)
+    return tuple(indexes)
+
+
+def _pk_order(column: ColumnInfo) -> int:
+    return column.pk_position
+
+
+def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKeyInfo, ...]:
+    grouped: dict[int, list[tuple[str, str, str | None]]] = {}
+    for row in conn.execute(f"PRAGMA foreign_key_list({_quote(table)})").fetchall():
+        key_id, _seq, ref_table, source, target = row[:5]
+        grouped.setdefault(key_id, []).append((ref_table, source, target))
+    keys = []
+    for parts in reversed(list(grouped.values())):
+        ref_table = parts[0][0]
+        sources = tuple(part[1] for part in parts)
+        targets = tuple(part[2] or part[1] for part in parts)
+        name = f"{table}_{'_'.join(sources)}_fkey"
+        keys.append(ForeignKeyInfo(name, sources, ref_table, targets))
+    return tuple(keys)
+
+
+def _view_definition(sql: str | None) -> str | None:
+    if not sql:
+        return None
+    match = re.search(r"\bAS\b\s*(.*)$", sql, re.IGNORECASE | re.DOTALL)
+    return match.group(1).strip() if match else None
+
+
+def reflect(conn: sqlite3.Connection) -> Schema:
+    """A snapshot of the user tables and views as ``conn`` sees them now."""
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY rowid"
+    ).fetchall()
+    tables = {}
+    for kind, name, sql in rows:
+        if name.startswith(INTERNAL_PREFIXES):
+            continue
+        columns = _columns(conn, name)
+        if kind == "view":
+            tables[name] = TableInfo(name, "v", columns, definition=_view_definition(sql))
+            continue
+        indexes = _indexes(conn, name, columns)
+        tables[name] = TableInfo(name, "r", columns, indexes, _foreign_keys(conn, name))
+    return Schema(tables)
+
+
+def pg_default(column: ColumnInfo) -> str | None:
+    """The default as PostgreSQL prints it (``pg_get_expr(adbin)``)."""
+    text = column.default
+    if text is None:
+        return None
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    sequence = _NEXTVAL.match(text)
+    if sequence:
+        return f"nextval('{sequence.group(1)}'::regclass)"
+    if column.pg_type.oid == oids.BOOL and text.upper() in ("1", "0", "TRUE", "FALSE"):
+        return "true" if text.upper() in ("1", "TRUE") else "false"
+    if _STRING.match(text):
+        return f"{text}::{format_type_name(column.pg_type)}"
+    return text
+
+
+def _catalog_table(table: TableInfo) -> Table:
+    columns = tuple(
+        Column(
+            name=column.name,
+            type=column.pg_type.declaration(),
+            nullable=not column.not_null,
+            default=pg_default(column),
+        )
+        for column in table.columns
+    )
+    indexes = tuple(
+        Index(
+            name=index.name,
+            columns=tuple(part for part in index.columns if part is not None),
+            unique=index.unique,
+            primary=index.primary,
+            constraint=index.constraint and not index.primary,
+        )
+        for index in table.indexes
+        if index.columns and all(part is not None for part in index.columns)
+    )
+    return Table(
+        name=table.name,
+        columns=columns,
+        kind=table.kind,
+        indexes=indexes,
+        definition=table.definition,
+    )
