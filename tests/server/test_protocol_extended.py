@@ -86,7 +86,11 @@ def test_binary_results() -> None:
     client = connected()
     client.send(m.Parse("", "items"), m.Bind("", "", (), (), (1,)), m.Execute(), m.Sync())
     rows = [a.values for a in client.received() if isinstance(a, m.DataRow)]
-    assert rows == [(struct.pack("!i", 1), b"one"), (struct.pack("!i", 2), b"two"), (b"\x00\x00\x00\x03", None)]
+    assert rows == [
+        (struct.pack("!i", 1), b"one"),
+        (struct.pack("!i", 2), b"two"),
+        (b"\x00\x00\x00\x03", None),
+    ]
 
 
 def test_psycopg_pipeline_many_statements_one_sync() -> None:

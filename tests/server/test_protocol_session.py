@@ -10,16 +10,6 @@ import pytest
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.settings import Settings
-from txpostgres_proto.server.utility import (
-    Deallocate,
-    Discard,
-    Reset,
-    SetTransaction,
-    SetVariable,
-    Show,
-    TransactionControl,
-    parse_utility,
-)
 from txpostgres_proto.types import oids
 
 from .test_protocol import connected, errors, kinds
@@ -234,64 +224,3 @@ def test_invalid_values(name: str, value: str, message: str) -> None:
         Settings().set(name, value)
     assert caught.value.sqlstate == "22023"
     assert caught.value.message == message
-
-
-# -- recognising session statements -------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("sql", "expected"),
-    [
-        ("BEGIN", TransactionControl("BEGIN", "BEGIN")),
-        (
-            "start transaction isolation level serializable, read only;",
-            TransactionControl(
-                "BEGIN",
-                "START TRANSACTION",
-                modes={"transaction_isolation": "serializable", "transaction_read_only": "on"},
-            ),
-        ),
-        ("end work", TransactionControl("COMMIT", "COMMIT")),
-        ("abort", TransactionControl("ROLLBACK", "ROLLBACK")),
-        ("commit and chain", TransactionControl("COMMIT", "COMMIT", chain=True)),
-        ("rollback to sp", TransactionControl("ROLLBACK TO", "ROLLBACK", savepoint="sp")),
-        ('release savepoint "Sp"', TransactionControl("RELEASE", "RELEASE", savepoint="Sp")),
-        ("show all", Show(None)),
-        ("SHOW session authorization", Show("session_authorization")),
-        ("reset all", Reset(None)),
-        ("discard temporary", Discard("TEMP")),
-        ("deallocate prepare s1", Deallocate("s1")),
-        ("set local search_path to a, 'b c'", None),
-        ("set transaction read write", SetTransaction({"transaction_read_only": "off"})),
-        ("set time zone local", SetVariable("TimeZone", None)),
-        ("set names 'utf8'", None),
-    ],
-)
-def test_parse_utility(sql: str, expected: object) -> None:
-    parsed = parse_utility(sql)
-    if expected is None:
-        assert isinstance(parsed, SetVariable)
-    else:
-        assert parsed == expected
-
-
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "select 1",
-        "commit prepared 'x'",
-        "set x",
-        "insert into t values (1)",
-        "begin isolation level bogus",
-        "show",
-        "'unterminated",
-    ],
-)
-def test_not_utility(sql: str) -> None:
-    assert parse_utility(sql) is None
-
-
-def test_set_time_zone_interval() -> None:
-    parsed = parse_utility("SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE")
-    assert isinstance(parsed, SetVariable) and parsed.values is not None
-    assert parsed.values[0].text == "<+02>-02"

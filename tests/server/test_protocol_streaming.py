@@ -98,7 +98,9 @@ def test_large_result_completes_with_one_write_per_batch() -> None:
         received += transport.drain()
     received += transport.drain()
     assert data_rows(received) == 50_000
-    assert received.endswith(m.CommandComplete("SELECT 50000").encode() + m.ReadyForQuery().encode())
+    assert received.endswith(
+        m.CommandComplete("SELECT 50000").encode() + m.ReadyForQuery().encode()
+    )
     # ~10 bytes per row, batches of 64 kB: a few dozen writes for 50,000 rows.
     assert transport.writes < 50
 
@@ -188,4 +190,3 @@ def test_generator_of_a_closed_portal_is_closed() -> None:
     assert closed == []
     client.send(m.Close("P", "c"), m.Sync())
     assert closed == [True]
-

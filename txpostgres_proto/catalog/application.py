@@ -19,7 +19,9 @@ from typing import Final
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
 from txpostgres_proto.catalog.schema import Column, Index, Table
 
-_NEXTVAL: Final = re.compile(r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$")
+_NEXTVAL: Final = re.compile(
+    r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$"
+)
 
 
 class OidAllocator:
@@ -91,9 +93,7 @@ def _serial_default(table: Table, column: Column) -> tuple[str, str]:
     return sequence, f"nextval('{qualified}'::regclass)"
 
 
-def _layout_one(
-    table: Table, namespace_oid: int, alloc: OidAllocator
-) -> AppRelation:
+def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRelation:
     schema, name = table.schema, table.name
     oid = alloc.oid("rel", schema, name)
     attributes: list[AppAttribute] = []
@@ -108,9 +108,7 @@ def _layout_one(
             )
         elif default is not None and (match := _NEXTVAL.match(default.strip())):
             sequence = match.group(2)
-            sequences.append(
-                AppSequence(alloc.oid("rel", schema, sequence), sequence, 20, attnum)
-            )
+            sequences.append(AppSequence(alloc.oid("rel", schema, sequence), sequence, 20, attnum))
         attributes.append(
             AppAttribute(
                 attnum=attnum,

@@ -56,7 +56,7 @@ from txpostgres_proto.types import oids
 
 #: Relations whose rows depend on the session; the engine refreshes them before a query.
 DYNAMIC_RELATIONS: Final = frozenset({"pg_settings", "pg_stat_activity"})
-_COMPARISONS: Final = {
+_COMPARISONS: Final[dict[type[exp.Expr], str]] = {
     exp.EQ: "=",
     exp.NEQ: "<>",
     exp.GT: ">",
@@ -64,7 +64,7 @@ _COMPARISONS: Final = {
     exp.LT: "<",
     exp.LTE: "<=",
 }
-_ARITHMETIC: Final = {
+_ARITHMETIC: Final[dict[type[exp.Expr], str]] = {
     exp.Add: "+",
     exp.Sub: "-",
     exp.Mul: "*",
@@ -75,15 +75,8 @@ _ARITHMETIC: Final = {
     exp.BitwiseLeftShift: "<<",
     exp.BitwiseRightShift: ">>",
 }
-_REG_KINDS: Final = {
-    oids.REGCLASS: "regclass",
-    oids.REGTYPE: "regtype",
-    oids.REGPROC: "regproc",
-    oids.REGPROCEDURE: "regprocedure",
-    oids.REGNAMESPACE: "regnamespace",
-    oids.REGROLE: "regrole",
-}
-_KEYWORD_FUNCTIONS: Final = {
+_REG_KINDS: Final = t.REG_KINDS
+_KEYWORD_FUNCTIONS: Final[dict[type[exp.Expr], tuple[str, str, Ty]]] = {
     exp.CurrentUser: ("current_user", "pgf_current_user()", t.NAME),
     exp.SessionUser: ("session_user", "pgf_current_user()", t.NAME),
     exp.CurrentSchema: ("current_schema", "pgf_current_schema()", t.NAME),
@@ -166,7 +159,7 @@ class Scope:
         return None
 
 
-def ident(node: exp.Expression | str | None) -> str:
+def ident(node: exp.Expr | str | None) -> str:
     """An identifier as PostgreSQL folds it (unquoted → lower case)."""
     if node is None:
         return ""
@@ -174,7 +167,7 @@ def ident(node: exp.Expression | str | None) -> str:
         return node.lower()
     if isinstance(node, exp.Identifier):
         return node.this if node.quoted else node.this.lower()
-    return ident(node.this) if isinstance(node.this, exp.Expression | str) else str(node).lower()
+    return ident(node.this) if isinstance(node.this, exp.Expr | str) else str(node).lower()
 
 
 def quote(name: str) -> str:
@@ -185,7 +178,7 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def function_name(node: exp.Expression) -> str | None:
+def function_name(node: exp.Expr) -> str | None:
     """Lower-cased name of a call (``Anonymous`` or ``schema.f(...)``), else None."""
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous):
         return function_name(node.expression)
@@ -194,26 +187,26 @@ def function_name(node: exp.Expression) -> str | None:
     return None
 
 
-def _call_args(node: exp.Expression) -> list[exp.Expression]:
+def _call_args(node: exp.Expr) -> list[exp.Expr]:
     if isinstance(node, exp.Dot):
         node = node.expression
     return list(node.expressions)
 
 
-def _unwrap(node: exp.Expression) -> exp.Expression:
+def _unwrap(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.Paren):
         node = node.this
     return node
 
 
-def _param_number(node: exp.Expression) -> int | None:
+def _param_number(node: exp.Expr) -> int | None:
     node = _unwrap(node)
     if isinstance(node, exp.Parameter):
         return int(node.this.this if isinstance(node.this, exp.Literal) else node.name)
     return None
 
 
-def _walk_expressions(node: exp.Expression) -> Iterator[exp.Expression]:
+def _walk_expressions(node: exp.Expr) -> Iterator[exp.Expr]:
     """Sub-expressions of ``node`` that belong to the same query level."""
     yield node
     for child in node.iter_expressions():
@@ -234,22 +227,20 @@ class Compiler:
 
     # -- entry point -------------------------------------------------------------------
 
-    def compile(self, tree: exp.Expression) -> Compiled:
+    def compile(self, tree: exp.Expr) -> Compiled:
         if not isinstance(tree, exp.Select | exp.Union | exp.Subquery | exp.Values):
             raise PostgresError("only queries can run against the catalog", "0A000")
         sql, columns = self.query(tree, None)
         count = max(self.params, default=0)
         param_types = tuple(self.params.get(n, t.UNKNOWN) for n in range(1, count + 1))
         param_types = tuple(t.TEXT if ty.oid == oids.UNKNOWN else ty for ty in param_types)
-        out = tuple(
-            OutColumn(c.name, t.output_type(c.ty), c.table_oid, c.attnum) for c in columns
-        )
+        out = tuple(OutColumn(c.name, t.output_type(c.ty), c.table_oid, c.attnum) for c in columns)
         return Compiled(sql, out, param_types, frozenset(self.dynamic))
 
     # -- queries -----------------------------------------------------------------------
 
     def query(
-        self, node: exp.Expression, parent: Scope | None, names: list[str] | None = None
+        self, node: exp.Expr, parent: Scope | None, names: list[str] | None = None
     ) -> tuple[str, list[OutColumn]]:
         """Compile a query expression; ``names`` renames its output columns."""
         with_ = node.args.get("with") or node.args.get("with_")
@@ -289,13 +280,15 @@ class Compiler:
 
     @staticmethod
     def _rename(columns: list[OutColumn], names: list[str]) -> list[OutColumn]:
-        if not names:
-            return columns
-        renamed = [OutColumn(name, c.ty, c.table_oid, c.attnum) for name, c in zip(names, columns)]
-        return renamed + columns[len(names) :]
+        """Apply a column alias list (``AS t(a, b)``) to the first columns."""
+        new = Compiler._rename_names([c.name for c in columns], names)
+        return [
+            OutColumn(name, c.ty, c.table_oid, c.attnum)
+            for name, c in zip(new, columns, strict=True)
+        ]
 
     def _set_operation(
-        self, node: exp.Expression, parent: Scope | None, names: list[str] | None
+        self, node: exp.SetOperation, parent: Scope | None, names: list[str] | None
     ) -> tuple[str, list[OutColumn]]:
         left_sql, left = self.query(node.left, parent, names)
         right_sql, right = self.query(node.right, parent)
@@ -304,7 +297,7 @@ class Compiler:
         columns = [
             OutColumn(lc.name, first_known([lc.ty, rc.ty]) if lc.ty.oid in (oids.UNKNOWN, 0)
                       else lc.ty, lc.table_oid, lc.attnum)
-            for lc, rc in zip(left, right)
+            for lc, rc in zip(left, right, strict=True)
         ]  # fmt: skip
         keyword = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}[
             type(node)  # type: ignore[index]
@@ -318,7 +311,7 @@ class Compiler:
         return sql, columns
 
     @staticmethod
-    def _compound_member(node: exp.Expression, sql: str) -> str:
+    def _compound_member(node: exp.Expr, sql: str) -> str:
         """SQLite forbids ORDER BY/LIMIT on compound members: wrap such members."""
         inner = node.this if isinstance(node, exp.Subquery) else node
         if any(inner.args.get(key) for key in ("order", "limit", "offset")) or isinstance(
@@ -328,7 +321,7 @@ class Compiler:
         return sql
 
     def _modifiers(
-        self, node: exp.Expression, sql: str, columns: list[OutColumn], parent: Scope | None
+        self, node: exp.Expr, sql: str, columns: list[OutColumn], parent: Scope | None
     ) -> str:
         """ORDER BY / LIMIT / OFFSET applied to a compound or parenthesized query."""
         scope = Scope(parent, output={c.name for c in columns})
@@ -349,10 +342,12 @@ class Compiler:
             if not types:
                 types = [ty for _, ty in compiled]
         default = [f"column{i}" for i in range(1, len(types) + 1)]
-        out_names = (names or []) + default[len(names or []) :]
-        select = ", ".join(f"{quote(d)} AS {quote(n)}" for d, n in zip(default, out_names))
+        out_names = self._rename_names(default, names or [])
+        select = ", ".join(
+            f"{quote(d)} AS {quote(n)}" for d, n in zip(default, out_names, strict=True)
+        )
         sql = f"SELECT {select} FROM (VALUES {', '.join(rows)})"
-        return sql, [OutColumn(name, ty) for name, ty in zip(out_names, types)]
+        return sql, [OutColumn(name, ty) for name, ty in zip(out_names, types, strict=True)]
 
     # -- SELECT ------------------------------------------------------------------------
 
@@ -372,7 +367,7 @@ class Compiler:
                 items.append(sql)
         if names:
             columns = self._rename(columns, names)
-        rendered = [f"{sql} AS {quote(c.name)}" for sql, c in zip(items, columns)]
+        rendered = [f"{sql} AS {quote(c.name)}" for sql, c in zip(items, columns, strict=True)]
         scope.output = {c.name for c in columns}
         parts = ["SELECT"]
         distinct = node.args.get("distinct")
@@ -385,17 +380,17 @@ class Compiler:
             parts.append("FROM " + from_sql)
         where = node.args.get("where")
         if where is not None:
-            parts.append("WHERE " + self.condition(where.this, scope))
+            parts.append("WHERE " + self.filter_condition(where.this, scope))
         group = node.args.get("group")
         if group is not None:
             keys = [self._order_key(key, scope) for key in group.expressions]
             parts.append("GROUP BY " + ", ".join(keys))
         having = node.args.get("having")
         if having is not None:
-            parts.append("HAVING " + self.condition(having.this, scope))
+            parts.append("HAVING " + self.filter_condition(having.this, scope))
         return " ".join(parts) + self._order_limit(node, scope), columns
 
-    def _order_limit(self, node: exp.Expression, scope: Scope) -> str:
+    def _order_limit(self, node: exp.Expr, scope: Scope) -> str:
         sql = ""
         order = node.args.get("order")
         if order is not None:
@@ -421,13 +416,13 @@ class Compiler:
             sql += " OFFSET " + self._integer_clause(value, scope)
         return sql
 
-    def _integer_clause(self, node: exp.Expression, scope: Scope) -> str:
+    def _integer_clause(self, node: exp.Expr, scope: Scope) -> str:
         number = _param_number(node)
         if number is not None:
             self.params.setdefault(number, t.INT8)
         return self.expr(node, scope)[0]
 
-    def _order_key(self, node: exp.Expression, scope: Scope) -> str:
+    def _order_key(self, node: exp.Expr, scope: Scope) -> str:
         """ORDER BY / GROUP BY key: output position, output column name, or expression."""
         if isinstance(node, exp.Literal) and not node.is_string:
             return str(node.this)
@@ -437,9 +432,7 @@ class Compiler:
                 return quote(name)
         return self.expr(node, scope)[0]
 
-    def _select_item(
-        self, item: exp.Expression, scope: Scope
-    ) -> Iterator[tuple[str, OutColumn]]:
+    def _select_item(self, item: exp.Expr, scope: Scope) -> Iterator[tuple[str, OutColumn]]:
         if isinstance(item, exp.Star):
             yield from self._star(None, scope)
             return
@@ -466,7 +459,7 @@ class Compiler:
                     continue
                 yield column.sql, OutColumn(column.name, column.ty, *column.origin)
 
-    def _origin(self, node: exp.Expression, scope: Scope) -> tuple[int, int]:
+    def _origin(self, node: exp.Expr, scope: Scope) -> tuple[int, int]:
         node = _unwrap(node)
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             found = self._resolve(node, scope, required=False)
@@ -509,14 +502,14 @@ class Compiler:
             raise PostgresError(f"{kind} JOIN is not supported here", "0A000")
         sql = f"{left_sql} {keyword} {item}"
         if on is not None:
-            sql += " ON " + self.condition(on, scope)
+            sql += " ON " + self.filter_condition(on, scope)
         elif using:
             names = [ident(name) for name in using]
             scope.sources[-1].hidden.update(names)
             sql += " USING (" + ", ".join(quote(name) for name in names) + ")"
         return sql
 
-    def _alias_parts(self, node: exp.Expression) -> tuple[str | None, list[str]]:
+    def _alias_parts(self, node: exp.Expr) -> tuple[str | None, list[str]]:
         alias = node.args.get("alias")
         if alias is None:
             return None, []
@@ -524,7 +517,7 @@ class Compiler:
             return (ident(alias.this) if alias.this else None), [ident(c) for c in alias.columns]
         return ident(alias), []
 
-    def _from_item(self, node: exp.Expression, scope: Scope) -> str | None:
+    def _from_item(self, node: exp.Expr, scope: Scope) -> str | None:
         """Compile a FROM item, register its source in ``scope``, return its SQL."""
         alias, columns = self._alias_parts(node)
         if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
@@ -546,6 +539,8 @@ class Compiler:
             )
         if isinstance(node, exp.Lateral):
             return self._lateral(node, scope)
+        if isinstance(node, exp.Values):
+            node = exp.Subquery(this=node.copy(), alias=node.args.get("alias"))
         if isinstance(node, exp.Subquery):
             sql, out = self.query(node.this, scope.parent, columns or None)
             sql = self._modifiers(node, sql, out, scope.parent) if node.this is not node else sql
@@ -574,7 +569,7 @@ class Compiler:
                     Source(alias, [SourceColumn(n.name, n.ty,
                                                 f"{quote(alias)}.{quote(c.name)}",
                                                 (n.table_oid, n.attnum))
-                                   for n, c in zip(out, cte)])
+                                   for n, c in zip(out, cte, strict=True)])
                 )  # fmt: skip
                 return f"{quote(name)} AS {quote(alias)}"
             schema = "pg_catalog"
@@ -587,7 +582,7 @@ class Compiler:
         source_columns = [
             SourceColumn(new, Ty(c.type_oid, c.typmod), f"{quote(alias)}.{quote(c.name)}",
                          (relation.oid, c.attnum))
-            for new, c in zip(names, relation.columns)
+            for new, c in zip(names, relation.columns, strict=True)
         ]  # fmt: skip
         if relation.kind == "r":
             source_columns += [
@@ -606,6 +601,11 @@ class Compiler:
 
     @staticmethod
     def _rename_names(original: list[str], new: list[str]) -> list[str]:
+        if len(new) > len(original):
+            raise PostgresError(
+                f"table has {len(original)} columns available but {len(new)} columns specified",
+                "42P10",
+            )
         return new + original[len(new) :]
 
     def _lateral(self, node: exp.Lateral, scope: Scope) -> str | None:
@@ -615,8 +615,10 @@ class Compiler:
         if name is not None:
             return self._function_source(name, _call_args(body), alias, columns, False, scope)
         select = body.this if isinstance(body, exp.Subquery) else body
-        if not isinstance(select, exp.Select) or select.args.get("from") or select.args.get(
-            "from_"
+        if (
+            not isinstance(select, exp.Select)
+            or select.args.get("from")
+            or select.args.get("from_")
         ):
             raise PostgresError("only FROM-less LATERAL subqueries are supported", "0A000")
         compiled = []
@@ -633,7 +635,7 @@ class Compiler:
     def _function_source(
         self,
         name: str,
-        args: list[exp.Expression],
+        args: list[exp.Expr],
         alias: str | None,
         columns: list[str],
         ordinality: bool,
@@ -679,7 +681,9 @@ class Compiler:
         if ordinality:
             outputs.append(("ordinality", t.INT8, key))
         names = self._rename_names([o[0] for o in outputs], columns)
-        source_columns = [SourceColumn(n, ty, sql) for n, (_, ty, sql) in zip(names, outputs)]
+        source_columns = [
+            SourceColumn(n, ty, sql) for n, (_, ty, sql) in zip(names, outputs, strict=True)
+        ]
         scalar = source_columns[0] if len(outputs) == 1 + int(ordinality) else None
         scope.sources.append(Source(alias, source_columns, scalar))
         return f"json_each({source}) AS {a}"
@@ -690,7 +694,7 @@ class Compiler:
         names = self._rename_names([name for name, _ in spec], columns)
         scope.sources.append(
             Source(alias, [SourceColumn(new, ty, f"{quote(alias)}.{quote(old)}")
-                           for new, (old, ty) in zip(names, spec)])
+                           for new, (old, ty) in zip(names, spec, strict=True)])
         )  # fmt: skip
         return f"main.pg_get_keywords AS {quote(alias)}"
 
@@ -751,9 +755,7 @@ class Compiler:
                     if source.alias == table:
                         found = source.column(name)
                         if found is None and required:
-                            raise PostgresError(
-                                f'column {table}.{name} does not exist', "42703"
-                            )
+                            raise PostgresError(f"column {table}.{name} does not exist", "42703")
                         return found
             else:
                 for source in current.sources:
@@ -770,7 +772,7 @@ class Compiler:
             raise PostgresError(f'column "{name}" does not exist', "42703")
         return None
 
-    def figure_name(self, node: exp.Expression, scope: Scope) -> tuple[str, int]:
+    def figure_name(self, node: exp.Expr, scope: Scope) -> tuple[str, int]:
         """PostgreSQL's default column name for an expression, with its strength."""
         node = _unwrap(node)
         if isinstance(node, exp.Column):
@@ -795,7 +797,12 @@ class Compiler:
             if strength > 1:
                 return name, strength
             resolved = self._cast_target(node)
-            return (resolved[1] if resolved is not None else "?column?"), 1
+            if resolved is None:
+                return "?column?", 1
+            target, name = resolved
+            if t.is_array(target) and name.startswith("_"):
+                name = name[1:]  # int4[] is named after its element type, like the TypeName
+            return name, 1
         if isinstance(node, exp.Case):
             default = node.args.get("default")
             if default is not None:
@@ -834,8 +841,10 @@ class Compiler:
         if isinstance(node, exp.Trim):
             position = str(node.args.get("position") or "").upper()
             return {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(position, "btrim"), 2
-        simple = {exp.Substring: "substring", exp.StrPosition: "position",
-                  exp.Extract: "extract", exp.Interval: "interval"}  # fmt: skip
+        simple: dict[type[exp.Expr], str] = {
+            exp.Substring: "substring", exp.StrPosition: "position", exp.Extract: "extract",
+            exp.Interval: "interval",
+        }  # fmt: skip
         for node_type, name in simple.items():
             if isinstance(node, node_type):
                 return name, 2
@@ -843,10 +852,30 @@ class Compiler:
 
     # -- expressions -------------------------------------------------------------------
 
-    def condition(self, node: exp.Expression, scope: Scope) -> str:
+    def condition(self, node: exp.Expr, scope: Scope) -> str:
         return self.expr(node, scope)[0]
 
-    def expr(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def filter_condition(self, node: exp.Expr, scope: Scope) -> str:
+        """A WHERE/ON/HAVING condition, arranged so Python functions run last.
+
+        SQLite checks each AND term as soon as the tables it mentions are joined, so
+        ``pg_function_is_visible(p.oid) AND n.nspname <> 'pg_catalog'`` would call Python for
+        every ``pg_proc`` row before the join with ``pg_namespace`` filters them.  Rendering
+        it as ``cheap AND CASE WHEN cheap THEN python_terms ELSE 0 END`` keeps the cheap
+        terms usable for index lookups and defers the Python calls until the cheap terms
+        hold (only valid where NULL counts as false, hence only for filters).
+        """
+        if not isinstance(node, exp.And):
+            return self.condition(node, scope)
+        conjuncts = [self.condition(part, scope) for part in node.flatten()]
+        cheap = [sql for sql in conjuncts if "pgf_" not in sql]
+        costly = [sql for sql in conjuncts if "pgf_" in sql]
+        if not cheap or not costly:
+            return "(" + " AND ".join(conjuncts) + ")"
+        cheap_sql = " AND ".join(cheap)
+        return f"({cheap_sql} AND CASE WHEN {cheap_sql} THEN {' AND '.join(costly)} ELSE 0 END)"
+
+    def expr(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         """SQLite SQL for an expression and its PostgreSQL type."""
         if node.args.get("negate"):
             positive = node.copy()
@@ -882,7 +911,7 @@ class Compiler:
             return text, t.INT4 if int(text) <= 2147483647 else t.INT8
         return text, t.NUMERIC
 
-    def _x_bytestring(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def _x_bytestring(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         return literal(str(node.this)), t.UNKNOWN
 
     _x_unicodestring = _x_bytestring
@@ -924,10 +953,14 @@ class Compiler:
         return self.expr(node.this, scope)
 
     def _x_and(self, node: exp.And, scope: Scope) -> tuple[str, Ty]:
-        return f"({self.condition(node.this, scope)} AND {self.condition(node.expression, scope)})", t.BOOL
+        conjuncts = [self.condition(part, scope) for part in node.flatten()]
+        return "(" + " AND ".join(conjuncts) + ")", t.BOOL
 
     def _x_or(self, node: exp.Or, scope: Scope) -> tuple[str, Ty]:
-        return f"({self.condition(node.this, scope)} OR {self.condition(node.expression, scope)})", t.BOOL
+        return (
+            f"({self.condition(node.this, scope)} OR {self.condition(node.expression, scope)})",
+            t.BOOL,
+        )
 
     def _x_not(self, node: exp.Not, scope: Scope) -> tuple[str, Ty]:
         return f"(NOT {self.condition(node.this, scope)})", t.BOOL
@@ -945,11 +978,11 @@ class Compiler:
             return f"({left} IS {'TRUE' if right.this else 'FALSE'})", t.BOOL
         return f"({left} IS {self.expr(right, scope)[0]})", t.BOOL
 
-    def _x_nullsafeeq(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def _x_nullsafeeq(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         left, right = self._coerced_pair(node.this, node.expression, scope)
         return f"({left} IS {right})", t.BOOL
 
-    def _x_nullsafeneq(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def _x_nullsafeneq(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         left, right = self._coerced_pair(node.this, node.expression, scope)
         return f"({left} IS NOT {right})", t.BOOL
 
@@ -1030,12 +1063,12 @@ class Compiler:
             return self._comparison(exp.EQ(this=left, expression=right), comparison, scope)
         raise PostgresError(f"operator does not exist: {operator}", "42883")
 
-    def _x_arraycontainsall(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def _x_arraycontainsall(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         left, _ = self.expr(node.this, scope)
         right, _ = self.expr(node.expression, scope)
         return f"pgf_array_contains({left}, {right})", t.BOOL
 
-    def _x_arrayoverlaps(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def _x_arrayoverlaps(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         left, _ = self.expr(node.this, scope)
         right, _ = self.expr(node.expression, scope)
         return f"pgf_array_overlaps({left}, {right})", t.BOOL
@@ -1057,6 +1090,8 @@ class Compiler:
         if len(node.expressions) != 1 or isinstance(node.expressions[0], exp.Slice):
             raise PostgresError("array slices are not supported", "0A000")
         index, _ = self.expr(node.expressions[0], scope)
+        if ty.oid in (oids.INT2VECTOR, oids.OIDVECTOR):  # subscripts of these start at 0
+            index = f"({index} + 1)"
         return f"pgf_array_get({array}, {index})", t.element_of(ty)
 
     def _x_array(self, node: exp.Array, scope: Scope) -> tuple[str, Ty]:
@@ -1111,9 +1146,8 @@ class Compiler:
                 nulls_first = ordered.args.get("nulls_first")
                 if nulls_first is None:
                     nulls_first = descending
-                keys.append(
-                    f"{key}{' DESC' if descending else ''} NULLS {'FIRST' if nulls_first else 'LAST'}"
-                )
+                nulls = "FIRST" if nulls_first else "LAST"
+                keys.append(f"{key}{' DESC' if descending else ''} NULLS {nulls}")
             parts.append("ORDER BY " + ", ".join(keys))
         return f"{call} OVER ({' '.join(parts)})", ty
 
@@ -1161,7 +1195,7 @@ class Compiler:
 
     # -- comparisons and coercion ------------------------------------------------------
 
-    def coerce(self, node: exp.Expression, target: Ty, scope: Scope) -> tuple[str, Ty]:
+    def coerce(self, node: exp.Expr, target: Ty, scope: Scope) -> tuple[str, Ty]:
         """Compile ``node`` for use where a value of type ``target`` is expected.
 
         Untyped string literals take the expected type (PostgreSQL's unknown-literal rule):
@@ -1183,11 +1217,9 @@ class Compiler:
         return self.expr(node, scope)
 
     @staticmethod
-    def _is_untyped(node: exp.Expression) -> bool:
+    def _is_untyped(node: exp.Expr) -> bool:
         bare = _unwrap(node)
-        return (isinstance(bare, exp.Literal) and bare.is_string) or isinstance(
-            bare, exp.Parameter
-        )
+        return (isinstance(bare, exp.Literal) and bare.is_string) or isinstance(bare, exp.Parameter)
 
     def _typed_literal(self, text: str, target: Ty) -> str:
         if target.oid in _REG_KINDS:
@@ -1220,9 +1252,7 @@ class Compiler:
             return literal(to_storage(items) or "[]")
         return literal(text)
 
-    def _coerced_pair(
-        self, left: exp.Expression, right: exp.Expression, scope: Scope
-    ) -> tuple[str, str]:
+    def _coerced_pair(self, left: exp.Expr, right: exp.Expr, scope: Scope) -> tuple[str, str]:
         """Compile both operands of a comparison, each typed by the other when untyped."""
         left_sql = right_sql = ""
         left_ty = right_ty = t.UNKNOWN
@@ -1236,7 +1266,7 @@ class Compiler:
             right_sql, right_ty = self.coerce(right, left_ty, scope)
         return left_sql, right_sql
 
-    def _comparison(self, node: exp.Expression, op: str, scope: Scope) -> tuple[str, Ty]:
+    def _comparison(self, node: exp.Expr, op: str, scope: Scope) -> tuple[str, Ty]:
         right_node = node.expression
         if isinstance(right_node, exp.Any | exp.All):
             return self._quantified(node.this, op, right_node, scope)
@@ -1244,7 +1274,7 @@ class Compiler:
         return f"({left} {op} {right})", t.BOOL
 
     def _quantified(
-        self, left_node: exp.Expression, op: str, quantifier: exp.Expression, scope: Scope
+        self, left_node: exp.Expr, op: str, quantifier: exp.Expr, scope: Scope
     ) -> tuple[str, Ty]:
         """``x op ANY(...)`` / ``x op ALL(...)`` over a subquery, ARRAY[...] or an array."""
         is_all = isinstance(quantifier, exp.All)
@@ -1262,11 +1292,10 @@ class Compiler:
             items = ", ".join(sql for sql, _ in compiled)
             source, value, members = f"json_each(pgf_array({items}))", "value", items
         else:
-            number = _param_number(inner)
-            if number is not None and left_ty.oid not in (oids.UNKNOWN, 0):
-                if self.params.get(number, t.UNKNOWN).oid == oids.UNKNOWN:
-                    self.params[number] = t.array_of(left_ty)
-            array, array_ty = self.expr(inner, scope)
+            expected = t.array_of(left_ty) if left_ty.oid not in (oids.UNKNOWN, 0) else t.UNKNOWN
+            array, array_ty = self.coerce(inner, expected, scope)
+            if array_ty.oid == oids.UNKNOWN:
+                array, array_ty = self.coerce(inner, Ty(oids.TEXT_ARRAY), scope)
             element = t.element_of(array_ty)
             members = f"SELECT value FROM json_each({array})"
             source, value = f"json_each({array})", "value"
@@ -1283,7 +1312,7 @@ class Compiler:
             )
         return f"EXISTS (SELECT 1 FROM {source} WHERE {left_sql} {op} {value})", t.BOOL
 
-    def _arithmetic(self, node: exp.Expression, op: str, scope: Scope) -> tuple[str, Ty]:
+    def _arithmetic(self, node: exp.Expr, op: str, scope: Scope) -> tuple[str, Ty]:
         left, left_ty = self.expr(node.this, scope)
         right, right_ty = self.expr(node.expression, scope)
         return f"({left} {op} {right})", t.promote(left_ty, right_ty)
@@ -1325,8 +1354,11 @@ class Compiler:
     def _literal_cast(self, text: str, target: Ty) -> str:
         if target.oid in _REG_KINDS:
             return f"pgf_reg_in('{_REG_KINDS[target.oid]}', {literal(text)})"
-        if t.is_integer_like(target) or target.oid in (oids.BOOL, oids.FLOAT4, oids.FLOAT8,
-                                                          oids.NUMERIC) or t.is_array(target):
+        if (
+            t.is_integer_like(target)
+            or target.oid in (oids.BOOL, oids.FLOAT4, oids.FLOAT8, oids.NUMERIC)
+            or t.is_array(target)
+        ):
             return self._typed_literal(text, target)  # fmt: skip
         return literal(text)
 
@@ -1375,8 +1407,10 @@ class Compiler:
             current = current.parent
         name = str(node.this).lower()
         args = list(node.expressions)
-        if name == "array" and len(args) == 1 and isinstance(
-            _unwrap(args[0]), exp.Select | exp.Union | exp.Subquery
+        if (
+            name == "array"
+            and len(args) == 1
+            and isinstance(_unwrap(args[0]), exp.Select | exp.Union | exp.Subquery)
         ):
             return self._array_subquery(_unwrap(args[0]), scope)
         if name in ORDERED_AGGREGATES:
@@ -1409,7 +1443,7 @@ class Compiler:
         target = builder if builder is not None else f"pgf_{name.removeprefix('pg_')}"
         return f"{target}({distinct}{', '.join(sqls)})", ty
 
-    def _array_subquery(self, node: exp.Expression, scope: Scope) -> tuple[str, Ty]:
+    def _array_subquery(self, node: exp.Expr, scope: Scope) -> tuple[str, Ty]:
         sql, columns = self.query(node, scope)
         if len(columns) != 1:
             raise PostgresError("subquery must return only one column", "42601")
@@ -1420,9 +1454,7 @@ class Compiler:
             t.array_of(columns[0].ty),
         )
 
-    def _ordered_aggregate(
-        self, name: str, args: list[exp.Expression], scope: Scope
-    ) -> tuple[str, Ty]:
+    def _ordered_aggregate(self, name: str, args: list[exp.Expr], scope: Scope) -> tuple[str, Ty]:
         rule, function = ORDERED_AGGREGATES[name]
         order: exp.Order | None = None
         if args and isinstance(args[-1], exp.Order):
@@ -1450,4 +1482,3 @@ class Compiler:
             separator = sqls[1] if len(sqls) > 1 else "''"
             return f"{function}({', '.join([sqls[0], separator, literal(directions), *keys])})", ty
         return f"{function}({', '.join([sqls[0], literal(directions), *keys])})", ty
-

@@ -10,7 +10,9 @@ keep their parsers (``CAST(x AS t)``, ``EXTRACT(f FROM x)``, ``SUBSTRING(x FROM 
 
 sqlglot cannot parse an array type after a user-defined type name (``$1::oid[]``); since
 PostgreSQL names the array type of ``t`` ``_t``, :func:`parse` rewrites ``::t[]`` and
-``AS t[]`` to ``::_t``/``AS _t`` at the token level before parsing.
+``AS t[]`` to ``::_t``/``AS _t`` at the token level before parsing.  With the function table
+empty, ``x <> ALL ('{...}')`` parses as a call of a function named ``ALL``; :func:`parse` turns
+such calls back into the ``ANY``/``ALL`` quantifiers.
 """
 
 from __future__ import annotations
@@ -31,9 +33,15 @@ _WORD: Final = re.compile(r"^\w+$")
 
 
 class PgDialect(Postgres):
-    """PostgreSQL syntax; function calls stay ``Anonymous`` (see the module docstring)."""
+    """PostgreSQL syntax; function calls stay ``Anonymous`` (see the module docstring).
 
-    class Parser(Postgres.Parser):
+    ``INDEX_OFFSET = 0`` stops sqlglot from rewriting literal subscripts to 0-based ones
+    (``arr[2]`` would become ``arr[1]``): the compiler applies PostgreSQL's own rules.
+    """
+
+    INDEX_OFFSET = 0
+
+    class Parser(Postgres.Parser):  # type: ignore[valid-type,misc]
         FUNCTIONS: dict = {}  # type: ignore[type-arg]  # noqa: RUF012
         FUNCTION_PARSERS = {
             name: parser
@@ -64,7 +72,7 @@ def _rewrite_array_casts(sql: str) -> str:
     return sql
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Expr:
     """Parse one statement; raise PostgresError 42601 on a syntax error."""
     text = sql.strip().rstrip(";").strip()
     try:
@@ -72,7 +80,19 @@ def parse(sql: str) -> exp.Expression:
             text = _rewrite_array_casts(text)
         statements = [tree for tree in sqlglot.parse(text, dialect=DIALECT) if tree is not None]
     except SqlglotError as error:
-        raise PostgresError(f"syntax error: {error}", "42601") from None
+        details = getattr(error, "errors", None) or [{}]
+        description = details[0].get("description") or str(error).splitlines()[0]
+        raise PostgresError(f"syntax error: {description}", "42601") from None
     if len(statements) != 1:
         raise PostgresError("cannot run several statements at once here", "42601")
-    return statements[0]
+    return statements[0].transform(_quantifier)
+
+
+def _quantifier(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Anonymous) and len(node.expressions) == 1:
+        name = str(node.this).upper()
+        if name in ("ANY", "SOME"):
+            return exp.Any(this=node.expressions[0])
+        if name == "ALL":
+            return exp.All(this=node.expressions[0])
+    return node

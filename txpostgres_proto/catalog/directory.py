@@ -27,11 +27,6 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
 PG_CLASS_OID: Final = 1259
-PG_TYPE_OID: Final = 1247
-PG_PROC_OID: Final = 1255
-PG_NAMESPACE_OID: Final = 2615
-PG_CONSTRAINT_OID: Final = 2606
-PG_DATABASE_OID: Final = 1262
 ARRAY_SUBSCRIPT_HANDLER: Final = 6179
 
 _SAFE_IDENT: Final = re.compile(r"^[a-z_][a-z0-9_$]*$")
@@ -88,6 +83,7 @@ class Directory:
     _proc_names: dict[str, list[int]] = field(default_factory=dict)
     _procs: dict[int, tuple[str, int]] = field(default_factory=dict)
     _keywords: dict[str, str] = field(default_factory=dict)
+    _first_proc_namespace: dict[tuple[int, ...], dict[str, int]] = field(default_factory=dict)
     _builtin_state: tuple[dict[Any, Any], ...] = ()
 
     def __post_init__(self) -> None:
@@ -95,16 +91,15 @@ class Directory:
         for row in data.table("pg_catalog.pg_namespace").dicts():
             self.namespaces[row["oid"]] = row["nspname"]
         for row in data.table("pg_catalog.pg_class").dicts():
-            self._add_relation(RelInfo(row["oid"], row["relnamespace"], row["relname"], "r"))
-            self.relations[row["oid"]] = RelInfo(
-                row["oid"], row["relnamespace"], row["relname"], row["relkind"]
+            self._add_relation(
+                RelInfo(row["oid"], row["relnamespace"], row["relname"], row["relkind"])
             )
         for row in data.table("pg_catalog.pg_attribute").dicts():
             if row["attnum"] > 0:
                 self.attributes.setdefault(row["attrelid"], []).append(
                     (row["attnum"], row["attname"])
                 )
-        for oid, row in data.types.items():
+        for row in data.types.values():
             self._add_type(row)
         for row in data.table("pg_catalog.pg_authid").dicts():
             self.roles[row["oid"]] = row["rolname"]
@@ -223,8 +218,9 @@ class Directory:
             path.insert(0, PG_CATALOG_OID)
         return path
 
-    def _visible(self, names: dict[tuple[int, str], int], oid: int, nsp: int, name: str,
-                 path: list[int]) -> bool:
+    def _visible(
+        self, names: dict[tuple[int, str], int], oid: int, nsp: int, name: str, path: list[int]
+    ) -> bool:
         for candidate in path:
             found = names.get((candidate, name))
             if found is not None:
@@ -233,7 +229,9 @@ class Directory:
 
     def relation_visible(self, oid: int, path: list[int]) -> bool:
         rel = self.relations.get(oid)
-        return rel is not None and self._visible(self._rel_names, oid, rel.namespace, rel.name, path)
+        return rel is not None and self._visible(
+            self._rel_names, oid, rel.namespace, rel.name, path
+        )
 
     def type_visible(self, oid: int, path: list[int]) -> bool:
         row = self.types.get(oid)
@@ -242,14 +240,21 @@ class Directory:
         )
 
     def function_visible(self, oid: int, path: list[int]) -> bool:
+        """Visible when no namespace earlier on the path has a function of that name
+        (argument types are not compared)."""
         proc = self._procs.get(oid)
         if proc is None:
             return False
-        name, nsp = proc
-        for candidate in path:
-            if any(self._procs[other][1] == candidate for other in self._proc_names[name]):
-                return candidate == nsp
-        return False
+        key = tuple(path)
+        first = self._first_proc_namespace.get(key)
+        if first is None:
+            rank = {nsp: position for position, nsp in enumerate(path)}
+            first = {}
+            for name, nsp in self._procs.values():
+                if nsp in rank and (name not in first or rank[nsp] < rank[first[name]]):
+                    first[name] = nsp
+            self._first_proc_namespace[key] = first
+        return first.get(proc[0]) == proc[1]
 
     def _split_qualified(self, text: str) -> list[str]:
         parts: list[str] = []
@@ -291,7 +296,11 @@ class Directory:
             oid = self._type_names.get((nsp, parts[1])) if nsp is not None else None
         else:
             oid = next(
-                (self._type_names[n, parts[-1]] for n in path if (n, parts[-1]) in self._type_names),
+                (
+                    self._type_names[n, parts[-1]]
+                    for n in path
+                    if (n, parts[-1]) in self._type_names
+                ),
                 None,
             )
         if oid is not None and is_array:
@@ -411,11 +420,14 @@ class Directory:
             return None
         rel, index = found
         if column > 0:
-            return self.quote_ident(index.columns[column - 1]) if column <= len(index.columns) else ""
+            return (
+                self.quote_ident(index.columns[column - 1]) if column <= len(index.columns) else ""
+            )
         unique = "UNIQUE " if index.unique else ""
         table = f"{self.quote_ident(rel.schema)}.{self.quote_ident(rel.name)}"
         columns = ", ".join(self.quote_ident(name) for name in index.columns)
-        return f"CREATE {unique}INDEX {self.quote_ident(index.name)} ON {table} USING btree ({columns})"
+        name = self.quote_ident(index.name)
+        return f"CREATE {unique}INDEX {name} ON {table} USING btree ({columns})"
 
     def constraint_definition(self, constraint_oid: int) -> str | None:
         """``pg_get_constraintdef(oid)``."""
@@ -427,13 +439,9 @@ class Directory:
         return f"{'PRIMARY KEY' if index.primary else 'UNIQUE'} ({columns})"
 
     def description(self, objoid: int, catalog: str, objsubid: int = 0) -> str | None:
-        classoid = {"pg_class": PG_CLASS_OID, "pg_type": PG_TYPE_OID, "pg_proc": PG_PROC_OID,
-                    "pg_namespace": PG_NAMESPACE_OID, "pg_constraint": PG_CONSTRAINT_OID}
-        key = catalog.rpartition(".")[2]
-        if key not in classoid:
-            rel = self.lookup_relation(catalog, [PG_CATALOG_OID])
-            return self.descriptions.get((objoid, rel, objsubid))
-        return self.descriptions.get((objoid, classoid[key], objsubid))
+        """``obj_description(oid, 'pg_class')``: the comment on an object of a catalog."""
+        classoid = self._rel_names.get((PG_CATALOG_OID, catalog.rpartition(".")[2]))
+        return self.descriptions.get((objoid, classoid or 0, objsubid))
 
     def function_texts(self, oid: int) -> tuple[str, str, str] | None:
         return self.builtin.function_texts.get(oid)

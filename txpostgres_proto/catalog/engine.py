@@ -40,17 +40,19 @@ from txpostgres_proto.catalog.directory import Directory
 from txpostgres_proto.catalog.functions import is_known
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.rows import (
+    VIEW_APPLICATION_ROWS,
     activity_row,
     application_rows,
     application_type_rows,
+    application_view_rows,
+    builtin_view_rows,
     database_rows,
     role_rows,
     settings_rows,
-    view_rows,
 )
 from txpostgres_proto.catalog.schema import Table
 from txpostgres_proto.catalog.session import SessionInfo
-from txpostgres_proto.catalog.sqlfuncs import FunctionContext, reg_name, register
+from txpostgres_proto.catalog.sqlfuncs import FunctionContext, reg_lookup, reg_name, register
 from txpostgres_proto.catalog.store import Store
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
@@ -62,7 +64,8 @@ _SHOW_ALIASES: Final = {
     "session authorization": "session_authorization",
 }
 _MENTIONS_CATALOG: Final = re.compile(r"pg_|information_schema", re.IGNORECASE)
-_HAS_FROM: Final = re.compile(r"\bfrom\b", re.IGNORECASE)
+_STRING_LITERAL: Final = re.compile(r"'(?:[^']|'')*'")
+_FROM_TOKENS: Final = re.compile(r"\(|\)|\bfrom\s+[\w.\"]++\s*+(\()?", re.IGNORECASE)
 #: Base catalogs holding application rows, and the predicate selecting those rows.
 _APPLICATION_ROWS: Final = {
     "pg_namespace": "oid >= 16384",
@@ -140,7 +143,7 @@ class Catalog:
         self._directory = Directory(self._data, owner)
         self._namespaces: dict[str, int] = {}
         self._context = FunctionContext(
-            self._directory, server_version, datetime.datetime.now(datetime.timezone.utc)
+            self._directory, server_version, datetime.datetime.now(datetime.UTC)
         )
         register(self._store.conn, self._context)
         self._plans = _LRU(cache_size)
@@ -148,7 +151,10 @@ class Catalog:
         self._relations: list[AppRelation] = []
         self._views_database = database
         self._directory.databases[database] = self._alloc.oid("database", database)
-        self.set_tables(())
+        self._store.conn.execute("BEGIN")
+        for name, rows in builtin_view_rows(self._data, self._directory, database).items():
+            self._store.replace(name, rows)
+        self._store.conn.execute("COMMIT")
 
     # -- the application's schema ------------------------------------------------------
 
@@ -170,10 +176,9 @@ class Catalog:
             rows = application_rows(self._data, relations, namespaces)
             for name, where in _APPLICATION_ROWS.items():
                 self._store.replace(f"pg_catalog.{name}", rows[name], where)
-            for name, view in view_rows(
-                self._data, relations, self._directory, self._views_database
-            ).items():
-                self._store.replace(name, view)
+            views = application_view_rows(relations, rows, self._directory, self._views_database)
+            for name, where in VIEW_APPLICATION_ROWS.items():
+                self._store.replace(name, views.get(name, ()), where)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -209,8 +214,9 @@ class Catalog:
     def _classify(self, sql: str) -> bool:
         if _SHOW.match(sql):
             return True
-        if _HAS_FROM.search(sql) and not _MENTIONS_CATALOG.search(sql):
-            return False
+        is_with = sql.lstrip()[:4].lower() == "with"
+        if not is_with and not _MENTIONS_CATALOG.search(sql) and _names_a_relation(sql):
+            return False  # fast path: reads a relation, and none of the catalog's
         try:
             tree = parse(sql)
         except PostgresError:
@@ -262,7 +268,8 @@ class Catalog:
         return plan
 
     def _reg_name(self, type_oid: int, oid: int) -> str:
-        return reg_name(self._directory, self._context.search_path(), str(type_oid), oid)
+        kind = t.REG_KINDS.get(type_oid, "")
+        return reg_name(self._directory, self._context.search_path(), kind, oid)
 
     def describe(self, sql: str) -> list[ResultColumn]:
         """Result columns of ``sql`` without running it (for Describe)."""
@@ -291,8 +298,8 @@ class Catalog:
         if compiled.dynamic:
             self._refresh_dynamic(compiled.dynamic, session, sql)
         bound = {
-            f"p{position}": _bind(params[position - 1] if position <= len(params) else None, ty)
-            for position, ty in enumerate(compiled.param_types, start=1)
+            f"p{n}": self._bind(params[n - 1] if n <= len(params) else None, ty)
+            for n, ty in enumerate(compiled.param_types, start=1)
         }
         try:
             raw = self._store.conn.execute(compiled.sql, bound).fetchall()
@@ -303,10 +310,19 @@ class Catalog:
         converters = plan.converters
         rows = [
             tuple(None if value is None else convert(value)
-                  for convert, value in zip(converters, row))
+                  for convert, value in zip(converters, row, strict=True))
             for row in raw
         ]  # fmt: skip
         return CatalogResult(list(plan.columns), rows, f"SELECT {len(rows)}")
+
+    def _bind(self, value: Any, ty: Ty) -> Any:
+        """A parameter value as the compiled SQL expects it; reg* names become OIDs."""
+        kind = t.REG_KINDS.get(ty.oid)
+        if kind is not None and isinstance(value, str | bytes):
+            text = value.decode() if isinstance(value, bytes) else value
+            if not text.strip().isdigit():
+                return reg_lookup(self._directory, self._context.search_path(), kind, text)
+        return _bind(value, ty)
 
     def _sync_session(self, session: SessionInfo) -> None:
         """Make the session's role and database visible in the catalogs."""
@@ -385,6 +401,21 @@ class Catalog:
         if value is None:
             raise PostgresError(f'unrecognized configuration parameter "{name}"', "42704")
         return CatalogResult(columns, [(value,)], "SHOW")
+
+
+def _names_a_relation(sql: str) -> bool:
+    """Whether the top-level FROM clause starts with a plain name (not a function call,
+    VALUES or a subquery); ``substring(x FROM 2)`` and the like are inside parentheses."""
+    depth = 0
+    for match in _FROM_TOKENS.finditer(_STRING_LITERAL.sub("''", sql)):
+        token = match.group(0)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0 and match.group(1) is None:
+            return True
+    return False
 
 
 def _session_settings(context: FunctionContext) -> Iterable[tuple[str, str]]:

@@ -63,6 +63,15 @@ REG_TYPES: Final = frozenset(
         oids.REGCOLLATION,
     }
 )  # fmt: skip
+#: The reg* types the catalog converts, by OID, with the name SQL uses for them.
+REG_KINDS: Final = {
+    oids.REGCLASS: "regclass",
+    oids.REGTYPE: "regtype",
+    oids.REGPROC: "regproc",
+    oids.REGPROCEDURE: "regprocedure",
+    oids.REGNAMESPACE: "regnamespace",
+    oids.REGROLE: "regrole",
+}
 TEXT_TYPES: Final = frozenset(
     {oids.TEXT, oids.NAME, oids.VARCHAR, oids.BPCHAR, oids.CHAR, oids.UNKNOWN}
 )
@@ -203,9 +212,7 @@ def _to_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _scalar_converter(
-    ty: Ty, reg_name: Callable[[int, int], str] | None
-) -> Callable[[Any], Any]:
+def _scalar_converter(ty: Ty, reg_name: Callable[[int, int], str] | None) -> Callable[[Any], Any]:
     oid = ty.oid
     if oid == oids.BOOL:
         return _to_bool
@@ -226,9 +233,7 @@ def _scalar_converter(
     return str
 
 
-def converter(
-    ty: Ty, reg_name: Callable[[int, int], str] | None = None
-) -> Callable[[Any], Any]:
+def converter(ty: Ty, reg_name: Callable[[int, int], str] | None = None) -> Callable[[Any], Any]:
     """Turn a SQLite value of a column of type ``ty`` into the Python value codecs expect.
 
     ``reg_name(type_oid, oid)`` renders reg* values (regclass → relation name ...).

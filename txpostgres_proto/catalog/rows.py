@@ -7,7 +7,8 @@ Two groups of rows, both plain dicts keyed by column name (missing columns are N
   ``pg_constraint``, ``pg_attrdef``, ``pg_description``, ``pg_sequence``, ``pg_depend``,
   ``pg_namespace``) for each application relation, with the values a fresh PostgreSQL 15 table
   has (``relam`` heap, ``relreplident`` 'd', default operator classes and collations ...).
-* :func:`view_rows` — the contents of system views that PostgreSQL computes from the catalogs
+* :func:`builtin_view_rows` (once per catalog) and :func:`application_view_rows` (per
+  ``set_tables``) — the contents of system views that PostgreSQL computes from the catalogs
   (``pg_tables``, ``pg_indexes``, ``pg_roles``, ``pg_database``, ``pg_stat_*_tables`` and the
   ``information_schema`` views: ``tables``, ``columns``, ``schemata``, ``table_constraints``,
   ``key_column_usage`` ...), over built-in and application relations alike, following the view
@@ -24,7 +25,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from txpostgres_proto.catalog.application import AppRelation
-from txpostgres_proto.catalog.builtin import BOOTSTRAP_SUPERUSER_OID, BuiltinData
+from txpostgres_proto.catalog.builtin import (
+    BOOTSTRAP_SUPERUSER_OID,
+    FIRST_NORMAL_OID,
+    BuiltinData,
+)
 from txpostgres_proto.catalog.directory import PG_CLASS_OID, Directory
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.types import oids
@@ -96,7 +101,13 @@ def _class_row(oid: int, name: str, namespace: int, kind: str, **fields: Any) ->
 
 
 def _attribute_row(
-    builtin: BuiltinData, relid: int, attnum: int, name: str, type_oid: int, typmod: int, **fields: Any
+    builtin: BuiltinData,
+    relid: int,
+    attnum: int,
+    name: str,
+    type_oid: int,
+    typmod: int,
+    **fields: Any,
 ) -> Row:
     typ = builtin.types[type_oid]
     row: Row = {
@@ -318,24 +329,28 @@ def _yes(flag: bool) -> str:
 
 
 class _Relations:
-    """Every relation (built-in and application) with its columns, for the view builders."""
+    """The relations one call of :func:`view_rows` covers, with their columns."""
 
-    def __init__(self, builtin: BuiltinData, apps: list[AppRelation], directory: Directory):
-        self.builtin = builtin
+    def __init__(
+        self,
+        directory: Directory,
+        apps: list[AppRelation],
+        classes: Iterable[Row],
+        attributes: Iterable[Row],
+        defaults: Iterable[Row],
+    ):
         self.directory = directory
         self.apps = {rel.oid: rel for rel in apps}
-        self.classes: list[Row] = list(builtin.table("pg_catalog.pg_class").dicts())
+        self.classes = list(classes)
         self.attributes: dict[int, list[Row]] = {}
-        for att in builtin.table("pg_catalog.pg_attribute").dicts():
+        for att in attributes:
             if att["attnum"] > 0:
                 self.attributes.setdefault(att["attrelid"], []).append(att)
-        app_rows = application_rows(builtin, apps, {})
-        self.classes += app_rows["pg_class"]
-        for att in app_rows["pg_attribute"]:
-            if att["attnum"] > 0:
-                self.attributes.setdefault(att["attrelid"], []).append(att)
-        self.defaults = {
-            (row["adrelid"], row["adnum"]): row["adbin"] for row in app_rows["pg_attrdef"]
+        self.defaults = {(row["adrelid"], row["adnum"]): row["adbin"] for row in defaults}
+        self.namespaces = {
+            oid: name
+            for oid, name in directory.namespaces.items()
+            if (oid >= FIRST_NORMAL_OID) == bool(apps)
         }
 
     def schema(self, namespace: int) -> str:
@@ -469,9 +484,9 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
     schemata = [
         {"catalog_name": database, "schema_name": name,
          "schema_owner": directory.role_name(BOOTSTRAP_SUPERUSER_OID if oid != 2200 else 6171)}
-        for oid, name in sorted(directory.namespaces.items())
+        for oid, name in sorted(rels.namespaces.items())
     ]  # fmt: skip
-    return {
+    rows = {
         "information_schema.tables": tables,
         "information_schema.columns": columns,
         "information_schema.views": views,
@@ -481,11 +496,21 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
         "information_schema.constraint_column_usage": constraint_columns,
         "information_schema.constraint_table_usage": constraint_tables,
         "information_schema.sequences": sequences,
+    }
+    if rels.apps:
+        return rows
+    return {
+        **rows,
         "information_schema.information_schema_catalog_name": [{"catalog_name": database}],
         "information_schema.character_sets": [
-            {"character_set_name": "UTF8", "character_repertoire": "UCS",
-             "form_of_use": "UTF8", "default_collate_catalog": database,
-             "default_collate_schema": "pg_catalog", "default_collate_name": "C.UTF-8"}
+            {
+                "character_set_name": "UTF8",
+                "character_repertoire": "UCS",
+                "form_of_use": "UTF8",
+                "default_collate_catalog": database,
+                "default_collate_schema": "pg_catalog",
+                "default_collate_name": "C.UTF-8",
+            }
         ],  # fmt: skip
         "information_schema.enabled_roles": [
             {"role_name": name} for name in directory.roles.values()
@@ -590,15 +615,62 @@ def database_rows(directory: Directory) -> Rows:
     }  # fmt: skip
 
 
-def view_rows(
-    builtin: BuiltinData, apps: list[AppRelation], directory: Directory, database: str
-) -> Rows:
-    """Contents of the computed system views and ``information_schema`` views."""
-    rels = _Relations(builtin, apps, directory)
+#: Computed views that hold rows of application objects, and the predicate selecting them.
+VIEW_APPLICATION_ROWS: Final = {
+    "pg_catalog.pg_tables": "schemaname NOT IN ('pg_catalog', 'information_schema')",
+    "pg_catalog.pg_views": "schemaname NOT IN ('pg_catalog', 'information_schema')",
+    "pg_catalog.pg_matviews": "",
+    "pg_catalog.pg_indexes": "",
+    "pg_catalog.pg_sequences": "",
+    "pg_catalog.pg_stat_user_tables": "",
+    "pg_catalog.pg_stat_all_tables": "",
+    "pg_catalog.pg_statio_user_tables": "",
+    "pg_catalog.pg_statio_all_tables": "",
+    **{
+        f"information_schema.{name}": "table_schema NOT IN ('pg_catalog', 'information_schema')"
+        for name in (
+            "tables",
+            "columns",
+            "views",
+            "table_constraints",
+            "key_column_usage",
+            "constraint_column_usage",
+            "constraint_table_usage",
+        )
+    },  # fmt: skip
+    "information_schema.sequences": "",
+    "information_schema.schemata": "schema_name NOT IN "
+    "('pg_catalog', 'pg_toast', 'public', 'information_schema')",
+}
+
+
+def builtin_view_rows(builtin: BuiltinData, directory: Directory, database: str) -> Rows:
+    """Computed views over the built-in relations (plus roles and databases)."""
+    rels = _Relations(
+        directory,
+        [],
+        builtin.table("pg_catalog.pg_class").dicts(),
+        builtin.table("pg_catalog.pg_attribute").dicts(),
+        (),
+    )
     rows = _system_views(rels)
     rows.update(_information_schema(rels, database))
     rows.update(role_rows(builtin, directory))
     rows.update(database_rows(directory))
+    return rows
+
+
+def application_view_rows(
+    apps: list[AppRelation], app_rows: Rows, directory: Directory, database: str
+) -> Rows:
+    """Computed views' rows for the application's relations (see VIEW_APPLICATION_ROWS)."""
+    if not apps:
+        return {name: [] for name in VIEW_APPLICATION_ROWS}
+    rels = _Relations(
+        directory, apps, app_rows["pg_class"], app_rows["pg_attribute"], app_rows["pg_attrdef"]
+    )
+    rows = _system_views(rels)
+    rows.update(_information_schema(rels, database))
     return rows
 
 

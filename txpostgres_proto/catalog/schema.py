@@ -15,6 +15,7 @@ Column types are either a type OID or any SQL spelling of a built-in type (``int
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -25,6 +26,7 @@ _SERIALS: Final = {"smallserial": "int2", "serial2": "int2", "serial": "int4", "
 _SERIALS_8: Final = {"bigserial": "int8", "serial8": "int8"}
 _MODIFIERS: Final = re.compile(r"\(\s*([^()]*?)\s*\)")
 _KINDS: Final = ("r", "v", "m", "p", "f")
+_SYSTEM_SCHEMAS: Final = ("pg_catalog", "information_schema", "pg_toast")
 
 
 def type_modifier(oid: int, spelling: str) -> int:
@@ -39,7 +41,11 @@ def type_modifier(oid: int, spelling: str) -> int:
     if element is not None and element.is_array:
         oid = element.element_oid
     if match is None:
-        return 1 + 4 if oid == oids.BPCHAR and spelling.strip().lower() in ("char", "character") else -1
+        return (
+            1 + 4
+            if oid == oids.BPCHAR and spelling.strip().lower() in ("char", "character")
+            else -1
+        )
     numbers = [int(part) for part in match.group(1).split(",") if part.strip()]
     if not numbers:
         return -1
@@ -61,6 +67,7 @@ def type_modifier(oid: int, spelling: str) -> int:
     return -1
 
 
+@functools.lru_cache(maxsize=1024)
 def _resolve(type_: int | str) -> tuple[int, int, bool]:
     """(type OID, typmod, is serial) for a Column.type value."""
     if isinstance(type_, int):
@@ -137,6 +144,8 @@ class Table:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"table kind must be one of {_KINDS}, not {self.kind!r}")
+        if self.schema in _SYSTEM_SCHEMAS:
+            raise ValueError(f"application tables cannot live in schema {self.schema!r}")
         names = [column.name for column in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"table {self.name!r} has duplicate column names")

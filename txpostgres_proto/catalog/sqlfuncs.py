@@ -64,7 +64,7 @@ class FunctionContext:
         self.session = session
         self.error = None
         self._path = None
-        self.query_time = datetime.datetime.now(datetime.timezone.utc)
+        self.query_time = datetime.datetime.now(datetime.UTC)
 
     def fail(self, error: PostgresError) -> PostgresError:
         self.error = error
@@ -227,22 +227,10 @@ class SqlFunctions:
         return self._dir.format_type(_int(oid), mod, self.ctx.search_path())
 
     def _lookup(self, kind: str, text: Any) -> int:
-        path = self.ctx.search_path()
-        name = str(text)
         try:
-            if kind in ("regclass",):
-                return self._dir.lookup_relation(name, path)
-            if kind == "regtype":
-                return self._dir.lookup_type(name, path)
-            if kind in ("regproc", "regprocedure"):
-                return self._dir.lookup_function(name, path)
-            if kind == "regnamespace":
-                return self._dir.lookup_namespace(name)
-            if kind == "regrole":
-                return self._dir.lookup_role(name)
+            return reg_lookup(self._dir, self.ctx.search_path(), kind, str(text))
         except PostgresError as error:
             raise self.ctx.fail(error) from None
-        return int(name)
 
     def pgf_reg_in(self, kind: Any, value: Any) -> int | None:
         """``'text'::regclass`` and friends: an OID from a name (or a numeric string)."""
@@ -690,17 +678,32 @@ class SqlFunctions:
         return None
 
 
+def reg_lookup(directory: Directory, path: list[int], kind: str, text: str) -> int:
+    """The OID a reg* type ``kind`` (``regclass``, ``regtype`` ...) reads from ``text``."""
+    if kind == "regclass":
+        return directory.lookup_relation(text, path)
+    if kind == "regtype":
+        return directory.lookup_type(text, path)
+    if kind in ("regproc", "regprocedure"):
+        return directory.lookup_function(text, path)
+    if kind == "regnamespace":
+        return directory.lookup_namespace(text)
+    if kind == "regrole":
+        return directory.lookup_role(text)
+    return int(text)
+
+
 def reg_name(directory: Directory, path: list[int], kind: str, oid: int) -> str:
-    """The text form of a reg* value of type ``kind`` (``regclass`` ... or a type OID)."""
-    if kind in ("regclass", "2205"):
+    """The text form of ``oid`` as a value of reg* type ``kind`` (``regclass`` ...)."""
+    if kind == "regclass":
         return directory.relation_name(oid, path)
-    if kind in ("regtype", "2206"):
+    if kind == "regtype":
         return directory.type_name(oid, path)
-    if kind in ("regproc", "regprocedure", "24", "2202"):
+    if kind in ("regproc", "regprocedure"):
         return directory.function_name(oid, path)
-    if kind in ("regnamespace", "4089"):
+    if kind == "regnamespace":
         return directory.namespaces.get(oid, str(oid))
-    if kind in ("regrole", "4096"):
+    if kind == "regrole":
         return directory.roles.get(oid, str(oid))
     return str(oid)
 
@@ -727,20 +730,18 @@ def _as_items(value: Any) -> list[Any]:
     return [value]
 
 
-class ArrayAgg:
-    """``array_agg(x [ORDER BY ...])`` as ``pgf_array_agg(x, directions, keys...)``.
+class _OrderedAggregate:
+    """Collects values with their ORDER BY keys and sorts them at the end.
 
     ``directions`` has one letter per ORDER BY key: ``a``/``d`` (ascending/descending), upper
-    case when NULLs sort first.  The result is NULL for no rows, like PostgreSQL.
+    case when NULLs sort first.
     """
-
-    empty: str | None = None
 
     def __init__(self) -> None:
         self.items: list[tuple[Any, tuple[Any, ...]]] = []
         self.directions = ""
 
-    def step(self, value: Any, directions: Any = "", *keys: Any) -> None:
+    def add(self, value: Any, directions: Any, keys: tuple[Any, ...]) -> None:
         self.directions = str(directions or "")
         self.items.append((value, keys))
 
@@ -754,6 +755,16 @@ class ArrayAgg:
             items = nulls + present if flag.isupper() else present + nulls
         return [value for value, _ in items]
 
+
+class ArrayAgg(_OrderedAggregate):
+    """``array_agg(x [ORDER BY ...])`` as ``pgf_array_agg(x, directions, keys...)``; NULL for
+    no rows, like PostgreSQL."""
+
+    empty: str | None = None
+
+    def step(self, value: Any, directions: Any = "", *keys: Any) -> None:
+        self.add(value, directions, keys)
+
     def finalize(self) -> str | None:
         if not self.items:
             return self.empty
@@ -766,7 +777,7 @@ class ArraySubquery(ArrayAgg):
     empty = "[]"
 
 
-class StringAgg(ArrayAgg):
+class StringAgg(_OrderedAggregate):
     """``string_agg(x, sep [ORDER BY ...])`` as ``pgf_string_agg(x, sep, directions, keys...)``."""
 
     def __init__(self) -> None:
@@ -776,9 +787,9 @@ class StringAgg(ArrayAgg):
     def step(self, value: Any, separator: Any = "", directions: Any = "", *keys: Any) -> None:
         if value is not None:
             self.separator = "" if separator is None else str(separator)
-            super().step(value, directions, *keys)
+            self.add(value, directions, keys)
 
-    def finalize(self) -> str | None:  # type: ignore[override]
+    def finalize(self) -> str | None:
         if not self.items:
             return None
         return self.separator.join(_text(value) for value in self.ordered())

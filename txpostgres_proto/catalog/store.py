@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from txpostgres_proto.catalog.builtin import BuiltinData, RelationDef, load
@@ -96,20 +96,35 @@ def _create_schema(conn: sqlite3.Connection, data: BuiltinData) -> None:
         "CREATE TABLE main.pg_get_keywords "
         "(word TEXT, catcode TEXT, barelabel INTEGER, catdesc TEXT, baredesc TEXT)"
     )
-    for name, columns in _INDEXED.items():
-        schema, _, table = name.partition(".")
-        for column in columns:
+    for qualified_name, indexed in _INDEXED.items():
+        schema, _, table = qualified_name.partition(".")
+        for column in indexed:
             conn.execute(f"CREATE INDEX {schema}.{table}_{column} ON {table} ({column})")
+
+
+def _keep(value: Any) -> Any:
+    return value
+
+
+def _converter(column_type: int, types: dict[int, dict[str, Any]]) -> Callable[[Any], Any]:
+    """How values of a column of this type are stored (most are stored as they are)."""
+    row = types.get(column_type, {})
+    if column_type == oids.BOOL or row.get("typcategory") in ("A", "U") or column_type in (
+        oids.INT2VECTOR, oids.OIDVECTOR, oids.JSON, oids.JSONB,
+    ):  # fmt: skip
+        return sqlite_value
+    return _keep
 
 
 def _insert(
     conn: sqlite3.Connection, relation: RelationDef, rows: Iterable[dict[str, Any]]
 ) -> None:
-    names = [column.name for column in relation.columns]
-    placeholders = ", ".join("?" * len(names))
+    types = load().types
+    columns = [(c.name, _converter(c.type_oid, types)) for c in relation.columns]
+    placeholders = ", ".join("?" * len(columns))
     conn.executemany(
         f"INSERT INTO {qualified(relation)} VALUES ({placeholders})",
-        ([sqlite_value(row.get(name)) for name in names] for row in rows),
+        ([convert(row.get(name)) for name, convert in columns] for row in rows),
     )
 
 
@@ -163,5 +178,7 @@ class Store:
     def replace(self, name: str, rows: Iterable[dict[str, Any]], where: str = "") -> None:
         """Delete the rows of ``name`` matching ``where`` (all when empty), insert ``rows``."""
         relation = self.relation(name)
-        self.conn.execute(f"DELETE FROM {qualified(relation)}" + (f" WHERE {where}" if where else ""))
+        self.conn.execute(
+            f"DELETE FROM {qualified(relation)}" + (f" WHERE {where}" if where else "")
+        )
         _insert(self.conn, relation, rows)

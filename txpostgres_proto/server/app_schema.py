@@ -57,11 +57,8 @@ class AppSchema:
 
     def __init__(self, tables: Iterable[AppTable] = ()) -> None:
         self.app_tables: tuple[AppTable, ...] = tuple(tables)
-
-    @property
-    def tables(self) -> tuple[Table, ...]:
-        """The `Table` objects, as the catalog wants them."""
-        return tuple(app_table.table for app_table in self.app_tables)
+        #: The `Table` objects, as the catalog wants them.
+        self.tables: tuple[Table, ...] = tuple(app_table.table for app_table in self.app_tables)
 
     def find(self, name: str, schema: str | None = None) -> AppTable | None:
         """The table called ``name`` (in ``schema`` when given; ``public`` first otherwise)."""

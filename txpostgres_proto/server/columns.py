@@ -17,6 +17,7 @@ text, as PostgreSQL describes ``SELECT NULL``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, Final, TypeAlias
 
 from txpostgres_proto.catalog.schema import Column
@@ -38,14 +39,19 @@ def spec_name(spec: ColumnSpec) -> str:
     raise TypeError(f"a result column must be a name, Column or ResultColumn, not {spec!r}")
 
 
+@lru_cache(maxsize=4096)
+def column_result(column: Column) -> ResultColumn:
+    """The `ResultColumn` of a `Column` (cached: resolving a type spelling is not free)."""
+    type_oid = column.type_oid
+    return ResultColumn(column.name, type_oid, column.typmod, type_size=type_size(type_oid))
+
+
 def declared_column(spec: ColumnSpec) -> ResultColumn | None:
     """The `ResultColumn` of a typed spec; None for a plain name (its type is inferred)."""
     if isinstance(spec, ResultColumn):
         return spec
     if isinstance(spec, Column):
-        return ResultColumn(
-            spec.name, spec.type_oid, spec.typmod, type_size=type_size(spec.type_oid)
-        )
+        return column_result(spec)
     spec_name(spec)  # rejects anything that is not a name
     return None
 

@@ -18,16 +18,27 @@ give one: ``SELECT n`` for row results, ``INSERT 0 n``, ``UPDATE n`` ..., or the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.messages import FieldDescription, RowDescription
+from txpostgres_proto.sql import (
+    CloseStatement,
+    DeclareCursorStatement,
+    SqlSyntaxError,
+    UtilityStatement,
+    count_parameters,
+    parse_utility,
+    split_statements,
+)
 from txpostgres_proto.types import TypeRegistry, per_column_formats
 from txpostgres_proto.types.rows import RowEncoder
 
 from .backend import QueryResult, ResultColumn, StatementDescription
-from .utility import UtilityStatement
+
+if TYPE_CHECKING:
+    from .session import Session
 
 __all__ = [
     "Portal",
@@ -55,6 +66,28 @@ _MULTI_WORD_OBJECTS: Final = {
     "USER": "ROLE",
     "GROUP": "ROLE",
 }
+
+
+#: First words of the statements `utility_statement` may raise a syntax error for.
+_UTILITY_WORDS: Final = frozenset(
+    "abort begin close commit copy deallocate declare discard end execute fetch listen move "
+    "notify prepare release reset rollback savepoint set show start unlisten".split()
+)
+
+
+def utility_statement(sql: str, standard_conforming_strings: bool) -> UtilityStatement | None:
+    """``sql.parse_utility``, forgiving towards statements that are not utility commands.
+
+    A malformed utility command is a syntax error (42601), as in PostgreSQL; anything else the
+    parser cannot read is left to the backend, which may understand statements of its own.
+    """
+    try:
+        return parse_utility(sql, standard_conforming_strings=standard_conforming_strings)
+    except SqlSyntaxError:
+        words = sql.split(None, 1)
+        if words and words[0].lower().rstrip(";") in _UTILITY_WORDS:
+            raise
+        return None
 
 
 def _leading_words(sql: str, count: int) -> list[str]:
@@ -132,18 +165,49 @@ def result_formats(formats: Sequence[int], count: int) -> Sequence[int]:
 
 @dataclass(eq=False)
 class PreparedStatement:
-    """What Parse created: the statement text, its parameter types and what is known of it."""
+    """What Parse (or SQL PREPARE) created: the statement, its parameter types, what is known.
+
+    ``utility`` is the parsed utility statement when the statement is one the server answers
+    itself (SET, SHOW, BEGIN, FETCH …); ``description`` is known at once for those, and filled
+    in by the backend's ``describe`` otherwise (at Describe, or at Bind when binary parameters
+    need their types).
+    """
 
     name: str
     sql: str
     param_oids: tuple[int, ...]
     utility: UtilityStatement | None = None
-    #: Filled in by Describe (or by Bind when binary parameters need their types).
     description: StatementDescription | None = None
 
     @property
     def empty(self) -> bool:
         return not self.sql
+
+    @classmethod
+    def create(
+        cls, name: str, query: str, param_types: Sequence[int], session: Session
+    ) -> PreparedStatement:
+        """Check and classify ``query`` the way PostgreSQL's Parse does."""
+        from .session import SESSION_STATEMENTS
+
+        scs = session.settings.get("standard_conforming_strings") == "on"
+        statements = split_statements(query, standard_conforming_strings=scs)
+        if len(statements) > 1:
+            raise PostgresError("cannot insert multiple commands into a prepared statement", "42601")
+        sql = statements[0] if statements else ""
+        utility = utility_statement(sql, scs) if sql else None
+        count = count_parameters(sql, standard_conforming_strings=scs) if sql else 0
+        if max(count, len(param_types)) > 65535:
+            raise PostgresError("number of parameters must be between 0 and 65535", "54000")
+        param_oids = tuple(param_types) + (0,) * (count - len(param_types))
+        statement = cls(name, sql, param_oids, utility)
+        if not sql or isinstance(utility, DeclareCursorStatement | CloseStatement):
+            statement.description = StatementDescription(param_oids, None)
+        elif isinstance(utility, SESSION_STATEMENTS):
+            statement.description = StatementDescription(
+                param_oids, session.result_columns(utility)
+            )
+        return statement
 
 
 class ResultStream:
@@ -237,8 +301,10 @@ class Portal:
     stream: ResultStream | None = None
     #: Columns as announced to the client (Describe), if it was told before running.
     columns: tuple[ResultColumn, ...] | None = None
-    described: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: A cursor declared WITH HOLD: it survives the end of its transaction.
+    hold: bool = False
+    #: Rows a cursor has moved past (FETCH/MOVE).
+    position: int = 0
 
     def close(self) -> None:
         if self.stream is not None:

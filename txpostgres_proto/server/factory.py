@@ -3,7 +3,8 @@
 `PostgresServerFactory` builds one `PostgresServerProtocol` per connection and holds what they
 share: the backend factory (called once per authenticated connection), TLS, the authentication
 method and password store, server settings (``server_version``, ``TimeZone`` …), limits, the
-type registry and the registry of cancel keys that routes CancelRequests between connections.
+type registry, the registry of cancel keys that routes CancelRequests between connections, and
+the LISTEN/NOTIFY switchboard.
 
 Listen with any Twisted stream endpoint (``tcp:5432``, ``unix:/tmp/.s.PGSQL.5432``); TLS is
 negotiated inside the protocol, so do not use an ``ssl:`` endpoint::
@@ -25,6 +26,7 @@ from txpostgres_proto.types import DEFAULT_REGISTRY, TypeRegistry
 
 from .cancel import CancelRegistry
 from .credentials import AuthMethod, PasswordStore
+from .notifications import NotificationHub
 from .protocol import PostgresServerProtocol
 from .settings import server_version_num
 from .tls import ServerTLS
@@ -85,6 +87,7 @@ class PostgresServerFactory(Factory):
         self.max_message_size = max_message_size
         self.registry = registry
         self.cancel_registry = CancelRegistry()
+        self.notifications = NotificationHub()
 
     def buildProtocol(self, addr: IAddress) -> PostgresServerProtocol:
         protocol = self.protocol()

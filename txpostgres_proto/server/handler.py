@@ -46,16 +46,19 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar, Protocol
 
 from twisted.internet import defer
 
 from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.catalog import ResultColumn as CatalogColumn
 from txpostgres_proto.catalog.schema import Column, Table
+from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.app_schema import AppSchema, AppTable, load_app_schema
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
+from txpostgres_proto.server.catalogs import shared_catalog
 from txpostgres_proto.server.columns import (
     ColumnSpec,
     declared_column,
@@ -72,15 +75,23 @@ from txpostgres_proto.sql import SqlSyntaxError, command_tag, parse_sql
 from txpostgres_proto.sql.statement_info import StatementInfo
 from txpostgres_proto.types import oids
 
-if TYPE_CHECKING:
-    from txpostgres_proto.server.session import Session
-
 __all__ = ["Column", "PostgresRequestHandler", "QueryResult", "Table", "stmt_handler"]
 
 #: Statement types after which the application's tables may have changed.
 _DDL_PREFIXES = ("CREATE ", "ALTER ", "DROP ", "COMMENT", "SELECT INTO")
 #: How many described statements a connection remembers.
 _DESCRIBED_CACHE_SIZE = 256
+#: How many parsed statements the process remembers.
+_PARSED_CACHE_SIZE = 1024
+
+
+class HandlerSession(SessionInfo, Protocol):
+    """What a handler needs of its connection (`server.session.Session` is one): who is
+    connected and the settings (the catalog's `SessionInfo`), and a way to send notices."""
+
+    def notice(
+        self, message: str, sqlstate: str = "00000", *, severity: str = "NOTICE", **fields: str
+    ) -> None: ...
 
 
 def _syntax_error(error: SqlSyntaxError) -> PostgresError:
@@ -96,8 +107,9 @@ class PostgresRequestHandler:
     _routes: ClassVar[dict[str, str]] = {"SELECT": "query_tables"}
 
     #: The connection (set in `connection_made`).
-    session: Session
-    #: The catalog emulation of this connection (set in `connection_made`).
+    session: HandlerSession
+    #: The catalog emulation (set in `connection_made`; shared by the connections of this
+    #: handler class to one database, see ``catalogs.py``).
     catalog: Catalog
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -107,17 +119,21 @@ class PostgresRequestHandler:
     def __init__(self) -> None:
         self._app_schema: AppSchema | None = None
         self._described: OrderedDict[str, tuple[ResultColumn, ...]] = OrderedDict()
+        self._targets_cache: dict[str, tuple[Target, ...] | None] = {}
 
     # -- the statement parser (seed API: ``self.parse_sql``) ------------------------------
 
-    parse_sql = staticmethod(parse_sql)
+    #: `sql.parse_sql`, remembering the last statements parsed (clients repeat their SQL).
+    parse_sql = staticmethod(lru_cache(maxsize=_PARSED_CACHE_SIZE)(parse_sql))
 
     # -- QueryBackend ---------------------------------------------------------------------
 
-    def connection_made(self, session: Session) -> defer.Deferred[None]:
+    def connection_made(self, session: HandlerSession) -> defer.Deferred[None]:
         """Remember the session, create the catalog, and load the application's tables."""
         self.session = session
-        self.catalog = Catalog(session.database, session.get_setting("server_version"))
+        version = session.get_setting("server_version")
+        self._shared_catalog = shared_catalog(type(self), session.database, version)
+        self.catalog = self._shared_catalog.catalog
         return self.refresh_catalog()
 
     def describe(self, sql: str, param_oids: Sequence[int]) -> defer.Deferred[StatementDescription]:
@@ -203,12 +219,17 @@ class PostgresRequestHandler:
 
     async def _load_schema(self) -> None:
         self._app_schema = await load_app_schema(self.list_tables, self.describe_table)
-        self.catalog.set_tables(self._app_schema.tables)
+        self._targets_cache.clear()
+        self._described.clear()  # descriptions made against the old tables no longer hold
+        self._shared_catalog.use(self._app_schema.tables)
 
     async def _ensure_schema(self) -> AppSchema:
+        """This connection's tables, loaded if stale, and loaded into the catalog."""
         if self._app_schema is None:
             await self._load_schema()
-        return self.app_schema
+        schema = self.app_schema
+        self._shared_catalog.use(schema.tables)
+        return schema
 
     def _table_oid(self, app_table: AppTable) -> int:
         return int(self.catalog.table_oid(app_table.table.schema, app_table.table.name) or 0)
@@ -230,10 +251,19 @@ class PostgresRequestHandler:
         raise PostgresError(f'statement type "{stmt_type}" is not supported', "0A000")
 
     def _targets(self, stmt_info: StatementInfo) -> tuple[Target, ...] | None:
+        """The statement's output columns for projection and table OIDs (cached by SQL text
+        until the schema is loaded again)."""
+        cache = self._targets_cache
+        if stmt_info.sql in cache:
+            return cache[stmt_info.sql]
         try:
-            return statement_targets(stmt_info, self.app_schema, self._table_oid)
+            targets = statement_targets(stmt_info, self.app_schema, self._table_oid)
         except PostgresError:
-            return None  # a table only the application knows: nothing to project onto
+            targets = None  # a table only the application knows: nothing to project onto
+        if len(cache) >= _DESCRIBED_CACHE_SIZE:
+            cache.clear()
+        cache[stmt_info.sql] = targets
+        return targets
 
     def _remember(self, sql: str, columns: tuple[ResultColumn, ...] | None) -> None:
         if columns is None:
@@ -274,8 +304,8 @@ class PostgresRequestHandler:
     async def _describe(self, sql: str, param_oids: Sequence[int]) -> StatementDescription:
         if self.catalog.handles(sql):
             await self._ensure_schema()
-            columns = tuple(_result_column(column) for column in self.catalog.describe(sql))
-            return StatementDescription(self._catalog_param_types(sql, param_oids), columns)
+            found = tuple(_result_column(column) for column in self.catalog.describe(sql))
+            return StatementDescription(self._catalog_param_types(sql, param_oids), found)
         stmt_type, stmt_info = self._parse(sql)
         self._method_for(stmt_type)  # 0A000 now rather than at execution
         schema = await self._ensure_schema()

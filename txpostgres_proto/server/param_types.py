@@ -3,7 +3,9 @@
 PostgreSQL resolves the type of each ``$n`` while it analyses a statement: the type the client
 gave in Parse wins, then an explicit cast (``$1::int4``), then the context (``id = $1`` takes
 the type of ``id``; a value in ``INSERT INTO t (a) VALUES ($1)`` the type of ``a``; LIMIT and
-OFFSET are ``bigint``), and a parameter nothing determines becomes ``text``.
+OFFSET are ``bigint``), and a parameter nothing determines becomes ``text``.  A comparison
+with a ``varchar`` column (or a LIKE) makes the parameter ``text``, as in PostgreSQL, where
+varchar borrows text's operators; assigning to one keeps ``varchar``.
 
 Every parameter gets a concrete type here, never ``unknown`` (0 or 705): asyncpg encodes
 arguments by the reported types and refuses to run a statement with an unknown one, and JDBC
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from txpostgres_proto.server.columns import column_result
 from txpostgres_proto.server.targets import TableScope
 from txpostgres_proto.sql.statement_info import Parameter, StatementInfo, Value
 from txpostgres_proto.types import oids
@@ -36,7 +39,7 @@ def _column_type(scope: TableScope, qualifier: str | None, name: str) -> int | N
         return None
     app_table, attnum = found
     column = app_table.table.columns[attnum - 1]
-    return column.type_oid if app_table.is_typed(column) else None
+    return column_result(column).type_oid if app_table.is_typed(column) else None
 
 
 def _insert_columns(stmt_info: StatementInfo, scope: TableScope) -> list[str]:
@@ -57,7 +60,10 @@ def context_types(stmt_info: StatementInfo, scope: TableScope) -> dict[int, int]
 
     if stmt_info.where is not None:
         for condition in stmt_info.where.conditions:
-            note(condition.value, _column_type(scope, condition.qualifier, condition.column))
+            type_oid = _column_type(scope, condition.qualifier, condition.column)
+            if type_oid == oids.VARCHAR or condition.operator.endswith("LIKE"):
+                type_oid = oids.TEXT  # varchar compares with text's operators, LIKE is text's
+            note(condition.value, type_oid)
     for assignment in stmt_info.assignments:
         note(assignment.value, _column_type(scope, None, assignment.column))
     if stmt_info.stmt_type == "INSERT" and stmt_info.values:

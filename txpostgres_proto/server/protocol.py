@@ -50,18 +50,33 @@ from txpostgres_proto.protocol.server import (
     ConnectionClosed,
     EncryptionResponse,
     ServerConnection,
+    ServerState,
     negotiate_protocol,
 )
-from txpostgres_proto.sql.errors import SqlSyntaxError
-from txpostgres_proto.sql.splitter import count_parameters, split_statements
+from txpostgres_proto.sql import (
+    CloseStatement,
+    DeclareCursorStatement,
+    ExecuteStatement,
+    FetchStatement,
+    Parameter,
+    SqlSyntaxError,
+    UtilityStatement,
+    split_statements_with_offsets,
+)
 from txpostgres_proto.types import oids
 
 from .authentication import Authenticator, fatal
 from .backend import QueryResult, ResultColumn, StatementDescription
-from .extended import Portal, PreparedStatement, ResultStream, result_formats, row_description
-from .session import Session, transaction_exit_allowed
+from .extended import (
+    Portal,
+    PreparedStatement,
+    ResultStream,
+    result_formats,
+    row_description,
+    utility_statement,
+)
+from .session import SESSION_STATEMENTS, Session, transaction_exit_allowed
 from .settings import REPORTED, Settings
-from .utility import Show, UtilityStatement, parse_utility
 
 if TYPE_CHECKING:
     from .factory import PostgresServerFactory
@@ -153,6 +168,7 @@ class PostgresServerProtocol(Protocol):
         self.backend: Any = None
         self._reported: dict[str, str] = {}
         self._settings_version = -1
+        self._notifications: list[m.NotificationResponse] = []
 
     # -- Twisted interface -----------------------------------------------------------------
 
@@ -181,7 +197,8 @@ class PostgresServerProtocol(Protocol):
         session = self.session
         if session is not None:
             self.factory.cancel_registry.unregister(session.process_id)
-            self._close_portals()
+            session.unlisten_all()
+            self._close_portals(False)
         backend, self.backend = self.backend, None
         if backend is not None:
             method = getattr(backend, "connection_lost", None)
@@ -497,7 +514,7 @@ class PostgresServerProtocol(Protocol):
         self.session = session
         backend = factory.backend_factory()
         self.backend = backend
-        session.attach(backend, self._call_backend)
+        session.attach(backend, self._call_backend, factory.notifications, self)
         self._flush()
         try:
             await self._call_backend(backend.connection_made, session)
@@ -522,6 +539,10 @@ class PostgresServerProtocol(Protocol):
         assert session is not None
         session.end_implicit_transaction()
         self._send_notices()
+        if self._notifications and not session.in_transaction_block:
+            notifications, self._notifications = self._notifications, []
+            for notification in notifications:
+                self._send(notification)
         settings = session.settings
         if settings.version != self._settings_version:
             self._settings_version = settings.version
@@ -549,11 +570,20 @@ class PostgresServerProtocol(Protocol):
         params: tuple[Any, ...] = (),
         param_oids: tuple[int, ...] = (),
     ) -> QueryResult:
+        """Run one statement: the session's own, a cursor command, or the backend's."""
         session = self.session
         assert session is not None
         session.start_implicit_transaction()
-        if utility is not None:
+        if isinstance(utility, SESSION_STATEMENTS):
             return await session.execute_utility(utility)
+        if isinstance(utility, DeclareCursorStatement):
+            return await self._declare_cursor(utility, params, param_oids)
+        if isinstance(utility, FetchStatement):
+            return await self._fetch(utility)
+        if isinstance(utility, CloseStatement):
+            return self._close_cursor(utility)
+        if isinstance(utility, ExecuteStatement):
+            return await self._execute_prepared(utility, params)
         result = await self._call_backend(self.backend.execute, sql, params, param_oids)
         if result is None:
             return QueryResult()
@@ -576,6 +606,150 @@ class PostgresServerProtocol(Protocol):
                     "XX000",
                 )
         return ResultStream(result, columns, formats, session.registry, session.timezone)
+
+    # -- cursors and SQL-level prepared statements -----------------------------------------
+
+    def _cursor(self, name: str) -> Portal:
+        session = self.session
+        assert session is not None
+        portal = session.portals.get(name)
+        if portal is None:
+            raise PostgresError(f'cursor "{name}" does not exist', "34000")
+        return portal
+
+    async def _declare_cursor(
+        self, declare: DeclareCursorStatement, params: tuple[Any, ...], param_oids: tuple[int, ...]
+    ) -> QueryResult:
+        """DECLARE: run the query now, keep its rows in a portal FETCH reads from."""
+        session = self.session
+        assert session is not None
+        if not declare.hold and not session.in_transaction_block:
+            raise PostgresError("DECLARE CURSOR can only be used in transaction blocks", "25P01")
+        if declare.name in session.portals:
+            raise PostgresError(f'cursor "{declare.name}" already exists', "42P03")
+        inner = PreparedStatement.create("", declare.query, param_oids, session)
+        if inner.utility is not None:
+            raise PostgresError("cannot open a cursor for a utility statement", "42601")
+        result = await self._run_sql(inner.sql, None, params, param_oids)
+        if result.columns is None:
+            raise PostgresError("cursor query does not return rows", "42P11")
+        formats = (1,) if declare.binary else ()
+        portal = Portal(declare.name, inner, params, formats, hold=declare.hold)
+        portal.stream = self._stream(result, None, formats)
+        session.portals[declare.name] = portal
+        return QueryResult(command_tag="DECLARE CURSOR")
+
+    async def _fetch(self, fetch: FetchStatement) -> QueryResult:
+        """FETCH/MOVE forward through a cursor (backward needs SCROLL, which is not kept)."""
+        cursor = self._cursor(fetch.cursor)
+        stream = cursor.stream
+        assert stream is not None
+        count = fetch.count
+        if fetch.direction in ("ABSOLUTE", "RELATIVE") and count is not None:
+            target = count if fetch.direction == "ABSOLUTE" else cursor.position + count
+            if target <= cursor.position:
+                raise PostgresError(
+                    "cursor can only scan forward",
+                    "55000",
+                    hint="Declare it with SCROLL option to enable backward scan.",
+                )
+            await self._skip(cursor, target - cursor.position - 1)
+            count = 1
+        elif fetch.direction != "FORWARD" or (count is not None and count < 0):
+            raise PostgresError(
+                "cursor can only scan forward",
+                "55000",
+                hint="Declare it with SCROLL option to enable backward scan.",
+            )
+        if fetch.kind == "MOVE":
+            moved = await self._skip(cursor, count)
+            return QueryResult(command_tag="MOVE", rowcount=moved)
+        rows = self._cursor_rows(cursor, count)
+        return QueryResult(columns=stream.columns, rows=rows, command_tag="FETCH")
+
+    async def _skip(self, cursor: Portal, count: int | None) -> int:
+        stream = cursor.stream
+        assert stream is not None
+        moved = 0
+        while not stream.finished and (count is None or moved < count):
+            try:
+                if stream.is_async:
+                    await stream.next_async_row()
+                else:
+                    stream.next_sync_row()
+            except (StopIteration, StopAsyncIteration):
+                stream.finished = True
+                break
+            moved += 1
+        cursor.position += moved
+        return moved
+
+    def _cursor_rows(self, cursor: Portal, count: int | None) -> Any:
+        stream = cursor.stream
+        assert stream is not None
+        if stream.is_async:
+
+            async def async_rows() -> Any:
+                taken = 0
+                while not stream.finished and (count is None or taken < count):
+                    try:
+                        row = await stream.next_async_row()
+                    except StopAsyncIteration:
+                        stream.finished = True
+                        return
+                    taken += 1
+                    cursor.position += 1
+                    yield row
+
+            return async_rows()
+
+        def rows() -> Any:
+            taken = 0
+            while not stream.finished and (count is None or taken < count):
+                try:
+                    row = stream.next_sync_row()
+                except StopIteration:
+                    stream.finished = True
+                    return
+                taken += 1
+                cursor.position += 1
+                yield row
+
+        return rows()
+
+    def _close_cursor(self, close: CloseStatement) -> QueryResult:
+        session = self.session
+        assert session is not None
+        if close.name is None:
+            self._close_portals(False)
+        else:
+            self._cursor(close.name)
+            session.portals.pop(close.name).close()
+        return QueryResult(command_tag="CLOSE CURSOR" if close.name else "CLOSE CURSOR ALL")
+
+    async def _execute_prepared(
+        self, execute: ExecuteStatement, outer_params: tuple[Any, ...]
+    ) -> QueryResult:
+        """EXECUTE name(args): run a statement made by PREPARE (or Parse) with literal args."""
+        prepared = self._statement(execute.name)
+        expected = len(prepared.param_oids)
+        if len(execute.args) != expected:
+            raise PostgresError(
+                f'wrong number of parameters for prepared statement "{execute.name}"',
+                "42601",
+                detail=f"Expected {expected} parameters but got {len(execute.args)}.",
+            )
+        args: list[Any] = []
+        for arg in execute.args:
+            if isinstance(arg, Parameter):
+                args.append(outer_params[arg.number - 1])
+            elif arg is None or isinstance(arg, int | float | str | bool):
+                args.append(arg)
+            else:
+                raise PostgresError("EXECUTE arguments must be constants", "0A000")
+        return await self._run_sql(
+            prepared.sql, prepared.utility, tuple(args), prepared.param_oids
+        )
 
     async def _send_rows(self, stream: ResultStream, max_rows: int) -> tuple[int, bool]:
         """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
@@ -638,20 +812,23 @@ class PostgresServerProtocol(Protocol):
         session = self.session
         assert session is not None
         scs = session.settings.get("standard_conforming_strings") == "on"
-        statements = split_statements(query.query, standard_conforming_strings=scs)
+        statements = split_statements_with_offsets(query.query, standard_conforming_strings=scs)
         if not statements:
             self._send(m.EmptyQueryResponse())
-        for sql in statements:
+        for offset, sql in statements:
             try:
-                await self._simple_statement(sql)
+                await self._simple_statement(sql, scs)
+            except SqlSyntaxError as error:
+                self._report_error(SqlSyntaxError(error.message, error.position + offset))
+                break
             except Exception as error:  # noqa: BLE001 - reported to the client
                 self._report_error(error)
                 break
         if not self._stopped:
             self._ready_for_query()
 
-    async def _simple_statement(self, sql: str) -> None:
-        utility = parse_utility(sql)
+    async def _simple_statement(self, sql: str, scs: bool) -> None:
+        utility = utility_statement(sql, scs)
         self._check_not_failed(utility)
         result = await self._run_sql(sql, utility)
         stream = self._stream(result, None, ())
@@ -690,39 +867,10 @@ class PostgresServerProtocol(Protocol):
         assert session is not None
         if parse.name and parse.name in session.statements:
             raise PostgresError(f'prepared statement "{parse.name}" already exists', "42P05")
-        scs = session.settings.get("standard_conforming_strings") == "on"
-        statements = split_statements(parse.query, standard_conforming_strings=scs)
-        if len(statements) > 1:
-            raise PostgresError(
-                "cannot insert multiple commands into a prepared statement", "42601"
-            )
-        sql = statements[0] if statements else ""
-        utility = parse_utility(sql) if sql else None
-        self._check_not_failed(utility)
-        count = count_parameters(sql, standard_conforming_strings=scs) if sql else 0
-        if count > 65535:
-            raise PostgresError("number of parameters must be between 0 and 65535", "54000")
-        param_oids = tuple(parse.param_types) + (0,) * (count - len(parse.param_types))
-        statement = PreparedStatement(parse.name, sql, param_oids, utility)
-        if sql == "" or utility is not None:
-            statement.description = StatementDescription(param_oids, self._utility_columns(utility))
+        statement = PreparedStatement.create(parse.name, parse.query, parse.param_types, session)
+        self._check_not_failed(statement.utility)
         session.statements[parse.name] = statement
         self._send(m.ParseComplete())
-
-    def _utility_columns(self, utility: UtilityStatement | None) -> tuple[ResultColumn, ...] | None:
-        if not isinstance(utility, Show):
-            return None
-        session = self.session
-        assert session is not None
-        if utility.name is None:
-            return tuple(
-                ResultColumn(name, oids.TEXT) for name in ("name", "setting", "description")
-            )
-        try:
-            name = session.settings.canonical_name(utility.name)
-        except PostgresError:
-            name = utility.name
-        return (ResultColumn(name, oids.TEXT),)
 
     def _statement(self, name: str) -> PreparedStatement:
         session = self.session
@@ -743,6 +891,15 @@ class PostgresServerProtocol(Protocol):
         return portal
 
     async def _describe_statement(self, statement: PreparedStatement) -> StatementDescription:
+        utility = statement.utility
+        if isinstance(utility, FetchStatement):
+            stream = self._cursor(utility.cursor).stream
+            assert stream is not None
+            columns = None if stream.columns is None else tuple(stream.columns)
+            return StatementDescription(statement.param_oids, columns)
+        if isinstance(utility, ExecuteStatement):
+            inner = await self._describe_statement(self._statement(utility.name))
+            return StatementDescription(statement.param_oids, inner.columns)
         if statement.description is None:
             described = await self._call_backend(
                 self.backend.describe, statement.sql, statement.param_oids
@@ -920,14 +1077,37 @@ class PostgresServerProtocol(Protocol):
     def _on_terminate(self, _: m.Terminate) -> None:
         self._close()
 
-    def _close_portals(self) -> None:
+    def _close_portals(self, keep_held: bool = False) -> None:
         session = self.session
         if session is None:
             return
-        portals = list(session.portals.values())
-        session.portals.clear()
-        for portal in portals:
-            portal.close()
+        for name, portal in list(session.portals.items()):
+            if not (keep_held and portal.hold):
+                del session.portals[name]
+                portal.close()
+
+    # -- LISTEN / NOTIFY -------------------------------------------------------------------
+
+    def deliver_notification(self, process_id: int, channel: str, payload: str) -> None:
+        """A committed NOTIFY on a channel this session listens on (see notifications.py)."""
+        if self._stopped:
+            return
+        notification = m.NotificationResponse(process_id, channel, payload)
+        session = self.session
+        conn = self._conn
+        idle = (
+            not self._busy
+            and not self._running
+            and session is not None
+            and not session.in_transaction_block
+            and conn is not None
+            and conn.state is ServerState.READY
+        )
+        if idle:
+            self._send(notification)
+            self._flush()
+        else:
+            self._notifications.append(notification)
 
     _handlers: dict[type, Callable[[Any, Any], Any]] = {
         m.SSLRequest: _on_ssl_request,

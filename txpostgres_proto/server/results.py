@@ -112,7 +112,7 @@ def _find(name: str, names: Sequence[str], targets: Sequence[Target]) -> int | N
 def _match_all(
     wanted: Sequence[str], names: Sequence[str], targets: Sequence[Target]
 ) -> list[int] | None:
-    if len(set(names)) != len(names):
+    if len(set(names)) != len(names) or len(set(wanted)) != len(wanted):
         return None  # duplicate names: only positions can tell the columns apart
     indices = [_find(name, names, targets) for name in wanted]
     return None if None in indices else indices  # type: ignore[return-value]
@@ -169,28 +169,36 @@ def _source_target(name: str, targets: Sequence[Target]) -> Target | None:
 def _finish(output: _Output) -> None:
     """Settle a planned column whose type is known without looking at values."""
     target = output.target
-    if output.column is not None:
-        if output.column.table_oid == 0 and target is not None and target.source:
-            output.column = replace(
-                output.column,
-                table_oid=target.column.table_oid,
-                column_attnum=target.column.column_attnum,
-            )
-        if output.column.name != output.name:
-            output.column = replace(output.column, name=output.name)
-    elif target is not None and target.declared:
-        output.column = replace(target.column, name=output.name)
+    column = output.column
+    if column is None:
+        if target is not None and target.declared:
+            output.column = _renamed(target.column, output.name)
+        return
+    if target is not None and target.source and column.table_oid == 0:
+        same_type = (column.type_oid, column.type_modifier) == (
+            target.column.type_oid,
+            target.column.type_modifier,
+        )
+        column = target.column if same_type else _from_table(column, target)
+    output.column = _renamed(column, output.name)
+
+
+def _renamed(column: ResultColumn, name: str) -> ResultColumn:
+    return column if column.name == name else replace(column, name=name)
+
+
+def _from_table(column: ResultColumn, target: Target) -> ResultColumn:
+    """``column`` marked as coming from the table column ``target`` resolved to."""
+    return replace(
+        column, table_oid=target.column.table_oid, column_attnum=target.column.column_attnum
+    )
 
 
 def _infer(output: _Output, values: list[Any]) -> None:
     type_oid = infer_column_type(values)
     column = named_column(output.name, type_oid)
     target = output.target
-    if target is not None and target.source:
-        column = replace(
-            column, table_oid=target.column.table_oid, column_attnum=target.column.column_attnum
-        )
-    output.column = column
+    output.column = _from_table(column, target) if target is not None and target.source else column
     output.convert_to_text = type_oid in _TEXT_TYPES and any(
         type(value) is not str for value in values if value is not None
     )

@@ -29,27 +29,20 @@ import re
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta, timezone, tzinfo
 from functools import cache
 from typing import Final
 
 from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.types import resolve_timezone
 
 __all__ = [
     "REPORTED",
-    "SetValue",
     "Settings",
     "flatten_set_values",
     "quote_identifier",
     "server_version_num",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SetValue:
-    """One argument of a SET statement: ``kind`` is ``ident``, ``string`` or ``number``."""
-
-    kind: str
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,6 +422,9 @@ def offset_zone_name(hours_east: float) -> str:
     return f"<{sign}{clock}>{posix_sign}{clock}"
 
 
+_POSIX_OFFSET: Final = re.compile(r"[+-]?\d{1,2}(?::\d\d){0,2}")
+
+
 def _parse_timezone(value: str) -> str:
     text = value.strip()
     try:
@@ -439,6 +435,8 @@ def _parse_timezone(value: str) -> str:
         if abs(hours) > 15 * 24:
             raise _invalid("TimeZone", value)
         return offset_zone_name(hours)
+    if _POSIX_OFFSET.fullmatch(text):
+        return text  # a POSIX zone spec: kept as written, as PostgreSQL does
     name = _zone_names().get(text.lower())
     if name is None:
         raise _invalid("TimeZone", value)
@@ -464,8 +462,23 @@ _STRING_CHECKS: Final[dict[str, Callable[[str], str]]] = {
 }
 
 
-def flatten_set_values(name: str, values: Sequence[SetValue]) -> str:
-    """The single string a SET's arguments give a setting, as PostgreSQL builds it.
+@cache
+def session_tzinfo(value: str) -> tzinfo | None:
+    """The ``tzinfo`` for a TimeZone setting, for timestamptz codecs (None if unknown)."""
+    try:
+        return resolve_timezone(value)
+    except (ValueError, KeyError):
+        pass
+    if not _POSIX_OFFSET.fullmatch(value):
+        return None
+    sign = -1 if value.startswith("-") else 1
+    parts = [int(part) for part in value.lstrip("+-").split(":")] + [0, 0]
+    offset = timedelta(hours=parts[0], minutes=parts[1], seconds=parts[2])
+    return timezone(-sign * offset)  # POSIX counts hours west of Greenwich
+
+
+def flatten_set_values(name: str, values: Sequence[str]) -> str:
+    """The single string the arguments of a SET give a setting, as PostgreSQL builds it.
 
     Several arguments are only allowed for list settings (DateStyle, search_path ...); in
     search_path-like settings every element is quoted as an identifier when needed.
@@ -474,12 +487,9 @@ def flatten_set_values(name: str, values: Sequence[SetValue]) -> str:
     if len(values) > 1 and (guc is None or not guc.list_input):
         display = guc.name if guc is not None else name
         raise PostgresError(f"SET {display} takes only one argument", "22023")
-    quote = guc is not None and guc.list_quote
-    parts = [
-        quote_identifier(value.text) if quote and value.kind != "number" else value.text
-        for value in values
-    ]
-    return ", ".join(parts)
+    if guc is not None and guc.list_quote:
+        return ", ".join(quote_identifier(value) for value in values)
+    return ", ".join(values)
 
 
 class Settings:

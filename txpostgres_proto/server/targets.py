@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.app_schema import AppSchema, AppTable
 from txpostgres_proto.server.backend import ResultColumn
-from txpostgres_proto.server.columns import named_column, type_size
+from txpostgres_proto.server.columns import column_result, named_column
 from txpostgres_proto.sql.statement_info import ColumnRef, StatementInfo, TableRef
 from txpostgres_proto.types import oids
 
@@ -103,14 +103,12 @@ class TableScope:
     def target(self, app_table: AppTable, attnum: int, name: str | None = None) -> Target:
         column = app_table.table.columns[attnum - 1]
         declared = app_table.is_typed(column)
-        type_oid = column.type_oid if declared else oids.TEXT
-        result = ResultColumn(
-            name or column.name,
-            type_oid,
-            column.typmod if declared else -1,
-            self._table_oid(app_table),
-            attnum,
-            type_size(type_oid),
+        typed = column_result(column) if declared else named_column(column.name, oids.TEXT)
+        result = replace(
+            typed,
+            name=name or column.name,
+            table_oid=self._table_oid(app_table),
+            column_attnum=attnum,
         )
         return Target(result, column.name, declared)
 

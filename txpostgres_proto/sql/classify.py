@@ -240,8 +240,8 @@ def classify_at(tl: TokenList, index: int, end: int) -> tuple[str, int]:
     if first in _DDL_VERBS:
         return _ddl_type(tl, index, end), index
     stmt_type = _SINGLE_WORD.get(first)
-    if stmt_type is None:
-        raise _syntax_error(tl, index)
+    if stmt_type is None:  # START needs TRANSACTION after it; anything else is no command
+        raise _syntax_error(tl, index + (first == "start"))
     if stmt_type == "SELECT" and first == "select" and tl.find(index, end, ("into",)) < end:
         return "SELECT INTO", index
     if stmt_type in ("GRANT", "REVOKE") and tl.find(index, end, ("on",)) >= end:

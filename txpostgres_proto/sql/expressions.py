@@ -228,13 +228,19 @@ SELECT_LIST_END = frozenset(
 )
 
 
-def clause_start(tl: TokenList, start: int, end: int, words: frozenset[str]) -> int:
-    """Like `TokenList.find`, except that the FROM of ``IS [NOT] DISTINCT FROM`` does not count
-    as the start of a FROM clause."""
+def clause_start(
+    tl: TokenList, start: int, end: int, words: frozenset[str], in_from: bool = False
+) -> int:
+    """Like `TokenList.find`, except that the FROM of ``IS [NOT] DISTINCT FROM`` does not
+    count as the start of a FROM clause, nor (``in_from`` a FROM clause) that of
+    ``ROWS FROM (...)``."""
     index = tl.find(start, end, words)
-    while index < end and tl.keywords[index] == "from" and tl.kw(index - 1) == "distinct":
-        before = index - 2 - (tl.kw(index - 2) == "not")
-        if tl.kw(before) != "is":
+    while index < end and tl.keywords[index] == "from":
+        before = tl.kw(index - 1)
+        if before == "distinct":
+            if tl.kw(index - 2 - (tl.kw(index - 2) == "not")) != "is":
+                break
+        elif not (in_from and before == "rows" and tl.opens_group(index + 1)):
             break
         index = tl.find(index + 1, end, words)
     return index
@@ -517,12 +523,13 @@ def _literal(token: Token, keyword: str) -> tuple[bool, Value]:
 def value_of(tl: TokenList, start: int, end: int) -> Value:
     """The Python value of the literal, signed number, typed or cast literal, or parameter in
     ``[start, end)``; an `Expression` with the source text for anything else."""
+    source = tl.text(start, end)
     while tl.opens_group(start) and tl.partner[start] == end - 1 and end - start > 2:
         if _group_is_query(tl, start):
             break
         start, end = start + 1, end - 1
     if start >= end:
-        return Expression("")
+        return Expression(source)
     index = start
     sign = ""
     token = tl.tokens[index]
@@ -539,28 +546,28 @@ def value_of(tl: TokenList, start: int, end: int) -> Value:
         _, type_, _ = type_name(tl, as_index + 1, close)
         value = value_of(tl, index + 2, as_index)
         if isinstance(value, Expression) or not type_:
-            return Expression(tl.text(start, end))
+            return Expression(source)
         value, index = _convert(value, type_), close + 1
     else:
         type_end, type_, is_array = type_name(tl, index, end)
         if type_end == index or type_end >= end:
-            return Expression(tl.text(start, end))
+            return Expression(source)
         literal = tl.tokens[type_end]
         if literal.kind is not TokenKind.STRING or is_array:
-            return Expression(tl.text(start, end))
+            return Expression(source)
         value, index = _convert(literal.value, type_), type_end + 1  # type: ignore[arg-type]
     if sign:
         if not isinstance(value, int | float) or isinstance(value, bool):
-            return Expression(tl.text(start, end))
+            return Expression(source)
         value = -value if sign == "-" else value
     while index < end and tl.is_punct(index, "::"):
         type_end, type_, is_array = type_name(tl, index + 1, end)
         if type_end == index + 1:
-            return Expression(tl.text(start, end))
+            return Expression(source)
         value = _convert(value, "_" + type_ if is_array else type_)
         index = type_end
     if index != end or isinstance(value, Expression):
-        return Expression(tl.text(start, end))
+        return Expression(source)
     return value
 
 

@@ -67,7 +67,7 @@ _NEXT_TOKEN = re.compile(
     (?:
         (?P<ident>[{_IDENT_START}][{_IDENT_CONT}]*+)
       | (?P<number>(?:[0-9]++(?:\.(?!\.)[0-9]*+)?|\.[0-9]++)(?:[eE][-+]?[0-9]++)?)
-      | (?P<punct>::|:=|[()\[\],;:.])
+      | (?P<punct>::|:=|\.\.|[()\[\],;:.])
       | (?P<op>[~!@\#^&|`?+\-*/%<>=]++)
       | (?P<special>['"$])
       | (?P<other>.)
@@ -95,7 +95,7 @@ class TokenKind(enum.StrEnum):
     NUMERIC = "numeric"  #: decimal or exponent form; value = the text
     PARAM = "param"  #: $n; value = n
     OP = "op"  #: operator (``=``, ``<>``, ``*``, ``||``, ``=>`` ...); value = text
-    PUNCT = "punct"  #: one of ``( ) [ ] , ; . : :: :=``; value = text
+    PUNCT = "punct"  #: one of ``( ) [ ] , ; . : :: := ..``; value = text
 
 
 class Token(NamedTuple):
@@ -119,8 +119,8 @@ def fold_identifier(name: str, quoted: bool = False) -> str:
     then truncated to 63 bytes."""
     if not quoted:
         name = name.lower() if name.isascii() else name.translate(_ASCII_LOWER)
-    if len(name) > MAX_IDENTIFIER_BYTES:
-        raw = name.encode("utf-8")
+    if len(name) > MAX_IDENTIFIER_BYTES // 4:  # could be longer than 63 bytes
+        raw = name.encode("utf-8", "surrogatepass")
         if len(raw) > MAX_IDENTIFIER_BYTES:
             name = raw[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
     return name
@@ -143,10 +143,13 @@ def block_comment_end(sql: str, start: int) -> int:
                 return pos
 
 
-def string_end(sql: str, quote: int, escapes: bool, pieces: list[str] | None = None) -> int:
+def string_end(
+    sql: str, quote: int, escapes: bool, pieces: list[tuple[int, str]] | None = None
+) -> int:
     """Offset just after the string constant whose opening quote is at ``quote``, following
     newline continuations; -1 if unterminated.  With ``escapes`` a backslash escapes the next
-    character (E'' strings).  The raw bodies of the parts are appended to ``pieces``."""
+    character (E'' strings).  The raw bodies of the parts are appended to ``pieces`` with
+    their offsets."""
     body = ESCAPE_STRING_BODY if escapes else STANDARD_STRING_BODY
     pos = quote + 1
     while True:
@@ -155,7 +158,7 @@ def string_end(sql: str, quote: int, escapes: bool, pieces: list[str] | None = N
             return -1
         end = match.end()
         if pieces is not None:
-            pieces.append(sql[pos : end - 1])
+            pieces.append((pos, sql[pos : end - 1]))
         continuation = _STRING_CONTINUATION.match(sql, end)
         if continuation is None:
             return end
@@ -180,82 +183,126 @@ def _error(message: str, sql: str, start: int, end: int | None = None) -> SqlSyn
     return SqlSyntaxError(f'{message} at or near "{sql[start:end]}"', start + 1)
 
 
-def _trim_operator(text: str) -> str:
-    """Apply PostgreSQL's operator rules: an embedded comment start ends the operator, and
-    trailing ``+``/``-`` are split off unless the operator has a character that allows them."""
+def _operator_tokens(text: str) -> tuple[str, list[str]]:
+    """Split a run of operator characters the way PostgreSQL's scanner does.
+
+    An embedded comment start ends the run, and trailing ``+``/``-`` are split off unless the
+    operator has one of the characters that allow them; the split-off signs then become
+    one-character operators each (rescanning them, as the server does, would be quadratic).
+    Returns (the run without any comment, its operators).
+    """
     for marker in ("/*", "--"):
         cut = text.find(marker)
         if cut >= 0:
             text = text[:cut]
+    operator = text
     if len(text) > 1 and text[-1] in "+-":
         if not any(char in _OPERATOR_KEEPS_TRAILING_SIGN for char in text[:-1]):
-            text = text.rstrip("+-") or text[0]
-    return text
+            operator = text.rstrip("+-") or text[0]
+    return text, [operator, *text[len(operator) :]] if text else []
 
 
-def _decode_escape_string(pieces: list[str], sql: str, start: int) -> str:
-    """Decode the bodies of an E'' string: backslash escapes produce bytes or code points and
-    the result must be valid UTF-8."""
+class _CodePoints:
+    """Turns escaped code points into text, pairing UTF-16 surrogates as PostgreSQL does.
+    Errors name the offending text (``near``) the way PostgreSQL does for E'' strings."""
+
+    def __init__(self, with_near: bool) -> None:
+        self.high_surrogate = 0
+        self.with_near = with_near
+
+    def _error(self, message: str, at: int, near: str) -> SqlSyntaxError:
+        if self.with_near:
+            message = f'{message} at or near "{near}"'
+        return SqlSyntaxError(message, at + 1)
+
+    def text(self, code: int, at: int, near: str) -> str:
+        """The character for ``code`` (escaped as ``near`` at offset ``at``), "" while a
+        surrogate pair is open."""
+        if self.high_surrogate:
+            if not 0xDC00 <= code <= 0xDFFF:
+                raise self._error("invalid Unicode surrogate pair", at, near)
+            code = 0x10000 + ((self.high_surrogate - 0xD800) << 10) + (code - 0xDC00)
+            self.high_surrogate = 0
+        elif 0xD800 <= code <= 0xDBFF:
+            self.high_surrogate = code
+            return ""
+        elif 0xDC00 <= code <= 0xDFFF:
+            raise self._error("invalid Unicode surrogate pair", at, near)
+        if code == 0 or code > 0x10FFFF:
+            raise self._error("invalid Unicode escape value", at, near)
+        return chr(code)
+
+    def close(self, at: int, near: str) -> None:
+        """``near``, at offset ``at``, is not the second half of an open surrogate pair."""
+        if self.high_surrogate:
+            raise self._error("invalid Unicode surrogate pair", at, near)
+
+
+def _invalid_utf8(data: bytes | bytearray, start: int) -> str:
+    """PostgreSQL's description of the bad byte sequence at ``data[start]``: as many bytes as
+    the lead byte announces."""
+    lead = data[start]
+    length = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if lead >= 0xF0 else 1
+    bad = " ".join(f"0x{byte:02x}" for byte in data[start : start + length])
+    return f'invalid byte sequence for encoding "UTF8": {bad}'
+
+
+def _decode_escape_string(pieces: list[tuple[int, str]], start: int) -> str:
+    """Decode the bodies (with their offsets) of an E'' string starting at ``start``:
+    backslash escapes produce bytes or code points, and the result must be valid UTF-8."""
     out = bytearray()
-    high_surrogate = 0
-    for piece in pieces:
+    code_points = _CodePoints(with_near=True)
+    for offset, piece in pieces:
         pos = 0
         for match in _E_ESCAPE.finditer(piece):
-            out += piece[pos : match.start()].replace("''", "'").encode("utf-8", "surrogatepass")
+            literal = piece[pos : match.start()]
+            if literal:
+                code_points.close(offset + pos, literal[0])
+                out += literal.replace("''", "'").encode("utf-8", "surrogatepass")
             pos = match.end()
             octal, hexa, short, long, bad_unicode, char = match.groups()
-            code = int(short or long, 16) if short or long else -1
+            at = offset + match.start()
             if bad_unicode:
-                raise _error("invalid Unicode escape", sql, start)
-            if high_surrogate and not 0xDC00 <= code <= 0xDFFF:
-                raise _error("invalid Unicode surrogate pair", sql, start)
+                raise SqlSyntaxError("invalid Unicode escape", at + 1)
+            if short or long:
+                code = int(short or long, 16)
+                out += code_points.text(code, at, match.group()).encode("utf-8")
+                continue
+            code_points.close(at, match.group())
             if octal is not None:
                 out.append(int(octal, 8) & 0xFF)
             elif hexa is not None:
                 out.append(int(hexa, 16))
-            elif code >= 0:
-                if 0xD800 <= code <= 0xDBFF:
-                    high_surrogate = code
-                    continue
-                if 0xDC00 <= code <= 0xDFFF:
-                    if not high_surrogate:
-                        raise _error("invalid Unicode surrogate pair", sql, start)
-                    code = 0x10000 + ((high_surrogate - 0xD800) << 10) + (code - 0xDC00)
-                    high_surrogate = 0
-                if code == 0 or code > 0x10FFFF:
-                    raise _error("invalid Unicode escape value", sql, start)
-                out += chr(code).encode("utf-8", "surrogatepass")
             else:
                 out += _SIMPLE_ESCAPES.get(char, char).encode("utf-8", "surrogatepass")
-        if high_surrogate and pos < len(piece):
-            raise _error("invalid Unicode surrogate pair", sql, start)
-        out += piece[pos:].replace("''", "'").encode("utf-8", "surrogatepass")
-    if high_surrogate:
-        raise _error("invalid Unicode surrogate pair", sql, start)
+        if pos < len(piece):
+            code_points.close(offset + pos, piece[pos])
+            out += piece[pos:].replace("''", "'").encode("utf-8", "surrogatepass")
+        code_points.close(offset + len(piece), "'")
     if 0 in out:
-        raise SqlSyntaxError('invalid byte sequence for encoding "UTF8": 0x00', start + 1)
+        raise SqlSyntaxError(_invalid_utf8(out, out.index(0)), start + 1)
     try:
         return out.decode("utf-8")
     except UnicodeDecodeError as exc:
-        message = 'invalid byte sequence for encoding "UTF8"'
-        raise SqlSyntaxError(message, start + 1) from exc
+        raise SqlSyntaxError(_invalid_utf8(out, exc.start), start + 1) from exc
 
 
-def _decode_unicode_escapes(body: str, escape: str, sql: str, start: int) -> str:
-    """Decode the body of a U&'' string or U&"" identifier with escape character ``escape``."""
+def _decode_unicode_escapes(body: str, escape: str, offset: int) -> str:
+    """Decode the body (at ``offset``) of a U&'' string or U&"" identifier whose escape
+    character is ``escape``."""
     out: list[str] = []
-    high_surrogate = 0
+    code_points = _CodePoints(with_near=False)
     pos = 0
     length = len(body)
     while pos < length:
         char = body[pos]
         if char != escape:
-            if high_surrogate:
-                raise _error("invalid Unicode surrogate pair", sql, start)
+            code_points.close(offset + pos, char)
             out.append(char)
             pos += 1
             continue
         if body.startswith(escape, pos + 1):
+            code_points.close(offset + pos, escape)
             out.append(escape)
             pos += 2
             continue
@@ -263,24 +310,10 @@ def _decode_unicode_escapes(body: str, escape: str, sql: str, start: int) -> str
         first = pos + 1 + (digits == 6)
         hex_digits = body[first : first + digits]
         if len(hex_digits) != digits or not all(c in "0123456789abcdefABCDEF" for c in hex_digits):
-            raise _error("invalid Unicode escape", sql, start)
-        code = int(hex_digits, 16)
+            raise SqlSyntaxError("invalid Unicode escape", offset + pos + 1)
+        out.append(code_points.text(int(hex_digits, 16), offset + pos, ""))
         pos = first + digits
-        if high_surrogate:
-            if not 0xDC00 <= code <= 0xDFFF:
-                raise _error("invalid Unicode surrogate pair", sql, start)
-            code = 0x10000 + ((high_surrogate - 0xD800) << 10) + (code - 0xDC00)
-            high_surrogate = 0
-        elif 0xD800 <= code <= 0xDBFF:
-            high_surrogate = code
-            continue
-        elif 0xDC00 <= code <= 0xDFFF:
-            raise _error("invalid Unicode surrogate pair", sql, start)
-        if code == 0 or code > 0x10FFFF:
-            raise _error("invalid Unicode escape value", sql, start)
-        out.append(chr(code))
-    if high_surrogate:
-        raise _error("invalid Unicode surrogate pair", sql, start)
+    code_points.close(offset + length, "")
     return "".join(out)
 
 
@@ -345,12 +378,13 @@ class _Tokenizer:
             elif kind == "punct":
                 append(Token(TokenKind.PUNCT, text, start, end, text))
             elif kind == "op":
-                text = _trim_operator(text)
+                text, operators = _operator_tokens(text)
                 if not text:  # the operator run started with a comment
                     end = self._skip_comment(start)
-                else:
-                    end = start + len(text)
-                    append(Token(TokenKind.OP, text, start, end, text))
+                for operator in operators:
+                    end = start + len(operator)
+                    append(Token(TokenKind.OP, operator, start, end, operator))
+                    start = end
             elif kind == "special":
                 end = self._special(start)
             else:
@@ -422,18 +456,18 @@ class _Tokenizer:
 
     def _string(self, start: int, quote: int, escapes: bool, unicode: bool = False) -> int:
         sql = self.sql
-        pieces: list[str] = []
+        pieces: list[tuple[int, str]] = []
         end = string_end(sql, quote, escapes, pieces)
         if end < 0:
             raise _error("unterminated quoted string", sql, start)
         token_end = end
         if escapes:
-            value = _decode_escape_string(pieces, sql, start)
+            value = _decode_escape_string(pieces, start)
         else:
-            value = "".join(pieces).replace("''", "'")
+            value = "".join(piece for _, piece in pieces).replace("''", "'")
             if unicode:
                 escape, end = _unicode_escape_char(sql, end)
-                value = _decode_unicode_escapes(value, escape, sql, start)
+                value = _decode_unicode_escapes(value, escape, quote + 1)
         self.tokens.append(Token(TokenKind.STRING, sql[start:token_end], start, token_end, value))
         return end
 
@@ -448,7 +482,7 @@ class _Tokenizer:
             raise _error("zero-length delimited identifier", sql, start, end)
         if unicode:
             escape, end = _unicode_escape_char(sql, end)
-            name = _decode_unicode_escapes(name, escape, sql, start)
+            name = _decode_unicode_escapes(name, escape, quote + 1)
         value = fold_identifier(name, quoted=True)
         self.tokens.append(Token(TokenKind.QIDENT, sql[start:token_end], start, token_end, value))
         return end

@@ -25,7 +25,7 @@ from .classify import classify
 from .commands import analyze
 from .errors import SqlSyntaxError
 from .expressions import type_name
-from .lexer import TokenKind, tokenize
+from .lexer import Token, TokenKind, tokenize
 from .splitter import split_statements_with_offsets
 from .statement_info import StatementInfo
 from .token_list import TokenList
@@ -53,6 +53,20 @@ def _parameters(tl: TokenList) -> tuple[tuple[int, ...], tuple[tuple[int, str], 
     return tuple(sorted(numbers)), tuple(sorted(casts.items()))
 
 
+def _check_single_statement(sql: str, tokens: list[Token], scs: bool) -> None:
+    """Raise if ``sql`` holds more than one statement (semicolons inside parentheses and
+    BEGIN ATOMIC bodies do not separate statements; the splitter knows those rules)."""
+    last = len(tokens)
+    while last > 0 and tokens[last - 1].text == ";" and tokens[last - 1].kind is TokenKind.PUNCT:
+        last -= 1
+    if not any(token.kind is TokenKind.PUNCT and token.text == ";" for token in tokens[:last]):
+        return
+    statements = split_statements_with_offsets(sql, standard_conforming_strings=scs)
+    if len(statements) > 1:
+        message = "cannot insert multiple commands into a prepared statement"
+        raise SqlSyntaxError(message, statements[1][0] + 1)
+
+
 def parse_sql(sql: str, *, standard_conforming_strings: bool = True) -> tuple[str, StatementInfo]:
     """Parse one statement; return ``(stmt_type, stmt_info)``.
 
@@ -72,14 +86,9 @@ def parse_sql(sql: str, *, standard_conforming_strings: bool = True) -> tuple[st
     simple Query with `split_statements_with_offsets` first).  Positions in `SqlSyntaxError`
     are 1-based offsets into ``sql``.
     """
-    statements = split_statements_with_offsets(
-        sql, standard_conforming_strings=standard_conforming_strings
-    )
-    if len(statements) > 1:
-        message = "cannot insert multiple commands into a prepared statement"
-        raise SqlSyntaxError(message, statements[1][0] + 1)
     tokens = tokenize(sql, standard_conforming_strings=standard_conforming_strings)
-    if not statements:
+    _check_single_statement(sql, tokens, standard_conforming_strings)
+    if not tokens or all(token.text == ";" for token in tokens):
         return "", StatementInfo(sql=sql, stmt_type="")
     tl = TokenList(sql, tokens)
     stmt_type, _ = classify(tl)

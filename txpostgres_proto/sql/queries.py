@@ -209,7 +209,7 @@ def _select(an: Analysis, start: int, end: int, level: int) -> QueryParts:
     index = list_end
     while index < end:
         kw = tl.keywords[index]
-        clause_end = clause_start(tl, index + 1, end, _SELECT_CLAUSES)
+        clause_end = clause_start(tl, index + 1, end, _SELECT_CLAUSES, in_from=kw == "from")
         if kw == "from":
             from_list(an, index + 1, clause_end, level)
         elif kw == "into":

@@ -85,7 +85,8 @@ class _Scan:
         return self
 
     def _add_span(self, start: int, end: int) -> None:
-        """Record ``sql[start:end]`` stripped of whitespace, unless only comments remain."""
+        """Record ``sql[start:end]`` stripped of whitespace, unless only (terminated) comments
+        remain."""
         sql = self.sql
         while start < end and sql[start] in WHITESPACE:
             start += 1
@@ -98,7 +99,10 @@ class _Scan:
                 pos = end if newline is None else newline.end()
             elif sql.startswith("/*", pos):
                 close = block_comment_end(sql, pos)
-                pos = end if close < 0 or close > end else close
+                if close < 0:  # unterminated: an error PostgreSQL reports, so keep it
+                    self.spans.append((start, end))
+                    return
+                pos = close
             elif sql[pos] in WHITESPACE:
                 pos += 1
             else:

@@ -24,7 +24,7 @@ class TokenList:
     Indexes are token positions; ranges are half-open ``[start, end)``.
     """
 
-    __slots__ = ("depth", "keywords", "partner", "sql", "tokens")
+    __slots__ = ("depth", "keywords", "partner", "punctuation", "skip", "sql", "tokens")
 
     def __init__(self, sql: str, tokens: list[Token]) -> None:
         self.sql = sql
@@ -34,10 +34,18 @@ class TokenList:
             token.value if token.kind is TokenKind.IDENT else ""  # type: ignore[misc]
             for token in tokens
         ]
+        #: text of each punctuation token, "" for every other token
+        self.punctuation: list[str] = [
+            token.text if token.kind is TokenKind.PUNCT else "" for token in tokens
+        ]
         #: deepest bracket nesting
         self.depth = 0
         #: index of the matching bracket for brackets, -1 for anything else
         self.partner: list[int] = self._match_brackets()
+        #: index of the next token on the same nesting level
+        self.skip: list[int] = [
+            index + 1 if other < index else other + 1 for index, other in enumerate(self.partner)
+        ]
 
     def _match_brackets(self) -> list[int]:
         partner = [-1] * len(self.tokens)
@@ -68,10 +76,7 @@ class TokenList:
 
     def is_punct(self, index: int, text: str) -> bool:
         """True if the token at ``index`` is the punctuation ``text``."""
-        if not 0 <= index < len(self.tokens):
-            return False
-        token = self.tokens[index]
-        return token.kind is TokenKind.PUNCT and token.text == text
+        return 0 <= index < len(self.punctuation) and self.punctuation[index] == text
 
     def is_op(self, index: int, text: str) -> bool:
         """True if the token at ``index`` is the operator ``text``."""
@@ -89,22 +94,22 @@ class TokenList:
 
     def next(self, index: int) -> int:
         """The index after the token at ``index``, jumping over a whole bracketed group."""
-        end = self.partner[index] if index < len(self.partner) else -1
-        return index + 1 if end < index else end + 1
+        return self.skip[index] if 0 <= index < len(self.skip) else index + 1
 
     def opens_group(self, index: int) -> bool:
         """True if the token at ``index`` is ``(``."""
-        return self.is_punct(index, "(")
+        return 0 <= index < len(self.punctuation) and self.punctuation[index] == "("
 
     def find(self, start: int, end: int, words: Collection[str]) -> int:
         """First index in ``[start, end)`` at this nesting level whose keyword is in ``words``;
         ``end`` if there is none."""
         keywords = self.keywords
+        skip = self.skip
         index = start
         while index < end:
             if keywords[index] in words:
                 return index
-            index = self.next(index)
+            index = skip[index]
         return end
 
     def split(self, start: int, end: int, separator: str = ",") -> list[tuple[int, int]]:
@@ -112,12 +117,13 @@ class TokenList:
         parts = []
         index = part_start = start
         tokens = self.tokens
+        skip = self.skip
         while index < end:
             token = tokens[index]
             if token.kind is TokenKind.PUNCT and token.text == separator:
                 parts.append((part_start, index))
                 part_start = index + 1
-            index = self.next(index)
+            index = skip[index]
         if part_start < end or parts:
             parts.append((part_start, end))
         return parts

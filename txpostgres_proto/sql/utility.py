@@ -116,7 +116,7 @@ class _Reader:
             raise self.error()
 
     def error(self) -> SqlSyntaxError:
-        if self.at_end():
+        if self.pos >= len(self.tl.tokens):
             return SqlSyntaxError("syntax error at end of input", len(self.tl.sql) + 1)
         token = self.tl.tokens[self.pos]
         return SqlSyntaxError(f'syntax error at or near "{token.text}"', token.start + 1)
@@ -341,10 +341,12 @@ def _begin(reader: _Reader) -> UtilityStatement:
 
 
 def _chain(reader: _Reader) -> bool:
-    if reader.accept("and", "chain"):
-        return True
-    reader.accept("and", "no", "chain")
-    return False
+    """``[AND [NO] CHAIN]``."""
+    if not reader.accept("and"):
+        return False
+    chain = not reader.accept("no")
+    reader.expect("chain")
+    return chain
 
 
 def _commit(reader: _Reader) -> UtilityStatement:
@@ -594,8 +596,10 @@ def _copy(reader: _Reader) -> UtilityStatement:
             close = tl.partner[reader.pos]
             columns = tuple(str(tl.tokens[s].value) for s, _ in tl.split(reader.pos + 1, close))
             reader.pos = close + 1
+    if query is not None and reader.kw() == "from":
+        raise reader.error()  # a query can only be copied TO somewhere
     direction = reader.accept_any(frozenset({"from", "to"})).upper()
-    if not direction or (query is not None and direction == "FROM"):
+    if not direction:
         raise reader.error()
     program = reader.accept("program")
     filename = None

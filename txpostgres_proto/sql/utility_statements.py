@@ -313,8 +313,8 @@ class CloseStatement:
 
     @property
     def tag(self) -> str:
-        """``CLOSE`` or ``CLOSE CURSOR ALL``."""
-        return "CLOSE" if self.name is not None else "CLOSE CURSOR ALL"
+        """``CLOSE CURSOR`` or ``CLOSE CURSOR ALL``."""
+        return "CLOSE CURSOR" if self.name is not None else "CLOSE CURSOR ALL"
 
 
 @dataclass(frozen=True, slots=True)

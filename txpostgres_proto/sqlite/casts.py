@@ -1,4 +1,4 @@
-"""PostgreSQL's casts over SQLite's stored values: ``x::int``, ``'2024-01-02'::date``, ``'{a,b}'::text[]``.
+"""PostgreSQL's casts over stored SQLite values: ``x::int``, ``'2024-01-02'::date`` ….
 
 SQLite's own ``CAST`` is forgiving where PostgreSQL is strict (``CAST('abc' AS INTEGER)`` is 0,
 PostgreSQL answers 22P02) and knows nothing of dates, JSON or arrays.  Every cast in client SQL
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
@@ -79,7 +79,7 @@ def _to_numeric(value: Any, pg_type: PgType) -> Any:
         raise invalid_input(pg_type, value) from None
     if pg_type.typmod >= 4 and number.is_finite():
         precision, scale = (pg_type.typmod - 4) >> 16, (pg_type.typmod - 4) & 0xFFFF
-        number = number.quantize(Decimal(1).scaleb(-scale))
+        number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
         if number.adjusted() >= precision - scale:
             raise PostgresError(
                 "numeric field overflow",
@@ -148,9 +148,7 @@ def _to_time(value: Any, pg_type: PgType) -> Any:
 
 def _to_interval(value: Any, pg_type: PgType) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        raise PostgresError(
-            f"cannot cast type numeric to {format_type_name(pg_type)}", "42846"
-        )
+        raise PostgresError(f"cannot cast type numeric to {format_type_name(pg_type)}", "42846")
     try:
         return format_interval(*parse_interval(str(value).strip()))
     except ValueError:

@@ -93,4 +93,4 @@ def parse_statement(sql: str) -> exp.Expression:
 
 def to_sqlite(tree: exp.Expression) -> str:
     """SQLite text of a (rewritten) tree."""
-    return tree.sql(dialect=WRITE)
+    return tree.sql(dialect=WRITE, normalize_functions="lower")

@@ -22,6 +22,7 @@ on where its data ends rather than where the old process's counter stood).
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import math
@@ -198,7 +199,7 @@ def _left(value: Any, count: Any) -> Any:
     if value is None or count is None:
         return None
     text = str(value)
-    return text[:count] if count >= 0 else text[:count or None]
+    return text[:count] if count >= 0 else text[: count or None]
 
 
 def _right(value: Any, count: Any) -> Any:
@@ -287,8 +288,11 @@ def _extract(field_name: Any, value: Any) -> Any:
     if field_name is None or value is None:
         return None
     name = str(field_name).lower()
-    getter = _EXTRACT_FIELDS.get(name.rstrip("s") if name.endswith("s") and name != "microseconds"
-                                 and name != "milliseconds" else name)
+    getter = _EXTRACT_FIELDS.get(
+        name.rstrip("s")
+        if name.endswith("s") and name != "microseconds" and name != "milliseconds"
+        else name
+    )
     if getter is None:
         raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
     result = getter(_stamp(value))
@@ -301,16 +305,26 @@ def _date_trunc(field_name: Any, value: Any) -> Any:
     unit = str(field_name).lower()
     stamp = _stamp(value)
     if unit in ("year", "quarter", "month"):
-        month = 1 if unit == "year" else (stamp.month - 1) // 3 * 3 + 1 if unit == "quarter" else stamp.month
+        month = (
+            1
+            if unit == "year"
+            else (stamp.month - 1) // 3 * 3 + 1
+            if unit == "quarter"
+            else stamp.month
+        )
         stamp = stamp.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
     elif unit == "week":
         stamp = stamp.replace(hour=0, minute=0, second=0, microsecond=0)
         stamp -= timedelta(days=stamp.weekday())
     elif unit in _TRUNC_FIELDS:
-        cut = {"microseconds": {}, "milliseconds": {"microsecond": stamp.microsecond // 1000 * 1000},
-               "second": {"microsecond": 0}, "minute": {"second": 0, "microsecond": 0},
-               "hour": {"minute": 0, "second": 0, "microsecond": 0},
-               "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}}[unit]
+        cut = {
+            "microseconds": {},
+            "milliseconds": {"microsecond": stamp.microsecond // 1000 * 1000},
+            "second": {"microsecond": 0},
+            "minute": {"second": 0, "microsecond": 0},
+            "hour": {"minute": 0, "second": 0, "microsecond": 0},
+            "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0},
+        }[unit]
         stamp = stamp.replace(**cut)
     else:
         raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
@@ -323,11 +337,34 @@ def _age(later: Any, earlier: Any = None) -> Any:
     end = _stamp(later)
     start = _stamp(earlier) if earlier is not None else None
     if start is None:
-        start, end = end, datetime.now(end.tzinfo).replace(hour=0, minute=0, second=0, microsecond=0)
+        start, end = (
+            end,
+            datetime.now(end.tzinfo).replace(hour=0, minute=0, second=0, microsecond=0),
+        )
     if (end.tzinfo is None) != (start.tzinfo is None):
         end, start = end.replace(tzinfo=None), start.replace(tzinfo=None)
     delta = end - start
     return format_interval(0, delta.days, delta.seconds * 1_000_000 + delta.microseconds)
+
+
+def _datetime_add(stamp: Any, interval: Any, sign: Any) -> Any:
+    """``timestamp ± interval``: months first (clamping the day), then days and time."""
+    if stamp is None or interval is None:
+        return None
+    try:
+        months, days, micro = parse_interval(str(interval))
+    except ValueError:
+        raise PostgresError(
+            f'invalid input syntax for type interval: "{interval}"', "22007"
+        ) from None
+    value = _stamp(stamp)
+    months, days, micro = months * sign, days * sign, micro * sign
+    if months:
+        total = value.year * 12 + value.month - 1 + months
+        year, month = divmod(total, 12)
+        day = min(value.day, calendar.monthrange(year, month + 1)[1])
+        value = value.replace(year=year, month=month + 1, day=day)
+    return storage_timestamp(value + timedelta(days=days, microseconds=micro))
 
 
 def _interval_seconds(value: Any) -> Any:
@@ -502,8 +539,8 @@ _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("split_part", 3, _split_part, True),
     ("concat", -1, _concat, True),
     ("concat_ws", -1, _concat_ws, True),
-    ("left", 2, _left, True),
-    ("right", 2, _right, True),
+    ("pg_left", 2, _left, True),
+    ("pg_right", 2, _right, True),
     ("repeat", 2, _repeat, True),
     ("reverse", 1, _reverse, True),
     ("lpad", 2, _pad(True), True),
@@ -524,6 +561,7 @@ _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("age", 1, _age, False),
     ("age", 2, _age, True),
     ("pg_interval_seconds", 1, _interval_seconds, True),
+    ("pg_datetime_add", 3, _datetime_add, True),
     ("array_length", 2, _array_length, True),
     ("cardinality", 1, _cardinality, True),
     ("array_to_string", 2, _array_to_string, True),
@@ -640,9 +678,32 @@ def _sequence_name(name: Any) -> str:
     return text.strip('"')
 
 
+#: Names bound to the session by `_bound` (listed here for routing decisions).
+_BOUND_NAMES: Final = frozenset(
+    {
+        "now",
+        "transaction_timestamp",
+        "statement_timestamp",
+        "clock_timestamp",
+        "pg_localtimestamp",
+        "pg_current_date",
+        "pg_current_time",
+        "nextval",
+        "currval",
+        "lastval",
+        "setval",
+        "pg_cast",
+        "current_user",
+        "session_user",
+        "current_database",
+        "current_schema",
+    }
+)
+#: Every function this module installs.
+REGISTERED: Final = frozenset({name for name, *_ in _SCALARS}) | _BOUND_NAMES
+
+
 def register_functions(conn: sqlite3.Connection, context: FunctionContext) -> None:
     """Install every function of this module on ``conn``, bound to ``context``."""
     for name, arity, function, deterministic in (*_SCALARS, *_bound(context, conn)):
-        conn.create_function(
-            name, arity, _guarded(context, function), deterministic=deterministic
-        )
+        conn.create_function(name, arity, _guarded(context, function), deterministic=deterministic)

@@ -20,6 +20,7 @@ shown.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -118,6 +119,7 @@ class Schema:
                 return table
         return None
 
+    @functools.cached_property
     def sequences(self) -> dict[str, tuple[str, str]]:
         """Sequence name → (table, column) for every serial/identity column."""
         owned = {}

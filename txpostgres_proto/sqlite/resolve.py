@@ -24,7 +24,7 @@ Whatever the rules do not cover is typed ``text`` (every value has a text form).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -97,9 +97,13 @@ _FIXED: Final = {
     **dict.fromkeys(("extract",), NUMERIC),
     **dict.fromkeys(("age",), INTERVAL),
     **dict.fromkeys(("gen_random_uuid", "uuid_generate_v4"), PgType(oids.UUID)),
-    **dict.fromkeys(("json_agg", "to_json", "json_build_object", "json_build_array"), PgType(oids.JSON)),
+    **dict.fromkeys(
+        ("json_agg", "to_json", "json_build_object", "json_build_array"), PgType(oids.JSON)
+    ),
     **dict.fromkeys(("json_object_agg",), PgType(oids.JSON)),
-    **dict.fromkeys(("jsonb_agg", "to_jsonb", "jsonb_build_object", "jsonb_build_array"), PgType(oids.JSONB)),
+    **dict.fromkeys(
+        ("jsonb_agg", "to_jsonb", "jsonb_build_object", "jsonb_build_array"), PgType(oids.JSONB)
+    ),
     **dict.fromkeys(("jsonb_object_agg",), PgType(oids.JSONB)),
     **dict.fromkeys(("jsonb_array_length", "json_array_length"), INT4),
     **dict.fromkeys(("string_to_array", "regexp_split_to_array"), PgType(oids.TEXT_ARRAY)),
@@ -478,7 +482,9 @@ class Resolver:
         fixed = _FIXED.get(name)
         if fixed is not None:
             return fixed
-        arguments = [argument for argument in node.expressions if not isinstance(argument, exp.Star)]
+        arguments = [
+            argument for argument in node.expressions if not isinstance(argument, exp.Star)
+        ]
         first = self._first_typed(arguments, scope)
         if name in _SAME_AS_ARGUMENT:
             return first if first.oid != oids.UNKNOWN else TEXT
@@ -509,31 +515,31 @@ class Resolver:
 
     def infer_parameters(self, tree: exp.Expression) -> None:
         """Fill `params` from the contexts the ``$n`` of ``tree`` appear in."""
-        for query, scope in self._scopes(tree, None):
+        for query, scope in self.scopes(tree, None):
             self._infer_in(query, scope)
 
-    def _scopes(
-        self, node: exp.Expression, parent: Scope | None
+    def scopes(
+        self, node: exp.Expression, parent: Scope | None = None
     ) -> Iterator[tuple[exp.Expression, Scope]]:
         """Every SELECT/DML node of the tree with its scope, innermost first."""
         scope = self.scope_of(node, parent) if _has_scope(node) else parent
         for child in _child_queries(node):
-            yield from self._scopes(child, scope)
+            yield from self.scopes(child, scope)
         if scope is not None and _has_scope(node):
             yield node, scope
 
     def _infer_in(self, query: exp.Expression, scope: Scope) -> None:
         if isinstance(query, exp.Insert):
-            self._infer_insert(query, scope)
+            self._infer_insert(query)
         if isinstance(query, exp.Update):
             self._infer_assignments(query.expressions, scope)
         conflict = query.args.get("conflict")
         if conflict is not None:
             self._infer_assignments(conflict.expressions, scope)
-        for node in _own_nodes(query):
+        for node in own_nodes(query):
             if isinstance(node, exp.Cast) and isinstance(node.this, exp.Parameter):
                 self._set_param(node.this, cast_target(node.to))
-            elif isinstance(node, _COMPARISONS | _ARITHMETIC | exp.Like | exp.ILike):
+            elif isinstance(node, (*_COMPARISONS, *_ARITHMETIC, exp.Like, exp.ILike)):
                 self._infer_pair(node.this, node.expression, scope)
                 self._infer_pair(node.expression, node.this, scope)
             elif isinstance(node, exp.In):
@@ -564,13 +570,32 @@ class Resolver:
             typed = TEXT
         self._set_param(node, typed)
 
-    def _infer_insert(self, insert: exp.Insert, scope: Scope) -> None:
-        target = insert.this
-        names = [column.name for column in target.expressions] if isinstance(target, exp.Schema) else []
-        table_node = target.this if isinstance(target, exp.Schema) else target
-        table = self.schema.table(table_node.name)
+    def insert_targets(self, insert: exp.Insert) -> list[tuple[exp.Expression, PgType]]:
+        """(value expression, target column type) of every value an INSERT writes."""
+        table = self._insert_table(insert)
         if table is None:
-            return
+            return []
+        targets = []
+        for name, value in self.insert_columns(insert):
+            found = table.column(name)
+            if found is not None:
+                targets.append((value, found[1].pg_type))
+        return targets
+
+    def _insert_table(self, insert: exp.Insert) -> TableInfo | None:
+        target = insert.this
+        table_node = target.this if isinstance(target, exp.Schema) else target
+        return self.schema.table(table_node.name)
+
+    def insert_columns(self, insert: exp.Insert) -> list[tuple[str, exp.Expression]]:
+        """(target column name, value expression) of every value an INSERT writes."""
+        target = insert.this
+        names = (
+            [column.name for column in target.expressions] if isinstance(target, exp.Schema) else []
+        )
+        table = self._insert_table(insert)
+        if table is None:
+            return []
         if not names:
             names = [column.name for column in table.columns]
         rows: list[list[exp.Expression]] = []
@@ -579,11 +604,12 @@ class Resolver:
             rows = [list(row.expressions) for row in source.expressions]
         elif isinstance(source, exp.Select):
             rows = [list(source.expressions)]
-        for row in rows:
-            for name, value in zip(names, row, strict=False):
-                found = table.column(name)
-                if found is not None and isinstance(value, exp.Parameter):
-                    self._set_param(value, found[1].pg_type)
+        return [pair for row in rows for pair in zip(names, row, strict=False)]
+
+    def _infer_insert(self, insert: exp.Insert) -> None:
+        for value, pg_type in self.insert_targets(insert):
+            if isinstance(value, exp.Parameter):
+                self._set_param(value, pg_type)
 
     def _infer_assignments(self, assignments: list[exp.Expression], scope: Scope) -> None:
         for assignment in assignments:
@@ -611,7 +637,7 @@ def _child_queries(node: exp.Expression) -> Iterator[exp.Expression]:
             yield from _child_queries(child)
 
 
-def _own_nodes(query: exp.Expression) -> Iterator[exp.Expression]:
+def own_nodes(query: exp.Expression) -> Iterator[exp.Expression]:
     """The nodes of a query that are not inside a nested query."""
     stack = list(query.iter_expressions())
     while stack:
@@ -673,6 +699,3 @@ def _figure_name(node: exp.Expression) -> str | None:
 
 def _figure_name_or_alias(node: exp.Expression) -> str | None:
     return node.alias if isinstance(node, exp.Alias) else _figure_name(node)
-
-
-NameFunction = Callable[[exp.Expression], str]

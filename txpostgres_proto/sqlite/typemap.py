@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any, Final
 
@@ -128,6 +128,8 @@ def format_type_name(pg_type: PgType) -> str:
     if element is not None:
         return format_type_name(element) + "[]"
     return _FORMAT_NAMES.get(pg_type.oid, pg_type.name)
+
+
 UNKNOWN: Final = PgType(oids.UNKNOWN)
 
 
@@ -277,7 +279,7 @@ def _numeric_reader(typmod: int) -> Reader:
         except InvalidOperation:
             raise _invalid("numeric", value) from None
         if quantum is not None and number.is_finite():
-            return number.quantize(quantum)
+            return number.quantize(quantum, rounding=ROUND_HALF_UP)
         return number
 
     return read_numeric

@@ -13,8 +13,9 @@ Run it from the project root when the PostgreSQL major version changes::
 
 Output format (JSON, gzip-compressed): ``{"server_version": ..., "tables": {"schema.name":
 {"columns": [...], "rows": [[...], ...]}}, "functions": {oid: [result, arguments, identity]},
-"keywords": [...], "show": {setting: SHOW value}}``.  Values are JSON scalars; arrays and ``int2vector``/``oidvector`` are JSON
-lists; ``reg*`` columns are plain OIDs; ``pg_node_tree`` and ``aclitem`` values are text.
+"keywords": [...], "show": {setting: SHOW value}}``.  Values are JSON scalars; arrays and
+``int2vector``/``oidvector`` are JSON lists; ``reg*`` columns are plain OIDs; ``pg_node_tree``
+and ``aclitem`` values are text.
 """
 
 from __future__ import annotations

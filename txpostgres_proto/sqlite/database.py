@@ -1,0 +1,137 @@
+"""The one SQLite database a server process serves, shared by all its connections.
+
+Every client connection gets its own ``sqlite3`` connection to the same database file, so
+sessions see each other's *committed* data and never each other's uncommitted changes, as in
+PostgreSQL.  The file is put in WAL mode (SQLite docs, "Write-Ahead Logging"): readers never
+block and are never blocked, and one writer at a time holds the write lock until its transaction
+ends — SQLite serialises writers, which is the main difference from PostgreSQL's row locks.
+
+``:memory:`` (the default) does not use SQLite's in-memory databases: a shared-cache memory
+database (``file:…?mode=memory&cache=shared``) locks whole tables, gives SQLITE_LOCKED at once
+instead of waiting (the busy timeout does not apply to it) and, to avoid that, tempts one into
+``read_uncommitted``, i.e. dirty reads.  Instead the database lives in a temporary file that is
+deleted when the server stops: it behaves exactly like a file database (WAL, snapshot reads,
+busy timeout) and vanishes like a memory one.
+
+`SQLiteDatabase` also holds what the connections share: the sequences of serial columns, the
+reflected schema (re-read after DDL, see `schema_version`), the plan cache, and the catalog
+emulation fed from the schema (`CatalogFeed`; the catalog serves every database name a client
+asks for, so one per SQLite database is enough).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from txpostgres_proto.catalog import Catalog
+from txpostgres_proto.sqlite.functions import Sequences
+from txpostgres_proto.sqlite.reflect import Schema, reflect
+from txpostgres_proto.sqlite.translate import TranslationCache
+
+MEMORY = ":memory:"
+
+
+class CatalogFeed:
+    """The catalog emulation of a database, loaded with the schema it was last given."""
+
+    def __init__(self, database_name: str, server_version: str | None) -> None:
+        self.catalog = (
+            Catalog(database_name, server_version) if server_version else Catalog(database_name)
+        )
+        self._loaded: Schema | None = None
+
+    def use(self, schema: Schema) -> Catalog:
+        """The catalog, describing ``schema`` (reloaded only when it is another snapshot)."""
+        if schema is not self._loaded:
+            self.catalog.set_tables(schema.catalog_tables())
+            self._loaded = schema
+        return self.catalog
+
+
+class SQLiteDatabase:
+    """A database file (or a temporary one for ``:memory:``) and the state its sessions share.
+
+    ``busy_timeout`` is how long a statement waits for another connection's write lock before
+    failing with 55P03 (SQLite's busy handler; it waits in the statement's worker thread).
+    """
+
+    def __init__(self, path: str = MEMORY, *, busy_timeout: float = 5.0) -> None:
+        self.requested = path
+        self.busy_timeout = busy_timeout
+        self._tempdir: str | None = None
+        if path == MEMORY:
+            self._tempdir = tempfile.mkdtemp(prefix="txpg-sqlite-")
+            self.path = os.path.join(self._tempdir, "memory.sqlite3")
+        else:
+            self.path = str(Path(path).expanduser())
+        self.sequences = Sequences()
+        self.plans = TranslationCache()
+        #: Bumped whenever a committed schema change may have happened.
+        self.schema_version = 0
+        self._schema: Schema | None = None
+        self._schema_seen = -1
+        self._private_versions = 0
+        self._feed: CatalogFeed | None = None
+        setup = self.connect()
+        try:
+            setup.execute("PRAGMA journal_mode=WAL")
+        finally:
+            setup.close()
+
+    @property
+    def is_temporary(self) -> bool:
+        return self._tempdir is not None
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection with the settings every session needs.
+
+        ``isolation_level=None``: no implicit transactions, the backend issues BEGIN/COMMIT
+        itself.  ``check_same_thread=False``: statements run in worker threads, one at a time
+        per connection.  Foreign keys are enforced and LIKE is case-sensitive, as in
+        PostgreSQL.
+        """
+        conn = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=self.busy_timeout,
+        )
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA case_sensitive_like=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def schema_changed(self) -> None:
+        """A committed (or rolled back) DDL statement: reflect again on next use."""
+        self.schema_version += 1
+
+    def schema(self, conn: sqlite3.Connection) -> Schema:
+        """The current schema, reflected through ``conn`` when stale.  A reflection made inside
+        a transaction is not kept: it may predate changes other connections committed."""
+        if self._schema is not None and self._schema_seen == self.schema_version:
+            return self._schema
+        snapshot = reflect(conn)
+        if not conn.in_transaction:
+            self._schema, self._schema_seen = snapshot, self.schema_version
+        return snapshot
+
+    def private_version(self) -> int:
+        """A plan-cache version for a session's private schema (negative, never reused)."""
+        self._private_versions -= 1
+        return self._private_versions
+
+    def catalog_feed(self, database_name: str, server_version: str | None) -> CatalogFeed:
+        """The catalog emulation shared by this database's sessions (made on first use)."""
+        if self._feed is None:
+            self._feed = CatalogFeed(database_name, server_version)
+        return self._feed
+
+    def close(self) -> None:
+        """Remove the temporary database of ``:memory:`` (a file database stays)."""
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None

@@ -1,0 +1,300 @@
+"""PostgreSQL DDL as SQLite DDL: CREATE/ALTER/DROP TABLE, CREATE/DROP INDEX and VIEW, TRUNCATE.
+
+``CREATE TABLE`` is written out column by column rather than by sqlglot's generator, because
+every column must carry its PostgreSQL type as the declared type (``typemap.py``) and
+PostgreSQL's column semantics have to be spelled out for SQLite:
+
+* ``serial``/``bigserial``/``smallserial`` and identity columns become ``int4``/``int8``/
+  ``int2`` ``NOT NULL DEFAULT (nextval('<table>_<column>_seq'))`` (``functions.py`` keeps the
+  sequences), which is also what PostgreSQL stores for them;
+* primary key columns are ``NOT NULL`` (SQLite allows NULL in a non-INTEGER primary key);
+* ``CHECK`` constraints get PostgreSQL's default names (``<table>_<column>_check``) so that
+  SQLite's "CHECK constraint failed: <name>" can be reported as PostgreSQL reports it;
+* a string default for a typed column is converted now (``DEFAULT 'true'`` on a boolean is
+  stored as ``1``), other defaults are translated expressions in parentheses (``now()``).
+
+SQLite cannot change a column's type, default or nullability in place (that needs the
+table-rebuild procedure of SQLite's ALTER TABLE documentation); those ALTER forms answer 0A000.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlglot import exp
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sqlite.casts import cast_value
+from txpostgres_proto.sqlite.dialect import to_sqlite
+from txpostgres_proto.sqlite.resolve import cast_target
+from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree
+from txpostgres_proto.sqlite.typemap import PgType, pg_type_named
+from txpostgres_proto.types import oids
+
+_SERIALS: Final = {
+    exp.DataType.Type.SERIAL: oids.INT4,
+    exp.DataType.Type.BIGSERIAL: oids.INT8,
+    exp.DataType.Type.SMALLSERIAL: oids.INT2,
+}
+_TEXT_LIKE: Final = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME})
+
+
+def quote(name: str) -> str:
+    """A SQLite identifier, always quoted (names keep PostgreSQL's folding already)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: object) -> str:
+    """A stored value as a SQLite literal."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes):
+        return f"X'{value.hex()}'"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def table_name(node: exp.Expression) -> str:
+    """The name of a table reference, refusing schemas other than ``public``."""
+    table = node.this if isinstance(node, exp.Schema) else node
+    schema = table.args.get("db")
+    if schema is not None and schema.name.lower() not in APPLICATION_SCHEMAS:
+        raise PostgresError(f'schema "{schema.name}" does not exist', "3F000")
+    return table.name
+
+
+def expression_sql(node: exp.Expression) -> str:
+    """A PostgreSQL expression (CHECK, DEFAULT, index part) as SQLite text."""
+    return to_sqlite(to_sqlite_tree(node.copy()))
+
+
+def column_type(kind: exp.DataType | None) -> tuple[PgType, bool]:
+    """(PostgreSQL type, is serial) of a column definition's data type."""
+    if kind is None:
+        return PgType(oids.TEXT), False
+    serial = _SERIALS.get(kind.this)
+    if serial is not None:
+        return PgType(serial), True
+    spelling = kind.sql(dialect="postgres")
+    found = pg_type_named(spelling)
+    if found is None:
+        name = spelling.lower().split("(")[0].rstrip("[]")
+        raise PostgresError(f'type "{name}" does not exist', "42704")
+    return found, False
+
+
+def _default_sql(node: exp.Expression, pg_type: PgType) -> str:
+    if isinstance(node, exp.Literal) and node.is_string and pg_type.oid not in _TEXT_LIKE:
+        return sql_literal(cast_value(node.name, pg_type))
+    if isinstance(node, exp.Boolean) and pg_type.oid == oids.BOOL:
+        return "1" if node.this else "0"
+    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
+        return sql_literal(cast_value(node.this.name, cast_target(node.to)))
+    return f"({expression_sql(node)})"
+
+
+def _reference_sql(reference: exp.Reference) -> str:
+    target = reference.this
+    table = table_name(target)
+    columns = ""
+    if isinstance(target, exp.Schema) and target.expressions:
+        columns = " (" + ", ".join(quote(column.name) for column in target.expressions) + ")"
+    options = " ".join(str(option).upper() for option in reference.args.get("options") or [])
+    return f"REFERENCES {quote(table)}{columns}" + (f" {options}" if options else "")
+
+
+class _TableWriter:
+    """Writes one CREATE TABLE (or ADD COLUMN) column by column."""
+
+    def __init__(self, table: str, primary: set[str]) -> None:
+        self.table = table
+        self.primary = primary
+
+    def column(self, definition: exp.ColumnDef) -> str:
+        name = definition.name
+        pg_type, serial = column_type(definition.args.get("kind"))
+        not_null = serial or name.lower() in self.primary
+        default = f"(nextval('{self.table}_{name}_seq'))" if serial else None
+        extras: list[str] = []
+        for constraint in definition.constraints:
+            kind = constraint.args.get("kind")
+            given = constraint.name or None
+            if isinstance(kind, exp.NotNullColumnConstraint):
+                not_null = not_null or not kind.args.get("allow_null")
+            elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
+                not_null = True
+                extras.append("PRIMARY KEY")
+            elif isinstance(kind, exp.UniqueColumnConstraint):
+                extras.append("UNIQUE")
+            elif isinstance(kind, exp.DefaultColumnConstraint):
+                default = _default_sql(kind.this, pg_type)
+            elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
+                not_null = True
+                default = f"(nextval('{self.table}_{name}_seq'))"
+            elif isinstance(kind, exp.ComputedColumnConstraint):
+                extras.append(f"GENERATED ALWAYS AS ({expression_sql(kind.this)}) STORED")
+            elif isinstance(kind, exp.CheckColumnConstraint):
+                label = given or f"{self.table}_{name}_check"
+                extras.append(f"CONSTRAINT {quote(label)} CHECK ({expression_sql(kind.this)})")
+            elif isinstance(kind, exp.Reference):
+                extras.append(_reference_sql(kind))
+            elif isinstance(kind, exp.CollateColumnConstraint | exp.NullColumnConstraint):
+                continue
+            else:
+                raise PostgresError(
+                    f"column option {constraint.sql(dialect='postgres')} is not supported by "
+                    "the SQLite backend",
+                    "0A000",
+                )
+        parts = [quote(name), pg_type.declaration()]
+        if not_null:
+            parts.append("NOT NULL")
+        if default is not None:
+            parts.append(f"DEFAULT {default}")
+        return " ".join(parts + extras)
+
+    def constraint(self, node: exp.Expression, given: str | None = None) -> str:
+        prefix = f"CONSTRAINT {quote(given)} " if given else ""
+        if isinstance(node, exp.Constraint):
+            inner = node.expressions[0]
+            return self.constraint(inner, node.name)
+        if isinstance(node, exp.PrimaryKey):
+            return prefix + "PRIMARY KEY (" + _names(node.expressions) + ")"
+        if isinstance(node, exp.UniqueColumnConstraint):
+            schema = node.this
+            columns = schema.expressions if isinstance(schema, exp.Schema) else []
+            return prefix + "UNIQUE (" + _names(columns) + ")"
+        if isinstance(node, exp.ForeignKey):
+            reference = _reference_sql(node.args["reference"])
+            return prefix + f"FOREIGN KEY ({_names(node.expressions)}) {reference}"
+        if isinstance(node, exp.CheckColumnConstraint):
+            first = next(iter(node.this.find_all(exp.Column)), None)
+            label = given or (
+                f"{self.table}_{first.name}_check" if first is not None else f"{self.table}_check"
+            )
+            return f"CONSTRAINT {quote(label)} CHECK ({expression_sql(node.this)})"
+        raise PostgresError(
+            f"table constraint {node.sql(dialect='postgres')} is not supported by the SQLite "
+            "backend",
+            "0A000",
+        )
+
+
+def _names(nodes: list[exp.Expression]) -> str:
+    return ", ".join(quote(node.name) for node in nodes)
+
+
+def _primary_columns(elements: list[exp.Expression]) -> set[str]:
+    primary: set[str] = set()
+    for element in elements:
+        node = element.expressions[0] if isinstance(element, exp.Constraint) else element
+        if isinstance(node, exp.PrimaryKey):
+            primary.update(column.name.lower() for column in node.expressions)
+    return primary
+
+
+def create_table(create: exp.Create) -> list[str]:
+    """``CREATE TABLE`` (without AS) as SQLite statements."""
+    schema = create.this
+    if not isinstance(schema, exp.Schema):
+        raise PostgresError('syntax error at or near ";"', "42601")
+    name = table_name(schema)
+    elements = list(schema.expressions)
+    writer = _TableWriter(name, _primary_columns(elements))
+    parts = [
+        writer.column(element) if isinstance(element, exp.ColumnDef) else writer.constraint(element)
+        for element in elements
+    ]
+    exists = " IF NOT EXISTS" if create.args.get("exists") else ""
+    return [f"CREATE TABLE{exists} {quote(name)} ({', '.join(parts)})"]
+
+
+def create_table_as(name: str, columns: list[tuple[str, PgType]], select_sql: str) -> list[str]:
+    """``CREATE TABLE … AS SELECT``: a typed table, then the rows."""
+    definitions = ", ".join(
+        f"{quote(column)} {pg_type.declaration()}" for column, pg_type in columns
+    )
+    return [
+        f"CREATE TABLE {quote(name)} ({definitions})",
+        f"INSERT INTO {quote(name)} {select_sql}",
+    ]
+
+
+def create_index(create: exp.Create) -> list[str]:
+    index = create.this
+    table = table_name(index.args["table"])
+    params = index.args.get("params")
+    parts = list(params.args.get("columns") or []) if params is not None else []
+    rendered = []
+    labels = []
+    for part in parts:
+        ordered = part if isinstance(part, exp.Ordered) else None
+        expression = part.this if ordered is not None else part
+        text = expression_sql(expression)
+        if ordered is not None and ordered.args.get("desc"):
+            text += " DESC"
+        rendered.append(text)
+        labels.append(expression.name if isinstance(expression, exp.Column) else "expr")
+    name = index.name or f"{table}_{'_'.join(labels)}_idx"
+    unique = "UNIQUE " if create.args.get("unique") else ""
+    exists = "IF NOT EXISTS " if create.args.get("exists") else ""
+    where = params.args.get("where") if params is not None else None
+    condition = f" WHERE {expression_sql(where.this)}" if where is not None else ""
+    columns = ", ".join(rendered)
+    return [f"CREATE {unique}INDEX {exists}{quote(name)} ON {quote(table)} ({columns}){condition}"]
+
+
+def create_view(create: exp.Create, select_sql: str) -> list[str]:
+    name = table_name(create.this)
+    statements = []
+    if create.args.get("replace"):
+        statements.append(f"DROP VIEW IF EXISTS {quote(name)}")
+    exists = "IF NOT EXISTS " if create.args.get("exists") else ""
+    statements.append(f"CREATE VIEW {exists}{quote(name)} AS {select_sql}")
+    return statements
+
+
+def drop(node: exp.Drop) -> tuple[list[str], list[str]]:
+    """(SQLite statements, names dropped) for DROP TABLE/VIEW/INDEX."""
+    kind = str(node.args.get("kind") or "").upper()
+    if kind not in ("TABLE", "VIEW", "INDEX"):
+        raise PostgresError(f"DROP {kind} is not supported by the SQLite backend", "0A000")
+    exists = " IF EXISTS" if node.args.get("exists") else ""
+    names = [table_name(item) for item in node.args.get("tables") or [node.this]]
+    return [f"DROP {kind}{exists} {quote(name)}" for name in names], names
+
+
+def truncate(node: exp.TruncateTable) -> tuple[list[str], list[str]]:
+    """(SQLite statements, tables) for TRUNCATE."""
+    names = [table_name(item) for item in node.expressions]
+    return [f"DELETE FROM {quote(name)}" for name in names], names
+
+
+def alter_table(node: exp.Alter) -> list[str]:
+    """ALTER TABLE actions SQLite can do in place, one statement each."""
+    table = table_name(node.this)
+    statements = []
+    for action in node.args.get("actions") or []:
+        if isinstance(action, exp.ColumnDef):
+            writer = _TableWriter(table, set())
+            statements.append(f"ALTER TABLE {quote(table)} ADD COLUMN {writer.column(action)}")
+        elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
+            for column in action.expressions:
+                statements.append(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column.name)}")
+        elif isinstance(action, exp.RenameColumn):
+            old, new = action.this.name, action.args["to"].name
+            statements.append(
+                f"ALTER TABLE {quote(table)} RENAME COLUMN {quote(old)} TO {quote(new)}"
+            )
+        elif isinstance(action, exp.AlterRename):
+            statements.append(
+                f"ALTER TABLE {quote(table)} RENAME TO {quote(table_name(action.this))}"
+            )
+        else:
+            raise PostgresError(
+                f"ALTER TABLE … {action.sql(dialect='postgres')} is not supported by the SQLite "
+                "backend (SQLite cannot change a column or add a constraint in place)",
+                "0A000",
+            )
+    return statements

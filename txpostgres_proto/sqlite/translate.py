@@ -1,0 +1,465 @@
+"""One PostgreSQL statement → a `Plan`: the SQLite statements to run and what the client is told.
+
+`translate` is the single entry point the backend calls (its results are cached per SQL text,
+parameter types and schema version by `TranslationCache`).  It
+
+1. recognises the statements that are not queries by their leading keywords: transaction
+   control (handed to ``QueryBackend.transaction``), utility statements accepted as no-ops
+   (``SET``, ``COMMENT``, ``GRANT`` … — the protocol keeps settings itself), ``VACUUM``,
+   ``ANALYZE``, ``CHECKPOINT``, ``EXPLAIN``, and the ones answered with 0A000 for now
+   (``COPY``, ``LISTEN``, ``NOTIFY``, ``UNLISTEN``);
+2. parses the rest with sqlglot (``dialect.py``) and folds unquoted identifiers to lower case
+   as PostgreSQL does;
+3. types parameters and result columns (``resolve.py``), before any rewriting;
+4. coerces string literals that meet typed columns (``flag = 't'``, ``ts > '2024-01-02'``,
+   ``VALUES ('{a,b}')`` into a ``text[]``) to the column's storage form through ``pg_cast``;
+5. names every result column with PostgreSQL's name (an explicit alias in the SQLite text,
+   so ``cursor.description`` agrees with RowDescription);
+6. rewrites the expressions (``rewrite.py``) or the DDL (``ddl.py``) and writes SQLite text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from sqlglot import exp
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sqlite import ddl
+from txpostgres_proto.sqlite.dialect import READ, parse_statement, to_sqlite
+from txpostgres_proto.sqlite.reflect import Schema
+from txpostgres_proto.sqlite.resolve import (
+    UNTYPED,
+    Resolver,
+    Scope,
+    Typed,
+    cast_target,
+    function_name,
+    own_nodes,
+    result_name,
+)
+from txpostgres_proto.sqlite.rewrite import cast_to, is_local_function, to_sqlite_tree
+from txpostgres_proto.sqlite.typemap import TEXT, PgType
+from txpostgres_proto.types import oids
+
+_TEXT_LIKE: Final = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN})
+_COMPARISONS: Final = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_NOT_YET: Final = {
+    "COPY": "COPY",
+    "LISTEN": "LISTEN",
+    "NOTIFY": "NOTIFY",
+    "UNLISTEN": "UNLISTEN",
+}
+#: Statements accepted and ignored: the protocol tracks settings, and a single-user embedded
+#: database has no privileges, comments or explicit locks to keep.
+_NO_OPS: Final = {
+    "SET": "SET",
+    "RESET": "RESET",
+    "DISCARD": "DISCARD ALL",
+    "DEALLOCATE": "DEALLOCATE",
+    "COMMENT": "COMMENT",
+    "GRANT": "GRANT",
+    "REVOKE": "REVOKE",
+    "LOCK": "LOCK TABLE",
+}
+_KNOWN_EXTENSIONS: Final = frozenset({"uuid-ossp", "pgcrypto", "plpgsql"})
+_WORDS: Final = re.compile(r"[A-Za-z_]+")
+_SAVEPOINT_NAME: Final = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*$')
+_EXPLAIN: Final = re.compile(
+    r"^EXPLAIN(\s*\([^)]*\)|(\s+(ANALY[SZ]E|VERBOSE|COSTS|BUFFERS|TIMING|SUMMARY))*)\s+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputColumn:
+    """A result column: PostgreSQL name and type, and the table column it comes from."""
+
+    name: str
+    pg_type: PgType
+    table: str | None = None
+    attnum: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What running one statement means.
+
+    ``statements`` run in order on the session's connection; the last one produces the result
+    rows when ``columns`` is not None.  ``command`` is the command tag (``INSERT`` gets
+    ``0 n`` appended, ``UPDATE``/``DELETE``/``SELECT`` get ``n``).  ``transaction`` is set for
+    transaction control, ``(command, savepoint)`` as ``QueryBackend.transaction`` takes them.
+    """
+
+    command: str
+    statements: tuple[str, ...] = ()
+    columns: tuple[OutputColumn, ...] | None = None
+    param_types: tuple[PgType, ...] = ()
+    changes_schema: bool = False
+    tables: tuple[str, ...] = ()
+    restart_sequences: bool = False
+    transaction: tuple[str, str | None] | None = None
+    explain: bool = False
+    #: For a single-row INSERT: (column, parameter number or 0, literal value) of each value
+    #: given, so that a unique violation can say which key already exists.
+    inserted: tuple[tuple[str, int, object], ...] = ()
+
+
+def _words(sql: str, count: int) -> list[str]:
+    return [word.upper() for word in _WORDS.findall(sql[:200])[:count]]
+
+
+def _savepoint(sql: str) -> str:
+    match = _SAVEPOINT_NAME.search(sql)
+    if match is None:
+        raise PostgresError("syntax error at end of input", "42601")
+    name = match.group(1)
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+
+
+def _transaction(sql: str, words: list[str]) -> Plan | None:
+    first = words[0] if words else ""
+    if first in ("BEGIN", "START"):
+        return Plan("BEGIN", transaction=("BEGIN", None))
+    if first in ("COMMIT", "END"):
+        if len(words) > 1 and words[1] == "PREPARED":
+            raise PostgresError("prepared transactions are not supported", "0A000")
+        return Plan("COMMIT", transaction=("COMMIT", None))
+    if first in ("ROLLBACK", "ABORT"):
+        if "TO" in words:
+            return Plan("ROLLBACK", transaction=("ROLLBACK TO", _savepoint(sql)))
+        if len(words) > 1 and words[1] == "PREPARED":
+            raise PostgresError("prepared transactions are not supported", "0A000")
+        return Plan("ROLLBACK", transaction=("ROLLBACK", None))
+    if first == "SAVEPOINT":
+        return Plan("SAVEPOINT", transaction=("SAVEPOINT", _savepoint(sql)))
+    if first == "RELEASE":
+        return Plan("RELEASE", transaction=("RELEASE", _savepoint(sql)))
+    if first == "PREPARE" and len(words) > 1 and words[1] == "TRANSACTION":
+        raise PostgresError("prepared transactions are not supported", "0A000")
+    return None
+
+
+def _utility(sql: str, words: list[str]) -> Plan | None:
+    first = words[0] if words else ""
+    if first in _NOT_YET:
+        raise PostgresError(
+            f"{_NOT_YET[first]} is not supported by the embedded SQLite backend yet", "0A000"
+        )
+    if first in _NO_OPS:
+        return Plan(_NO_OPS[first])
+    if words[:2] == ["CREATE", "EXTENSION"]:
+        names = re.findall(r'"([^"]+)"|(\w[\w-]*)\s*;?\s*$', sql)
+        name = next((quoted or bare for quoted, bare in names), "")
+        if name.lower() not in _KNOWN_EXTENSIONS:
+            raise PostgresError(f'extension "{name}" is not available', "0A000")
+        return Plan("CREATE EXTENSION")
+    if first == "VACUUM":
+        return Plan("VACUUM", ("VACUUM",))
+    if first == "ANALYZE" or first == "ANALYSE":
+        return Plan("ANALYZE", ("ANALYZE",))
+    if first == "CHECKPOINT":
+        return Plan("CHECKPOINT", ("PRAGMA wal_checkpoint(PASSIVE)",))
+    return None
+
+
+# --- typing and naming -------------------------------------------------------------------------
+
+
+def _is_string(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _coercible(typed: Typed) -> bool:
+    return typed is not UNTYPED and typed.pg_type.oid not in _TEXT_LIKE
+
+
+def _coerce_pair(
+    literal: exp.Expression,
+    other: exp.Expression,
+    scope: Scope,
+    resolver: Resolver,
+    edits: list[tuple[exp.Expression, PgType]],
+) -> None:
+    if _is_string(literal):
+        typed = resolver.type_of(other, scope)
+        if _coercible(typed):
+            edits.append((literal, typed.pg_type))
+
+
+def _coerce_literals(tree: exp.Expression, resolver: Resolver) -> None:
+    """Wrap string literals meeting typed columns in casts (module docstring, step 4)."""
+    edits: list[tuple[exp.Expression, PgType]] = []
+    for query, scope in resolver.scopes(tree):
+        for node in own_nodes(query):
+            if isinstance(node, _COMPARISONS):
+                _coerce_pair(node.expression, node.this, scope, resolver, edits)
+                _coerce_pair(node.this, node.expression, scope, resolver, edits)
+            elif isinstance(node, exp.In):
+                for value in node.expressions:
+                    _coerce_pair(value, node.this, scope, resolver, edits)
+            elif isinstance(node, exp.Between):
+                for bound in ("low", "high"):
+                    _coerce_pair(node.args[bound], node.this, scope, resolver, edits)
+        assignments = list(query.expressions) if isinstance(query, exp.Update) else []
+        conflict = query.args.get("conflict")
+        if conflict is not None:
+            assignments.extend(conflict.expressions)
+        for assignment in assignments:
+            if isinstance(assignment, exp.EQ):
+                _coerce_pair(assignment.expression, assignment.this, scope, resolver, edits)
+        if isinstance(query, exp.Insert):
+            for value, pg_type in resolver.insert_targets(query):
+                if _is_string(value) and pg_type.oid not in _TEXT_LIKE:
+                    edits.append((value, pg_type))
+    for literal, pg_type in edits:
+        literal.replace(cast_to(literal.copy(), pg_type))
+
+
+def _name_projections(tree: exp.Expression) -> None:
+    """Alias every result column with PostgreSQL's name (module docstring, step 5)."""
+    lists: list[list[exp.Expression]] = [select.expressions for select in tree.find_all(exp.Select)]
+    returning = tree.args.get("returning")
+    if returning is not None:
+        lists.append(returning.expressions)
+    for projections in lists:
+        for projection in projections:
+            if isinstance(projection, exp.Alias | exp.Star):
+                continue
+            if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+                continue
+            name = result_name(projection)
+            projection.replace(exp.alias_(projection.copy(), name, quoted=True))
+
+
+def _columns(found: list[tuple[str, Typed]]) -> tuple[OutputColumn, ...]:
+    return tuple(
+        OutputColumn(name, typed.pg_type, typed.table, typed.attnum) for name, typed in found
+    )
+
+
+def _param_types(
+    tree: exp.Expression, resolver: Resolver, given: Sequence[int]
+) -> tuple[PgType, ...]:
+    numbers = [int(node.name) for node in tree.find_all(exp.Parameter) if node.name.isdigit()]
+    count = max([len(given), *numbers]) if numbers or given else 0
+    return tuple(resolver.params.get(number, TEXT) for number in range(1, count + 1))
+
+
+# --- statements --------------------------------------------------------------------------------
+
+
+def _delete_using(delete: exp.Delete) -> None:
+    """``DELETE FROM t USING u WHERE c`` → ``DELETE FROM t WHERE EXISTS (SELECT … WHERE c)``."""
+    using = delete.args.get("using")
+    if not using:
+        return
+    where = delete.args.get("where")
+    inner = exp.select("1").from_(using[0].copy())
+    for extra in using[1:]:
+        inner = inner.join(extra.copy())
+    if where is not None:
+        inner = inner.where(where.this.copy())
+    delete.set("using", None)
+    delete.set("where", exp.Where(this=exp.Exists(this=inner)))
+
+
+def _conflict_target(insert: exp.Insert, schema: Schema) -> None:
+    conflict = insert.args.get("conflict")
+    if conflict is None:
+        return
+    keys = conflict.args.get("conflict_keys") or []
+    conflict.set(
+        "conflict_keys", [key.this if isinstance(key, exp.Ordered) else key for key in keys]
+    )
+    constraint = conflict.args.get("constraint")
+    if constraint is None:
+        return
+    table = schema.table(
+        ddl.table_name(insert.this.this if isinstance(insert.this, exp.Schema) else insert.this)
+    )
+    found = None
+    if table is not None:
+        found = next((index for index in table.indexes if index.name == constraint.name), None)
+    if found is None or None in found.columns:
+        raise PostgresError(f'constraint "{constraint.name}" for table does not exist', "42704")
+    conflict.set("constraint", None)
+    conflict.set("conflict_keys", [exp.column(column) for column in found.columns if column])
+
+
+def _inserted(insert: exp.Insert, resolver: Resolver) -> tuple[tuple[str, int, object], ...]:
+    source = insert.expression
+    if not isinstance(source, exp.Values) or len(source.expressions) != 1:
+        return ()
+    values = []
+    for column, value in resolver.insert_columns(insert):
+        if isinstance(value, exp.Parameter) and value.name.isdigit():
+            values.append((column, int(value.name), None))
+        elif isinstance(value, exp.Literal):
+            literal: object = value.name if value.is_string else value.to_py()
+            values.append((column, 0, literal))
+    return tuple(values)
+
+
+def _query_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) -> Plan:
+    resolver = Resolver(schema)
+    resolver.params.update(
+        {number: PgType(oid) for number, oid in enumerate(given, 1) if oid and oid != oids.UNKNOWN}
+    )
+    resolver.infer_parameters(tree)
+    columns: tuple[OutputColumn, ...] | None = None
+    tables: tuple[str, ...] = ()
+    inserted: tuple[tuple[str, int, object], ...] = ()
+    command = "SELECT"
+    if isinstance(tree, exp.Insert | exp.Update | exp.Delete):
+        command = tree.key.upper()
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        tables = (ddl.table_name(target),)
+        returning = tree.args.get("returning")
+        if returning is not None:
+            scope = resolver.scope_of(tree, None)
+            columns = _columns(resolver.select_list(returning.expressions, scope))
+        if isinstance(tree, exp.Insert):
+            _conflict_target(tree, schema)
+            inserted = _inserted(tree, resolver)
+        if isinstance(tree, exp.Delete):
+            _delete_using(tree)
+    else:
+        columns = _columns(resolver.projections(tree, None))
+    param_types = _param_types(tree, resolver, given)
+    _coerce_literals(tree, resolver)
+    _name_projections(tree)
+    sqlite = to_sqlite(to_sqlite_tree(tree))
+    return Plan(command, (sqlite,), columns, param_types, tables=tables, inserted=inserted)
+
+
+def _select_sql(query: exp.Expression, schema: Schema) -> tuple[str, list[tuple[str, Typed]]]:
+    resolver = Resolver(schema)
+    found = resolver.projections(query, None)
+    _coerce_literals(query, resolver)
+    _name_projections(query)
+    return to_sqlite(to_sqlite_tree(query)), found
+
+
+def _create_plan(tree: exp.Create, schema: Schema) -> Plan:
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind == "TABLE":
+        if tree.args.get("expression") is not None:
+            name = ddl.table_name(tree.this)
+            select_sql, found = _select_sql(tree.expression, schema)
+            columns = [(column, typed.pg_type) for column, typed in found]
+            statements = ddl.create_table_as(name, columns, select_sql)
+            return Plan("SELECT", tuple(statements), changes_schema=True, tables=(name,))
+        statements = ddl.create_table(tree)
+        return Plan("CREATE TABLE", tuple(statements), changes_schema=True)
+    if kind == "INDEX":
+        return Plan("CREATE INDEX", tuple(ddl.create_index(tree)), changes_schema=True)
+    if kind == "VIEW":
+        select_sql, _ = _select_sql(tree.expression, schema)
+        return Plan("CREATE VIEW", tuple(ddl.create_view(tree, select_sql)), changes_schema=True)
+    raise PostgresError(f"CREATE {kind} is not supported by the SQLite backend", "0A000")
+
+
+def _statement_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) -> Plan:
+    if isinstance(tree, exp.Select | exp.SetOperation | exp.Insert | exp.Update | exp.Delete):
+        return _query_plan(tree, schema, given)
+    if isinstance(tree, exp.Create):
+        return _create_plan(tree, schema)
+    if isinstance(tree, exp.Drop):
+        statements, names = ddl.drop(tree)
+        kind = str(tree.args.get("kind")).upper()
+        return Plan(
+            f"DROP {kind}",
+            tuple(statements),
+            changes_schema=True,
+            tables=tuple(names),
+            restart_sequences=kind == "TABLE",
+        )
+    if isinstance(tree, exp.TruncateTable):
+        statements, names = ddl.truncate(tree)
+        restart = str(tree.args.get("identity") or "").upper() == "RESTART"
+        return Plan(
+            "TRUNCATE TABLE", tuple(statements), tables=tuple(names), restart_sequences=restart
+        )
+    if isinstance(tree, exp.Alter):
+        return Plan("ALTER TABLE", tuple(ddl.alter_table(tree)), changes_schema=True)
+    verb = tree.sql(dialect=READ).split(" ")[0].upper() if tree is not None else ""
+    raise PostgresError(
+        f"{verb or 'this statement'} is not supported by the SQLite backend", "0A000"
+    )
+
+
+def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
+    """The `Plan` of one PostgreSQL statement (module docstring)."""
+    text = sql.strip().rstrip(";").strip()
+    words = _words(text, 3)
+    plan = _transaction(text, words) or _utility(text, words)
+    if plan is not None:
+        return plan
+    explained = _EXPLAIN.match(text)
+    if explained:
+        inner = translate(text[explained.end() :], schema, given)
+        if not inner.statements:
+            return Plan("EXPLAIN")
+        statement = "EXPLAIN QUERY PLAN " + inner.statements[-1]
+        columns = (OutputColumn("QUERY PLAN", TEXT),)
+        return Plan("EXPLAIN", (statement,), columns, inner.param_types, explain=True)
+    tree = normalize_identifiers(parse_statement(text), dialect=READ)
+    return _statement_plan(tree, schema, given)
+
+
+_SESSION_KEYWORDS: Final = (
+    exp.CurrentUser,
+    exp.CurrentSchema,
+    exp.CurrentCatalog,
+    exp.CurrentRole,
+    exp.CurrentDatabase,
+)
+
+
+@lru_cache(maxsize=1024)
+def is_plain_expression(sql: str) -> bool:
+    """A SELECT without FROM made only of literals, operators, casts and functions this backend
+    implements (``SELECT 1/0``, ``SELECT now()``).  The catalog could answer it too, but here it
+    gets this backend's semantics (division by zero, transaction time); anything naming the
+    session or the catalog (``current_user``, ``version()``, ``'t'::regclass``) stays there."""
+    try:
+        tree = parse_statement(sql.strip().rstrip(";").strip())
+    except PostgresError:
+        return False
+    if not isinstance(tree, exp.Select) or tree.args.get("from_") is not None:
+        return False
+    for node in tree.walk():
+        if isinstance(node, (exp.Column, exp.Table, exp.Star, *_SESSION_KEYWORDS)):
+            return False
+        if isinstance(node, exp.Anonymous) and not is_local_function(function_name(node)):
+            return False
+        if isinstance(node, exp.Cast) and cast_target(node.to).name.startswith("reg"):
+            return False
+    return True
+
+
+class TranslationCache:
+    """Plans by (SQL text, client parameter types, schema version), least recently used out."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._plans: OrderedDict[tuple[str, tuple[int, ...], int], Plan] = OrderedDict()
+
+    def plan(self, sql: str, given: Sequence[int], schema: Schema, version: int) -> Plan:
+        key = (sql, tuple(given), version)
+        found = self._plans.get(key)
+        if found is not None:
+            self._plans.move_to_end(key)
+            return found
+        plan = translate(sql, schema, given)
+        self._plans[key] = plan
+        if len(self._plans) > self._size:
+            self._plans.popitem(last=False)
+        return plan

@@ -1,0 +1,494 @@
+"""The embedded default: a real SQLite database served with PostgreSQL semantics.
+
+``twistd -n pgproto`` without ``--handler`` serves this backend, so a new user runs one command,
+connects with psql, creates a table, inserts, queries, and ``\\d`` shows the table::
+
+    factory = PostgresServerFactory(make_backend_factory("data.sqlite3"))
+
+API:
+
+* ``make_backend_factory(database=":memory:")`` — what the tap calls: a no-argument callable
+  the server factory calls once per connection;
+* ``SQLiteBackend.configure(database, *, busy_timeout=5.0, threaded=True, reactor=None)`` — the
+  same with options; it also makes plain ``SQLiteBackend()`` use that database;
+* ``SQLiteBackend`` — one instance per connection, a ``QueryBackend`` (``server/backend.py``).
+
+How a statement is answered (the pieces live in ``txpostgres_proto/sqlite/``):
+
+1. catalog queries (whatever ``Catalog.handles`` claims: ``pg_catalog``, ``information_schema``,
+   ``version()``, ``SHOW`` …) go to the catalog emulation, which is fed the reflected SQLite
+   schema, so psql's ``\\d``/``\\dt`` and ORMs' reflection see the real tables with their
+   PostgreSQL types;
+2. everything else is translated (``translate.py``: sqlglot plus our rewrites, cached per SQL
+   text and schema version) and run on the session's own ``sqlite3`` connection;
+3. results are typed from the declared column types (``resolve.py``) and converted back to
+   PostgreSQL's Python values (``typemap.py``); SQLite errors become PostgreSQL errors with the
+   right SQLSTATE (``errors.py``).
+
+The catalog keeps its own SQLite store instead of being ATTACHed to the application database:
+it is rebuilt from data files, is not thread-safe and runs in the reactor thread, while the
+application database is shared by many connections, may be a user's file, and is used from
+worker threads; catalog queries and application queries never join each other in practice.
+
+Threads and locks.  SQLite calls block, so by default each statement runs in the reactor's
+thread pool (one statement at a time per connection); the reactor never waits for SQLite.  A
+statement that needs the write lock another connection holds waits up to ``busy_timeout``
+seconds (in its worker thread) and then fails with 55P03; a CancelRequest interrupts the running
+statement (``sqlite3.Connection.interrupt``) and the client gets 57014.  SQLite has one writer at
+a time: a transaction that wrote something holds the database's write lock until it ends, so
+keep write transactions short.  ``threaded=False`` runs statements in the calling thread (for
+tests and embedding without a reactor; then keep statements short: they block the reactor).
+
+Transactions follow ``transaction(command, savepoint)``: BEGIN (deferred), COMMIT, ROLLBACK,
+SAVEPOINT, RELEASE, ROLLBACK TO map onto SQLite's; statements outside a block autocommit.  A
+transaction sees a snapshot taken at its first read (PostgreSQL's REPEATABLE READ rather than
+READ COMMITTED); a write that conflicts with a newer commit fails with 40001.
+
+Results are read completely before they are sent (no streaming from SQLite yet).  COPY answers
+0A000 for now.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from twisted.internet import threads
+from twisted.internet.defer import Deferred
+
+from txpostgres_proto.catalog import Catalog
+from txpostgres_proto.catalog import ResultColumn as CatalogColumn
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
+from txpostgres_proto.server.columns import type_size
+from txpostgres_proto.sqlite.casts import cast_value
+from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
+from txpostgres_proto.sqlite.errors import postgres_error
+from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
+from txpostgres_proto.sqlite.reflect import Schema, reflect
+from txpostgres_proto.sqlite.translate import OutputColumn, Plan, is_plain_expression
+from txpostgres_proto.sqlite.typemap import reader_for, to_storage
+from txpostgres_proto.types import oids
+
+__all__ = ["SQLiteBackend", "make_backend_factory"]
+
+_TEXT_LIKE = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN})
+_TRANSACTION_SQL = {
+    "BEGIN": "BEGIN",
+    "COMMIT": "COMMIT",
+    "ROLLBACK": "ROLLBACK",
+    "SAVEPOINT": 'SAVEPOINT "{}"',
+    "RELEASE": 'RELEASE SAVEPOINT "{}"',
+    "ROLLBACK TO": 'ROLLBACK TO SAVEPOINT "{}"',
+}
+_STATEMENT_SAVEPOINT = "_txpg_statement"
+
+
+class SQLiteBackend:
+    """One connection's `QueryBackend` on the shared SQLite database (module docstring)."""
+
+    _configured: ClassVar[tuple[SQLiteDatabase, bool, Any] | None] = None
+
+    def __init__(
+        self,
+        database: SQLiteDatabase | None = None,
+        *,
+        threaded: bool | None = None,
+        reactor: Any = None,
+    ) -> None:
+        if database is None:
+            database, configured_threads, configured_reactor = self._defaults()
+            threaded = configured_threads if threaded is None else threaded
+            reactor = reactor or configured_reactor
+        self.database = database
+        self.threaded = True if threaded is None else threaded
+        self._reactor = reactor
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._context: FunctionContext | None = None
+        self._feed: CatalogFeed | None = None
+        self.session: Any = None
+        #: Our own reflection while this session's transaction holds uncommitted DDL.
+        self._private: Schema | None = None
+        self._private_version = 0
+        self._ddl_in_transaction = False
+
+    # -- configuration ----------------------------------------------------------------------
+
+    @classmethod
+    def configure(
+        cls,
+        database: str = MEMORY,
+        *,
+        busy_timeout: float = 5.0,
+        threaded: bool = True,
+        reactor: Any = None,
+    ) -> Callable[[], SQLiteBackend]:
+        """Open (or create) ``database`` and return the per-connection backend factory.
+
+        ``":memory:"`` is a temporary database removed when the process exits.  Afterwards
+        ``SQLiteBackend()`` with no arguments uses this database too.
+        """
+        shared = SQLiteDatabase(database, busy_timeout=busy_timeout)
+        cls._configured = (shared, threaded, reactor)
+        return functools.partial(cls, shared, threaded=threaded, reactor=reactor)
+
+    @classmethod
+    def _defaults(cls) -> tuple[SQLiteDatabase, bool, Any]:
+        if cls._configured is None:
+            cls.configure()
+        assert cls._configured is not None
+        return cls._configured
+
+    # -- QueryBackend -------------------------------------------------------------------------
+
+    def connection_made(self, session: Any) -> None:
+        self.session = session
+        conn = self.database.connect()
+        self._conn = conn
+        self._context = FunctionContext(
+            sequences=self.database.sequences,
+            user=getattr(session, "user", "postgres"),
+            database=getattr(session, "database", "postgres"),
+        )
+        register_functions(conn, self._context)
+        version = _setting(session, "server_version")
+        self._feed = self.database.catalog_feed(self._context.database, version)
+
+    def describe(self, sql: str, param_oids: Sequence[int]) -> Any:
+        schema = self._schema()
+        if self._is_catalog_query(sql):
+            catalog = self._catalog(schema)
+            columns = tuple(_from_catalog(column) for column in catalog.describe(sql))
+            inferred = catalog.parameter_types(sql)
+            count = max(len(inferred), len(param_oids))
+            types = tuple(
+                _given(param_oids, i) or (inferred[i] if i < len(inferred) else 0) or oids.TEXT
+                for i in range(count)
+            )
+            return StatementDescription(types, columns)
+        plan = self._plan(sql, param_oids, schema)
+        types = tuple(
+            _given(param_oids, i) or pg_type.oid for i, pg_type in enumerate(plan.param_types)
+        )
+        columns = self._result_columns(plan, schema)
+        if plan.columns is None or len(plan.statements) != 1 or plan.explain:
+            return StatementDescription(types, columns)
+        checked = self._call(self._check, plan, schema)
+        return _then(checked, lambda _: StatementDescription(types, columns))
+
+    def execute(self, sql: str, params: Sequence[Any], param_oids: Sequence[int]) -> Any:
+        schema = self._schema()
+        if self._is_catalog_query(sql):
+            result = self._catalog(schema).execute(sql, params, self.session)
+            columns = tuple(_from_catalog(column) for column in result.columns)
+            return QueryResult(columns, result.rows, result.command_tag or None, len(result.rows))
+        plan = self._plan(sql, param_oids, schema)
+        if plan.transaction is not None:
+            command, savepoint = plan.transaction
+            return _then(
+                self.transaction(command, savepoint),
+                lambda _: QueryResult(command_tag=plan.command),
+            )
+        if not plan.statements:
+            return QueryResult(command_tag=plan.command)
+        bound = self._bind(params, plan)
+        inserted = {
+            column: (params[number - 1] if 0 < number <= len(params) else None) if number else value
+            for column, number, value in plan.inserted
+        }
+        raw = self._call(self._run, plan, bound, sql, schema, inserted)
+        return _then(raw, lambda found: self._result(plan, schema, found))
+
+    def transaction(self, command: str, savepoint: str | None = None) -> Any:
+        kind = " ".join(command.upper().split())
+        template = _TRANSACTION_SQL.get(kind)
+        if template is None:
+            raise PostgresError(f"transaction command {command!r} is not supported", "0A000")
+        statement = template.format((savepoint or "").replace('"', '""'))
+        done = self._call(self._run_transaction, kind, statement)
+        return _then(done, lambda _: self._transaction_done(kind))
+
+    def connection_lost(self) -> Any:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return None
+        conn.interrupt()
+        return self._call(self._close, conn)
+
+    # -- helpers: threads ---------------------------------------------------------------------
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run ``function`` in a worker thread (a cancellable Deferred), or inline."""
+        if not self.threaded:
+            return function(*args)
+        reactor = self._reactor
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = self._reactor = global_reactor
+        conn = self._conn
+
+        def cancel(_: Deferred[Any]) -> None:
+            if conn is not None:
+                conn.interrupt()
+
+        result: Deferred[Any] = Deferred(canceller=cancel)
+
+        def forward(outcome: Any) -> None:
+            if not result.called:
+                result.callback(outcome)
+
+        work = threads.deferToThreadPool(reactor, reactor.getThreadPool(), function, *args)
+        work.addBoth(forward)
+        return result
+
+    def _close(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            conn.close()
+
+    # -- helpers: schema and catalog ------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise PostgresError("the connection to the SQLite database is closed", "08003")
+        return self._conn
+
+    def _schema(self) -> Schema:
+        """The schema this session sees: the shared one, or its own while its transaction
+        holds uncommitted DDL."""
+        conn = self._connection()
+        if self._ddl_in_transaction:
+            if self._private is None:
+                with self._lock:
+                    self._private = reflect(conn)
+                self._private_version = self.database.private_version()
+            return self._private
+        with self._lock:
+            return self.database.schema(conn)
+
+    def _is_catalog_query(self, sql: str) -> bool:
+        assert self._feed is not None, "connection_made was not called"
+        return self._feed.catalog.handles(sql) and not is_plain_expression(sql)
+
+    def _catalog(self, schema: Schema) -> Catalog:
+        """The catalog describing ``schema`` (loading it costs a moment: only when needed)."""
+        assert self._feed is not None, "connection_made was not called"
+        return self._feed.use(schema)
+
+    def _plan(self, sql: str, param_oids: Sequence[int], schema: Schema) -> Plan:
+        version = self.database.schema_version if self._private is None else self._private_version
+        return self.database.plans.plan(sql, param_oids, schema, version)
+
+    def _result_columns(self, plan: Plan, schema: Schema) -> tuple[ResultColumn, ...] | None:
+        if plan.columns is None:
+            return None
+        catalog = self._catalog(schema) if any(column.table for column in plan.columns) else None
+        return tuple(_result_column(column, catalog) for column in plan.columns)
+
+    # -- helpers: running ---------------------------------------------------------------------
+
+    def _bind(self, params: Sequence[Any], plan: Plan) -> list[Any]:
+        zone = self._zone()
+        bound = []
+        for index, value in enumerate(params):
+            pg_type = plan.param_types[index] if index < len(plan.param_types) else None
+            if isinstance(value, str) and pg_type is not None and pg_type.oid not in _TEXT_LIKE:
+                bound.append(cast_value(value, pg_type, zone))
+            else:
+                bound.append(to_storage(value))
+        return bound
+
+    def _zone(self) -> Any:
+        zone = getattr(self.session, "timezone", None)
+        return zone if zone is not None else UTC
+
+    def _prepare_context(self) -> FunctionContext:
+        context = self._context
+        assert context is not None
+        context.error = None
+        context.zone = self._zone()
+        conn = self._connection()
+        if not conn.in_transaction:
+            context.started = datetime.now(UTC)
+        return context
+
+    def _check(self, plan: Plan, schema: Schema) -> None:
+        """Compile (not run) the statement, so that Parse reports unknown tables/columns."""
+        conn = self._connection()
+        context = self._prepare_context()
+        statement = plan.statements[-1]
+        with self._lock:
+            try:
+                conn.execute("EXPLAIN " + statement, [None] * len(plan.param_types)).close()
+            except sqlite3.Error as error:
+                raise postgres_error(error, statement, plan, schema, context.error) from None
+
+    def _run(
+        self,
+        plan: Plan,
+        bound: list[Any],
+        sql: str,
+        schema: Schema,
+        inserted: dict[str, Any],
+    ) -> tuple[list[Any], int]:
+        """Run the plan's statements (in a worker thread); (raw rows, rows affected)."""
+        conn = self._connection()
+        context = self._prepare_context()
+        if plan.restart_sequences:
+            owned = schema.sequences
+            tables = {table.lower() for table in plan.tables}
+            self.database.sequences.forget(
+                {name for name, (table, _) in owned.items() if table.lower() in tables}
+            )
+        context.owners = schema.sequences
+        several = len(plan.statements) > 1
+        with self._lock:
+            opened = None
+            try:
+                if several:
+                    opened = "savepoint" if conn.in_transaction else "transaction"
+                    conn.execute(
+                        f'SAVEPOINT "{_STATEMENT_SAVEPOINT}"' if opened == "savepoint" else "BEGIN"
+                    )
+                for statement in plan.statements[:-1]:
+                    conn.execute(statement)
+                cursor = conn.execute(plan.statements[-1], bound)
+                rows = cursor.fetchall() if plan.columns is not None else []
+                count = cursor.rowcount
+                cursor.close()
+                if opened == "savepoint":
+                    conn.execute(f'RELEASE SAVEPOINT "{_STATEMENT_SAVEPOINT}"')
+                elif opened == "transaction":
+                    conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._undo(conn, opened)
+                raise postgres_error(error, sql, plan, schema, context.error, inserted) from None
+            except PostgresError:
+                self._undo(conn, opened)
+                raise
+        return rows, count
+
+    @staticmethod
+    def _undo(conn: sqlite3.Connection, opened: str | None) -> None:
+        if opened == "savepoint":
+            conn.execute(f'ROLLBACK TO SAVEPOINT "{_STATEMENT_SAVEPOINT}"')
+            conn.execute(f'RELEASE SAVEPOINT "{_STATEMENT_SAVEPOINT}"')
+        elif opened == "transaction" and conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def _result(self, plan: Plan, schema: Schema, found: tuple[list[Any], int]) -> QueryResult:
+        """Typed rows and the command tag (in the reactor thread)."""
+        rows, count = found
+        if plan.changes_schema:
+            if self._connection().in_transaction:
+                self._ddl_in_transaction = True
+                self._private = None
+            else:
+                self.database.schema_changed()
+        columns = self._result_columns(plan, schema)
+        if plan.explain:
+            rows = [(_explain_line(row),) for row in rows]
+        elif plan.columns is not None:
+            rows = _convert(plan.columns, rows)
+        affected = len(rows) if plan.columns is not None else max(count, 0)
+        command = plan.command
+        if command == "INSERT":
+            tag = f"INSERT 0 {affected}"
+        elif command in ("UPDATE", "DELETE", "SELECT"):
+            tag = f"{command} {affected}"
+        else:
+            tag = command
+        return QueryResult(columns, rows, tag, affected)
+
+    def _run_transaction(self, kind: str, statement: str) -> None:
+        conn = self._connection()
+        with self._lock:
+            if kind == "BEGIN":
+                if not conn.in_transaction:
+                    conn.execute(statement)
+                    assert self._context is not None
+                    self._context.started = datetime.now(UTC)
+                return
+            if not conn.in_transaction:
+                return
+            try:
+                conn.execute(statement)
+            except sqlite3.Error as error:
+                if kind == "COMMIT" and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise postgres_error(error, statement, None, Schema()) from None
+
+    def _transaction_done(self, kind: str) -> None:
+        if kind in ("COMMIT", "ROLLBACK"):
+            if self._ddl_in_transaction:
+                self.database.schema_changed()
+            self._ddl_in_transaction = False
+            self._private = None
+        elif kind == "ROLLBACK TO":
+            self._private = None
+
+
+def _then(value: Any, function: Callable[[Any], Any]) -> Any:
+    """``function(value)``, after the fact when ``value`` is a Deferred."""
+    if isinstance(value, Deferred):
+        return value.addCallback(function)
+    return function(value)
+
+
+def _given(param_oids: Sequence[int], index: int) -> int:
+    oid = param_oids[index] if index < len(param_oids) else 0
+    return 0 if oid == oids.UNKNOWN else oid
+
+
+def _setting(session: Any, name: str) -> str | None:
+    getter = getattr(session, "get_setting", None)
+    return getter(name) if getter is not None else None
+
+
+def _result_column(column: OutputColumn, catalog: Catalog | None) -> ResultColumn:
+    oid = column.pg_type.oid
+    table_oid = catalog.table_oid("public", column.table) if catalog and column.table else None
+    return ResultColumn(
+        column.name,
+        oid,
+        column.pg_type.typmod,
+        table_oid or 0,
+        column.attnum if table_oid else 0,
+        type_size(oid),
+    )
+
+
+def _from_catalog(column: CatalogColumn) -> ResultColumn:
+    return ResultColumn(
+        column.name,
+        column.type_oid,
+        column.typmod,
+        column.table_oid,
+        column.attnum,
+        type_size(column.type_oid),
+    )
+
+
+def _convert(columns: tuple[OutputColumn, ...], rows: list[Any]) -> list[tuple[Any, ...]]:
+    readers = [reader_for(column.pg_type) for column in columns]
+    return [
+        tuple(
+            None if value is None or read is None else read(value)
+            for read, value in zip(readers, row, strict=False)
+        )
+        for row in rows
+    ]
+
+
+def _explain_line(row: Any) -> str:
+    return str(row[-1])
+
+
+def make_backend_factory(database: str = MEMORY) -> Callable[[], SQLiteBackend]:
+    """The per-connection backend factory for ``database`` (``:memory:``: temporary)."""
+    return SQLiteBackend.configure(database)
