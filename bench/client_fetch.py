@@ -1,11 +1,13 @@
 """Client benchmark: fetching a 100,000-row result of six types from a real PostgreSQL.
 
 What: ``SELECT i, t, f, ts, b, n FROM bench_fetch`` (int4, text, float8, timestamp, bool,
-numeric; ``bench/data.py``) fetched completely into Python values, by our client
+numeric; ``bench/data.py``) fetched completely into Python values by our client
 (``Connection.query``), psycopg 3 (text results, its default, and binary), asyncpg, psycopg2
-and pg8000 (native API).  How: one PostgreSQL 15 started for the run holds the table; each peer
-runs in its own process with one connection, fetches once untimed, then ``--repeat`` times
-timed; the table shows rows/s at the median run.  Targets (issue): ours >= 1.0x psycopg 3 and
+and pg8000 (native API).
+
+How: one PostgreSQL 15 started for the run holds the table; each peer runs in its own process
+with one connection, fetches once untimed, then ``--repeat`` times timed; the table shows rows/s
+at the median run and the ratio to psycopg 3.  Targets (issue): ours >= 1.0x psycopg 3 and
 >= 10x pg8000.
 
     python -m bench.client_fetch [--quick] [--rows N] [--repeat N]
@@ -15,22 +17,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.common import (
-    PeerResult,
     Target,
+    client_params,
+    exit_on_sigterm,
     load_table,
-    measure_peer,
+    measure_peers,
     ours_missing,
     print_target_table,
     rate_result,
     react,
     real_postgres,
     report_result,
-    trust_dsn,
+    timed_runs,
+    timed_runs_async,
     worker_parser,
 )
 from bench.data import create_table_sql, select_sql
@@ -38,44 +41,51 @@ from bench.data import create_table_sql, select_sql
 TABLE = "bench_fetch"
 OURS = "ours"
 PSYCOPG = "psycopg 3"
+PG8000 = "pg8000"
 
 
-def _check(rows: Any, count: int) -> None:
-    if len(rows) != count:
-        raise AssertionError(f"fetched {len(rows)} rows, expected {count}")
-
-
-def _timed_sync(fetch: Callable[[], Any], count: int, repeat: int) -> list[float]:
-    _check(fetch(), count)
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
+def _fetch_checked(fetch: Callable[[], Any], count: int) -> Callable[[], Any]:
+    def run() -> None:
         rows = fetch()
-        timings.append(time.perf_counter() - started)
-        _check(rows, count)
-    return timings
+        if len(rows) != count:
+            raise AssertionError(f"fetched {len(rows)} rows, expected {count}")
+
+    return run
 
 
-def _ours(params: dict[str, Any]) -> list[float]:
-    async def main(reactor: Any) -> list[float]:
+def _fetch_checked_async(fetch: Callable[[], Awaitable[Any]], count: int) -> Callable[[], Any]:
+    async def run() -> None:
+        rows = await fetch()
+        if len(rows) != count:
+            raise AssertionError(f"fetched {len(rows)} rows, expected {count}")
+
+    return run
+
+
+def _measure(fetch: Callable[[], Any], params: dict[str, Any]) -> None:
+    """Fetch once untimed, then time ``repeat`` fetches, and report."""
+    timings = timed_runs(_fetch_checked(fetch, params["rows"]), params["repeat"])
+    report_result(rate_result(timings, params["rows"]))
+
+
+async def _measure_async(fetch: Callable[[], Awaitable[Any]], params: dict[str, Any]) -> None:
+    """`_measure` for fetches returning a coroutine or a Deferred."""
+    run = _fetch_checked_async(fetch, params["rows"])
+    report_result(rate_result(await timed_runs_async(run, params["repeat"]), params["rows"]))
+
+
+def _ours(params: dict[str, Any]) -> None:
+    async def main(reactor: Any) -> None:
         from txpostgres_proto.client.connect import connect
 
         connection = await connect(reactor, params["dsn"])
-        sql, count = select_sql(TABLE), params["rows"]
-        _check(await connection.query(sql), count)
-        timings = []
-        for _ in range(params["repeat"]):
-            started = time.perf_counter()
-            rows = await connection.query(sql)
-            timings.append(time.perf_counter() - started)
-            _check(rows, count)
+        await _measure_async(lambda: connection.query(select_sql(TABLE)), params)
         await connection.close()
-        return timings
 
-    return react(main)
+    react(main)
 
 
-def _psycopg(params: dict[str, Any], binary: bool) -> list[float]:
+def _psycopg(params: dict[str, Any], binary: bool) -> None:
     import psycopg
 
     with psycopg.connect(params["dsn"]) as connection, connection.cursor() as cursor:
@@ -84,29 +94,21 @@ def _psycopg(params: dict[str, Any], binary: bool) -> list[float]:
             cursor.execute(select_sql(TABLE), binary=binary)
             return cursor.fetchall()
 
-        return _timed_sync(fetch, params["rows"], params["repeat"])
+        _measure(fetch, params)
 
 
-def _asyncpg(params: dict[str, Any]) -> list[float]:
+def _asyncpg(params: dict[str, Any]) -> None:
     import asyncpg
 
-    async def main() -> list[float]:
+    async def main() -> None:
         connection = await asyncpg.connect(**params["kwargs"])
-        sql, count = select_sql(TABLE), params["rows"]
-        _check(await connection.fetch(sql), count)
-        timings = []
-        for _ in range(params["repeat"]):
-            started = time.perf_counter()
-            rows = await connection.fetch(sql)
-            timings.append(time.perf_counter() - started)
-            _check(rows, count)
+        await _measure_async(lambda: connection.fetch(select_sql(TABLE)), params)
         await connection.close()
-        return timings
 
-    return asyncio.run(main())
+    asyncio.run(main())
 
 
-def _psycopg2(params: dict[str, Any]) -> list[float]:
+def _psycopg2(params: dict[str, Any]) -> None:
     import psycopg2
 
     connection = psycopg2.connect(params["dsn"])
@@ -117,12 +119,12 @@ def _psycopg2(params: dict[str, Any]) -> list[float]:
             cursor.execute(select_sql(TABLE))
             return cursor.fetchall()
 
-        return _timed_sync(fetch, params["rows"], params["repeat"])
+        _measure(fetch, params)
     finally:
         connection.close()
 
 
-def _pg8000(params: dict[str, Any]) -> list[float]:
+def _pg8000(params: dict[str, Any]) -> None:
     import pg8000.native
 
     kwargs = params["kwargs"]
@@ -130,61 +132,53 @@ def _pg8000(params: dict[str, Any]) -> list[float]:
         kwargs["user"], host=kwargs["host"], port=kwargs["port"], database=kwargs["database"]
     )
     try:
-        return _timed_sync(
-            lambda: connection.run(select_sql(TABLE)), params["rows"], params["repeat"]
-        )
+        _measure(lambda: connection.run(select_sql(TABLE)), params)
     finally:
         connection.close()
 
 
-WORKERS: dict[str, Callable[[dict[str, Any]], list[float]]] = {
+WORKERS: dict[str, Callable[[dict[str, Any]], None]] = {
     OURS: _ours,
     PSYCOPG: lambda params: _psycopg(params, binary=False),
     "psycopg 3 binary": lambda params: _psycopg(params, binary=True),
     "asyncpg": _asyncpg,
     "psycopg2": _psycopg2,
-    "pg8000": _pg8000,
+    PG8000: _pg8000,
 }
 
 
 def run(args: argparse.Namespace) -> None:
     rows = args.rows or (10_000 if args.quick else 100_000)
     repeat = args.repeat or (3 if args.quick else 5)
+    rounds = args.rounds or (1 if args.quick else 3)
     print(f"client_fetch: {rows:,} rows x 6 columns, median of {repeat} runs per peer")
     with real_postgres() as server:
         load_table(server, create_table_sql(TABLE, rows))
-        kwargs = {
-            "host": server.host,
-            "port": server.port,
-            "user": "trust_user",
-            "database": server.database,
-        }
-        params = {"dsn": trust_dsn(server), "kwargs": kwargs, "rows": rows, "repeat": repeat}
-        results: list[PeerResult] = []
-        for peer in WORKERS:
-            if peer == OURS and (missing := ours_missing("txpostgres_proto.client.connect")):
-                results.append(PeerResult(peer, None, missing))
-                continue
-            measure_peer(results, peer, "bench.client_fetch", params)
+        params = {**client_params(server), "rows": rows, "repeat": repeat}
+        missing = ours_missing(list(WORKERS), "txpostgres_proto.client.connect")
+        results = measure_peers(
+            dict.fromkeys(WORKERS, params), "bench.client_fetch", rounds, missing
+        )
     print_target_table(
-        f"Fetching {rows:,} rows x 6 types from PostgreSQL 15 (rows/s, higher is better)",
+        f"Fetching {rows:,} rows x 6 types from PostgreSQL 15 (higher is better)",
         "rows/s",
         results,
         baseline=PSYCOPG,
         targets=[
             Target(OURS, min_ratio=1.0, baseline=PSYCOPG),
-            Target(OURS, min_ratio=10.0, baseline="pg8000"),
+            Target(OURS, min_ratio=10.0, baseline=PG8000),
         ],
     )
 
 
 def main() -> None:
+    exit_on_sigterm()
     parser = worker_parser(__doc__)
     parser.add_argument("--rows", type=int, help="rows in the result (default 100,000)")
     parser.add_argument("--repeat", type=int, help="timed runs per peer (default 5)")
     args = parser.parse_args()
     if args.worker:
-        report_result(rate_result(WORKERS[args.worker](args.params), args.params["rows"]))
+        WORKERS[args.worker](args.params)
     else:
         run(args)
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import queue
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,59 +96,159 @@ def report_result(result: Mapping[str, object]) -> None:
 
 
 def run_worker(
-    module: str,
-    *args: str,
-    timeout: float = 600.0,
-    preexec: Callable[[], None] | None = None,
+    module: str, *args: str, timeout: float = 600.0, exit_grace: float = 3.0
 ) -> dict[str, Any]:
     """Run ``python -m module *args`` and return the dict it passed to `report_result`.
 
     Every peer measures in a process of its own, so no driver shares interpreter state (imports,
-    garbage, event loops) with another.  Raises `WorkerFailed` with the worker's stderr when it
-    exits with an error or reports nothing.
+    garbage, event loops) with another.  A worker that reported but does not exit within
+    ``exit_grace`` seconds is killed, and its result gets a note saying so (a hang while closing
+    a connection must not eat the run).  Raises `WorkerFailed` with the end of the worker's
+    stderr when it reports nothing, or ``timeout`` seconds pass first.
     """
     argv = [sys.executable, "-m", module, *args]
-    try:
-        completed = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            preexec_fn=preexec,
-            cwd=REPO_ROOT,
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=REPO_ROOT
         )
-    except subprocess.TimeoutExpired as error:
-        raise WorkerFailed(f"{module} {' '.join(args)}: timed out after {timeout:.0f} s") from error
-    for line in reversed(completed.stdout.splitlines()):
-        if line.startswith(RESULT_MARKER):
-            if completed.returncode == 0:
-                return dict(json.loads(line[len(RESULT_MARKER) :]))
+        try:
+            reported = _wait_for_result(process, timeout)
+            if reported is not None:
+                try:
+                    process.wait(exit_grace)
+                except subprocess.TimeoutExpired:
+                    _add_note(reported, "worker hung after reporting; killed")
+                else:
+                    if process.returncode != 0:
+                        _add_note(reported, f"worker exited with {process.returncode}")
+        finally:
+            stop_process(process, grace=2.0)
+            if process.stdout is not None:
+                process.stdout.close()
+        if reported is not None:
+            return reported
+        errors.seek(0)
+        tail = "\n".join(errors.read().strip().splitlines()[-15:])
+    status = "timed out" if process.returncode in (-9, -15) else f"exited with {process.returncode}"
+    raise WorkerFailed(f"{module} {' '.join(args)} {status}:\n{tail}")
+
+
+def _wait_for_result(process: subprocess.Popen[str], timeout: float) -> dict[str, Any] | None:
+    """The worker's reported dict, read from its stdout by a thread (so a deadline applies)."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
             break
-    tail = "\n".join(completed.stderr.strip().splitlines()[-15:])
-    raise WorkerFailed(f"{module} {' '.join(args)} exited with {completed.returncode}:\n{tail}")
+        if line is None:
+            return None
+        if line.startswith(RESULT_MARKER):
+            return dict(json.loads(line[len(RESULT_MARKER) :]))
+        print(f"    | {line.rstrip()}", flush=True)
+    return None
 
 
-def measure_peer(
-    results: list[PeerResult],
-    peer: str,
+def _add_note(result: dict[str, Any], note: str) -> None:
+    result["note"] = f"{result['note']}; {note}" if result.get("note") else note
+
+
+def measure_peers(
+    peers: Mapping[str, Mapping[str, object]],
     module: str,
-    params: Mapping[str, object],
+    rounds: int = 1,
+    unavailable: Mapping[str, str] | None = None,
     timeout: float = 600.0,
-) -> dict[str, Any] | None:
-    """Run ``peer``'s worker (``python -m module --worker peer --params JSON``) and append its
-    row to ``results``; a failure becomes a row with the reason (and the worker's stderr)."""
-    print(f"  measuring {peer} ...", flush=True)
-    args = ("--worker", peer, "--params", json.dumps(dict(params)))
-    try:
-        measured = run_worker(module, *args, timeout=timeout)
-    except WorkerFailed as error:
-        print(f"  {peer} failed: {error}", file=sys.stderr, flush=True)
-        last_line = str(error).strip().splitlines()[-1]
-        results.append(PeerResult(peer, None, f"failed: {last_line[:80]}"))
-        return None
-    results.append(PeerResult(peer, float(measured["value"]), str(measured.get("note", ""))))
-    return measured
+) -> list[PeerResult]:
+    """Measure every peer ``rounds`` times, interleaved (A B C, A B C ...), and return one row
+    per peer with the median over the rounds.
+
+    ``peers`` maps a peer name to its worker's parameters; each measurement is ``python -m
+    module --worker PEER --params JSON`` (`run_worker`).  Interleaving spreads the noise of a
+    busy machine over all peers instead of letting it hit whichever ran at the wrong moment.
+    Peers in ``unavailable`` (peer -> reason) are not run; a peer whose worker fails is not run
+    again and its row says why (its stderr is printed).
+    """
+    unavailable = dict(unavailable or {})
+    values: dict[str, list[float]] = {peer: [] for peer in peers}
+    notes: dict[str, list[str]] = {peer: [] for peer in peers}
+    for round_number in range(1, rounds + 1):
+        for peer, params in peers.items():
+            if peer in unavailable:
+                continue
+            print(f"  round {round_number}/{rounds}: {peer} ...", flush=True)
+            args = ("--worker", peer, "--params", json.dumps(dict(params)))
+            try:
+                measured = run_worker(module, *args, timeout=timeout)
+            except WorkerFailed as error:
+                print(f"  {peer} failed: {error}", file=sys.stderr, flush=True)
+                lines = str(error).strip().splitlines()
+                unavailable[peer] = f"failed: {lines[-1][:80]}"
+                continue
+            values[peer].append(float(measured["value"]))
+            if (note := str(measured.get("note", ""))) and note not in notes[peer]:
+                notes[peer].append(note)
+    return summarize(list(peers), values, notes, unavailable)
+
+
+def summarize(
+    peers: Sequence[str],
+    values: Mapping[str, Sequence[float]],
+    notes: Mapping[str, Sequence[str]] | None = None,
+    unavailable: Mapping[str, str] | None = None,
+) -> list[PeerResult]:
+    """One row per peer: the median of its values over the rounds, the spread when there was
+    more than one, its notes, and why it is missing or failed (``unavailable``)."""
+    results = []
+    for peer in peers:
+        measured = values.get(peer, ())
+        peer_notes = list((notes or {}).get(peer, ()))
+        reason = (unavailable or {}).get(peer)
+        if len(measured) > 1:
+            low, high = _format_number(min(measured)), _format_number(max(measured))
+            peer_notes.insert(0, f"{len(measured)} rounds, {low}..{high}")
+        if reason:
+            peer_notes.append(reason)
+        if not measured:
+            results.append(PeerResult(peer, None, "; ".join(peer_notes) or "not measured"))
+            continue
+        results.append(PeerResult(peer, statistics.median(measured), "; ".join(peer_notes)))
+    return results
+
+
+def timed_runs(run: Callable[[], object], repeat: int, warmup: int = 1) -> list[float]:
+    """Wall-clock seconds of ``repeat`` calls of ``run``, after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        run()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+async def timed_runs_async(
+    run: Callable[[], Awaitable[object]], repeat: int, warmup: int = 1
+) -> list[float]:
+    """`timed_runs` for a function returning an awaitable (coroutine or Deferred)."""
+    for _ in range(warmup):
+        await run()
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await run()
+        timings.append(time.perf_counter() - started)
+    return timings
 
 
 def rate_result(timings: Sequence[float], items: int, **extra: object) -> dict[str, object]:
@@ -181,12 +284,6 @@ def react(main: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
     return outcome["value"]  # type: ignore[no-any-return]
 
 
-def libpq_conninfo(params: Mapping[str, object]) -> str:
-    """A libpq ``key=value`` string from plain values (host, port, user, dbname; no quoting
-    needed for the loopback addresses and role names the benchmarks use)."""
-    return " ".join(f"{key}={value}" for key, value in params.items())
-
-
 def worker_parser(doc: str | None) -> argparse.ArgumentParser:
     """`bench_parser` plus the hidden options the parent passes to a peer's worker process:
     ``--worker PEER`` and ``--params JSON`` (connection parameters and sizes)."""
@@ -196,15 +293,17 @@ def worker_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def ours_missing(*modules: str) -> str | None:
-    """None when every module imports, else a "not available yet" note naming the first one
-    that does not (other parts of the project land while the benchmarks are written)."""
+def ours_missing(peers: Sequence[str], *modules: str) -> dict[str, str]:
+    """``{peer: "not available yet (module)"}`` for the peers whose name starts with "ours"
+    when one of ``modules`` does not import (parts of the project land while the benchmarks
+    are written); empty when they all import."""
     for module in modules:
         try:
             importlib.import_module(module)
         except ImportError:
-            return f"not available yet ({module})"
-    return None
+            note = f"not available yet ({module})"
+            return {peer: note for peer in peers if peer.startswith("ours")}
+    return {}
 
 
 # -- the final table ----------------------------------------------------------------------------
@@ -220,10 +319,15 @@ class Target:
     baseline: str | None = None
     max_value: float | None = None
 
-    def describe(self, unit: str) -> str:
-        if self.min_ratio is not None:
-            return f">= {self.min_ratio:g}x {self.baseline}"
-        return f"<= {self.max_value:g} {unit}"
+    def describe(self, unit: str, values: Mapping[str, float | None]) -> str:
+        """The target, with the ratio achieved when it is against another peer."""
+        if self.min_ratio is None:
+            return f"<= {self.max_value:g} {unit}"
+        text = f">= {self.min_ratio:g}x {self.baseline}"
+        value, reference = values.get(self.peer), values.get(self.baseline or "")
+        if value is not None and reference:
+            text += f" (is {value / reference:.2f}x)"
+        return text
 
     def met(self, values: Mapping[str, float | None]) -> bool | None:
         """Whether the target is met; None when a value it depends on was not measured."""
@@ -274,7 +378,7 @@ def print_target_table(
             outcomes = [target.met(values) for target in own]
             if outcomes and None not in outcomes:
                 met_text = "yes" if all(outcomes) else "NO"
-        target_text = "; ".join(target.describe(unit) for target in own)
+        target_text = "; ".join(target.describe(unit, values) for target in own)
         table.append((result.peer, value_text, ratio_text, target_text, met_text, result.note))
     widths = [max(len(row[i]) for row in (headers, *table)) for i in range(len(headers))]
     print(f"\n{title}")
@@ -297,6 +401,12 @@ def _format_number(value: float) -> str:
 # -- command lines, processes, memory -----------------------------------------------------------
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so ``with`` blocks stop the servers a benchmark started
+    (call it first thing in a benchmark's main)."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def bench_parser(doc: str | None) -> argparse.ArgumentParser:
     """An argument parser whose help is the module docstring, with ``--quick``."""
     parser = argparse.ArgumentParser(
@@ -304,6 +414,11 @@ def bench_parser(doc: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--quick", action="store_true", help="a fast smoke run: less data, fewer repeats"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="measure every peer this many times, interleaved (default 3, 1 with --quick)",
     )
     return parser
 
@@ -370,6 +485,21 @@ class ServerProcess:
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ServerSpec:
+    """One of our servers as a benchmark row: its name, the ``bench/serve.py`` arguments that
+    select its backend, and the module it needs (the row says "not available yet" without)."""
+
+    name: str
+    selector: tuple[str, ...]
+    requires: str = "txpostgres_proto.server.factory"
+
+    def missing(self) -> str | None:
+        """None when the server can run, else why not."""
+        notes = ours_missing(["ours"], "txpostgres_proto.server.factory", self.requires)
+        return notes.get("ours")
+
+
 @contextmanager
 def our_server(*selector: str, open_files: int | None = None) -> Iterator[ServerProcess]:
     """Run our server (``bench/serve.py``) in a separate process while the block runs.
@@ -421,6 +551,9 @@ def load_table(server: RealPostgres, sql: str) -> None:
     server.psql(sql, user=TRUST_USER)
 
 
-def trust_dsn(server: RealPostgres) -> str:
-    """A libpq connection string for the trust user of ``server`` (no password, no TLS)."""
-    return server.dsn(TRUST_USER, sslmode="disable")
+def client_params(server: RealPostgres) -> dict[str, Any]:
+    """How client workers reach ``server`` as its trust user (no password, no TLS): ``dsn``, a
+    libpq string, and ``kwargs`` for drivers taking keywords (asyncpg, pg8000)."""
+    kwargs = {"host": server.host, "port": server.port, "user": TRUST_USER}
+    kwargs["database"] = server.database
+    return {"dsn": server.dsn(TRUST_USER, sslmode="disable"), "kwargs": kwargs}

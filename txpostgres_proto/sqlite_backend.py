@@ -11,6 +11,8 @@ API:
   the server factory calls once per connection;
 * ``SQLiteBackend.configure(database, *, busy_timeout=5.0, threaded=True, reactor=None)`` — the
   same with options; it also makes plain ``SQLiteBackend()`` use that database;
+  ``SQLiteBackend.factory(database)`` is ``configure`` with defaults (what the tap calls), and
+  ``SQLiteBackend("app.sqlite3")`` opens that file once per process and shares it;
 * ``SQLiteBackend`` — one instance per connection, a ``QueryBackend`` (``server/backend.py``).
 
 How a statement is answered (the pieces live in ``txpostgres_proto/sqlite/``):
@@ -92,14 +94,18 @@ class SQLiteBackend:
     """One connection's `QueryBackend` on the shared SQLite database (module docstring)."""
 
     _configured: ClassVar[tuple[SQLiteDatabase, bool, Any] | None] = None
+    #: Databases opened by path (``SQLiteBackend("app.sqlite3")``), one per path per process.
+    _by_path: ClassVar[dict[str, SQLiteDatabase]] = {}
 
     def __init__(
         self,
-        database: SQLiteDatabase | None = None,
+        database: SQLiteDatabase | str | None = None,
         *,
         threaded: bool | None = None,
         reactor: Any = None,
     ) -> None:
+        if isinstance(database, str):
+            database = self._opened(database)
         if database is None:
             database, configured_threads, configured_reactor = self._defaults()
             threaded = configured_threads if threaded is None else threaded
@@ -138,6 +144,18 @@ class SQLiteBackend:
         return functools.partial(cls, shared, threaded=threaded, reactor=reactor)
 
     @classmethod
+    def factory(cls, database: str = MEMORY) -> Callable[[], SQLiteBackend]:
+        """``configure`` with default options (the hook ``txpostgres_proto.tap`` looks for)."""
+        return cls.configure(database)
+
+    @classmethod
+    def _opened(cls, path: str) -> SQLiteDatabase:
+        shared = cls._by_path.get(path)
+        if shared is None:
+            shared = cls._by_path[path] = SQLiteDatabase(path)
+        return shared
+
+    @classmethod
     def _defaults(cls) -> tuple[SQLiteDatabase, bool, Any]:
         if cls._configured is None:
             cls.configure()
@@ -163,14 +181,14 @@ class SQLiteBackend:
         schema = self._schema()
         if self._is_catalog_query(sql):
             catalog = self._catalog(schema)
-            columns = tuple(_from_catalog(column) for column in catalog.describe(sql))
             inferred = catalog.parameter_types(sql)
             count = max(len(inferred), len(param_oids))
-            types = tuple(
+            catalog_types = tuple(
                 _given(param_oids, i) or (inferred[i] if i < len(inferred) else 0) or oids.TEXT
                 for i in range(count)
             )
-            return StatementDescription(types, columns)
+            described = tuple(_from_catalog(column) for column in catalog.describe(sql))
+            return StatementDescription(catalog_types, described)
         plan = self._plan(sql, param_oids, schema)
         types = tuple(
             _given(param_oids, i) or pg_type.oid for i, pg_type in enumerate(plan.param_types)

@@ -310,3 +310,65 @@ SELECT e.x, e.n FROM information_schema._pg_expandarray(ARRAY['a', 'b']) AS e
 
 -- statement
 SELECT pg_catalog.pg_get_userbyid(10) IS NOT NULL, pg_catalog.pg_get_userbyid(1)
+
+-- statement rows
+SELECT * FROM unnest(ARRAY[5, 6]) WITH ORDINALITY
+
+-- statement rows
+SELECT * FROM unnest(ARRAY['x', 'y']) WITH ORDINALITY AS t
+
+-- statement rows
+SELECT * FROM generate_series(3, 4) WITH ORDINALITY AS g(a, b)
+
+-- statement rows
+(SELECT relname FROM pg_class WHERE relname = 'items') UNION ALL (SELECT 'z' ORDER BY 1 LIMIT 1)
+ORDER BY 1 DESC
+
+-- statement rows
+SELECT s.a, s.b FROM (SELECT relname AS a, relkind AS b FROM pg_class
+                      WHERE relnamespace = 'public'::regnamespace ORDER BY 1 LIMIT 2) s
+ORDER BY a
+
+-- statement rows
+SELECT indexrelid::regclass, indrelid::regclass FROM pg_index
+WHERE indrelid = 'pg_class'::regclass ORDER BY 1
+
+-- statement rows
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = 'pg_catalog.pg_namespace'::regclass ORDER BY 1
+
+-- statement rows
+SELECT n.oid, n.*, d.description FROM pg_catalog.pg_namespace n
+LEFT OUTER JOIN pg_catalog.pg_description d
+  ON d.objoid = n.oid AND d.objsubid = 0 AND d.classoid = 'pg_namespace'::regclass
+ORDER BY nspname
+
+-- statement
+SELECT c.oid, c.conname,
+       CASE WHEN c.contype = 'c' THEN "substring"(pg_get_constraintdef(c.oid), 7) END AS consrc
+FROM pg_catalog.pg_constraint c
+
+-- statement rows
+SELECT CASE WHEN usesuper THEN pg_catalog.pg_is_in_recovery() ELSE NULL END AS inrecovery,
+       CASE WHEN usesuper THEN pg_catalog.pg_last_wal_receive_lsn() ELSE NULL END AS receive
+FROM pg_catalog.pg_user WHERE usename = current_user
+
+-- statement rows
+SELECT quote_ident(table_name) AS table_name FROM information_schema.tables
+WHERE quote_ident(table_schema) NOT IN ('information_schema', 'pg_catalog')
+  AND table_type = 'BASE TABLE'
+  AND quote_ident(table_schema) IN (
+    SELECT CASE WHEN trim(s[i]) = '"$user"' THEN user ELSE trim(s[i]) END
+    FROM generate_series(array_lower(string_to_array(current_setting('search_path'), ','), 1),
+                         array_upper(string_to_array(current_setting('search_path'), ','), 1)) AS i,
+         string_to_array(current_setting('search_path'), ',') s)
+ORDER BY 1
+
+-- statement rows
+SELECT EXTRACT(EPOCH FROM now()) > 0, date_trunc('day', now()) <= now()
+
+-- statement rows
+SELECT nspname FROM pg_namespace WHERE oid = pg_my_temp_schema()
+
+-- statement rows
+SELECT information_schema._pg_expandarray(ARRAY[10, 20])

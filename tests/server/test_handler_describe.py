@@ -231,8 +231,7 @@ class Altering(PostgresRequestHandler):
         self.typed = False
 
     def list_tables(self) -> Any:
-        column = Column("n", "int8") if self.typed else "n"
-        return [Table("x", (column,))] if self.typed else ["x"]
+        return [Table("x", (Column("n", "int8"),))] if self.typed else ["x"]
 
     def describe_table(self, table_name: str) -> Any:
         return ["n"]

@@ -37,11 +37,16 @@ def kinds_and_values(sql: str) -> list[tuple[str, object]]:
         ("$$a'b$$ $q$x$$y$q$", [("string", "a'b"), ("string", "x$$y")]),
         ("B'0101' X'1F' N'x'", [("bitstring", "0101"), ("bitstring", "1F"), ("string", "x")]),
         ("date '2024-01-01'", [("ident", "date"), ("string", "2024-01-01")]),
+        ("b&1", [("ident", "b"), ("op", "&"), ("integer", 1)]),
+        ("e&'x'", [("ident", "e"), ("op", "&"), ("string", "x")]),
+        ("u & 'x'", [("ident", "u"), ("op", "&"), ("string", "x")]),
         (
             "1 1.5 .5 1. 1e3 1.5E-2",
             [("integer", 1)] + [("numeric", v) for v in ("1.5", ".5", "1.", "1e3", "1.5E-2")],
         ),
         ("1..2", [("integer", 1), ("punct", ".."), ("integer", 2)]),
+        ("9223372036854775807", [("integer", 9223372036854775807)]),
+        ("9223372036854775808", [("numeric", "9223372036854775808")]),
         (
             "a::int[] := x",
             [
@@ -79,6 +84,12 @@ def kinds_and_values(sql: str) -> list[tuple[str, object]]:
 )
 def test_tokens(sql: str, expected: list[tuple[str, object]]) -> None:
     assert kinds_and_values(sql) == expected
+
+
+def test_integers_beyond_bigint_are_numeric_whatever_their_length() -> None:
+    digits = "9" * 5000  # longer than Python converts to int by default
+    assert kinds_and_values(digits) == [("numeric", digits)]
+    assert kinds_and_values("0" * 30 + "1") == [("integer", 1)]
 
 
 def test_token_offsets_and_text() -> None:

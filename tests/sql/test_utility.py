@@ -37,14 +37,17 @@ from txpostgres_proto.sql import (
 PARSED: list[tuple[str, UtilityStatement]] = [
     ("SET extra_float_digits = 3", SetStatement("extra_float_digits", ("3",))),
     ("set extra_float_digits to -1", SetStatement("extra_float_digits", ("-1",))),
-    ("SET application_name = 'PostgreSQL JDBC Driver'", SetStatement("application_name", ("PostgreSQL JDBC Driver",))),
+    (
+        "SET application_name = 'PostgreSQL JDBC Driver'",
+        SetStatement("application_name", ("PostgreSQL JDBC Driver",)),
+    ),
     ("set application_name = Foo", SetStatement("application_name", ("foo",))),
     ("set application_name = 1.50", SetStatement("application_name", ("1.50",))),
     ("SET DateStyle = ISO, MDY", SetStatement("datestyle", ("iso", "mdy"))),
     ("set session enable_seqscan to true", SetStatement("enable_seqscan", ("true",))),
     ("set local enable_seqscan = off", SetStatement("enable_seqscan", ("off",), local=True)),
     ("set enable_seqscan = default", SetStatement("enable_seqscan", (), is_default=True)),
-    ("set \"Search_Path\" to a", SetStatement("Search_Path", ("a",))),
+    ('set "Search_Path" to a', SetStatement("Search_Path", ("a",))),
     ("set myapp.Setting = 'x';", SetStatement("myapp.setting", ("x",))),
     ("set x from current", SetStatement("x", (), from_current=True)),
     ("set time zone 'Europe/Paris'", SetStatement("timezone", ("Europe/Paris",))),
@@ -58,7 +61,10 @@ PARSED: list[tuple[str, UtilityStatement]] = [
     ("set role none", SetStatement("role", ("none",))),
     ("set role 'Admin'", SetStatement("role", ("Admin",))),
     ("set role to x", SetStatement("role", ("x",))),
-    ("set session authorization default", SetStatement("session_authorization", (), is_default=True)),
+    (
+        "set session authorization default",
+        SetStatement("session_authorization", (), is_default=True),
+    ),
     ("set session authorization 'u'", SetStatement("session_authorization", ("u",))),
     ("set xml option document", SetStatement("xmloption", ("document",))),
     ("set transaction snapshot '0001'", SetStatement("transaction_snapshot", ("0001",))),
@@ -97,7 +103,7 @@ PARSED: list[tuple[str, UtilityStatement]] = [
     ("rollback", TransactionStatement("ROLLBACK")),
     ("abort and chain", TransactionStatement("ROLLBACK", chain=True)),
     ("rollback to savepoint s", TransactionStatement("ROLLBACK TO", savepoint="s")),
-    ("rollback transaction to \"S\"", TransactionStatement("ROLLBACK TO", savepoint="S")),
+    ('rollback transaction to "S"', TransactionStatement("ROLLBACK TO", savepoint="S")),
     ("savepoint sp1", TransactionStatement("SAVEPOINT", savepoint="sp1")),
     ("release savepoint sp1", TransactionStatement("RELEASE", savepoint="sp1")),
     ("release sp1", TransactionStatement("RELEASE", savepoint="sp1")),
@@ -118,7 +124,10 @@ PARSED: list[tuple[str, UtilityStatement]] = [
         "prepare p1 (int, text, double precision, varchar(10)[]) as select $1, $2",
         PrepareStatement("p1", ("int4", "text", "float8", "_varchar"), "select $1, $2"),
     ),
-    ("prepare p2 as\n  insert into t values ($1)", PrepareStatement("p2", (), "insert into t values ($1)")),
+    (
+        "prepare p2 as\n  insert into t values ($1)",
+        PrepareStatement("p2", (), "insert into t values ($1)"),
+    ),
     (
         "execute p1(1, 'x', $1, now(), -2.5)",
         ExecuteStatement("p1", (1, "x", Parameter(1), Expression("now()"), -2.5)),
@@ -132,7 +141,10 @@ PARSED: list[tuple[str, UtilityStatement]] = [
         "declare c binary insensitive no scroll cursor with hold for select 1",
         DeclareCursorStatement("c", "select 1", True, False, True, True),
     ),
-    ("declare c scroll cursor without hold for values (1)", DeclareCursorStatement("c", "values (1)", scroll=True)),
+    (
+        "declare c scroll cursor without hold for values (1)",
+        DeclareCursorStatement("c", "values (1)", scroll=True),
+    ),
     ('FETCH FORWARD 10 FROM "sc"', FetchStatement("FETCH", "FORWARD", 10, "sc")),
     ("fetch c", FetchStatement("FETCH", "FORWARD", 1, "c")),
     ("fetch from c", FetchStatement("FETCH", "FORWARD", 1, "c")),
@@ -156,7 +168,9 @@ PARSED: list[tuple[str, UtilityStatement]] = [
     ),
     (
         "copy pgbench_accounts from stdin with (freeze on)",
-        CopyStatement(TableRef(None, "pgbench_accounts"), (), None, "FROM", options=(("freeze", "on"),)),
+        CopyStatement(
+            TableRef(None, "pgbench_accounts"), (), None, "FROM", options=(("freeze", "on"),)
+        ),
     ),
     (
         "copy s.t from stdin with csv header delimiter as ';' null 'N' force not null a, b",
@@ -181,12 +195,19 @@ PARSED: list[tuple[str, UtilityStatement]] = [
             (),
             "select 1",
             "TO",
-            options=(("format", "binary"), ("header", None), ("force_quote", "*"), ("force_null", ("a",))),
+            options=(
+                ("format", "binary"),
+                ("header", None),
+                ("force_quote", "*"),
+                ("force_null", ("a",)),
+            ),
         ),
     ),
     (
         "copy binary t to '/tmp/x'",
-        CopyStatement(TableRef(None, "t"), (), None, "TO", "/tmp/x", options=(("format", "binary"),)),
+        CopyStatement(
+            TableRef(None, "t"), (), None, "TO", "/tmp/x", options=(("format", "binary"),)
+        ),
     ),
     (
         "copy t from program 'gunzip < x.gz' where a > 1",
@@ -204,7 +225,10 @@ def test_parse_utility(sql: str, expected: UtilityStatement) -> None:
     ("sql", "shown"),
     [
         # what SHOW answered after this SET on PostgreSQL 15
-        ("set search_path = \"$user\", public, 'My Schema', \"Foo\"", '"$user", public, "My Schema", "Foo"'),
+        (
+            'set search_path = "$user", public, \'My Schema\', "Foo"',
+            '"$user", public, "My Schema", "Foo"',
+        ),
         ("set search_path = 'a,b'", '"a,b"'),
         ("set search_path to a", "a"),
         ("set application_name = Foo", "foo"),

@@ -41,7 +41,9 @@ def test_select_parameters_from_context(db: Client) -> None:
 
 
 def test_insert_parameters_take_the_column_types(db: Client) -> None:
-    described = describe(db, "insert into items (name, price, tags) values ($1, $2, $3) returning id")
+    described = describe(
+        db, "insert into items (name, price, tags) values ($1, $2, $3) returning id"
+    )
     assert described.param_oids == (oids.VARCHAR, oids.NUMERIC, oids.TEXT_ARRAY)
     assert described.columns is not None and described.columns[0].type_oid == oids.INT8
     assert db.value("select count(*) from items") == 0  # described, not run

@@ -67,7 +67,9 @@ def test_not_null_violation(db: Client) -> None:
 def test_check_violation(db: Client) -> None:
     error = fails(db, "insert into child (parent_id, qty) values (1, 0)")
     assert error.sqlstate == "23514"
-    assert error.message == 'new row for relation "child" violates check constraint "child_qty_check"'
+    assert (
+        error.message == 'new row for relation "child" violates check constraint "child_qty_check"'
+    )
 
 
 def test_foreign_key_violations(db: Client) -> None:

@@ -12,7 +12,7 @@ character, unquoted ``NULL`` is a null element.  One-dimensional arrays only.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 _NEEDS_QUOTES: Final = frozenset('{},"\\ \t\n\r\v\f')
@@ -95,8 +95,3 @@ def from_storage(value: Any) -> list[Any] | None:
         loaded = json.loads(text)
         return loaded if isinstance(loaded, list) else [loaded]
     return parse_array_literal(text)
-
-
-def coerce_elements(items: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
-    """Apply ``convert`` to every non-null element."""
-    return [None if item is None else convert(item) for item in items]

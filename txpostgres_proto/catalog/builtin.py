@@ -24,8 +24,6 @@ from typing import Any, Final
 DATA_FILE: Final = Path(__file__).with_name("data") / "pg15_catalog.json.gz"
 
 PG_CATALOG_OID: Final = 11
-PG_TOAST_OID: Final = 99
-PUBLIC_OID: Final = 2200
 BOOTSTRAP_SUPERUSER_OID: Final = 10
 FIRST_NORMAL_OID: Final = 16384
 
@@ -49,12 +47,6 @@ class RelationDef:
     oid: int
     kind: str
     columns: tuple[ColumnDef, ...]
-
-    def column(self, name: str) -> ColumnDef | None:
-        for column in self.columns:
-            if column.name == name:
-                return column
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +72,9 @@ class BuiltinData:
     show: dict[str, str]
     relations: dict[tuple[str, str], RelationDef]
     types: dict[int, dict[str, Any]]
+    index_definitions: dict[int, str]
+    constraint_definitions: dict[int, str]
+    view_definitions: dict[int, str]
 
     def table(self, qualified: str) -> TableData:
         return self.tables[qualified]
@@ -107,6 +102,8 @@ def _relations(
             columns.setdefault(att["attrelid"], []).append(column)
     relations: dict[tuple[str, str], RelationDef] = {}
     for rel in tables["pg_catalog.pg_class"].dicts():
+        if rel["relkind"] == "i":
+            continue  # indexes are not queryable relations
         schema = namespaces[rel["relnamespace"]]
         cols = tuple(sorted(columns.get(rel["oid"], ()), key=lambda column: column.attnum))
         relations[schema, rel["relname"]] = RelationDef(
@@ -124,6 +121,10 @@ def load() -> BuiltinData:
         for name, body in raw["tables"].items()
     }
     types = {row["oid"]: row for row in tables["pg_catalog.pg_type"].dicts()}
+    definitions = {
+        kind: {int(oid): text for oid, text in texts.items()}
+        for kind, texts in raw["definitions"].items()
+    }
     return BuiltinData(
         server_version=raw["server_version"],
         tables=tables,
@@ -132,4 +133,7 @@ def load() -> BuiltinData:
         show=raw["show"],
         relations=_relations(tables, types),
         types=types,
+        index_definitions=definitions["index"],
+        constraint_definitions=definitions["constraint"],
+        view_definitions=definitions["view"],
     )

@@ -417,7 +417,10 @@ class Directory:
         """``pg_get_indexdef(oid, column, pretty)``."""
         found = self.indexes.get(index_oid)
         if found is None:
-            return None
+            if column > 0:
+                names = dict(self.attributes.get(index_oid, ()))
+                return self.quote_ident(names[column]) if column in names else None
+            return self.builtin.index_definitions.get(index_oid)
         rel, index = found
         if column > 0:
             return (
@@ -433,7 +436,7 @@ class Directory:
         """``pg_get_constraintdef(oid)``."""
         found = self.constraints.get(constraint_oid)
         if found is None:
-            return None
+            return self.builtin.constraint_definitions.get(constraint_oid)
         _, index = found
         columns = ", ".join(self.quote_ident(name) for name in index.columns)
         return f"{'PRIMARY KEY' if index.primary else 'UNIQUE'} ({columns})"
@@ -442,6 +445,13 @@ class Directory:
         """``obj_description(oid, 'pg_class')``: the comment on an object of a catalog."""
         classoid = self._rel_names.get((PG_CATALOG_OID, catalog.rpartition(".")[2]))
         return self.descriptions.get((objoid, classoid or 0, objsubid))
+
+    def view_definition(self, oid: int) -> str | None:
+        """``pg_get_viewdef(oid)``: the application's definition or PostgreSQL's own."""
+        app = self.app_relations.get(oid)
+        if app is not None:
+            return app.definition
+        return self.builtin.view_definitions.get(oid)
 
     def function_texts(self, oid: int) -> tuple[str, str, str] | None:
         return self.builtin.function_texts.get(oid)

@@ -33,27 +33,28 @@ from sqlglot import exp
 from txpostgres_proto.catalog import pgtypes as t
 from txpostgres_proto.catalog.application import AppRelation, OidAllocator, layout
 from txpostgres_proto.catalog.arrays import from_storage, to_storage
-from txpostgres_proto.catalog.builtin import load
-from txpostgres_proto.catalog.compiler import Compiled, Compiler, ident
+from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID, load
+from txpostgres_proto.catalog.compiler import Compiler
 from txpostgres_proto.catalog.dialect import parse
 from txpostgres_proto.catalog.directory import Directory
 from txpostgres_proto.catalog.functions import is_known
 from txpostgres_proto.catalog.pgtypes import Ty
-from txpostgres_proto.catalog.rows import (
+from txpostgres_proto.catalog.rows import application_rows, application_type_rows
+from txpostgres_proto.catalog.schema import Table
+from txpostgres_proto.catalog.scopes import Compiled, cast_target, ident
+from txpostgres_proto.catalog.session import SessionInfo
+from txpostgres_proto.catalog.sqlfuncs import reg_lookup, reg_name, register
+from txpostgres_proto.catalog.store import Store
+from txpostgres_proto.catalog.udf import FunctionContext
+from txpostgres_proto.catalog.views import (
     VIEW_APPLICATION_ROWS,
     activity_row,
-    application_rows,
-    application_type_rows,
     application_view_rows,
     builtin_view_rows,
     database_rows,
     role_rows,
     settings_rows,
 )
-from txpostgres_proto.catalog.schema import Table
-from txpostgres_proto.catalog.session import SessionInfo
-from txpostgres_proto.catalog.sqlfuncs import FunctionContext, reg_lookup, reg_name, register
-from txpostgres_proto.catalog.store import Store
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
@@ -65,6 +66,11 @@ _SHOW_ALIASES: Final = {
 }
 _MENTIONS_CATALOG: Final = re.compile(r"pg_|information_schema", re.IGNORECASE)
 _STRING_LITERAL: Final = re.compile(r"'(?:[^']|'')*'")
+#: Leading comments and the first word of a statement; only queries can be catalog statements.
+_QUERY_START: Final = re.compile(
+    r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*(?:\(|(select|with|values|table)\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 _FROM_TOKENS: Final = re.compile(r"\(|\)|\bfrom\s+[\w.\"]++\s*+(\()?", re.IGNORECASE)
 #: Base catalogs holding application rows, and the predicate selecting those rows.
 _APPLICATION_ROWS: Final = {
@@ -141,7 +147,6 @@ class Catalog:
         self._store = Store()
         self._alloc = OidAllocator()
         self._directory = Directory(self._data, owner)
-        self._namespaces: dict[str, int] = {}
         self._context = FunctionContext(
             self._directory, server_version, datetime.datetime.now(datetime.UTC)
         )
@@ -161,12 +166,11 @@ class Catalog:
     def set_tables(self, tables: Iterable[Table]) -> None:
         """(Re)load the application's relations; OIDs stay stable across calls."""
         tables = list(tables)
-        builtin_namespaces = {
-            name: oid for oid, name in self._directory.namespaces.items() if oid < 16384
+        namespaces = {
+            name: oid for oid, name in self._directory.namespaces.items() if oid < FIRST_NORMAL_OID
         }
-        namespaces = dict(builtin_namespaces)
         relations = layout(tables, namespaces, self._alloc)
-        app_namespaces = {name: oid for name, oid in namespaces.items() if oid >= 16384}
+        app_namespaces = {name: oid for name, oid in namespaces.items() if oid >= FIRST_NORMAL_OID}
         self._directory.set_application(
             relations, app_namespaces, application_type_rows(self._data, relations)
         )
@@ -184,7 +188,6 @@ class Catalog:
             conn.execute("ROLLBACK")
             raise
         self._relations = relations
-        self._namespaces = namespaces
 
     def table_oid(self, schema: str, name: str) -> int | None:
         """OID of an application relation (for RowDescription), None if unknown."""
@@ -214,6 +217,8 @@ class Catalog:
     def _classify(self, sql: str) -> bool:
         if _SHOW.match(sql):
             return True
+        if not _QUERY_START.match(sql):
+            return False
         is_with = sql.lstrip()[:4].lower() == "with"
         if not is_with and not _MENTIONS_CATALOG.search(sql) and _names_a_relation(sql):
             return False  # fast path: reads a relation, and none of the catalog's
@@ -221,7 +226,7 @@ class Catalog:
             tree = parse(sql)
         except PostgresError:
             return False
-        if not isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
+        if not isinstance(tree, exp.Select | exp.SetOperation | exp.Subquery | exp.Values):
             return False
         ctes = {ident(cte.alias) for cte in tree.find_all(exp.CTE)}
         has_relation = False
@@ -241,7 +246,7 @@ class Catalog:
             if not is_known(str(call.this).lower()):
                 return False
         for cast in tree.find_all(exp.Cast):
-            if Compiler()._cast_target(cast) is None:
+            if cast_target(cast) is None:
                 return False
         return True
 
@@ -249,14 +254,14 @@ class Catalog:
 
     def _plan(self, sql: str) -> _Plan:
         cached = self._plans.lookup(sql)
-        if isinstance(cached, PostgresError):
-            raise cached
+        if isinstance(cached, tuple):  # a statement that does not compile: (message, sqlstate)
+            raise PostgresError(*cached)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         try:
             compiled = Compiler().compile(parse(sql))
         except PostgresError as error:
-            self._plans.store(sql, error)
+            self._plans.store(sql, (error.message, error.sqlstate))
             raise
         columns = [
             ResultColumn(c.name, c.ty.oid, c.ty.typmod, c.table_oid, c.attnum)

@@ -212,6 +212,12 @@ def _to_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _to_record(value: Any) -> str:
+    """An anonymous record (stored as a JSON object) in PostgreSQL's text form ``(1,2)``."""
+    fields = json.loads(value).values() if isinstance(value, str) else [value]
+    return "(" + ",".join("" if field is None else str(field) for field in fields) + ")"
+
+
 def _scalar_converter(ty: Ty, reg_name: Callable[[int, int], str] | None) -> Callable[[Any], Any]:
     oid = ty.oid
     if oid == oids.BOOL:
@@ -230,6 +236,8 @@ def _scalar_converter(ty: Ty, reg_name: Callable[[int, int], str] | None) -> Cal
         return _to_timestamptz
     if oid in (oids.JSON, oids.JSONB):
         return _to_json
+    if oid == oids.RECORD:
+        return _to_record
     return str
 
 

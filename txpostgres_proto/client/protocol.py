@@ -41,7 +41,7 @@ from twisted.python.failure import Failure
 
 from ..protocol.auth import tls_server_end_point_hash
 from ..protocol.client import NEED_DATA, SansIOClient
-from ..protocol.client_events import AuthenticationCompleted
+from ..protocol.client_events import AuthenticationCompleted, ConnectionClosed
 from ..protocol.errors import PostgresError, ProtocolError
 from ..protocol.messages import (
     CancelRequest,
@@ -204,6 +204,8 @@ class ClientProtocol(Protocol):
                     break
                 request, event = item  # type: ignore[misc]
                 if request is None:
+                    if type(event) is ConnectionClosed:
+                        break
                     self._session_event(event)
                     continue
                 operation: Operation = request.owner

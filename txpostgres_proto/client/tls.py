@@ -324,14 +324,34 @@ def _verify_name(certificate: x509.Certificate, name: str) -> None:
             verify_certificate_ip_address(certificate, name)
         else:
             verify_certificate_hostname(certificate, name)
-    except VerificationError as error:
-        raise CertificateVerificationError(
-            f'server certificate does not match host name "{name}": {error}'
-        ) from None
+    except VerificationError:
+        raise CertificateVerificationError(_mismatch_message(certificate, name)) from None
     except Exception as error:  # service_identity.CertificateError: no usable subjectAltName
         raise CertificateVerificationError(
             f'server certificate for host "{name}" cannot be checked: {error}'
         ) from None
+
+
+def _certificate_names(certificate: x509.Certificate) -> list[str]:
+    """The DNS names and IP addresses in subjectAltName (what verify-full compares)."""
+    try:
+        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return [
+        *names.get_values_for_type(x509.DNSName),
+        *(str(address) for address in names.get_values_for_type(x509.IPAddress)),
+    ]
+
+
+def _mismatch_message(certificate: x509.Certificate, name: str) -> str:
+    """libpq's wording: 'server certificate for "a" (and 2 other names) does not match ...'."""
+    names = _certificate_names(certificate)
+    if not names:
+        return f'server certificate has no subjectAltName entries to match host name "{name}"'
+    others = len(names) - 1
+    extra = f" (and {others} other name{'s' if others > 1 else ''})" if others else ""
+    return f'server certificate for "{names[0]}"{extra} does not match host name "{name}"'
 
 
 @implementer(IHandshakeListener)

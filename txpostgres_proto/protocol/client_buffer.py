@@ -5,8 +5,8 @@ thousands of consecutive CopyData messages.  Cutting them one message object at 
 more than decoding them, so `ClientBuffer` can hand out a whole *run* at once:
 
 * `take_data_rows` finds the complete DataRow messages at the front of the buffer, copies
-  exactly that span to one ``bytes`` object and gives it to a run decoder
-  (``client_rows.make_run_decoder``) which builds the rows;
+  exactly that span (plus ``RUN_PADDING``) to one ``bytes`` object and gives it to a run
+  decoder (``client_rows.make_run_decoder``) which builds the rows;
 * `take_copy_data` joins the payloads of consecutive CopyData messages.
 
 Each length field is checked against the same per-type limit as `MessageBuffer.next_message`
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .client_rows import RUN_PADDING
 from .errors import RemoteProtocolError
 from .framing import BACKEND_LARGE_MESSAGES, MessageBuffer, message_limits
 from .messages import INT32
@@ -68,9 +69,10 @@ class ClientBuffer(MessageBuffer):
         stop = self._run_end(_DATA_ROW)
         if stop == start:
             return False
-        data = bytes(self._buffer[start:stop])
+        with memoryview(self._buffer) as view:
+            data = b"".join((view[start:stop], RUN_PADDING))
         self._pos = stop
-        decode(data, 0, len(data), append)
+        decode(data, 0, stop - start, append)
         return True
 
     def take_copy_data(self) -> bytes | None:

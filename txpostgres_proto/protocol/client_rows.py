@@ -125,7 +125,11 @@ def row_class(names: Sequence[str]) -> type[Row]:
 # --------------------------------------------------------------------------- run decoders
 
 _INT32: Final = struct.Struct("!i")
-_INT16: Final = struct.Struct("!h")
+_HEADER: Final = struct.Struct("!ih")  # message length, field count
+_MAX_GROUP: Final = 16
+#: Zero bytes appended to a run, so that reading a fixed-width field group speculatively
+#: (before knowing whether a field is NULL) never runs off the end of the data.
+RUN_PADDING: Final = bytes(_MAX_GROUP * 12)
 
 
 def _bad_row(problem: str) -> RemoteProtocolError:
@@ -135,22 +139,23 @@ def _bad_row(problem: str) -> RemoteProtocolError:
 def _generic_column(i: int) -> list[str]:
     return [
         "n = unpack_i32(data, p)[0]",
-        "if n < 0:",
-        f"    v{i} = None",
-        "    p += 4",
-        "else:",
-        "    p += 4",
+        "p += 4",
+        "if n >= 0:",
         "    q = p + n",
         f"    v{i} = d{i}(data[p:q])",
         "    p = q",
+        "elif n == -1:",
+        f"    v{i} = None",
+        "else:",
+        "    raise bad('negative field length')",
     ]
 
 
 def _fixed_column(i: int, size: int) -> list[str]:
+    # One unpack reads the length and the value; the value is junk when the field is NULL.
     return [
-        "n = unpack_i32(data, p)[0]",
+        f"n, v{i} = fixed{i}(data, p)",
         f"if n == {size}:",
-        f"    v{i} = f{i}(data, p + 4)[0]",
         f"    p += {4 + size}",
         "elif n == -1:",
         f"    v{i} = None",
@@ -160,64 +165,92 @@ def _fixed_column(i: int, size: int) -> list[str]:
     ]
 
 
+def _fixed_group(group: list[int], codes: tuple[str | None, ...], index: int) -> list[str]:
+    """Consecutive fixed-width columns read with one unpack, when none of them is NULL."""
+    sizes = [FIXED_WIDTH_CODES[codes[i]] for i in group]  # type: ignore[index]
+    checks = " and ".join(f"g[{2 * k}] == {size}" for k, size in enumerate(sizes))
+    lines = [f"g = group{index}(data, p)", f"if {checks}:"]
+    lines += [f"    v{i} = g[{2 * k + 1}]" for k, i in enumerate(group)]
+    lines += [f"    p += {sum(4 + size for size in sizes)}", "else:"]
+    for i, size in zip(group, sizes, strict=True):
+        lines += ["    " + line for line in _fixed_column(i, size)]
+    return lines
+
+
+def _column_groups(codes: tuple[str | None, ...]) -> list[list[int]]:
+    """Columns split into runs of fixed-width ones (at most `_MAX_GROUP`) and single others."""
+    groups: list[list[int]] = []
+    for i, code in enumerate(codes):
+        previous = groups[-1] if groups else None
+        if (
+            code is not None
+            and previous is not None
+            and codes[previous[-1]] is not None
+            and len(previous) < _MAX_GROUP
+        ):
+            previous.append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
 def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
-    """Source for the run decoder of one shape; returns a factory binding the decoders."""
+    """Source for the run decoder of one shape; returns a factory binding the codecs."""
     count = len(codes)
+    groups = _column_groups(codes)
+    body: list[str] = [
+        "length, fields = header(data, pos + 1)",
+        "stop = pos + 1 + length",
+    ]
+    if count and all(code is not None for code in codes):
+        # A row of fixed-width fields without NULLs has one known size: one unpack for all.
+        checks = " and ".join(
+            f"whole[{2 * i + 2}] == {FIXED_WIDTH_CODES[code]}"  # type: ignore[index]
+            for i, code in enumerate(codes)
+        )
+        values = "".join(f"whole[{2 * i + 3}], " for i in range(count))
+        body += [
+            "if length == full_length and fields == count:",
+            "    whole = unpack_whole(data, pos + 1)",
+            f"    if {checks}:",
+            f"        append(new(cls, ({values})))",
+            "        pos = stop",
+            "        continue",
+        ]
+    body += ["if fields != count:", "    raise bad('wrong number of fields')", "p = pos + 7"]
+    for index, group in enumerate(groups):
+        code = codes[group[0]]
+        if code is None:
+            body += _generic_column(group[0])
+        elif len(group) == 1:
+            body += _fixed_column(group[0], FIXED_WIDTH_CODES[code])
+        else:
+            body += _fixed_group(group, codes, index)
+    row = "".join(f"v{i}, " for i in range(count))
+    body += [
+        "if p != stop:",
+        "    raise bad('field lengths do not add up to the message length')",
+        f"append(new(cls, ({row})))",
+        "pos = stop",
+    ]
     lines = [
         "def decode_run(data, pos, end, append):",
         "    try:",
         "        while pos < end:",
-        "            stop = pos + 1 + unpack_i32(data, pos + 1)[0]",
-    ]
-    body: list[str] = []
-    all_fixed = count > 0 and all(code is not None for code in codes)
-    if all_fixed:
-        # One unpack for the whole row when no field is NULL (the message has its full size).
-        lengths = " and ".join(
-            f"whole[{2 * i + 1}] == {FIXED_WIDTH_CODES[code]}"  # type: ignore[index]
-            for i, code in enumerate(codes)
-        )
-        values = ", ".join(f"whole[{2 * i + 2}]" for i in range(count))
-        body += [
-            "if stop - pos == full_size:",
-            "    whole = unpack_whole(data, pos + 5)",
-            f"    if whole[0] != {count} or not ({lengths}):",
-            "        raise bad('field lengths do not match the row description')",
-            f"    append(new(cls, ({values},)))",
-            "    pos = stop",
-            "    continue",
-        ]
-    body += [
-        f"if unpack_i16(data, pos + 5)[0] != {count}:",
-        "    raise bad('wrong number of fields')",
-        "p = pos + 7",
-    ]
-    for i, code in enumerate(codes):
-        if code is None:
-            body += _generic_column(i)
-        else:
-            body += _fixed_column(i, FIXED_WIDTH_CODES[code])
-    row = ", ".join(f"v{i}" for i in range(count))
-    body += [
-        "if p != stop:",
-        "    raise bad('field lengths do not add up to the message length')",
-        f"append(new(cls, ({row}{',' if count else ''})))",
-        "pos = stop",
-    ]
-    lines += ["            " + line for line in body]
-    lines += [
+        *("            " + line for line in body),
         "    except (struct_error, IndexError):",
         "        raise bad('truncated') from None",
     ]
-    params = [f"d{i}" for i in range(count)] + [f"f{i}" for i in range(count)]
+    params = "".join(f", d{i}, fixed{i}" for i in range(count))
+    params += "".join(f", group{index}" for index in range(len(groups)))
     source = (
-        f"def factory(cls, full_size, unpack_whole{''.join(', ' + p for p in params)}):\n"
+        f"def factory(cls, count, full_length, unpack_whole{params}):\n"
         + "\n".join("    " + line for line in lines)
         + "\n    return decode_run\n"
     )
     namespace: dict[str, Any] = {
         "unpack_i32": _INT32.unpack_from,
-        "unpack_i16": _INT16.unpack_from,
+        "header": _HEADER.unpack_from,
         "bad": _bad_row,
         "new": tuple.__new__,
         "struct_error": struct.error,
@@ -233,25 +266,28 @@ def _looping_run_decoder(cls: type[Row], decoders: Sequence[Callable[[bytes], An
     """For very wide rows, where unrolled code stops paying for itself."""
     count = len(decoders)
     unpack_i32 = _INT32.unpack_from
-    unpack_i16 = _INT16.unpack_from
+    header = _HEADER.unpack_from
     new = tuple.__new__
 
     def decode_run(data: bytes, pos: int, end: int, append: Callable[[Any], None]) -> None:
         try:
             while pos < end:
-                stop = pos + 1 + unpack_i32(data, pos + 1)[0]
-                if unpack_i16(data, pos + 5)[0] != count:
+                length, fields = header(data, pos + 1)
+                stop = pos + 1 + length
+                if fields != count:
                     raise _bad_row("wrong number of fields")
                 p = pos + 7
                 values: list[Any] = []
                 for decode in decoders:
                     n = unpack_i32(data, p)[0]
                     p += 4
-                    if n < 0:
-                        values.append(None)
-                    else:
+                    if n >= 0:
                         values.append(decode(data[p : p + n]))
                         p += n
+                    elif n == -1:
+                        values.append(None)
+                    else:
+                        raise _bad_row("negative field length")
                 if p != stop:
                     raise _bad_row("field lengths do not add up to the message length")
                 append(new(cls, values))
@@ -272,7 +308,8 @@ def make_run_decoder(
     ``decoders[i]`` turns field ``i``'s bytes into a value (NULL never reaches it);
     ``fixed_codes[i]``, when not None, is a `FIXED_WIDTH_CODES` key meaning the field is a
     fixed-width binary value that may be read in place instead of calling ``decoders[i]``.
-    Malformed messages raise `RemoteProtocolError`.
+    The data given to the decoder must be followed by `RUN_PADDING` (or any bytes of that
+    length) after ``end``.  Malformed messages raise `RemoteProtocolError`.
     """
     if len(names) != len(decoders):
         raise ValueError("one decoder per column is needed")
@@ -287,7 +324,12 @@ def make_run_decoder(
     factory = _factories.get(codes)
     if factory is None:
         factory = _factories[codes] = _generate(codes)
-    whole_format = "!h" + "".join("i" + (code or "") for code in codes)
-    whole = struct.Struct(whole_format)
-    fixed = [struct.Struct("!" + code).unpack_from if code else None for code in codes]
-    return factory(cls, 5 + whole.size, whole.unpack_from, *decoders, *fixed)
+    whole = struct.Struct("!ih" + "".join("i" + (code or "") for code in codes))
+    fixed = [struct.Struct("!i" + code).unpack_from if code else None for code in codes]
+    codecs: list[Any] = []
+    for decode, fixed_unpack in zip(decoders, fixed, strict=True):
+        codecs += (decode, fixed_unpack)
+    for group in _column_groups(codes):
+        layout = "".join("i" + (codes[i] or "") for i in group)
+        codecs.append(struct.Struct("!" + layout).unpack_from if codes[group[0]] else None)
+    return factory(cls, len(codes), whole.size, whole.unpack_from, *codecs)

@@ -210,43 +210,47 @@ def _ddl_type(tl: TokenList, verb_index: int, end: int) -> str:
     raise _syntax_error(tl, index)
 
 
-def _query_type(tl: TokenList, index: int, end: int) -> tuple[str, int]:
-    """Type of a statement starting with ``(``: that of the first query inside."""
-    while tl.opens_group(index):
-        index += 1
-    if tl.kw(index) not in _MAIN_STATEMENTS and tl.kw(index) != "with":
-        raise _syntax_error(tl, index)
-    stmt_type, main = classify_at(tl, index, end)
-    return ("SELECT" if stmt_type == "SELECT INTO" else stmt_type), main
-
-
-def classify_at(tl: TokenList, index: int, end: int) -> tuple[str, int]:
-    """Classify the statement at ``index``; return its type and the index where its main
-    statement starts (after WITH clauses and opening parentheses)."""
-    if index >= end:
-        return "", index
+def _command_type(tl: TokenList, index: int, end: int) -> str:
+    """The type of the command whose first keyword is at ``index``."""
     first = tl.keywords[index]
-    if first == "with":
-        main, _ = with_clause(tl, index, end)
-        return classify_at(tl, main, end)
-    if tl.opens_group(index):
-        return _query_type(tl, index, end)
     second_index = index + 1
     if first == "rollback" and tl.kw(second_index) in _NOISE:
         second_index += 1
     two_words = _TWO_WORDS.get((first, tl.kw(second_index)))
     if two_words is not None:
-        return two_words, index
+        return two_words
     if first in _DDL_VERBS:
-        return _ddl_type(tl, index, end), index
+        return _ddl_type(tl, index, end)
     stmt_type = _SINGLE_WORD.get(first)
     if stmt_type is None:  # START needs TRANSACTION after it; anything else is no command
         raise _syntax_error(tl, index + (first == "start"))
     if stmt_type == "SELECT" and first == "select" and tl.find(index, end, ("into",)) < end:
-        return "SELECT INTO", index
+        return "SELECT INTO"
     if stmt_type in ("GRANT", "REVOKE") and tl.find(index, end, ("on",)) >= end:
-        return f"{stmt_type} ROLE", index
-    return stmt_type, index
+        return f"{stmt_type} ROLE"
+    return stmt_type
+
+
+def classify_at(tl: TokenList, index: int, end: int) -> tuple[str, int]:
+    """Classify the statement at ``index``; return its type and the index where its main
+    statement starts (after WITH clauses and opening parentheses).  A query in parentheses
+    has the type of the first query inside."""
+    parenthesized = False
+    while index < end:
+        if tl.keywords[index] == "with":
+            index = with_clause(tl, index, end)[0]
+        elif tl.opens_group(index):
+            while tl.opens_group(index):
+                index += 1
+            if tl.kw(index) not in _MAIN_STATEMENTS and tl.kw(index) != "with":
+                raise _syntax_error(tl, index)
+            parenthesized = True
+        else:
+            stmt_type = _command_type(tl, index, end)
+            if parenthesized and stmt_type == "SELECT INTO":
+                stmt_type = "SELECT"
+            return stmt_type, index
+    return "", index
 
 
 def classify(tl: TokenList) -> tuple[str, int]:

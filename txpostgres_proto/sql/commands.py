@@ -12,7 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .classify import classify_at, with_clause
-from .expressions import QUERY_START, clause_start, select_item, value_of, where_clause
+from .conditions import where_clause
+from .expressions import QUERY_START, clause_start, select_item
+from .literals import value_of
 from .queries import Analysis, alias_at, from_list, nested, query, table_name
 from .statement_info import Assignment, ColumnRef, Expression, TableRef, Value
 from .token_list import TokenList
@@ -21,8 +23,8 @@ __all__ = ["analyze"]
 
 Details = dict[str, Any]
 Analyser = Callable[[Analysis, int, int, Details], None]
-_TABLE_CONSTRAINTS = frozenset({"constraint", "primary", "unique", "check", "foreign"})
-_TABLE_CONSTRAINTS_AND_LIKE = _TABLE_CONSTRAINTS | {"exclude", "like"}
+# Words that start a table constraint (or LIKE) instead of a column in CREATE TABLE (...).
+_NOT_COLUMNS = frozenset({"constraint", "primary", "unique", "check", "foreign", "exclude", "like"})
 # Words before the names of DROP TABLE, TRUNCATE, LOCK, VACUUM, ANALYZE.
 _LIST_NOISE = frozenset(
     {"table", "only", "if", "exists", "full", "freeze", "verbose", "analyze", "analyse"}
@@ -114,10 +116,8 @@ def _insert(an: Analysis, index: int, end: int, details: Details) -> None:
         if conflict >= returning or tl.kw(conflict + 1) == "conflict":
             break
         conflict += 1
-    if tl.kw(index) == "values":
-        details["values"] = _rows(an, index + 1, conflict)
-    elif tl.kw(index) in QUERY_START or tl.opens_group(index):
-        query(an, index, conflict, 0)
+    if tl.kw(index) in QUERY_START or tl.opens_group(index):
+        details["values"] = query(an, index, conflict, 0).values
     if conflict < returning:
         set_index = tl.find(conflict, returning, ("set",))
         if set_index < returning:
@@ -126,21 +126,6 @@ def _insert(an: Analysis, index: int, end: int, details: Details) -> None:
             nested(an, where, returning, 0)
     if returning < end:
         _returning(an, returning + 1, end, details)
-
-
-def _rows(an: Analysis, start: int, end: int) -> tuple[tuple[Value, ...], ...]:
-    tl = an.tl
-    rows = []
-    index = start
-    while index < end and tl.opens_group(index):
-        close = tl.partner[index]
-        rows.append(tuple(value_of(tl, *item) for item in tl.split(index + 1, close)))
-        nested(an, index + 1, close, 0)
-        index = close + 1
-        if not tl.is_punct(index, ","):
-            break
-        index += 1
-    return tuple(rows)
 
 
 def _update(an: Analysis, index: int, end: int, details: Details) -> None:
@@ -239,7 +224,7 @@ def _create_table(an: Analysis, index: int, end: int, details: Details) -> None:
     if tl.opens_group(name_end):
         columns = []
         for start, stop in tl.split(name_end + 1, tl.partner[name_end]):
-            if tl.is_name(start) and tl.kw(start) not in _TABLE_CONSTRAINTS_AND_LIKE:
+            if tl.is_name(start) and tl.kw(start) not in _NOT_COLUMNS:
                 columns.append(ColumnRef(tl.text(start + 1, stop), str(tl.tokens[start].value)))
         details["columns"] = tuple(columns)
     as_index = tl.find(name_end, end, ("as",))
@@ -305,13 +290,13 @@ def _explain(an: Analysis, index: int, end: int, details: Details) -> None:
     while tl.kw(index) in ("analyze", "analyse", "verbose"):
         index += 1
     if index < end:
-        _statement(an, index, end, {})
+        _statement(an, index, end, {}, _EXPLAINABLE)
 
 
 def _prepare(an: Analysis, index: int, end: int, details: Details) -> None:
     as_index = an.tl.find(index, end, ("as",))
     if as_index + 1 < end:
-        _statement(an, as_index + 1, end, {})
+        _statement(an, as_index + 1, end, {}, _PREPARABLE)
 
 
 def _declare(an: Analysis, index: int, end: int, details: Details) -> None:
@@ -360,12 +345,19 @@ _ANALYSERS: dict[str, Analyser] = {
 }
 
 
-def _statement(an: Analysis, start: int, end: int, details: Details) -> None:
-    """Classify and analyse the statement in ``[start, end)``."""
+# The statements PREPARE and EXPLAIN can wrap (PostgreSQL accepts no others).
+_PREPARABLE = frozenset({"SELECT", "SELECT INTO", "VALUES", "INSERT", "UPDATE", "DELETE", "MERGE"})
+_EXPLAINABLE = _PREPARABLE | {"CREATE TABLE AS", "CREATE MATERIALIZED VIEW", "DECLARE CURSOR"}
+
+
+def _statement(
+    an: Analysis, start: int, end: int, details: Details, allowed: frozenset[str] | None = None
+) -> None:
+    """Classify and analyse the statement in ``[start, end)`` if its type is ``allowed``."""
     tl = an.tl
     stmt_type, main = classify_at(tl, start, end)
     analyser = _ANALYSERS.get(stmt_type)
-    if analyser is None:
+    if analyser is None or (allowed is not None and stmt_type not in allowed):
         return
     if stmt_type in _QUERY_TYPES:
         main = start  # the query analyser reads WITH and parentheses itself

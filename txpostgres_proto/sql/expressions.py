@@ -1,10 +1,10 @@
-"""Expressions inside a statement: their extent, output column name, literal value, conditions.
+"""Expressions inside a statement: where they end, and what PostgreSQL calls their result.
 
 The analysers do not need a full expression grammar; they need to know where an expression
-ends (to find a bare alias after it), what PostgreSQL would call the result column (the rules
-of ``FigureColname`` in the parser: column, function and type names are "strong", ``CASE`` is
-weak, anything else is ``?column?``), the Python value of a literal such as ``-5``,
-``'2024-01-01'::date`` or ``$1::int``, and whether a WHERE term is a simple comparison.
+ends (to find a bare alias after it, or the next clause) and what PostgreSQL would call the
+result column (the rules of ``FigureColname`` in the parser: column, function and type names
+are "strong", ``CASE`` is weak, anything else is ``?column?``).  Type names are read here too,
+normalised to the names PostgreSQL stores (``int`` is ``int4``).
 
 Expressions are walked as operand (operator operand)*, where an operand is a primary (literal,
 parameter, name, function call, bracketed group, CASE ... END, CAST(...), ARRAY[...], typed
@@ -14,23 +14,20 @@ matter for any of those questions.
 
 from __future__ import annotations
 
-import re
-
-from .lexer import Token, TokenKind
-from .statement_info import Condition, Expression, Parameter, Value, WhereClause
+from .lexer import TokenKind
 from .token_list import TokenList
 
 __all__ = [
     "NOT_BARE_LABEL",
+    "NOT_OPERAND",
     "QUERY_START",
     "SELECT_LIST_END",
+    "VALUE_KEYWORDS",
     "clause_start",
-    "column_name",
-    "scan_expression",
+    "group_is_query",
+    "name_chain_end",
     "select_item",
     "type_name",
-    "value_of",
-    "where_clause",
 ]
 
 #: Keywords that start a query where a subquery can appear.
@@ -53,16 +50,15 @@ NOT_BARE_LABEL = frozenset(
 )
 
 # Keywords that can be an operand on their own (SQL value functions and constants).
-_VALUE_KEYWORDS = frozenset(
+VALUE_KEYWORDS = frozenset(
     """
     current_catalog current_date current_role current_schema current_time current_timestamp
     current_user localtime localtimestamp session_user user null true false default
     """.split()
 )
-# Reserved words that cannot start an operand.
-_NOT_OPERAND = NOT_BARE_LABEL - _VALUE_KEYWORDS - {"case", "cast", "array", "any", "some", "all"}
-_COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-_MIRRORED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+# Reserved words that cannot start an operand (ANY, SOME and ALL only with an argument list).
+NOT_OPERAND = NOT_BARE_LABEL - VALUE_KEYWORDS - {"case", "cast", "array"}
+_ARRAY_COMPARISONS = frozenset({"any", "some", "all"})
 _IS_OPERANDS = frozenset({"null", "true", "false", "unknown", "document", "normalized"})
 _INTERVAL_FIELDS = frozenset({"year", "month", "day", "hour", "minute", "second", "to"})
 # Unqualified type keywords and the name PostgreSQL stores for them.
@@ -81,24 +77,38 @@ _TYPE_KEYWORDS = {
     "character": "bpchar",
     "nchar": "bpchar",
 }
-_INTEGER_TYPES = frozenset({"int2", "int4", "int8", "oid"})
-_FLOAT_TYPES = frozenset({"float4", "float8", "numeric"})
-_TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "name", "unknown"})
-_INTEGER_TEXT = re.compile(r"[ \t\n\r\f\v]*[+-]?[0-9]+[ \t\n\r\f\v]*")
-_FLOAT_TEXT = re.compile(
-    r"[ \t\n\r\f\v]*(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-    r"|[+-]?(?:infinity|inf)|nan)[ \t\n\r\f\v]*",
-    re.IGNORECASE,
-)
-_TRUE_TEXT = frozenset({"t", "tr", "tru", "true", "y", "ye", "yes", "on", "1"})
-_FALSE_TEXT = frozenset({"f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0"})
 _TRIM_FUNCTIONS = {"leading": "ltrim", "trailing": "rtrim"}
 _UNNAMED = "?column?"
 _STRENGTH_NONE, _STRENGTH_WEAK, _STRENGTH_STRONG = 0, 1, 2
 _LITERALS = (TokenKind.STRING, TokenKind.INTEGER, TokenKind.NUMERIC, TokenKind.BITSTRING)
 
 
-def _group_is_query(tl: TokenList, open_index: int) -> bool:
+#: Keywords that end the select list of a SELECT.
+SELECT_LIST_END = frozenset(
+    {"from", "into", "where", "group", "having", "window", "union", "intersect", "except"}
+    | {"order", "limit", "offset", "fetch", "for"}
+)
+
+
+def clause_start(
+    tl: TokenList, start: int, end: int, words: frozenset[str], in_from: bool = False
+) -> int:
+    """Like `TokenList.find`, except that the FROM of ``IS [NOT] DISTINCT FROM`` does not
+    count as the start of a FROM clause, nor (``in_from`` a FROM clause) that of
+    ``ROWS FROM (...)``."""
+    index = tl.find(start, end, words)
+    while index < end and tl.keywords[index] == "from":
+        before = tl.kw(index - 1)
+        if before == "distinct":
+            if tl.kw(index - 2 - (tl.kw(index - 2) == "not")) != "is":
+                break
+        elif not (in_from and before == "rows" and tl.opens_group(index + 1)):
+            break
+        index = tl.find(index + 1, end, words)
+    return index
+
+
+def group_is_query(tl: TokenList, open_index: int) -> bool:
     """True if the ``(`` at ``open_index`` encloses a query (possibly in more parentheses)."""
     inner = open_index + 1
     while tl.opens_group(inner):
@@ -165,7 +175,7 @@ def type_name(tl: TokenList, start: int, end: int) -> tuple[int, str, bool]:
     return min(index, end), name, is_array
 
 
-def _name_chain_end(tl: TokenList, start: int, end: int) -> int:
+def name_chain_end(tl: TokenList, start: int, end: int) -> int:
     """End of a dotted name ``a.b.c`` (the last part may be ``*``) starting at ``start``."""
     index = start + 1
     while index + 1 < end and tl.is_punct(index, "."):
@@ -221,31 +231,6 @@ def _query_first_name(tl: TokenList, start: int, end: int) -> str:
     return select_item(tl, *items[0])[1]
 
 
-#: Keywords that end the select list of a SELECT.
-SELECT_LIST_END = frozenset(
-    {"from", "into", "where", "group", "having", "window", "union", "intersect", "except"}
-    | {"order", "limit", "offset", "fetch", "for"}
-)
-
-
-def clause_start(
-    tl: TokenList, start: int, end: int, words: frozenset[str], in_from: bool = False
-) -> int:
-    """Like `TokenList.find`, except that the FROM of ``IS [NOT] DISTINCT FROM`` does not
-    count as the start of a FROM clause, nor (``in_from`` a FROM clause) that of
-    ``ROWS FROM (...)``."""
-    index = tl.find(start, end, words)
-    while index < end and tl.keywords[index] == "from":
-        before = tl.kw(index - 1)
-        if before == "distinct":
-            if tl.kw(index - 2 - (tl.kw(index - 2) == "not")) != "is":
-                break
-        elif not (in_from and before == "rows" and tl.opens_group(index + 1)):
-            break
-        index = tl.find(index + 1, end, words)
-    return index
-
-
 def _primary(tl: TokenList, start: int, end: int) -> tuple[int, str, int]:
     """Parse one operand at ``start``: (index after it, column name, name strength).  The index
     equals ``start`` when no operand starts there."""
@@ -257,7 +242,7 @@ def _primary(tl: TokenList, start: int, end: int) -> tuple[int, str, int]:
         if token.text != "(":
             return start, _UNNAMED, _STRENGTH_NONE
         close = tl.partner[start]
-        if _group_is_query(tl, start):
+        if group_is_query(tl, start):
             return close + 1, _query_first_name(tl, start + 1, close), _STRENGTH_STRONG
         if len(tl.split(start + 1, close)) > 1:
             return close + 1, "row", _STRENGTH_STRONG
@@ -282,7 +267,7 @@ def _primary(tl: TokenList, start: int, end: int) -> tuple[int, str, int]:
             return tl.next(start + 1), kw, _STRENGTH_STRONG
         if kw == "array" and (following_group or tl.is_punct(start + 1, "[")):
             return tl.next(start + 1), "array", _STRENGTH_STRONG
-        if kw in _NOT_OPERAND and not (following_group and kw in ("any", "some", "all")):
+        if kw in NOT_OPERAND and not (following_group and kw in _ARRAY_COMPARISONS):
             return start, _UNNAMED, _STRENGTH_NONE
         if kw == "interval" and start + 1 < end and tl.tokens[start + 1].kind is TokenKind.STRING:
             index = start + 2
@@ -291,7 +276,7 @@ def _primary(tl: TokenList, start: int, end: int) -> tuple[int, str, int]:
             if index < end and tl.opens_group(index):
                 index = tl.next(index)
             return index, "interval", _STRENGTH_WEAK
-    chain_end = _name_chain_end(tl, start, end)
+    chain_end = name_chain_end(tl, start, end)
     if tl.opens_group(chain_end):
         name = str(tl.tokens[chain_end - 1].value)
         if kw == "trim" and chain_end == start + 1:  # TRIM([LEADING|TRAILING|BOTH] ...)
@@ -359,7 +344,7 @@ def _postfix(tl: TokenList, index: int, end: int, name: str, strength: int) -> t
             else:
                 break
         elif tl.keywords[index] == "collate" and index + 1 < end:
-            index = _name_chain_end(tl, index + 1, end)
+            index = name_chain_end(tl, index + 1, end)
         else:
             break
     return index, name, strength
@@ -447,11 +432,6 @@ def scan_expression(tl: TokenList, start: int, end: int) -> tuple[int, str, int]
     return index, _UNNAMED, _STRENGTH_NONE
 
 
-def column_name(tl: TokenList, start: int, end: int) -> str:
-    """The name PostgreSQL gives a result column computed by ``[start, end)``."""
-    return scan_expression(tl, start, end)[1]
-
-
 def select_item(tl: TokenList, start: int, end: int) -> tuple[int, str, str | None]:
     """Analyse one select-list item: (end of its expression, column name, alias or None)."""
     expression_end, name, _ = scan_expression(tl, start, end)
@@ -472,227 +452,3 @@ def select_item(tl: TokenList, start: int, end: int) -> tuple[int, str, str | No
         alias = str(tl.tokens[alias_index].value)
         return expression_end, alias, alias
     return expression_end, name, None
-
-
-def _convert(value: Value, type_: str) -> Value:
-    """Convert a literal to the Python value of a cast to ``type_`` (PostgreSQL's input rules
-    for integers, floats and booleans); other types keep the literal."""
-    if isinstance(value, Parameter):
-        return Parameter(value.number, type_)
-    if value is None or isinstance(value, Expression):
-        return value
-    text = str(value).lower() if isinstance(value, bool) else str(value)
-    if type_ in _INTEGER_TYPES:
-        if isinstance(value, bool) or not _INTEGER_TEXT.fullmatch(text):
-            return Expression(text)
-        return int(text)
-    if type_ in _FLOAT_TYPES:
-        if isinstance(value, bool) or not _FLOAT_TEXT.fullmatch(text):
-            return Expression(text)
-        return float(text)
-    if type_ == "bool":
-        word = text.strip(" \t\n\r\f\v").lower()
-        if word in _TRUE_TEXT:
-            return True
-        if word in _FALSE_TEXT:
-            return False
-        return Expression(text)
-    if type_ in _TEXT_TYPES:
-        return text
-    return value
-
-
-def _literal(token: Token, keyword: str) -> tuple[bool, Value]:
-    """(True, value) if ``token`` alone is a literal or parameter."""
-    kind = token.kind
-    if kind is TokenKind.STRING:
-        return True, token.value  # type: ignore[return-value]
-    if kind is TokenKind.INTEGER:
-        return True, token.value  # type: ignore[return-value]
-    if kind is TokenKind.NUMERIC:
-        return True, float(token.text)
-    if kind is TokenKind.PARAM:
-        return True, Parameter(token.value)  # type: ignore[arg-type]
-    if keyword == "null":
-        return True, None
-    if keyword in ("true", "false"):
-        return True, keyword == "true"
-    return False, None
-
-
-def value_of(tl: TokenList, start: int, end: int) -> Value:
-    """The Python value of the literal, signed number, typed or cast literal, or parameter in
-    ``[start, end)``; an `Expression` with the source text for anything else."""
-    source = tl.text(start, end)
-    while tl.opens_group(start) and tl.partner[start] == end - 1 and end - start > 2:
-        if _group_is_query(tl, start):
-            break
-        start, end = start + 1, end - 1
-    if start >= end:
-        return Expression(source)
-    index = start
-    sign = ""
-    token = tl.tokens[index]
-    if token.kind is TokenKind.OP and token.text in ("-", "+") and index + 1 < end:
-        sign = token.text
-        index += 1
-    value: Value
-    ok, value = _literal(tl.tokens[index], tl.keywords[index])
-    if ok:
-        index += 1
-    elif tl.kw(index) == "cast" and tl.opens_group(index + 1) and not sign:
-        close = tl.partner[index + 1]
-        as_index = tl.find(index + 2, close, ("as",))
-        _, type_, _ = type_name(tl, as_index + 1, close)
-        value = value_of(tl, index + 2, as_index)
-        if isinstance(value, Expression) or not type_:
-            return Expression(source)
-        value, index = _convert(value, type_), close + 1
-    else:
-        type_end, type_, is_array = type_name(tl, index, end)
-        if type_end == index or type_end >= end:
-            return Expression(source)
-        literal = tl.tokens[type_end]
-        if literal.kind is not TokenKind.STRING or is_array:
-            return Expression(source)
-        value, index = _convert(literal.value, type_), type_end + 1  # type: ignore[arg-type]
-    if sign:
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return Expression(source)
-        value = -value if sign == "-" else value
-    while index < end and tl.is_punct(index, "::"):
-        type_end, type_, is_array = type_name(tl, index + 1, end)
-        if type_end == index + 1:
-            return Expression(source)
-        value = _convert(value, "_" + type_ if is_array else type_)
-        index = type_end
-    if index != end or isinstance(value, Expression):
-        return Expression(source)
-    return value
-
-
-def _column(tl: TokenList, start: int, end: int) -> tuple[str, str | None] | None:
-    """(column, qualifier) if ``[start, end)`` is exactly a (qualified) column name."""
-    if end - start not in (1, 3, 5) or not tl.is_name(start):
-        return None
-    if tl.kw(start) in _VALUE_KEYWORDS or tl.kw(start) in _NOT_OPERAND:
-        return None
-    if _name_chain_end(tl, start, end) != end or tl.is_op(end - 1, "*"):
-        return None
-    column = str(tl.tokens[end - 1].value)
-    qualifier = str(tl.tokens[end - 3].value) if end - start >= 3 else None
-    return column, qualifier
-
-
-def _plain_value(tl: TokenList, start: int, end: int) -> tuple[bool, Value]:
-    value = value_of(tl, start, end)
-    return not isinstance(value, Expression), value
-
-
-def _condition(tl: TokenList, start: int, end: int) -> Condition | None:
-    """A `Condition` if ``[start, end)`` is a simple comparison of a column, else None."""
-    column_end = _name_chain_end(tl, start, end) if tl.is_name(start) else start
-    column = _column(tl, start, column_end)
-    if column is None:
-        return _reversed_condition(tl, start, end)
-    name, qualifier = column
-    index = column_end
-    token = tl.tokens[index] if index < end else None
-    if token is None:
-        return None
-    if token.kind is TokenKind.OP and token.text in _COMPARISONS:
-        ok, value = _plain_value(tl, index + 1, end)
-        return Condition(name, _COMPARISONS[token.text], value, qualifier) if ok else None
-    negated = tl.kw(index) == "not"
-    keyword = tl.kw(index + negated)
-    prefix = "NOT " if negated else ""
-    index += negated + 1
-    if keyword in ("like", "ilike"):
-        ok, value = _plain_value(tl, index, end)
-        operator = prefix + keyword.upper()
-        return Condition(name, operator, value, qualifier) if ok else None
-    if keyword == "in" and tl.opens_group(index) and tl.partner[index] == end - 1:
-        if _group_is_query(tl, index):
-            return None
-        items = []
-        for item_start, item_end in tl.split(index + 1, end - 1):
-            ok, value = _plain_value(tl, item_start, item_end)
-            if not ok:
-                return None
-            items.append(value)
-        return Condition(name, prefix + "IN", tuple(items), qualifier)
-    if keyword == "between":
-        and_index = tl.find(index, end, ("and",))
-        low_ok, low = _plain_value(tl, index, and_index)
-        high_ok, high = _plain_value(tl, and_index + 1, end)
-        if low_ok and high_ok and and_index < end:
-            return Condition(name, prefix + "BETWEEN", (low, high), qualifier)
-        return None
-    if keyword == "is" and not negated:
-        negated = tl.kw(index) == "not"
-        index += negated
-        if index == end - 1 and tl.kw(index) in ("null", "true", "false"):
-            ok, value = _literal(tl.tokens[index], tl.kw(index))
-            return Condition(name, "IS NOT" if negated else "IS", value, qualifier)
-    return None
-
-
-def _reversed_condition(tl: TokenList, start: int, end: int) -> Condition | None:
-    """``value op column`` reported as ``column op' value``."""
-    index = start
-    while index < end:
-        token = tl.tokens[index]
-        if token.kind is TokenKind.OP and token.text in _COMPARISONS:
-            column = _column(tl, index + 1, end)
-            ok, value = _plain_value(tl, start, index)
-            if column is None or not ok:
-                return None
-            operator = _MIRRORED[_COMPARISONS[token.text]]
-            return Condition(column[0], operator, value, column[1])
-        index = tl.next(index)
-    return None
-
-
-def _strip_parentheses(tl: TokenList, start: int, end: int) -> tuple[int, int]:
-    while end - start >= 2 and tl.opens_group(start) and tl.partner[start] == end - 1:
-        start, end = start + 1, end - 1
-    return start, end
-
-
-def _and_terms(tl: TokenList, start: int, end: int, terms: list[tuple[int, int]]) -> None:
-    """Collect the AND-ed terms of ``[start, end)``, flattening parenthesized AND chains and
-    leaving the AND of ``BETWEEN x AND y`` alone."""
-    start, end = _strip_parentheses(tl, start, end)
-    parts: list[tuple[int, int]] = []
-    index = part_start = start
-    in_between = False
-    while index < end:
-        kw = tl.keywords[index]
-        if kw == "between":
-            in_between = True
-        elif kw == "and":
-            if in_between:
-                in_between = False
-            else:
-                parts.append((part_start, index))
-                part_start = index + 1
-        index = tl.next(index)
-    parts.append((part_start, end))
-    if len(parts) == 1:
-        terms.append((start, end))
-        return
-    for part in parts:
-        _and_terms(tl, *part, terms)
-
-
-def where_clause(tl: TokenList, start: int, end: int) -> WhereClause:
-    """Analyse the condition ``[start, end)`` of a WHERE clause."""
-    terms: list[tuple[int, int]] = []
-    _and_terms(tl, start, end, terms)
-    conditions = []
-    for term in terms:
-        condition = _condition(tl, *term) if term[1] > term[0] else None
-        if condition is not None:
-            conditions.append(condition)
-    complete = len(conditions) == len(terms)
-    return WhereClause(tl.text(start, end), tuple(conditions), complete)

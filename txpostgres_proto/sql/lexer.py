@@ -28,7 +28,12 @@ from typing import NamedTuple
 from .errors import SqlSyntaxError
 
 __all__ = [
+    "IDENT_CONT",
+    "IDENT_CONT_CHAR",
+    "IDENT_START",
     "MAX_IDENTIFIER_BYTES",
+    "PARAMETER",
+    "QUOTED_IDENTIFIER_BODY",
     "WHITESPACE",
     "Token",
     "TokenKind",
@@ -44,17 +49,18 @@ WHITESPACE = " \t\n\r\f\v"
 #: NAMEDATALEN - 1: longer identifiers are truncated, as PostgreSQL does with a NOTICE.
 MAX_IDENTIFIER_BYTES = 63
 
-_IDENT_START = "A-Za-z_\x80-\U0010ffff"
-_IDENT_CONT = "A-Za-z_0-9$\x80-\U0010ffff"
+#: Regular-expression character classes (without brackets) of identifier characters.
+IDENT_START = "A-Za-z_\x80-\U0010ffff"
+IDENT_CONT = "A-Za-z_0-9$\x80-\U0010ffff"
 _DOLLAR_TAG_CONT = "A-Za-z_0-9\x80-\U0010ffff"
 
-STANDARD_STRING_BODY = re.compile(r"(?:[^']++|'')*+'")
-ESCAPE_STRING_BODY = re.compile(r"(?:[^'\\]++|\\.|'')*+'", re.S)
+_STANDARD_STRING_BODY = re.compile(r"(?:[^']++|'')*+'")
+_ESCAPE_STRING_BODY = re.compile(r"(?:[^'\\]++|\\.|'')*+'", re.S)
 QUOTED_IDENTIFIER_BODY = re.compile(r'(?:[^"]++|"")*+"')
-DOLLAR_DELIMITER = re.compile(rf"\$(?:[{_IDENT_START}][{_DOLLAR_TAG_CONT}]*+)?\$")
+_DOLLAR_DELIMITER = re.compile(rf"\$(?:[{IDENT_START}][{_DOLLAR_TAG_CONT}]*+)?\$")
 PARAMETER = re.compile(r"\$([0-9]++)")
-IDENT_START_CHAR = re.compile(rf"[{_IDENT_START}]")
-IDENT_CONT_CHAR = re.compile(rf"[{_IDENT_CONT}]")
+_IDENT_START_CHAR = re.compile(rf"[{IDENT_START}]")
+IDENT_CONT_CHAR = re.compile(rf"[{IDENT_CONT}]")
 # A quote, whitespace containing at least one newline (comments allowed), another quote.
 _STRING_CONTINUATION = re.compile(
     r"(?:[ \t\f\v]|--[^\n\r]*+)*+[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*+[\n\r])*+'"
@@ -65,7 +71,7 @@ _NEXT_TOKEN = re.compile(
     rf"""
     (?:[ \t\n\r\f\v]++|--[^\n\r]*+)*+
     (?:
-        (?P<ident>[{_IDENT_START}][{_IDENT_CONT}]*+)
+        (?P<ident>[{IDENT_START}][{IDENT_CONT}]*+)
       | (?P<number>(?:[0-9]++(?:\.(?!\.)[0-9]*+)?|\.[0-9]++)(?:[eE][-+]?[0-9]++)?)
       | (?P<punct>::|:=|\.\.|[()\[\],;:.])
       | (?P<op>[~!@\#^&|`?+\-*/%<>=]++)
@@ -76,6 +82,7 @@ _NEXT_TOKEN = re.compile(
     re.X | re.S,
 )
 _OPERATOR_KEEPS_TRAILING_SIGN = frozenset("~!@#^&|`?%")
+_MAX_INT8 = 2**63 - 1
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _E_ESCAPE = re.compile(
     r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|([uU])|(.))",
@@ -91,8 +98,8 @@ class TokenKind(enum.StrEnum):
     QIDENT = "qident"  #: "quoted identifier"; value = the name
     STRING = "string"  #: character string constant; value = the decoded text
     BITSTRING = "bitstring"  #: B'0101' or X'1f'; value = the digits as written
-    INTEGER = "integer"  #: value = int
-    NUMERIC = "numeric"  #: decimal or exponent form; value = the text
+    INTEGER = "integer"  #: an integer that fits in bigint; value = int
+    NUMERIC = "numeric"  #: decimal, exponent form or a larger integer; value = the text
     PARAM = "param"  #: $n; value = n
     OP = "op"  #: operator (``=``, ``<>``, ``*``, ``||``, ``=>`` ...); value = text
     PUNCT = "punct"  #: one of ``( ) [ ] , ; . : :: := ..``; value = text
@@ -150,7 +157,7 @@ def string_end(
     newline continuations; -1 if unterminated.  With ``escapes`` a backslash escapes the next
     character (E'' strings).  The raw bodies of the parts are appended to ``pieces`` with
     their offsets."""
-    body = ESCAPE_STRING_BODY if escapes else STANDARD_STRING_BODY
+    body = _ESCAPE_STRING_BODY if escapes else _STANDARD_STRING_BODY
     pos = quote + 1
     while True:
         match = body.match(sql, pos)
@@ -168,7 +175,7 @@ def string_end(
 def dollar_quote_end(sql: str, start: int) -> tuple[int, int]:
     """For a ``$`` at ``start`` that opens a dollar quote, return (end of the opening delimiter,
     end of the closing one or -1 if unterminated); (-1, -1) if it does not open one."""
-    match = DOLLAR_DELIMITER.match(sql, start)
+    match = _DOLLAR_DELIMITER.match(sql, start)
     if match is None:
         return -1, -1
     close = sql.find(match.group(), match.end())
@@ -353,27 +360,34 @@ class _Tokenizer:
             kind = match.lastgroup
             if kind is None:
                 break
-            start = match.start(kind)
-            end = match.end()
             text = match.group(kind)
+            end = match.end()
+            start = end - len(text)
             if kind == "ident":
-                if sql.startswith("'", end) or (end - start == 1 and sql.startswith("&", end)):
+                if end - start == 1 and end < length and sql[end] in "'&":
                     prefixed = self._prefixed_literal(start, end)
                     if prefixed is not None:
                         pos = prefixed
                         continue
-                append(Token(TokenKind.IDENT, text, start, end, fold_identifier(text)))
+                if text.isascii() and len(text) <= MAX_IDENTIFIER_BYTES:
+                    value = text.lower()
+                else:
+                    value = fold_identifier(text)
+                append(Token(TokenKind.IDENT, text, start, end, value))
             elif kind == "number":
-                if IDENT_START_CHAR.match(sql, end):
+                if _IDENT_START_CHAR.match(sql, end):
                     junk_end = end + 1
                     while junk_end < length and IDENT_CONT_CHAR.match(sql, junk_end):
                         junk_end += 1
                     near = sql[start:junk_end]
                     message = f'trailing junk after numeric literal at or near "{near}"'
                     raise SqlSyntaxError(message, start + 1)
-                if text.isdigit():
-                    append(Token(TokenKind.INTEGER, text, start, end, int(text)))
-                else:
+                digits = text.lstrip("0")
+                if text.isdigit() and (
+                    len(digits) < 19 or (len(digits) == 19 and int(digits) <= _MAX_INT8)
+                ):
+                    append(Token(TokenKind.INTEGER, text, start, end, int(digits or "0")))
+                else:  # like PostgreSQL: beyond bigint, an integer constant is numeric
                     append(Token(TokenKind.NUMERIC, text, start, end, text))
             elif kind == "punct":
                 append(Token(TokenKind.PUNCT, text, start, end, text))
@@ -408,7 +422,7 @@ class _Tokenizer:
         param = PARAMETER.match(sql, start)
         if param is not None:
             end = param.end()
-            if IDENT_START_CHAR.match(sql, end):
+            if _IDENT_START_CHAR.match(sql, end):
                 junk_end = end + 1
                 while junk_end < len(sql) and IDENT_CONT_CHAR.match(sql, junk_end):
                     junk_end += 1
@@ -430,21 +444,22 @@ class _Tokenizer:
         """Handle E'', B'', X'', N'' and U&''/U&"" (``start``..``end`` is the one-letter
         prefix); return the offset after the literal, or None for a plain identifier."""
         sql = self.sql
-        if end - start != 1:
-            return None
         prefix = sql[start].upper()
-        if prefix == "E":
-            return self._string(start, end, escapes=True)
-        if prefix == "N":
-            return self._string(start, end, escapes=not self.scs)
-        if prefix in "BX":
-            close = string_end(sql, end, False)
-            if close < 0:
-                kind = "bit" if prefix == "B" else "hexadecimal"
-                raise _error(f"unterminated {kind} string literal", sql, start)
-            digits = sql[end + 1 : close - 1]
-            self.tokens.append(Token(TokenKind.BITSTRING, sql[start:close], start, close, digits))
-            return close
+        if sql.startswith("'", end):
+            if prefix == "E":
+                return self._string(start, end, escapes=True)
+            if prefix == "N":
+                return self._string(start, end, escapes=not self.scs)
+            if prefix in ("B", "X"):
+                close = string_end(sql, end, False)
+                if close < 0:
+                    kind = "bit" if prefix == "B" else "hexadecimal"
+                    raise _error(f"unterminated {kind} string literal", sql, start)
+                digits = sql[end + 1 : close - 1]
+                token = Token(TokenKind.BITSTRING, sql[start:close], start, close, digits)
+                self.tokens.append(token)
+                return close
+            return None
         if prefix == "U" and sql.startswith("&'", end):
             if not self.scs:
                 message = "unsafe use of string constant with Unicode escapes"

@@ -17,17 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .classify import with_clause
+from .conditions import where_clause
 from .errors import SqlSyntaxError
-from .expressions import (
-    NOT_BARE_LABEL,
-    QUERY_START,
-    SELECT_LIST_END,
-    clause_start,
-    select_item,
-    value_of,
-    where_clause,
-)
+from .expressions import NOT_BARE_LABEL, QUERY_START, SELECT_LIST_END, clause_start, select_item
 from .lexer import TokenKind
+from .literals import value_of
 from .statement_info import ColumnRef, OrderBy, TableRef, Value, WhereClause
 from .token_list import TokenList
 

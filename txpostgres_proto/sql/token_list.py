@@ -12,7 +12,11 @@ from collections.abc import Collection
 from .errors import SqlSyntaxError
 from .lexer import Token, TokenKind
 
-__all__ = ["TokenList"]
+__all__ = ["MAX_ANALYSED_DEPTH", "TokenList"]
+
+#: Statements nested deeper than this (brackets) are classified but not analysed, which keeps
+#: the recursive analysers far from Python's recursion limit.
+MAX_ANALYSED_DEPTH = 100
 
 _OPENERS = {"(": ")", "[": "]"}
 _CLOSERS = frozenset(_OPENERS.values())
@@ -69,6 +73,11 @@ class TokenList:
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    @property
+    def too_deep(self) -> bool:
+        """True if brackets nest deeper than `MAX_ANALYSED_DEPTH`."""
+        return self.depth > MAX_ANALYSED_DEPTH
 
     def kw(self, index: int) -> str:
         """The keyword at ``index`` ("" past the end or for non-words)."""

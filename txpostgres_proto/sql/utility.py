@@ -15,10 +15,11 @@ from collections.abc import Callable, Collection
 
 from .classify import classify
 from .errors import SqlSyntaxError
-from .expressions import type_name, value_of
+from .expressions import type_name
 from .lexer import TokenKind, tokenize
+from .literals import value_of
 from .queries import table_name
-from .statement_info import TableRef, Value
+from .statement_info import Expression, TableRef, Value
 from .token_list import TokenList
 from .utility_statements import (
     CloseStatement,
@@ -454,7 +455,11 @@ def _execute(reader: _Reader) -> UtilityStatement:
     args: tuple[Value, ...] = ()
     if tl.opens_group(reader.pos):
         close = tl.partner[reader.pos]
-        args = tuple(value_of(tl, *item) for item in tl.split(reader.pos + 1, close))
+        items = tl.split(reader.pos + 1, close)
+        if tl.too_deep:  # too deep to evaluate: keep the arguments as text
+            args = tuple(Expression(tl.text(*item)) for item in items)
+        else:
+            args = tuple(value_of(tl, *item) for item in items)
         reader.pos = close + 1
     return _finish(reader, ExecuteStatement(name, args))
 

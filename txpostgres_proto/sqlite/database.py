@@ -21,6 +21,7 @@ asks for, so one per SQLite database is enough).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import sqlite3
@@ -66,6 +67,7 @@ class SQLiteDatabase:
         if path == MEMORY:
             self._tempdir = tempfile.mkdtemp(prefix="txpg-sqlite-")
             self.path = os.path.join(self._tempdir, "memory.sqlite3")
+            atexit.register(self.close)
         else:
             self.path = str(Path(path).expanduser())
         self.sequences = Sequences()
@@ -81,10 +83,6 @@ class SQLiteDatabase:
             setup.execute("PRAGMA journal_mode=WAL")
         finally:
             setup.close()
-
-    @property
-    def is_temporary(self) -> bool:
-        return self._tempdir is not None
 
     def connect(self) -> sqlite3.Connection:
         """A new connection with the settings every session needs.

@@ -13,8 +13,7 @@ PostgreSQL's column semantics have to be spelled out for SQLite:
 * a string default for a typed column is converted now (``DEFAULT 'true'`` on a boolean is
   stored as ``1``), other defaults are translated expressions in parentheses (``now()``).
 
-SQLite cannot change a column's type, default or nullability in place (that needs the
-table-rebuild procedure of SQLite's ALTER TABLE documentation); those ALTER forms answer 0A000.
+ALTER TABLE lives in ``alter.py`` (it rebuilds tables when SQLite cannot alter them in place).
 """
 
 from __future__ import annotations
@@ -84,7 +83,8 @@ def column_type(kind: exp.DataType | None) -> tuple[PgType, bool]:
     return found, False
 
 
-def _default_sql(node: exp.Expression, pg_type: PgType) -> str:
+def default_sql(node: exp.Expression, pg_type: PgType) -> str:
+    """A column default as SQLite text: string literals converted now, else an expression."""
     if isinstance(node, exp.Literal) and node.is_string and pg_type.oid not in _TEXT_LIKE:
         return sql_literal(cast_value(node.name, pg_type))
     if isinstance(node, exp.Boolean) and pg_type.oid == oids.BOOL:
@@ -104,7 +104,7 @@ def _reference_sql(reference: exp.Reference) -> str:
     return f"REFERENCES {quote(table)}{columns}" + (f" {options}" if options else "")
 
 
-class _TableWriter:
+class TableWriter:
     """Writes one CREATE TABLE (or ADD COLUMN) column by column."""
 
     def __init__(self, table: str, primary: set[str]) -> None:
@@ -128,7 +128,7 @@ class _TableWriter:
             elif isinstance(kind, exp.UniqueColumnConstraint):
                 extras.append("UNIQUE")
             elif isinstance(kind, exp.DefaultColumnConstraint):
-                default = _default_sql(kind.this, pg_type)
+                default = default_sql(kind.this, pg_type)
             elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
                 not_null = True
                 default = f"(nextval('{self.table}_{name}_seq'))"
@@ -139,7 +139,7 @@ class _TableWriter:
                 extras.append(f"CONSTRAINT {quote(label)} CHECK ({expression_sql(kind.this)})")
             elif isinstance(kind, exp.Reference):
                 extras.append(_reference_sql(kind))
-            elif isinstance(kind, exp.CollateColumnConstraint | exp.NullColumnConstraint):
+            elif isinstance(kind, exp.CollateColumnConstraint):
                 continue
             else:
                 raise PostgresError(
@@ -201,7 +201,7 @@ def create_table(create: exp.Create) -> list[str]:
         raise PostgresError('syntax error at or near ";"', "42601")
     name = table_name(schema)
     elements = list(schema.expressions)
-    writer = _TableWriter(name, _primary_columns(elements))
+    writer = TableWriter(name, _primary_columns(elements))
     parts = [
         writer.column(element) if isinstance(element, exp.ColumnDef) else writer.constraint(element)
         for element in elements
@@ -269,32 +269,3 @@ def truncate(node: exp.TruncateTable) -> tuple[list[str], list[str]]:
     """(SQLite statements, tables) for TRUNCATE."""
     names = [table_name(item) for item in node.expressions]
     return [f"DELETE FROM {quote(name)}" for name in names], names
-
-
-def alter_table(node: exp.Alter) -> list[str]:
-    """ALTER TABLE actions SQLite can do in place, one statement each."""
-    table = table_name(node.this)
-    statements = []
-    for action in node.args.get("actions") or []:
-        if isinstance(action, exp.ColumnDef):
-            writer = _TableWriter(table, set())
-            statements.append(f"ALTER TABLE {quote(table)} ADD COLUMN {writer.column(action)}")
-        elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
-            for column in action.expressions:
-                statements.append(f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column.name)}")
-        elif isinstance(action, exp.RenameColumn):
-            old, new = action.this.name, action.args["to"].name
-            statements.append(
-                f"ALTER TABLE {quote(table)} RENAME COLUMN {quote(old)} TO {quote(new)}"
-            )
-        elif isinstance(action, exp.AlterRename):
-            statements.append(
-                f"ALTER TABLE {quote(table)} RENAME TO {quote(table_name(action.this))}"
-            )
-        else:
-            raise PostgresError(
-                f"ALTER TABLE … {action.sql(dialect='postgres')} is not supported by the SQLite "
-                "backend (SQLite cannot change a column or add a constraint in place)",
-                "0A000",
-            )
-    return statements

@@ -18,7 +18,7 @@ SQLite's numbered ``?n`` (a parameter used twice stays one value, SQLite docs "P
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Final, cast
 
 import sqlglot
 from sqlglot import exp
@@ -38,7 +38,7 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 class PgRead(Postgres):
     """PostgreSQL syntax with function calls kept as written (module docstring)."""
 
-    class Parser(Postgres.Parser):
+    class Parser(Postgres.Parser):  # type: ignore[misc, valid-type]
         FUNCTIONS: dict = {}  # type: ignore[type-arg]  # noqa: RUF012
         FUNCTION_PARSERS = {
             name: parser
@@ -50,7 +50,7 @@ class PgRead(Postgres):
 class SQLiteWrite(SQLite):
     """SQLite output with ``$n`` parameters as ``?n``."""
 
-    class Generator(SQLite.Generator):
+    class Generator(SQLite.Generator):  # type: ignore[misc, valid-type]
         def parameter_sql(self, expression: exp.Parameter) -> str:
             return f"?{expression.name}"
 
@@ -88,7 +88,7 @@ def parse_statement(sql: str) -> exp.Expression:
         raise syntax_error(sql, error) from None
     if len(trees) != 1:
         raise PostgresError("cannot insert multiple commands into a prepared statement", "42601")
-    return trees[0]
+    return cast(exp.Expression, trees[0])
 
 
 def to_sqlite(tree: exp.Expression) -> str:

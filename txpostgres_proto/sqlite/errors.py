@@ -255,6 +255,8 @@ def _integrity(
         return _check(message, plan)
     if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
         return _foreign_key(plan, schema)
+    if name == "SQLITE_MISMATCH":
+        return PostgresError(f"datatype mismatch: {message}", "42804")
     return PostgresError(message, "23000")
 
 
@@ -270,8 +272,6 @@ def _operational(error: sqlite3.Error, sql: str) -> PostgresError:
             detail="Another connection holds the database's write lock (SQLite serialises "
             "writers).",
         )
-    if name == "SQLITE_MISMATCH":
-        return PostgresError(f"datatype mismatch: {message}", "42804")
     near = _NEAR.search(message)
     if near is not None:
         token = near.group(1)

@@ -61,7 +61,12 @@ _EXTRACT_FIELDS: Final = {
     "century": lambda d: (d.year + 99) // 100,
     "epoch": lambda d: (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp(),
 }
-_TRUNC_FIELDS: Final = ("microseconds", "milliseconds", "second", "minute", "hour", "day")
+#: date_trunc units from finest to coarsest; truncating to the unit at index i clears the first
+#: i - 1 of microsecond, second, minute, hour (all four from ``day`` on).
+_TRUNC_UNITS: Final = (
+    "microseconds", "milliseconds", "second", "minute", "hour", "day", "week", "month",
+    "quarter", "year",
+)  # fmt: skip
 
 
 class Sequences:
@@ -80,7 +85,7 @@ class Sequences:
             self._values[name] = current + 1
             return current + 1
 
-    def set(self, name: str, value: int) -> None:
+    def assign(self, name: str, value: int) -> None:
         with self._lock:
             self._values[name] = value
 
@@ -284,51 +289,47 @@ def _stamp(value: Any) -> datetime:
         ) from None
 
 
+def _unit(field_name: Any) -> str:
+    """A date/time field name as PostgreSQL reads it (``'Years'`` is ``year``)."""
+    name = str(field_name).strip().lower()
+    if name not in _EXTRACT_FIELDS and name.endswith("s") and name[:-1] in _EXTRACT_FIELDS:
+        return name[:-1]
+    return name
+
+
 def _extract(field_name: Any, value: Any) -> Any:
     if field_name is None or value is None:
         return None
-    name = str(field_name).lower()
-    getter = _EXTRACT_FIELDS.get(
-        name.rstrip("s")
-        if name.endswith("s") and name != "microseconds" and name != "milliseconds"
-        else name
-    )
+    getter = _EXTRACT_FIELDS.get(_unit(field_name))
     if getter is None:
         raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
-    result = getter(_stamp(value))
-    return float(result) if isinstance(result, float) else result
+    return getter(_stamp(value))
 
 
 def _date_trunc(field_name: Any, value: Any) -> Any:
     if field_name is None or value is None:
         return None
-    unit = str(field_name).lower()
+    unit = _unit(field_name)
+    if unit not in _TRUNC_UNITS:
+        raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
     stamp = _stamp(value)
+    if unit == "week":
+        stamp -= timedelta(days=stamp.weekday())
     if unit in ("year", "quarter", "month"):
-        month = (
+        first = (
             1
             if unit == "year"
-            else (stamp.month - 1) // 3 * 3 + 1
+            else stamp.month - (stamp.month - 1) % 3
             if unit == "quarter"
             else stamp.month
         )
-        stamp = stamp.replace(month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
-    elif unit == "week":
-        stamp = stamp.replace(hour=0, minute=0, second=0, microsecond=0)
-        stamp -= timedelta(days=stamp.weekday())
-    elif unit in _TRUNC_FIELDS:
-        cut = {
-            "microseconds": {},
-            "milliseconds": {"microsecond": stamp.microsecond // 1000 * 1000},
-            "second": {"microsecond": 0},
-            "minute": {"second": 0, "microsecond": 0},
-            "hour": {"minute": 0, "second": 0, "microsecond": 0},
-            "day": {"hour": 0, "minute": 0, "second": 0, "microsecond": 0},
-        }[unit]
-        stamp = stamp.replace(**cut)
-    else:
-        raise PostgresError(f'unit "{field_name}" not recognized for type timestamp', "22023")
-    return storage_timestamp(stamp)
+        stamp = stamp.replace(month=first, day=1)
+    kept = _TRUNC_UNITS.index(unit)
+    fields = ("microsecond", "second", "minute", "hour")
+    cleared: dict[str, Any] = {name: 0 for name in fields[: max(0, min(kept - 1, 4))]}
+    if unit == "milliseconds":
+        cleared = {"microsecond": stamp.microsecond // 1000 * 1000}
+    return storage_timestamp(stamp.replace(**cleared))
 
 
 def _age(later: Any, earlier: Any = None) -> Any:
@@ -365,13 +366,6 @@ def _datetime_add(stamp: Any, interval: Any, sign: Any) -> Any:
         day = min(value.day, calendar.monthrange(year, month + 1)[1])
         value = value.replace(year=year, month=month + 1, day=day)
     return storage_timestamp(value + timedelta(days=days, microseconds=micro))
-
-
-def _interval_seconds(value: Any) -> Any:
-    if value is None:
-        return None
-    months, days, micro = parse_interval(str(value))
-    return (months * 30 + days) * 86400 + micro / 1_000_000
 
 
 # --- arrays (JSON text) -----------------------------------------------------------------------
@@ -469,7 +463,7 @@ def _array_get(value: Any, index: Any) -> Any:
     if items is None or index is None or not 1 <= int(index) <= len(items):
         return None
     item = items[int(index) - 1]
-    return _dump(item) if isinstance(item, list | dict) else item
+    return json.dumps(item, separators=(",", ":")) if isinstance(item, list | dict) else item
 
 
 def _string_to_array(value: Any, separator: Any, null_text: Any = None) -> Any:
@@ -560,7 +554,6 @@ _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("date_trunc", 2, _date_trunc, True),
     ("age", 1, _age, False),
     ("age", 2, _age, True),
-    ("pg_interval_seconds", 1, _interval_seconds, True),
     ("pg_datetime_add", 3, _datetime_add, True),
     ("array_length", 2, _array_length, True),
     ("cardinality", 1, _cardinality, True),
@@ -641,7 +634,7 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
 
     def setval(name: Any, value: Any, is_called: Any = 1) -> int:
         sequence = _sequence_name(name)
-        context.sequences.set(sequence, int(value) if is_called else int(value) - 1)
+        context.sequences.assign(sequence, int(value) if is_called else int(value) - 1)
         if is_called:
             context.currvals[sequence] = int(value)
             context.last_sequence = sequence

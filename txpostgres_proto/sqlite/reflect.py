@@ -13,8 +13,9 @@ purposes:
   (``errors.py``).
 
 Constraint and index names follow PostgreSQL's defaults for what SQLite leaves unnamed
-(``items_pkey``, ``items_name_key``, ``items_owner_fkey``); indexes made with ``CREATE INDEX``
-keep their names.  Tables whose name starts with ``sqlite_`` or ``_txpg_`` are internal and not
+(``items_pkey``, ``items_name_key``, ``items_owner_fkey``); names given with ``CONSTRAINT name``
+are read back from the stored ``CREATE TABLE``, and indexes made with ``CREATE INDEX`` keep
+theirs.  Tables whose name starts with ``sqlite_`` or ``_txpg_`` are internal and not
 shown.
 """
 
@@ -25,6 +26,10 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Final
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from txpostgres_proto.catalog.schema import Column, Index, Table
 from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
@@ -81,6 +86,9 @@ class TableInfo:
     indexes: tuple[IndexInfo, ...] = ()
     foreign_keys: tuple[ForeignKeyInfo, ...] = ()
     definition: str | None = None
+    #: The stored ``CREATE TABLE`` and ``CREATE INDEX`` statements (for ALTER's rebuilds).
+    sql: str | None = None
+    index_sql: tuple[str, ...] = ()
 
     def column(self, name: str) -> tuple[int, ColumnInfo] | None:
         """``(attnum, column)`` by name: exact match first, then case-insensitive."""
@@ -147,8 +155,48 @@ def _columns(conn: sqlite3.Connection, table: str) -> tuple[ColumnInfo, ...]:
     return tuple(columns)
 
 
+def _declared_names(sql: str | None) -> dict[tuple[str, tuple[str, ...]], str]:
+    """Names given with ``CONSTRAINT name`` in a stored CREATE TABLE, by (kind, columns):
+    kind ``pk``, ``u`` (unique) or ``fk``; columns in lower case."""
+    if not sql:
+        return {}
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except SqlglotError:
+        return {}
+    names: dict[tuple[str, tuple[str, ...]], str] = {}
+    for node in tree.find_all(exp.Constraint, exp.ColumnConstraint):
+        if not node.name:
+            continue
+        if isinstance(node, exp.ColumnConstraint):
+            column = node.parent.name.lower() if isinstance(node.parent, exp.ColumnDef) else ""
+            kind = node.args.get("kind")
+            label = {
+                exp.PrimaryKeyColumnConstraint: "pk",
+                exp.UniqueColumnConstraint: "u",
+                exp.Reference: "fk",
+            }.get(type(kind))
+            if label is not None:
+                names[(label, (column,))] = node.name
+            continue
+        inner = node.expressions[0] if node.expressions else None
+        if isinstance(inner, exp.PrimaryKey | exp.ForeignKey):
+            key = ("pk" if isinstance(inner, exp.PrimaryKey) else "fk", _lower(inner.expressions))
+            names[key] = node.name
+        elif isinstance(inner, exp.UniqueColumnConstraint) and isinstance(inner.this, exp.Schema):
+            names[("u", _lower(inner.this.expressions))] = node.name
+    return names
+
+
+def _lower(parts: list[exp.Expression]) -> tuple[str, ...]:
+    return tuple(part.name.lower() for part in parts)
+
+
 def _indexes(
-    conn: sqlite3.Connection, table: str, columns: tuple[ColumnInfo, ...]
+    conn: sqlite3.Connection,
+    table: str,
+    columns: tuple[ColumnInfo, ...],
+    declared: dict[tuple[str, tuple[str, ...]], str],
 ) -> tuple[IndexInfo, ...]:
     indexes = []
     has_primary = False
@@ -158,18 +206,21 @@ def _indexes(
         parts = tuple(
             row[2] for row in conn.execute(f"PRAGMA index_info({_quote(name)})").fetchall()
         )
+        key = tuple((part or "").lower() for part in parts)
         if origin == "pk":
             has_primary = True
-            indexes.append(IndexInfo(f"{table}_pkey", parts, True, True, True))
+            label = declared.get(("pk", key), f"{table}_pkey")
+            indexes.append(IndexInfo(label, parts, True, True, True))
         elif origin == "u":
-            label = "_".join(part or "expr" for part in parts)
-            indexes.append(IndexInfo(f"{table}_{label}_key", parts, True, False, True))
+            default = f"{table}_{'_'.join(part or 'expr' for part in parts)}_key"
+            indexes.append(IndexInfo(declared.get(("u", key), default), parts, True, False, True))
         else:
             indexes.append(IndexInfo(name, parts, bool(unique), False, False))
     keyed = sorted((column for column in columns if column.pk_position), key=_pk_order)
     if keyed and not has_primary:
         names = tuple(column.name for column in keyed)
-        indexes.insert(0, IndexInfo(f"{table}_pkey", names, True, True, True))
+        label = declared.get(("pk", tuple(name.lower() for name in names)), f"{table}_pkey")
+        indexes.insert(0, IndexInfo(label, names, True, True, True))
     indexes.sort(key=lambda index: not index.primary)
     return tuple(indexes)
 
@@ -178,7 +229,9 @@ def _pk_order(column: ColumnInfo) -> int:
     return column.pk_position
 
 
-def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKeyInfo, ...]:
+def _foreign_keys(
+    conn: sqlite3.Connection, table: str, declared: dict[tuple[str, tuple[str, ...]], str]
+) -> tuple[ForeignKeyInfo, ...]:
     grouped: dict[int, list[tuple[str, str, str | None]]] = {}
     for row in conn.execute(f"PRAGMA foreign_key_list({_quote(table)})").fetchall():
         key_id, _seq, ref_table, source, target = row[:5]
@@ -188,7 +241,8 @@ def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKeyInfo,
         ref_table = parts[0][0]
         sources = tuple(part[1] for part in parts)
         targets = tuple(part[2] or part[1] for part in parts)
-        name = f"{table}_{'_'.join(sources)}_fkey"
+        default = f"{table}_{'_'.join(sources)}_fkey"
+        name = declared.get(("fk", tuple(source.lower() for source in sources)), default)
         keys.append(ForeignKeyInfo(name, sources, ref_table, targets))
     return tuple(keys)
 
@@ -209,12 +263,32 @@ def reflect(conn: sqlite3.Connection) -> Schema:
     for kind, name, sql in rows:
         if name.startswith(INTERNAL_PREFIXES):
             continue
-        columns = _columns(conn, name)
+        try:
+            columns = _columns(conn, name)
+        except sqlite3.OperationalError:
+            continue  # a view whose tables changed under it: unusable, not shown
         if kind == "view":
             tables[name] = TableInfo(name, "v", columns, definition=_view_definition(sql))
             continue
-        indexes = _indexes(conn, name, columns)
-        tables[name] = TableInfo(name, "r", columns, indexes, _foreign_keys(conn, name))
+        declared = _declared_names(sql)
+        indexes = _indexes(conn, name, columns, declared)
+        index_sql = tuple(
+            row[0]
+            for row in conn.execute(
+                "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL ORDER BY rowid",
+                (name,),
+            )
+        )
+        tables[name] = TableInfo(
+            name,
+            "r",
+            columns,
+            indexes,
+            _foreign_keys(conn, name, declared),
+            sql=sql,
+            index_sql=index_sql,
+        )
     return Schema(tables)
 
 

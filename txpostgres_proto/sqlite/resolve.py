@@ -417,8 +417,8 @@ class Resolver:
         if isinstance(node, exp.Neg):
             return Typed(self.type_of(node.this, scope).pg_type)
         if isinstance(node, exp.Subquery):
-            found = self.projections(node.this, scope)
-            return Typed(found[0][1].pg_type) if found else UNTYPED
+            selected = self.projections(node.this, scope)
+            return Typed(selected[0][1].pg_type) if selected else UNTYPED
         if isinstance(node, exp.Case):
             for branch in [*node.args.get("ifs", []), node.args.get("default")]:
                 if branch is None:

@@ -223,6 +223,35 @@ def _unnest(node: exp.Unnest) -> exp.Expression:
     return _derived(query, alias)
 
 
+def _column_aliases(node: exp.Values | exp.Subquery) -> exp.Expression:
+    """``(VALUES …) AS v(a, b)`` and ``(SELECT …) AS s(a, b)``: SQLite has no column list on a
+    derived table, so the columns are renamed inside it."""
+    alias = node.args.get("alias")
+    if not isinstance(alias, exp.TableAlias) or not alias.columns:
+        return node
+    names = [column.name for column in alias.columns]
+    if isinstance(node, exp.Values):
+        width = len(node.expressions[0].expressions) if node.expressions else 0
+        labels = [names[i] if i < len(names) else f"column{i + 1}" for i in range(width)]
+        projections = [
+            exp.alias_(exp.column(f"column{i + 1}"), label, quoted=True)
+            for i, label in enumerate(labels)
+        ]
+        rows = exp.Subquery(this=exp.Values(expressions=node.expressions))
+        return _derived(exp.select(*projections).from_(rows), alias.name)
+    query = node.this
+    if not isinstance(query, exp.Select) or any(
+        isinstance(projection, exp.Star) or isinstance(projection.this, exp.Star)
+        for projection in query.expressions
+    ):
+        return node
+    for name, projection in zip(names, list(query.expressions), strict=False):
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        projection.replace(exp.alias_(inner.copy(), name, quoted=True))
+    node.set("alias", exp.TableAlias(this=exp.to_identifier(alias.name, quoted=True)))
+    return node
+
+
 def _table(node: exp.Table) -> exp.Expression:
     if isinstance(node.this, exp.Anonymous) and function_name(node.this) == "generate_series":
         return _generate_series(node, node.this)
@@ -293,6 +322,8 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return _table(node)
     if isinstance(node, exp.Unnest):
         return _unnest(node)
+    if isinstance(node, exp.Values | exp.Subquery):
+        return _column_aliases(node)
     if isinstance(node, exp.Collate):
         return node.this
     return node

@@ -31,7 +31,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from txpostgres_proto.protocol.errors import PostgresError
-from txpostgres_proto.sqlite import ddl
+from txpostgres_proto.sqlite import alter, ddl
 from txpostgres_proto.sqlite.dialect import READ, parse_statement, to_sqlite
 from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite.resolve import (
@@ -297,7 +297,7 @@ def _inserted(insert: exp.Insert, resolver: Resolver) -> tuple[tuple[str, int, o
     source = insert.expression
     if not isinstance(source, exp.Values) or len(source.expressions) != 1:
         return ()
-    values = []
+    values: list[tuple[str, int, object]] = []
     for column, value in resolver.insert_columns(insert):
         if isinstance(value, exp.Parameter) and value.name.isdigit():
             values.append((column, int(value.name), None))
@@ -388,7 +388,13 @@ def _statement_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) 
             "TRUNCATE TABLE", tuple(statements), tables=tuple(names), restart_sequences=restart
         )
     if isinstance(tree, exp.Alter):
-        return Plan("ALTER TABLE", tuple(ddl.alter_table(tree)), changes_schema=True)
+        statements = alter.alter_table(tree, schema)
+        return Plan(
+            "ALTER TABLE",
+            tuple(statements),
+            changes_schema=True,
+            tables=(ddl.table_name(tree.this),),
+        )
     verb = tree.sql(dialect=READ).split(" ")[0].upper() if tree is not None else ""
     raise PostgresError(
         f"{verb or 'this statement'} is not supported by the SQLite backend", "0A000"
@@ -410,6 +416,8 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
         statement = "EXPLAIN QUERY PLAN " + inner.statements[-1]
         columns = (OutputColumn("QUERY PLAN", TEXT),)
         return Plan("EXPLAIN", (statement,), columns, inner.param_types, explain=True)
+    if words[:2] == ["ALTER", "TABLE"]:
+        text = alter.name_unnamed_checks(text)
     tree = normalize_identifiers(parse_statement(text), dialect=READ)
     return _statement_plan(tree, schema, given)
 

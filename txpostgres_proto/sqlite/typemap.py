@@ -130,9 +130,6 @@ def format_type_name(pg_type: PgType) -> str:
     return _FORMAT_NAMES.get(pg_type.oid, pg_type.name)
 
 
-UNKNOWN: Final = PgType(oids.UNKNOWN)
-
-
 def _modifier_text(oid: int, typmod: int) -> str:
     if typmod < 0:
         return ""
@@ -430,13 +427,3 @@ _READERS: Final[dict[int, Reader]] = {
     oids.JSONB: _read_json,
     oids.UUID: _read_uuid,
 }
-
-
-def bool_text(value: Any) -> int | None:
-    """``'yes'``/``'t'``/``1`` … as 0/1 (PostgreSQL's boolean input), None when not boolean."""
-    if value is None:
-        return None
-    try:
-        return int(_read_bool(value))
-    except PostgresError:
-        return None

@@ -13,7 +13,8 @@ Run it from the project root when the PostgreSQL major version changes::
 
 Output format (JSON, gzip-compressed): ``{"server_version": ..., "tables": {"schema.name":
 {"columns": [...], "rows": [[...], ...]}}, "functions": {oid: [result, arguments, identity]},
-"keywords": [...], "show": {setting: SHOW value}}``.  Values are JSON scalars; arrays and
+"keywords": [...], "show": {setting: SHOW value}, "definitions": {"index"|"constraint"|"view":
+{oid: pg_get_*def text}}}``.  Values are JSON scalars; arrays and
 ``int2vector``/``oidvector`` are JSON lists; ``reg*`` columns are plain OIDs; ``pg_node_tree``
 and ``aclitem`` values are text.
 """
@@ -67,14 +68,18 @@ FULL_TABLES = (
     "information_schema.sql_sizing",
 )
 
+SYSTEM_RELATIONS = (
+    "SELECT oid FROM pg_class WHERE relnamespace IN"
+    " ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)"
+)
+
 #: Filters for catalogs where only part of the built-in rows is useful.
 FILTERED_TABLES = {
-    # System relations (not their indexes or TOAST tables) and their columns.
-    "pg_class": "relnamespace IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)"
-    " AND relkind IN ('r', 'v', 'm', 'p', 'f', 'S')",
-    "pg_attribute": "attrelid IN (SELECT oid FROM pg_class WHERE relnamespace IN"
-    " ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)"
-    " AND relkind IN ('r', 'v', 'm', 'p', 'f', 'S'))",
+    # System relations and their indexes (not TOAST tables), their columns, keys and indexes.
+    "pg_class": f"oid IN ({SYSTEM_RELATIONS})",
+    "pg_attribute": f"attrelid IN ({SYSTEM_RELATIONS})",
+    "pg_index": f"indrelid IN ({SYSTEM_RELATIONS})",
+    "pg_constraint": f"conrelid IN ({SYSTEM_RELATIONS})",
     # libc collations plus the provider-neutral ones; the ~800 ICU locales are left out.
     "pg_collation": "collprovider <> 'i' OR collname = 'und-x-icu'",
     # Predefined roles and the bootstrap superuser (renamed at run time), no passwords.
@@ -171,6 +176,17 @@ def dump(dsn: str, base: str) -> dict[str, Any]:
         " pg_get_function_identity_arguments(oid) FROM pg_proc ORDER BY oid"
     )
     functions = {str(row[0]): list(row[1:]) for row in cur.fetchall()}
+    definitions = {}
+    for name, query in (
+        ("index", f"SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index"
+                  f" WHERE indrelid IN ({SYSTEM_RELATIONS})"),
+        ("constraint", f"SELECT oid, pg_get_constraintdef(oid) FROM pg_constraint"
+                       f" WHERE conrelid IN ({SYSTEM_RELATIONS})"),
+        ("view", f"SELECT oid, pg_get_viewdef(oid) FROM pg_class"
+                 f" WHERE relkind IN ('v', 'm') AND oid IN ({SYSTEM_RELATIONS})"),
+    ):  # fmt: skip
+        cur.execute(query + " ORDER BY 1")
+        definitions[name] = {str(oid): text for oid, text in cur.fetchall()}
     cur.execute("SELECT word, catcode, barelabel, catdesc, baredesc FROM pg_get_keywords()")
     keywords = [list(row) for row in cur.fetchall()]
     conn.close()
@@ -180,6 +196,7 @@ def dump(dsn: str, base: str) -> dict[str, Any]:
         "functions": functions,
         "keywords": keywords,
         "show": show,
+        "definitions": definitions,
     }
 
 

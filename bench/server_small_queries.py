@@ -1,0 +1,125 @@
+"""Server benchmark: pgbench running a tiny query, against PostgreSQL and against our server.
+
+What: ``pgbench -n -M extended -c 10 -j 2 -T 10`` with a custom script ``\\set aid random(1,
+100000)`` / ``SELECT :aid;`` — in extended mode that is Parse/Bind/Describe/Execute/Sync of
+``SELECT $1`` per transaction, which our servers answer without the catalog.  Servers: a real
+PostgreSQL 15; our server with a raw `QueryBackend` (protocol cost only), with a
+`PostgresRequestHandler` subclass (the seed API: statement parsing and result normalising
+included), and the embedded SQLite default (real SQL through SQLite) when it exists — see
+``bench/backends.py``.  Our servers run as separate processes (``bench/serve.py``), one Python
+process each, like a ``twistd`` deployment.
+
+How: all servers are started first; then every server gets one pgbench run per round, rounds
+interleaved; the table shows transactions/s at the median round and the ratio to PostgreSQL.
+pgbench runs on the same two cores, so it takes CPU from whichever server it drives.  Target
+(issue): ours >= 0.7x PostgreSQL.
+
+    python -m bench.server_small_queries [--quick] [--seconds N] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench.common import (
+    ServerSpec,
+    Target,
+    bench_parser,
+    exit_on_sigterm,
+    our_server,
+    print_target_table,
+    real_postgres,
+    summarize,
+)
+from tests.pgserver import TRUST_USER, client_environment
+
+SCRIPT = "\\set aid random(1, 100000)\nSELECT :aid;\n"
+POSTGRES = "postgresql"
+#: Our servers under test (backends in bench/backends.py).
+OUR_SERVERS = (
+    ServerSpec("ours QueryBackend", ("--backend", "bench.backends:SmallQueryBackend")),
+    ServerSpec("ours PostgresRequestHandler", ("--backend", "bench.backends:SmallQueryHandler")),
+    ServerSpec(
+        "ours embedded SQLite",
+        ("--factory-maker", "bench.backends:embedded_sqlite"),
+        "txpostgres_proto.sqlite_backend",
+    ),
+)
+_TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
+_FAILED = re.compile(r"number of failed transactions: (\d+)")
+
+
+def pgbench(env: Mapping[str, str], script: Path, seconds: int) -> float:
+    """Run pgbench once; transactions per second (raises when it fails or a transaction does)."""
+    argv = ["pgbench", "-n", "-M", "extended", "-c", "10", "-j", "2", "-T", str(seconds)]
+    argv += ["-f", str(script)]
+    result = subprocess.run(
+        argv, env=dict(env), capture_output=True, text=True, timeout=seconds + 120, check=False
+    )
+    output = result.stdout + result.stderr
+    tps = _TPS.search(result.stdout)
+    if result.returncode != 0 or tps is None:
+        raise RuntimeError(f"pgbench failed ({result.returncode}): {output.strip()[-500:]}")
+    failed = _FAILED.search(result.stdout)
+    if failed is not None and failed.group(1) != "0":
+        raise RuntimeError(f"pgbench: {failed.group(1)} failed transactions")
+    return float(tps.group(1))
+
+
+def run(args: argparse.Namespace) -> None:
+    seconds = args.seconds or (3 if args.quick else 10)
+    rounds = args.rounds or (1 if args.quick else 3)
+    print(f"server_small_queries: pgbench -M extended -c 10 -j 2 -T {seconds}, {rounds} round(s)")
+    notes: dict[str, str] = {}
+    tps: dict[str, list[float]] = {}
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
+        script = Path(scratch) / "select_param.sql"
+        script.write_text(SCRIPT, encoding="utf-8")
+        postgres = stack.enter_context(real_postgres())
+        targets = {
+            POSTGRES: client_environment(
+                PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
+                PGDATABASE=postgres.database, PGSSLMODE="disable",
+            )
+        }  # fmt: skip
+        for spec in OUR_SERVERS:
+            if missing := spec.missing():
+                notes[spec.name] = missing
+                continue
+            targets[spec.name] = stack.enter_context(our_server(*spec.selector)).libpq_env()
+        for round_number in range(1, rounds + 1):
+            for name, env in targets.items():
+                if name in notes:
+                    continue
+                print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
+                try:
+                    tps.setdefault(name, []).append(pgbench(env, script, seconds))
+                except (RuntimeError, subprocess.TimeoutExpired) as error:
+                    print(f"  {name}: {error}", flush=True)
+                    notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
+    names = [POSTGRES, *(spec.name for spec in OUR_SERVERS)]
+    results = summarize(names, tps, unavailable=notes)
+    print_target_table(
+        "pgbench SELECT :aid, extended protocol, 10 clients (higher is better)",
+        "tps",
+        results,
+        baseline=POSTGRES,
+        targets=[Target(spec.name, min_ratio=0.7, baseline=POSTGRES) for spec in OUR_SERVERS],
+    )
+
+
+def main() -> None:
+    exit_on_sigterm()
+    parser = bench_parser(__doc__)
+    parser.add_argument("--seconds", type=int, help="pgbench -T per run (default 10)")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

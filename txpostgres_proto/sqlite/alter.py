@@ -1,0 +1,447 @@
+"""ALTER TABLE: in place where SQLite can, by rebuilding the table where it cannot.
+
+SQLite alters a table in place only to add a plain column, drop or rename a column, or rename
+the table.  Everything else PostgreSQL allows — a column's type, default or NOT NULL, adding or
+dropping a constraint, adding a UNIQUE/PRIMARY KEY column — is done with the procedure of
+SQLite's ALTER TABLE documentation ("Making Other Kinds Of Table Schema Changes"): create the
+new table, copy the rows, drop the old one, recreate the indexes — except that the old table is
+first renamed to a scratch name under SQLite's legacy rename rule, so that foreign keys of
+other tables and views keep naming the table (the documented procedure instead turns foreign
+keys off, which SQLite allows only outside a transaction).  The backend runs the statements
+atomically (one transaction or savepoint); the copy checks the new table's constraints against
+the existing rows, as PostgreSQL does when it adds a constraint.
+
+The new definition is derived from the stored one (``sqlite_schema.sql``, which this backend
+wrote itself, see ``ddl.py``): its column definitions and constraints are edited as a sqlglot
+tree, and each column keeps its declared PostgreSQL type unless the ALTER changes it.  The
+ALTER actions of one statement apply in order, as in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sqlite import ddl
+from txpostgres_proto.sqlite.dialect import WRITE
+from txpostgres_proto.sqlite.reflect import Schema, TableInfo
+from txpostgres_proto.sqlite.typemap import PgType
+
+_SCRATCH: Final = "_txpg_rebuild"
+_UNNAMED_CHECK: Final = re.compile(r"\bADD\s+CHECK\b", re.IGNORECASE)
+UNNAMED: Final = "_txpg_unnamed"
+
+
+def name_unnamed_checks(sql: str) -> str:
+    """sqlglot parses ``ADD CONSTRAINT x CHECK`` but not ``ADD CHECK``: give it a placeholder
+    name that `alter_table` replaces with PostgreSQL's default one."""
+    return _UNNAMED_CHECK.sub(f"ADD CONSTRAINT {UNNAMED} CHECK", sql)
+
+
+def _sqlite_tree(sql: str) -> exp.Expression:
+    try:
+        return sqlglot.parse_one(sql, read="sqlite")
+    except SqlglotError as error:
+        raise PostgresError(
+            f"cannot alter this table on the SQLite backend: {error}", "0A000"
+        ) from None
+
+
+@dataclass
+class _Column:
+    """One column of the table being rebuilt: its definition and where its values come from."""
+
+    name: str
+    pg_type: PgType
+    definition: exp.ColumnDef
+    source: str | None  # SQLite expression over the old table; None for a new column
+
+
+@dataclass
+class _Rebuild:
+    """The table definition being edited by the actions of one ALTER TABLE."""
+
+    table: TableInfo
+    columns: list[_Column] = field(default_factory=list)
+    constraints: list[exp.Expression] = field(default_factory=list)
+    name: str = ""
+    index_sql: tuple[str, ...] = ()
+    #: old column name (lower case) → new name; None when the column was dropped
+    renamed: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, table: TableInfo) -> _Rebuild:
+        if not table.sql:
+            raise PostgresError(f'cannot alter "{table.name}": no stored definition', "0A000")
+        tree = _sqlite_tree(table.sql)
+        schema = tree.this
+        rebuild = cls(table, name=table.name, index_sql=table.index_sql)
+        declared = {column.name.lower(): column.pg_type for column in table.columns}
+        for element in schema.expressions:
+            if isinstance(element, exp.ColumnDef):
+                pg_type = declared.get(element.name.lower(), PgType(25))
+                rebuild.columns.append(
+                    _Column(element.name, pg_type, element, ddl.quote(element.name))
+                )
+            else:
+                rebuild.constraints.append(element)
+        return rebuild
+
+    def column(self, name: str) -> _Column:
+        for column in self.columns:
+            if column.name.lower() == name.lower():
+                return column
+        raise PostgresError(
+            f'column "{name}" of relation "{self.table.name}" does not exist', "42703"
+        )
+
+    def sql(self) -> list[str]:
+        """The statements that replace the old table by the edited one."""
+        parts = []
+        for column in self.columns:
+            definition = column.definition.copy()
+            definition.set(
+                "kind",
+                exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=column.pg_type.declaration()),
+            )
+            parts.append(definition.sql(dialect=WRITE, normalize_functions="lower"))
+        parts.extend(
+            constraint.sql(dialect=WRITE, normalize_functions="lower")
+            for constraint in self.constraints
+        )
+        copied = [column for column in self.columns if column.source is not None]
+        targets = ", ".join(ddl.quote(column.name) for column in copied)
+        sources = ", ".join(column.source or "NULL" for column in copied)
+        scratch, old, new = ddl.quote(_SCRATCH), ddl.quote(self.table.name), ddl.quote(self.name)
+        return [
+            "PRAGMA legacy_alter_table = ON",
+            f"ALTER TABLE {old} RENAME TO {scratch}",
+            "PRAGMA legacy_alter_table = OFF",
+            f"CREATE TABLE {new} ({', '.join(parts)})",
+            f"INSERT INTO {new} ({targets}) SELECT {sources} FROM {scratch}",
+            f"DROP TABLE {scratch}",
+            *(index for index in map(self._index, self.index_sql) if index is not None),
+        ]
+
+    def _index(self, sql: str) -> str | None:
+        """An index of the old table for the new one: columns renamed, gone if one was dropped."""
+        tree = _sqlite_tree(sql)
+        index = tree.this
+        params = index.args.get("params")
+        for column in tree.find_all(exp.Column):
+            key = column.name.lower()
+            if key in self.renamed:
+                new = self.renamed[key]
+                if new is None:
+                    return None
+                column.set("this", exp.to_identifier(new, quoted=True))
+        parts = []
+        for part in params.args.get("columns") or []:
+            ordered = part if isinstance(part, exp.Ordered) else None
+            expression = part.this if ordered is not None else part
+            text = expression.sql(dialect=WRITE, normalize_functions="lower")
+            parts.append(
+                text + (" DESC" if ordered is not None and ordered.args.get("desc") else "")
+            )
+        where = params.args.get("where")
+        condition = f" WHERE {where.this.sql(dialect=WRITE)}" if where is not None else ""
+        unique = "UNIQUE " if tree.args.get("unique") else ""
+        name, table = ddl.quote(index.name), ddl.quote(self.name)
+        return f"CREATE {unique}INDEX {name} ON {table} ({', '.join(parts)}){condition}"
+
+
+def _constraints_of(definition: exp.ColumnDef, kind: type[exp.Expression]) -> list[exp.Expression]:
+    return [
+        constraint
+        for constraint in definition.constraints
+        if isinstance(constraint.args.get("kind"), kind)
+    ]
+
+
+def _remove(definition: exp.ColumnDef, kind: type[exp.Expression]) -> None:
+    for constraint in _constraints_of(definition, kind):
+        constraint.pop()
+
+
+def _add(definition: exp.ColumnDef, sql: str) -> None:
+    """Append a column constraint written as SQLite text (``NOT NULL``, ``DEFAULT (…)``)."""
+    parsed = _sqlite_tree(f"CREATE TABLE x (y z {sql})").this.expressions[0]
+    for constraint in parsed.constraints:
+        definition.append("constraints", constraint)
+
+
+def _in_primary_key(rebuild: _Rebuild, name: str) -> bool:
+    if _constraints_of(rebuild.column(name).definition, exp.PrimaryKeyColumnConstraint):
+        return True
+    return any(
+        isinstance(constraint, exp.PrimaryKey)
+        and name.lower() in (part.name.lower() for part in constraint.expressions)
+        for constraint in rebuild.constraints
+    )
+
+
+def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn) -> None:
+    column = rebuild.column(action.this.name)
+    definition = column.definition
+    dtype = action.args.get("dtype")
+    if dtype is not None:
+        pg_type, _ = ddl.column_type(dtype)
+        using = action.args.get("using")
+        column.source = (
+            ddl.expression_sql(using)
+            if isinstance(using, exp.Expression)
+            else f"pg_cast({ddl.quote(column.name)}, {pg_type.oid}, {pg_type.typmod})"
+        )
+        column.pg_type = pg_type
+    elif action.args.get("allow_null") is False:
+        if not _constraints_of(definition, exp.NotNullColumnConstraint):
+            _add(definition, "NOT NULL")
+    elif action.args.get("allow_null"):
+        if _in_primary_key(rebuild, column.name):
+            raise PostgresError(f'column "{column.name}" is in a primary key', "42P16")
+        _remove(definition, exp.NotNullColumnConstraint)
+    elif action.args.get("default") is not None:
+        _remove(definition, exp.DefaultColumnConstraint)
+        _add(definition, "DEFAULT " + ddl.default_sql(action.args["default"], column.pg_type))
+    elif action.args.get("drop"):
+        _remove(definition, exp.DefaultColumnConstraint)
+    else:
+        raise PostgresError(
+            f"ALTER COLUMN {action.sql(dialect='postgres')} is not supported by the SQLite backend",
+            "0A000",
+        )
+
+
+def _constraint_name(table: str, node: exp.Expression) -> str | None:
+    """The name PostgreSQL gives (or the user gave) a constraint of the stored definition."""
+    if isinstance(node, exp.Constraint | exp.ColumnConstraint) and node.name:
+        return node.name
+    if isinstance(node, exp.PrimaryKey):
+        return f"{table}_pkey"
+    if isinstance(node, exp.UniqueColumnConstraint) and isinstance(node.this, exp.Schema):
+        return f"{table}_{'_'.join(part.name for part in node.this.expressions)}_key"
+    if isinstance(node, exp.ForeignKey):
+        return f"{table}_{'_'.join(part.name for part in node.expressions)}_fkey"
+    return None
+
+
+def _drop_constraint(rebuild: _Rebuild, action: exp.Drop) -> None:
+    names = [item.name for item in action.args.get("tables") or []]
+    table = rebuild.table.name
+    for name in names:
+        for constraint in list(rebuild.constraints):
+            if _constraint_name(table, constraint) == name:
+                rebuild.constraints.remove(constraint)
+                break
+        else:
+            if not _drop_column_constraint(rebuild, name) and not action.args.get("exists"):
+                raise PostgresError(
+                    f'constraint "{name}" of relation "{table}" does not exist', "42704"
+                )
+
+
+def _drop_column_constraint(rebuild: _Rebuild, name: str) -> bool:
+    table = rebuild.table.name
+    for column in rebuild.columns:
+        for constraint in column.definition.constraints:
+            kind = constraint.args.get("kind")
+            derived = {
+                exp.PrimaryKeyColumnConstraint: f"{table}_pkey",
+                exp.UniqueColumnConstraint: f"{table}_{column.name}_key",
+                exp.Reference: f"{table}_{column.name}_fkey",
+            }.get(type(kind))
+            if name in (constraint.name, derived):
+                constraint.pop()
+                return True
+    return False
+
+
+def _add_constraint(rebuild: _Rebuild, action: exp.AddConstraint) -> None:
+    writer = ddl.TableWriter(rebuild.table.name, set())
+    for node in action.expressions:
+        inner = node.expressions[0] if isinstance(node, exp.Constraint) else node
+        given = node.name if isinstance(node, exp.Constraint) and node.name != UNNAMED else None
+        if isinstance(inner, exp.PrimaryKey):
+            for part in inner.expressions:
+                definition = rebuild.column(part.name).definition
+                if not _constraints_of(definition, exp.NotNullColumnConstraint):
+                    _add(definition, "NOT NULL")
+        text = writer.constraint(inner, given)
+        rebuild.constraints.append(
+            _sqlite_tree(f"CREATE TABLE x (y z, {text})").this.expressions[1]
+        )
+
+
+def _add_column(rebuild: _Rebuild, action: exp.ColumnDef) -> None:
+    if any(column.name.lower() == action.name.lower() for column in rebuild.columns):
+        if action.args.get("exists"):
+            return
+        raise PostgresError(
+            f'column "{action.name}" of relation "{rebuild.table.name}" already exists', "42701"
+        )
+    text = ddl.TableWriter(rebuild.table.name, set()).column(action)
+    definition = _sqlite_tree(f"CREATE TABLE x ({text})").this.expressions[0]
+    pg_type, _ = ddl.column_type(action.args.get("kind"))
+    rebuild.columns.append(_Column(action.name, pg_type, definition, None))
+
+
+def _drop_column(rebuild: _Rebuild, action: exp.Drop) -> None:
+    for item in action.args.get("tables") or []:
+        try:
+            column = rebuild.column(item.name)
+        except PostgresError:
+            if action.args.get("exists"):
+                continue
+            raise
+        rebuild.columns.remove(column)
+        rebuild.renamed[column.name.lower()] = None
+        rebuild.constraints = [
+            constraint
+            for constraint in rebuild.constraints
+            if column.name.lower() not in _mentioned(constraint)
+        ]
+
+
+def _mentioned(constraint: exp.Expression) -> set[str]:
+    """Lower-case names of the columns a table constraint names (its own, not referenced ones)."""
+    names = {column.name.lower() for column in constraint.find_all(exp.Column)}
+    inner = constraint.expressions[0] if isinstance(constraint, exp.Constraint) else constraint
+    if isinstance(inner, exp.PrimaryKey | exp.ForeignKey):
+        names.update(part.name.lower() for part in inner.expressions)
+    if isinstance(inner, exp.UniqueColumnConstraint) and isinstance(inner.this, exp.Schema):
+        names.update(part.name.lower() for part in inner.this.expressions)
+    if isinstance(inner, exp.ForeignKey):
+        reference = inner.args.get("reference")
+        if reference is not None:
+            names -= {column.name.lower() for column in reference.find_all(exp.Column)}
+    return names
+
+
+def _rename_column(rebuild: _Rebuild, action: exp.RenameColumn) -> None:
+    column = rebuild.column(action.this.name)
+    new = action.args["to"].name
+    column.definition.set("this", exp.to_identifier(new, quoted=True))
+    for old, current in rebuild.renamed.items():
+        if current is not None and current.lower() == column.name.lower():
+            rebuild.renamed[old] = new
+    rebuild.renamed.setdefault(column.name.lower(), new)
+    column.name = new
+
+
+def _constant(node: exp.Expression) -> bool:
+    """A default SQLite accepts in ADD COLUMN: a literal (possibly signed or in parentheses)."""
+    while isinstance(node, exp.Paren | exp.Neg):
+        node = node.this
+    return isinstance(node, exp.Literal | exp.Boolean | exp.Null)
+
+
+def _dependent_views(schema: Schema, table: str, action: exp.Drop) -> list[str]:
+    """Views that name a column DROP COLUMN removes: 2BP01 unless CASCADE drops them too."""
+    found = []
+    for item in action.args.get("tables") or []:
+        word = re.compile(rf"\b{re.escape(item.name)}\b", re.IGNORECASE)
+        mentions = re.compile(rf"\b{re.escape(table)}\b", re.IGNORECASE)
+        for view in schema.tables.values():
+            definition = view.definition or ""
+            if view.kind == "v" and word.search(definition) and mentions.search(definition):
+                if not action.args.get("cascade"):
+                    raise PostgresError(
+                        f"cannot drop column {item.name} of table {table} because other "
+                        "objects depend on it",
+                        "2BP01",
+                        detail=f"view {view.name} depends on column {item.name} of table {table}",
+                        hint="Use DROP ... CASCADE to drop the dependent objects too.",
+                    )
+                found.append(view.name)
+    return found
+
+
+def _needs_rebuild(action: exp.Expression) -> bool:
+    if isinstance(action, exp.ColumnDef):
+        kinds = [constraint.args.get("kind") for constraint in action.constraints]
+        return any(
+            isinstance(kind, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint)
+            or (isinstance(kind, exp.DefaultColumnConstraint) and not _constant(kind.this))
+            for kind in kinds
+        )
+    return not isinstance(action, exp.RenameColumn | exp.AlterRename)
+
+
+def _in_place(table: str, action: exp.Expression) -> list[str]:
+    quoted = ddl.quote(table)
+    if isinstance(action, exp.ColumnDef):
+        column = ddl.TableWriter(table, set()).column(action)
+        return [f"ALTER TABLE {quoted} ADD COLUMN {column}"]
+    if isinstance(action, exp.Drop):
+        return [
+            f"ALTER TABLE {quoted} DROP COLUMN {ddl.quote(item.name)}"
+            for item in action.args.get("tables") or []
+        ]
+    if isinstance(action, exp.RenameColumn):
+        old, new = ddl.quote(action.this.name), ddl.quote(action.args["to"].name)
+        return [f"ALTER TABLE {quoted} RENAME COLUMN {old} TO {new}"]
+    assert isinstance(action, exp.AlterRename)
+    return [f"ALTER TABLE {quoted} RENAME TO {ddl.quote(ddl.table_name(action.this))}"]
+
+
+def alter_table(node: exp.Alter, schema: Schema) -> list[str]:
+    """The SQLite statements of an ALTER TABLE (module docstring)."""
+    name = ddl.table_name(node.this)
+    actions = list(node.args.get("actions") or [])
+    table = schema.table(name)
+    if table is None:
+        if node.args.get("exists"):
+            return []
+        raise PostgresError(f'relation "{name}" does not exist', "42P01")
+    dropped_views = [
+        f"DROP VIEW IF EXISTS {ddl.quote(view)}"
+        for action in actions
+        if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN"
+        for view in _dependent_views(schema, name, action)
+    ]
+    if not any(_needs_rebuild(action) for action in actions):
+        in_place = [statement for action in actions for statement in _skip_existing(table, action)]
+        return dropped_views + in_place
+    rebuild = _Rebuild.of(table)
+    for action in actions:
+        if isinstance(action, exp.AlterColumn):
+            _alter_column(rebuild, action)
+        elif isinstance(action, exp.AddConstraint):
+            _add_constraint(rebuild, action)
+        elif isinstance(action, exp.ColumnDef):
+            _add_column(rebuild, action)
+        elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
+            _drop_column(rebuild, action)
+        elif isinstance(action, exp.Drop):
+            _drop_constraint(rebuild, action)
+        elif isinstance(action, exp.RenameColumn):
+            _rename_column(rebuild, action)
+        elif isinstance(action, exp.AlterRename):
+            rebuild.name = ddl.table_name(action.this)
+        else:
+            raise PostgresError(
+                f"ALTER TABLE … {action.sql(dialect='postgres')} is not supported by the SQLite "
+                "backend",
+                "0A000",
+            )
+    return dropped_views + rebuild.sql()
+
+
+def _skip_existing(table: TableInfo, action: exp.Expression) -> list[str]:
+    """In-place statements, leaving out ADD COLUMN IF NOT EXISTS of a column that exists and
+    DROP COLUMN IF EXISTS of one that does not."""
+    if isinstance(action, exp.ColumnDef) and action.args.get("exists"):
+        if table.column(action.name) is not None:
+            return []
+    if isinstance(action, exp.Drop) and action.args.get("exists"):
+        kept = [item for item in action.args.get("tables") or [] if table.column(item.name)]
+        if not kept:
+            return []
+        action.set("tables", kept)
+    return _in_place(table.name, action)
