@@ -1,4 +1,4 @@
-"""The backends our server runs in the server benchmarks (started by ``bench/serve.py``).
+"""The backends our server runs in the server benchmarks (``python -m txpostgres_proto --handler``).
 
 Two flavours of each, because they cost differently and both matter:
 
@@ -99,11 +99,3 @@ class FetchRowsHandler(PostgresRequestHandler):
 
     def query_tables(self, stmt_info: Any) -> tuple[list[tuple[Any, ...]], tuple[Column, ...]]:
         return _ROWS, _FETCH_COLUMNS
-
-
-def embedded_sqlite() -> Any:
-    """The embedded default's backend factory over an in-memory SQLite database (for
-    ``bench/serve.py --factory-maker``)."""
-    from txpostgres_proto.sqlite_backend import make_backend_factory
-
-    return make_backend_factory(":memory:")

@@ -7,7 +7,7 @@ for reference, asyncpg's cursor (prefetch 1,000) and a psycopg 3 server-side cur
 (itersize 1,000).  A client that buffers the whole result would need gigabytes here.
 
 How: each peer streams in a process of its own; the value is that process's peak RSS
-(``ru_maxrss``) at the end, interpreter and imports included; the note gives the RSS before the
+(``VmHWM``) at the end, interpreter and imports included; the note gives the RSS before the
 query (after connecting) and the rows/s.  One round by default: this measures memory, not
 speed.  Target (issue): ours (stream) < 100 MB peak.
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import time
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +59,7 @@ class _Tally:
         elapsed = time.perf_counter() - self.started
         if self.rows != self.expected:
             raise AssertionError(f"streamed {self.rows} rows, expected {self.expected}")
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak_kb = rss_kb(os.getpid(), "VmHWM")
         rate = self.rows / elapsed
         note = f"RSS before query {self.rss_before_kb / 1024:.0f} MB, {rate:,.0f} rows/s"
         report_result({"value": peak_kb / 1024, "seconds": elapsed, "note": note})
@@ -128,9 +127,8 @@ def run(args: argparse.Namespace) -> None:
     with real_postgres() as server:
         params = {**client_params(server), "rows": rows}
         missing = ours_missing(list(WORKERS), "txpostgres_proto.client.connect")
-        results = measure_peers(
-            list(WORKERS), "bench.client_stream_memory", params, rounds, missing
-        )
+        peers = dict.fromkeys(WORKERS, params)
+        results = measure_peers(peers, "bench.client_stream_memory", rounds, missing)
     print_target_table(
         f"Peak RSS streaming {rows:,} rows (lower is better)",
         "MB",

@@ -6,9 +6,10 @@ machine to machine.  The PostgreSQL server is the one the test suite uses (``tes
 so run benchmarks from the repository root as modules: ``python -m bench.<name>``.
 
 Each peer measures in a process of its own (`run_worker`: the worker prints its result with
-`report_result`), our server runs in a separate process too (`our_server`, which starts
-``bench/serve.py``), and every script ends with `print_target_table`: peer, median, ratio to
-the baseline peer, the target from the issue, and whether it was met.
+`report_result`; `measure_peers` interleaves peers over rounds), our server runs in a separate
+process too (`our_server` starts ``python -m txpostgres_proto``), and every script ends with
+`print_target_table`: peer, median, ratio to the baseline peer, the target from the issue, and
+whether it was met.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import queue
 import resource
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.pgserver import TRUST_USER, RealPostgres, client_environment, find_bindir
+from tests.pgserver import TRUST_USER, RealPostgres, client_environment, find_bindir, free_port
 from tests.pki import make_pki
 
 #: The repository root: workers and servers run from here so ``-m bench.*`` imports work.
@@ -53,14 +55,7 @@ def real_postgres() -> Iterator[RealPostgres]:
 
 def median_seconds(run: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
     """Wall-clock median of ``repeat`` calls of ``run``, after ``warmup`` untimed calls."""
-    for _ in range(warmup):
-        run()
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+    return statistics.median(timed_runs(run, repeat, warmup))
 
 
 def print_ratio_table(
@@ -365,8 +360,8 @@ def print_target_table(
     """
     values = {result.peer: result.value for result in results}
     reference = values.get(baseline) if baseline is not None else None
-    headers = ("peer", f"median {unit}", f"ratio vs {baseline}" if baseline else "ratio")
-    headers += ("target", "met", "note")
+    ratio_header = f"ratio vs {baseline}" if baseline else "ratio"
+    headers = ("peer", f"median {unit}", ratio_header, "target", "met", "note")
     table: list[tuple[str, ...]] = []
     for result in results:
         own = [target for target in targets if target.peer == result.peer]
@@ -423,20 +418,22 @@ def bench_parser(doc: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def rss_kb(pid: int) -> int:
-    """Resident set size of process ``pid`` in KiB (``VmRSS`` in ``/proc/<pid>/status``)."""
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of process ``pid`` in KiB, from ``/proc/<pid>/status``: ``VmRSS``
+    (now) or ``VmHWM`` (the peak).  Not ``ru_maxrss``: Linux keeps that across ``exec``, so
+    a child started from a big parent would report the parent's size."""
     with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    raise RuntimeError(f"no {field} for process {pid}")
 
 
 def raise_open_files_limit(wanted: int) -> int:
     """Raise this process's RLIMIT_NOFILE to at least ``wanted`` if it can; return the limit.
 
-    Raising the hard limit needs privileges (we run as root here); without them the soft limit
-    goes up to the hard one.
+    Raising the hard limit needs CAP_SYS_RESOURCE, which even root lacks in some containers
+    (this machine's hard limit is 20,000); without it the soft limit goes up to the hard one.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft >= wanted:
@@ -466,7 +463,7 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
 class ServerProcess:
     """A server we started in its own process (see `our_server`)."""
 
-    process: subprocess.Popen[str]
+    process: subprocess.Popen[bytes]
     host: str
     port: int
 
@@ -487,63 +484,70 @@ class ServerProcess:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """One of our servers as a benchmark row: its name, the ``bench/serve.py`` arguments that
-    select its backend, and the module it needs (the row says "not available yet" without)."""
+    """One of our servers as a benchmark row.
+
+    ``args`` follow ``python -m <module> --listen tcp:PORT:...``: by default the project's own
+    entry point (``python -m txpostgres_proto``, the same options as ``twistd pgproto``), so
+    ``("--handler", "bench.backends:SmallQueryHandler")`` or ``()`` for the embedded SQLite
+    default.  ``requires`` is the module without which the row says "not available yet".
+    """
 
     name: str
-    selector: tuple[str, ...]
-    requires: str = "txpostgres_proto.server.factory"
+    args: tuple[str, ...] = ()
+    requires: str = "txpostgres_proto.tap"
+    module: str = "txpostgres_proto"
 
     def missing(self) -> str | None:
         """None when the server can run, else why not."""
-        notes = ours_missing(["ours"], "txpostgres_proto.server.factory", self.requires)
-        return notes.get("ours")
+        return ours_missing(["ours"], self.requires).get("ours")
+
+    def command(self, port: int) -> list[str]:
+        listen = f"tcp:{port}:interface=127.0.0.1:backlog=1024"
+        return [sys.executable, "-m", self.module, "--listen", listen, *self.args]
 
 
 @contextmanager
-def our_server(*selector: str, open_files: int | None = None) -> Iterator[ServerProcess]:
-    """Run our server (``bench/serve.py``) in a separate process while the block runs.
+def our_server(spec: ServerSpec, open_files: int | None = None) -> Iterator[ServerProcess]:
+    """Run the server ``spec`` describes in a separate process while the block runs.
 
-    ``selector`` is ``("--backend", "module:name")`` or ``("--factory-maker", "module:name")``
-    (see ``bench/serve.py`` and ``bench/backends.py``).  The server listens on a free loopback
-    port it picks itself and says which.  ``open_files`` raises the server's RLIMIT_NOFILE (its
-    own, before it listens).  Its stderr goes to a temporary file (a pipe nobody reads could
-    fill up and block it), shown when it fails to start.
+    It listens on a free loopback port; the block starts once the port accepts connections.
+    ``open_files`` raises the server's RLIMIT_NOFILE (set in the child before it starts).
+    Its output goes to a temporary file (a pipe nobody reads could fill up and block it),
+    shown when it fails to start.
     """
-    argv = [sys.executable, "-m", "bench.serve", *selector]
-    if open_files is not None:
-        argv += ["--open-files", str(open_files)]
-    with tempfile.TemporaryFile("w+", prefix="txpg-bench-server-") as errors:
+    host, port = "127.0.0.1", free_port()
+
+    def limits() -> None:
+        if open_files is not None:
+            raise_open_files_limit(open_files)
+
+    with tempfile.TemporaryFile(prefix="txpg-bench-server-") as log:
         process = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=REPO_ROOT
-        )
+            spec.command(port), stdout=log, stderr=subprocess.STDOUT, preexec_fn=limits,
+            cwd=REPO_ROOT,
+        )  # fmt: skip
         try:
-            port = _wait_for_listening(process)
-            if port is None:
-                errors.seek(0)
-                raise RuntimeError(f"our server did not start:\n{errors.read()[-3000:]}")
-            yield ServerProcess(process, "127.0.0.1", port)
+            if not _accepts_connections(process, host, port):
+                log.seek(0)
+                output = log.read().decode(errors="replace")[-3000:]
+                raise RuntimeError(f"{spec.name} did not start ({spec.command(port)}):\n{output}")
+            yield ServerProcess(process, host, port)
         finally:
             stop_process(process)
-            if process.stdout is not None:
-                process.stdout.close()
-            errors.seek(0)
-            logged = errors.read()
-            if logged.strip():
-                print(
-                    f"  (our server logged {len(logged.splitlines())} lines to stderr; "
-                    f"last: {logged.strip().splitlines()[-1][:200]})",
-                    file=sys.stderr,
-                )
 
 
-def _wait_for_listening(process: subprocess.Popen[str]) -> int | None:
-    """The port from the server's ``LISTENING <port>`` line; None when it exits first."""
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("LISTENING "):
-            return int(line.split()[1])
-    return None
+def _accepts_connections(
+    process: subprocess.Popen[bytes], host: str, port: int, timeout: float = 60.0
+) -> bool:
+    """Wait until ``port`` accepts a connection (True) or the process exits first (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection((host, port), timeout=1.0).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 def load_table(server: RealPostgres, sql: str) -> None:

@@ -6,7 +6,8 @@ numeric; ``bench/data.py``) fetched completely with psycopg 3 (``cursor.execute`
 table; our server with a raw `QueryBackend` returning the same 1,000 rows, with a
 `PostgresRequestHandler` subclass declaring the table and returning them from
 ``query_tables``, and the embedded SQLite default (table created and filled through the
-server itself) when it exists.  Our servers run as separate processes (``bench/serve.py``).
+server itself) when it exists.  Our servers run as separate processes
+(``python -m txpostgres_proto --handler ...``, the ``twistd pgproto`` options).
 
 How: every server is measured once per round (rounds interleaved) by a psycopg 3 worker in a
 process of its own: one untimed fetch, then ``--repeat`` runs of ``--fetches`` fetches each;
@@ -49,13 +50,9 @@ TABLE = "bench_rows"
 ROWS = 1000
 POSTGRES = "postgresql"
 OUR_SERVERS = (
-    ServerSpec("ours QueryBackend", ("--backend", "bench.backends:FetchRowsBackend")),
-    ServerSpec("ours PostgresRequestHandler", ("--backend", "bench.backends:FetchRowsHandler")),
-    ServerSpec(
-        "ours embedded SQLite",
-        ("--factory-maker", "bench.backends:embedded_sqlite"),
-        "txpostgres_proto.sqlite_backend",
-    ),
+    ServerSpec("ours QueryBackend", ("--handler", "bench.backends:FetchRowsBackend")),
+    ServerSpec("ours PostgresRequestHandler", ("--handler", "bench.backends:FetchRowsHandler")),
+    ServerSpec("ours embedded SQLite", (), "txpostgres_proto.sqlite_backend"),
 )
 #: Servers that hold no data of their own: the worker creates and fills the table first.
 _FILLED_BY_WORKER = frozenset({"ours embedded SQLite"})
@@ -108,8 +105,10 @@ def count_writes(backend_factory: Callable[[], Any], extended: bool) -> tuple[in
             self.writes += 1
             super().write(data)
 
-    factory = PostgresServerFactory(backend_factory, reactor=Clock())
-    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 5432))
+    clock: Any = Clock()
+    factory = PostgresServerFactory(backend_factory, reactor=clock)
+    address: Any = IPv4Address("TCP", "127.0.0.1", 5432)
+    protocol = factory.buildProtocol(address)
     transport = CountingTransport()
     protocol.makeConnection(transport)
     protocol.dataReceived(m.StartupMessage({"user": "bench", "database": "bench"}).encode())
@@ -171,7 +170,7 @@ def run(args: argparse.Namespace) -> None:
             if missing := spec.missing():
                 unavailable[spec.name] = missing
                 continue
-            process = stack.enter_context(our_server(*spec.selector))
+            process = stack.enter_context(our_server(spec))
             fill = spec.name in _FILLED_BY_WORKER
             servers[spec.name] = {"dsn": process.dsn(), "fill": fill, **sizes}
         results = measure_peers(servers, "bench.server_fetch_rows", rounds, unavailable)

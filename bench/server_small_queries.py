@@ -6,8 +6,9 @@ What: ``pgbench -n -M extended -c 10 -j 2 -T 10`` with a custom script ``\\set a
 PostgreSQL 15; our server with a raw `QueryBackend` (protocol cost only), with a
 `PostgresRequestHandler` subclass (the seed API: statement parsing and result normalising
 included), and the embedded SQLite default (real SQL through SQLite) when it exists — see
-``bench/backends.py``.  Our servers run as separate processes (``bench/serve.py``), one Python
-process each, like a ``twistd`` deployment.
+``bench/backends.py``.  Our servers run as separate processes, one Python process each,
+started the way users start them: ``python -m txpostgres_proto --handler ...`` (the options of
+``twistd pgproto``; no ``--handler`` for the SQLite default).
 
 How: all servers are started first; then every server gets one pgbench run per round, rounds
 interleaved; the table shows transactions/s at the median round and the ratio to PostgreSQL.
@@ -43,13 +44,9 @@ SCRIPT = "\\set aid random(1, 100000)\nSELECT :aid;\n"
 POSTGRES = "postgresql"
 #: Our servers under test (backends in bench/backends.py).
 OUR_SERVERS = (
-    ServerSpec("ours QueryBackend", ("--backend", "bench.backends:SmallQueryBackend")),
-    ServerSpec("ours PostgresRequestHandler", ("--backend", "bench.backends:SmallQueryHandler")),
-    ServerSpec(
-        "ours embedded SQLite",
-        ("--factory-maker", "bench.backends:embedded_sqlite"),
-        "txpostgres_proto.sqlite_backend",
-    ),
+    ServerSpec("ours QueryBackend", ("--handler", "bench.backends:SmallQueryBackend")),
+    ServerSpec("ours PostgresRequestHandler", ("--handler", "bench.backends:SmallQueryHandler")),
+    ServerSpec("ours embedded SQLite", (), "txpostgres_proto.sqlite_backend"),
 )
 _TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
 _FAILED = re.compile(r"number of failed transactions: (\d+)")
@@ -92,7 +89,7 @@ def run(args: argparse.Namespace) -> None:
             if missing := spec.missing():
                 notes[spec.name] = missing
                 continue
-            targets[spec.name] = stack.enter_context(our_server(*spec.selector)).libpq_env()
+            targets[spec.name] = stack.enter_context(our_server(spec)).libpq_env()
         for round_number in range(1, rounds + 1):
             for name, env in targets.items():
                 if name in notes:

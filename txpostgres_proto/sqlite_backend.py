@@ -72,7 +72,7 @@ from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
 from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
 from txpostgres_proto.sqlite.reflect import Schema, reflect
-from txpostgres_proto.sqlite.translate import OutputColumn, Plan, is_plain_expression
+from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
 from txpostgres_proto.sqlite.typemap import reader_for, to_storage
 from txpostgres_proto.types import oids
 
@@ -286,12 +286,11 @@ class SQLiteBackend:
                     self._private = reflect(conn)
                 self._private_version = self.database.private_version()
             return self._private
-        with self._lock:
-            return self.database.schema(conn)
+        return self.database.schema()
 
     def _is_catalog_query(self, sql: str) -> bool:
         assert self._feed is not None, "connection_made was not called"
-        return self._feed.catalog.handles(sql) and not is_plain_expression(sql)
+        return self._feed.catalog.handles(sql) and needs_catalog(sql)
 
     def _catalog(self, schema: Schema) -> Catalog:
         """The catalog describing ``schema`` (loading it costs a moment: only when needed)."""

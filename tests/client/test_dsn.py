@@ -76,8 +76,14 @@ URI_TABLE: list[tuple[str, dict[str, str]]] = [
     ("postgresql://h1,h2:5433", {"host": "h1,h2", "port": ",5433"}),
     ("postgresql://[::1]:5433/db", {"host": "::1", "port": "5433", "dbname": "db"}),
     ("postgresql://[2001:db8::1234]/database", {"host": "2001:db8::1234", "dbname": "database"}),
-    ("postgresql:///dbname?host=/var/lib/postgresql", {"dbname": "dbname", "host": "/var/lib/postgresql"}),
-    ("postgresql://%2Fvar%2Flib%2Fpostgresql/dbname", {"host": "/var/lib/postgresql", "dbname": "dbname"}),
+    (
+        "postgresql:///dbname?host=/var/lib/postgresql",
+        {"dbname": "dbname", "host": "/var/lib/postgresql"},
+    ),
+    (
+        "postgresql://%2Fvar%2Flib%2Fpostgresql/dbname",
+        {"host": "/var/lib/postgresql", "dbname": "dbname"},
+    ),
     (
         "postgresql://us%40er:p%3As%2Fw%25rd@h/d%20b",
         {"user": "us@er", "password": "p:s/w%rd", "host": "h", "dbname": "d b"},

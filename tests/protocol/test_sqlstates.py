@@ -63,9 +63,7 @@ def test_from_fields_picks_the_condition_class(
 
 def test_unknown_condition_falls_back_to_its_class_then_to_the_base() -> None:
     assert type(PostgresError.from_fields(_fields("23999"))) is s.IntegrityConstraintViolation
-    assert type(PostgresError.from_fields(_fields("42ZZZ"))) is (
-        s.SyntaxErrorOrAccessRuleViolation
-    )
+    assert type(PostgresError.from_fields(_fields("42ZZZ"))) is (s.SyntaxErrorOrAccessRuleViolation)
     assert type(PostgresError.from_fields(_fields("Q1234"))) is PostgresError
     assert s.error_class("Q1234") is PostgresError
 

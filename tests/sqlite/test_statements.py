@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -163,6 +165,46 @@ def test_json(client: Client) -> None:
     assert client.value("select doc -> 'a' from j") == {"b": [1, 2]}
     assert client.value("select doc ->> 's' from j") == "x"
     assert client.value("select jsonb_build_object('k', 1)") == {"k": 1}
+
+
+def test_dates_and_intervals(client: Client) -> None:
+    client.run("create table ev (at timestamptz, d date, dur interval)")
+    client.run("insert into ev values ('2024-01-31 10:00+00', '2024-01-31', '1 day 02:00')")
+    row = client.rows(
+        "select at + interval '1 month', at - dur, d + 7, d - date '2024-01-01', dur * 2, "
+        "dur + interval '1 hour', at - timestamptz '2024-01-01 00:00+00', "
+        "extract(year from at), date_trunc('month', at), to_char(at, 'YYYY-MM-DD HH24:MI') from ev"
+    )[0]
+    assert row == (
+        datetime(2024, 2, 29, 10, tzinfo=UTC),
+        datetime(2024, 1, 30, 8, tzinfo=UTC),
+        date(2024, 2, 7),
+        30,
+        timedelta(days=2, hours=4),
+        timedelta(days=1, hours=3),
+        timedelta(days=30, hours=10),
+        Decimal(2024),
+        datetime(2024, 1, 1, tzinfo=UTC),
+        "2024-01-31 10:00",
+    )
+    assert client.value("select count(*) from ev where at > now() - interval '100 years'") == 1
+
+
+def test_pattern_matching(client: Client) -> None:
+    row = client.rows(
+        "select 'abc' similar to 'a%', 'Abc' ilike any (array['x%', 'a%']), 'a_c' like 'a\\_c', "
+        "'abc' like 'a\\_c', 'ABC' ~* 'b', regexp_replace('a1b2', '[0-9]', '#', 'g')"
+    )[0]
+    assert row == (True, True, True, False, True, "a#b#")
+
+
+def test_plain_expressions_run_here_not_in_the_catalog(client: Client) -> None:
+    """Statements without application tables are run by SQLite (cancellable, with PostgreSQL's
+    division by zero), except what needs the catalog or the session."""
+    assert client.value("select count(*) from generate_series(1, 1000)") == 1000
+    assert client.rows("select * from (values (1, 'a')) v (n, s)") == [(1, "a")]
+    assert client.value("select current_user") == "postgres"
+    assert client.value("select version()").startswith("PostgreSQL 15")
 
 
 def test_distinct_on_and_cte(client: Client) -> None:

@@ -3,12 +3,17 @@
 * Parameters of a statement the server has not described yet are declared by their Python
   type (``TypeRegistry.infer_oid``), except where the server knows better: ``str``, ``None``
   and lists of strings are declared as 0 ("unknown") so the server types them from context
-  (a string may be meant for a date, an enum or a json column).  They are sent in text format.
+  (a string may be meant for a date, an enum or a json column); so are lists without any
+  element, whose array type only the context can tell.  An ``int`` is declared
+  ``int4`` when it fits (``int8``, then ``numeric``, when it does not): int4 widens implicitly
+  to every other numeric type, while an int8 argument would not match functions taking
+  ``integer`` (``substr(text, $1)``, ``pg_terminate_backend($1)``).  These parameters are sent
+  in text format.
 * Once the server described a statement (ParameterDescription), parameters are encoded for the
   types it reported, in binary where the registry has a binary codec.  A ``str`` value is
   always sent in text format, so the server parses it with the parameter type's input
   function — the same thing that happens on the first execution, which keeps a query's
-  behaviour independent of whether its statement was cached.
+  behaviour independent of whether its statement was cached; the same goes for an empty list.
 * Result columns are requested in binary where the registry can decode them (faster to
   decode, exact for floats and timestamps) and in text otherwise.
 * Row decoders are ``protocol.client_rows`` run decoders built from the registry's column
@@ -29,7 +34,7 @@ from ..types import DEFAULT_REGISTRY, TypeRegistry, oids, per_column_formats
 
 __all__ = ["ClientCodecs", "ParameterError"]
 
-_UNDECLARED: Final = frozenset((oids.TEXT, oids.UNKNOWN, oids.TEXT_ARRAY))
+_UNDECLARED: Final = frozenset((oids.TEXT, oids.UNKNOWN))
 _FIXED_WIDTH: Final = {
     oids.INT2: "h",
     oids.INT4: "i",
@@ -40,6 +45,8 @@ _FIXED_WIDTH: Final = {
     oids.BOOL: "?",
 }
 _MAX_CACHED_DECODERS: Final = 1024
+_INT4_MIN: Final = -(2**31)
+_INT4_MAX: Final = 2**31 - 1
 _ENCODING_ERRORS: Final = (TypeError, ValueError, ArithmeticError, struct.error)
 
 
@@ -63,12 +70,22 @@ class ClientCodecs:
 
     # ------------------------------------------------------------------ parameters
 
-    def declared_oid(self, value: Any) -> int:
-        """The type to declare in Parse for a parameter of a not yet described statement."""
-        if value is None or type(value) is str:
-            return 0
-        oid = self.registry.infer_oid(value)
-        return 0 if oid in _UNDECLARED else oid
+    def declared_oids(self, params: Sequence[Any]) -> tuple[int, ...]:
+        """The types to declare in Parse for these parameters (see the module docstring)."""
+        infer = self.registry.infer_oid
+        declared: list[int] = []
+        for value in params:
+            kind = type(value)
+            if value is None or kind is str:
+                declared.append(0)
+            elif kind is int and _INT4_MIN <= value <= _INT4_MAX:
+                declared.append(oids.INT4)
+            else:
+                oid = infer(value)
+                if oid in _UNDECLARED or (oid == oids.TEXT_ARRAY and not _has_element(value)):
+                    oid = 0
+                declared.append(oid)
+        return tuple(declared)
 
     def encode_text_params(
         self, oids_: Sequence[int], params: Sequence[Any]
@@ -104,6 +121,9 @@ class ClientCodecs:
             elif type(value) is str:
                 formats.append(TEXT_FORMAT)
                 values.append(value.encode())
+            elif isinstance(value, list | tuple) and not _has_element(value):
+                formats.append(TEXT_FORMAT)  # only the described type says what it holds
+                values.append(registry.encoder(0, TEXT_FORMAT)(value))
             else:
                 fmt = BINARY_FORMAT if registry.supports_binary(oid) else TEXT_FORMAT
                 try:
@@ -155,6 +175,14 @@ class ClientCodecs:
                 code = None  # a custom decoder: call it
             fixed.append(code)
         return make_run_decoder([field.name for field in fields], decoders, fixed)
+
+
+def _has_element(value: Any) -> bool:
+    """True when a (nested) list holds something other than None."""
+    return any(
+        _has_element(item) if isinstance(item, list | tuple) else item is not None
+        for item in value
+    )
 
 
 def _parameter_error(index: int, value: Any, oid: int, error: Exception) -> ParameterError:

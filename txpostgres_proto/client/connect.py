@@ -293,6 +293,7 @@ class _Attempt:
 
     def _negotiator(self) -> SSLNegotiator:
         self.negotiator = SSLNegotiator(
+            self.reactor,
             self.policy,
             self.host,
             self.use_tls,
@@ -501,7 +502,7 @@ def _send_cancel(
         return protocol
 
     def make() -> SSLNegotiator:
-        negotiators.append(SSLNegotiator(policy, host, use_tls, sender, settle))
+        negotiators.append(SSLNegotiator(reactor, policy, host, use_tls, sender, settle))
         return negotiators[-1]
 
     connecting = _endpoint(reactor, host, address).connect(Factory.forProtocol(make))

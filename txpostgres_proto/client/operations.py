@@ -53,6 +53,7 @@ from ..protocol.messages import (
     ReadyForQuery,
     RowDescription,
     Sync,
+    TransactionStatus,
 )
 from .errors import query_canceled
 from .statements import Statement
@@ -72,7 +73,8 @@ __all__ = [
 ]
 
 _COPY_WORD: Final = re.compile(r"\bcopy\b", re.IGNORECASE)
-_STALE_STATEMENT: Final = frozenset(("0A000", "26000"))
+_STATEMENT_GONE: Final = "26000"  # prepared statement does not exist
+_PLAN_CHANGED: Final = "RevalidateCachedQuery"  # routine of 0A000 "cached plan must not ..."
 _DROPS_ALL_STATEMENTS: Final = frozenset(("DISCARD ALL", "DEALLOCATE ALL"))
 _UNWANTED_COPY: Final = "COPY FROM STDIN is not supported by this call; use copy_from()"
 _EXECUTE: Final = Execute("", 0).encode()
@@ -301,17 +303,20 @@ class ExtendedQuery(Operation):
         self._describes = False
         self._parsed = False
         self._result_formats: tuple[int, ...] = ()
+        self._automatic = statement is None  # the statement comes from the cache
+        self._stale = False
+        self._retried = False
 
     def statement_messages(self) -> list[FrontendMessage]:
         """Parse/Describe when the statement is new; sets ``self.statement``."""
         if self.statement is not None:
             return []
         protocol = self.protocol
-        statement = protocol.statements.get(self.sql)
+        declared = protocol.codecs.declared_oids(self.params)
+        statement = protocol.statements.get(self.sql, declared)
         if statement is not None:
             self.statement = statement
             return []
-        declared = [protocol.codecs.declared_oid(value) for value in self.params]
         self.statement = protocol.statements.add(self.sql, declared)
         self._describes = True
         return self.statement.parse_messages()
@@ -359,13 +364,50 @@ class ExtendedQuery(Operation):
     def on_error(self, message: ErrorResponse) -> None:
         super().on_error(message)
         statement = self.statement
-        if statement is not None and message.sqlstate in _STALE_STATEMENT:
-            self.protocol.statements.discard(statement, close=message.sqlstate == "0A000")
+        if statement is None:
+            return
+        if message.sqlstate == _STATEMENT_GONE:
+            self._stale = True
+            self.protocol.statements.discard(statement, close=False)
+        elif message.fields.get("R") == _PLAN_CHANGED:
+            self._stale = True
+            self.protocol.statements.discard(statement, close=True)
 
     def finish(self) -> None:
         if self._describes and not self._parsed and self.statement is not None:
             self.protocol.statements.discard(self.statement, close=False)
+        if self._may_retry():
+            self._retried = True
+            self._reset()
+            self.protocol.retry(self)
+            return
         super().finish()
+
+    def _may_retry(self) -> bool:
+        """A cached statement went stale (the table changed, or the statement was dropped):
+        run again with a fresh one — once, outside transactions, and only when nothing was
+        pipelined behind this call (so results still come back in call order)."""
+        protocol = self.protocol
+        return (
+            self._stale
+            and self._automatic
+            and not self._retried
+            and not self.deferred.called
+            and protocol.client.transaction_status is TransactionStatus.IDLE
+            and protocol.nothing_in_flight()
+        )
+
+    def _reset(self) -> None:
+        self.statement = None
+        self.error = None
+        self.rows = []
+        self.tag = ""
+        self.suspended = False
+        self.row_decoder = None
+        self.request = None
+        self._stale = False
+        self._describes = False
+        self._parsed = False
 
     def result(self) -> Any:
         return self.rows

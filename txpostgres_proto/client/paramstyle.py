@@ -46,7 +46,8 @@ def convert(
         raise TypeError("parameters must be a sequence or a mapping, not a string")
     values: list[Any] = []
     numbers: dict[str, str] = {}
-    positional = iter(()) if named else iter(params)  # type: ignore[arg-type]
+    mapping: Mapping[str, Any] = params if isinstance(params, Mapping) else {}
+    positional = iter(()) if isinstance(params, Mapping) else iter(params)
 
     def add(value: Any) -> str:
         if isinstance(value, tuple):
@@ -78,7 +79,7 @@ def convert(
             raise TypeError(f"placeholder %({name})s needs a mapping of parameters")
         if name not in numbers:
             try:
-                value = params[name]  # type: ignore[call-overload]
+                value = mapping[name]
             except KeyError:
                 raise KeyError(f"no value for the query parameter %({name})s") from None
             numbers[name] = add(value)

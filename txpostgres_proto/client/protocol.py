@@ -284,6 +284,13 @@ class ClientProtocol(Protocol):
             self._drain()
         return operation.deferred
 
+    def retry(self, operation: Operation) -> None:
+        """Write ``operation`` again, ahead of anything queued (see ExtendedQuery)."""
+        self._queue.appendleft(operation)
+
+    def nothing_in_flight(self) -> bool:
+        return not self._in_flight
+
     def _arm_timeout(self, operation: Operation, timeout: float) -> None:
         def expire() -> None:
             operation.cancel_reason = f"canceling statement due to client timeout ({timeout:g} s)"

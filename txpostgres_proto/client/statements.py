@@ -5,8 +5,11 @@ parameter types declared in Parse, and — once the server answered Describe —
 types and result columns it reported.  `Statement.bind` builds the Bind for a set of values,
 choosing formats as ``codecs.py`` explains.
 
-`StatementCache` is the automatic cache behind ``Connection.query``: SQL text -> Statement,
-least recently used first out.  A statement is parsed and described once, on its first use,
+`StatementCache` is the automatic cache behind ``Connection.query``: (SQL text, declared
+parameter types) -> Statement, least recently used first out.  The declared types come from
+the Python types of the values (``codecs.py``), so the same SQL run with an ``int`` and with a
+``str`` gets two statements, each typed for its values, instead of the first call deciding
+the parameter types of every later one.  A statement is parsed and described once, on its first use,
 in the same pipelined request as its first execution; later uses send only Bind/Execute/Sync.
 An evicted statement is closed with a Close message sent ahead of the next request.  Entries
 are dropped when the server says the statement is gone or stale (26000, 0A000 "cached plan
@@ -90,28 +93,30 @@ class StatementCache:
         if capacity < 0:
             raise ValueError("the statement cache capacity cannot be negative")
         self.capacity = capacity
-        self._entries: OrderedDict[str, Statement] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, tuple[int, ...]], Statement] = OrderedDict()
         self._to_close: list[str] = []
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, sql: str) -> bool:
-        return sql in self._entries
+    def statements(self) -> list[Statement]:
+        """The cached statements, least recently used first."""
+        return list(self._entries.values())
 
-    def get(self, sql: str) -> Statement | None:
-        """The cached statement for ``sql`` (now the most recently used), or None."""
-        statement = self._entries.get(sql)
+    def get(self, sql: str, declared_oids: tuple[int, ...]) -> Statement | None:
+        """The cached statement (now the most recently used), or None."""
+        key = (sql, declared_oids)
+        statement = self._entries.get(key)
         if statement is not None:
-            self._entries.move_to_end(sql)
+            self._entries.move_to_end(key)
         return statement
 
-    def add(self, sql: str, declared_oids: Sequence[int]) -> Statement:
-        """A new statement for ``sql``: cached and named, or unnamed when the capacity is 0."""
+    def add(self, sql: str, declared_oids: tuple[int, ...]) -> Statement:
+        """A new statement: cached and named, or unnamed when the capacity is 0."""
         if self.capacity == 0:
             return Statement("", sql, declared_oids)
         statement = Statement(f"txpg_{next(_names)}", sql, declared_oids)
-        self._entries[sql] = statement
+        self._entries[(sql, declared_oids)] = statement
         while len(self._entries) > self.capacity:
             _, evicted = self._entries.popitem(last=False)
             self._to_close.append(evicted.name)
@@ -119,8 +124,9 @@ class StatementCache:
 
     def discard(self, statement: Statement, *, close: bool) -> None:
         """Forget ``statement``; ``close`` when it still exists on the server."""
-        if self._entries.get(statement.sql) is statement:
-            del self._entries[statement.sql]
+        key = (statement.sql, statement.declared_oids)
+        if self._entries.get(key) is statement:
+            del self._entries[key]
             if close:
                 self._to_close.append(statement.name)
 

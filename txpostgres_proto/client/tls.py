@@ -45,6 +45,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import Encoding
 from OpenSSL import SSL, crypto
 from service_identity import VerificationError
@@ -197,21 +199,35 @@ def _load_client_certificate(context: SSL.Context, params: ConnectParams) -> Non
     if not key.exists():
         raise TlsConfigurationError(f'certificate present, but not private key file "{key}"')
     _check_key_permissions(key)
-    password = (params.sslpassword or "").encode("utf-8")
-    context.set_passwd_cb(lambda max_length, verify, userdata: password[:max_length])
     try:
         context.use_certificate_chain_file(str(certificate))
     except SSL.Error as error:
         raise TlsConfigurationError(
             f'could not read certificate file "{certificate}": {_openssl_reason(error)}'
         ) from None
+    context.use_privatekey(_private_key(key, params.sslpassword))
     try:
-        context.use_privatekey_file(str(key))
         context.check_privatekey()
     except SSL.Error as error:
         raise TlsConfigurationError(
-            f'could not load private key file "{key}": {_openssl_reason(error)}'
+            f'private key file "{key}" does not match certificate "{certificate}": '
+            f"{_openssl_reason(error)}"
         ) from None
+
+
+def _private_key(path: Path, password: str | None) -> Any:
+    """Load a PEM (or DER) private key, decrypting it with ``sslpassword`` when needed."""
+    secret = password.encode("utf-8") if password else None
+    try:
+        data = path.read_bytes()
+        loader = (
+            serialization.load_pem_private_key
+            if b"-----BEGIN" in data
+            else serialization.load_der_private_key
+        )
+        return loader(data, password=secret)
+    except (OSError, TypeError, ValueError, UnsupportedAlgorithm) as error:
+        raise TlsConfigurationError(f'could not load private key file "{path}": {error}') from None
 
 
 def _trust_store(params: ConnectParams) -> crypto.X509Store | None:
@@ -292,7 +308,9 @@ def verify_server(policy: TlsPolicy, host: Host, connection: SSL.Connection) -> 
         try:
             crypto.X509StoreContext(policy.trust, leaf, intermediates).verify_certificate()
         except crypto.X509StoreContextError as error:
-            subject = error.certificate.get_subject().CN if error.certificate else None
+            subject = (
+                _common_name(error.certificate.to_cryptography()) if error.certificate else None
+            )
             raise CertificateVerificationError(
                 f"certificate verify failed: {error}"
                 + (f" (certificate {subject!r})" if subject else "")
@@ -312,6 +330,11 @@ def verify_server(policy: TlsPolicy, host: Host, connection: SSL.Connection) -> 
         protocol_version=connection.get_protocol_version_name(),
         cipher=connection.get_cipher_name(),
     )
+
+
+def _common_name(certificate: x509.Certificate) -> str | None:
+    names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
 
 
 def _verify_name(certificate: x509.Certificate, name: str) -> None:
@@ -354,11 +377,28 @@ def _mismatch_message(certificate: x509.Certificate, name: str) -> str:
     return f'server certificate for "{names[0]}"{extra} does not match host name "{name}"'
 
 
+def _schedule_tls_writes_on(transport: Any, reactor: Any) -> None:
+    """Make the TLS layer ``startTLS`` just added flush its writes on *our* reactor.
+
+    ``ITLSTransport.startTLS`` builds its ``TLSMemoryBIOFactory`` without a clock, so the
+    layer's small-write aggregation (Twisted 23+, ``BufferingTLSTransport``) schedules its
+    flushes on the global reactor; with any other reactor — the one the caller passed to
+    `connect` — application data would never leave.  The handshake itself is written
+    directly, so pointing the aggregator at our reactor right after ``startTLS`` is enough.
+    Twisted offers no public way to pass the clock through ``startTLS``; when the private
+    attribute is absent (other Twisted versions) there is nothing to fix.
+    """
+    aggregator = getattr(getattr(transport, "protocol", None), "_aggregator", None)
+    if aggregator is not None and hasattr(aggregator, "_clock"):
+        aggregator._clock = reactor
+
+
 @implementer(IHandshakeListener)
 class SSLNegotiator(Protocol):
     """The first protocol on a new connection: settles TLS, then forwards to the real protocol.
 
-    ``use_tls`` says whether to send SSLRequest.  When the stream is ready — plaintext, or TLS
+    ``reactor`` is the reactor the connection runs on; ``use_tls`` says whether to send
+    SSLRequest.  When the stream is ready — plaintext, or TLS
     established and verified — ``on_ready(tls_info_or_None)`` is called; it must return the
     protocol that handles the connection from then on (it receives ``makeConnection`` and every
     later event).  Any failure before that calls ``on_failed(failure)`` once and aborts the
@@ -370,6 +410,7 @@ class SSLNegotiator(Protocol):
 
     def __init__(
         self,
+        reactor: Any,
         policy: TlsPolicy,
         host: Host,
         use_tls: bool,
@@ -377,6 +418,7 @@ class SSLNegotiator(Protocol):
         on_failed: Callable[[Failure], None],
         on_connected: Callable[[Any], None] | None = None,
     ) -> None:
+        self._reactor = reactor
         self._on_connected = on_connected
         self._policy = policy
         self._host = host
@@ -459,6 +501,7 @@ class SSLNegotiator(Protocol):
             server_name = name if name and not _is_ip_address(name) else None
             self._handshaking = True
             self.transport.startTLS(_ConnectionCreator(self._policy.context, server_name))
+            _schedule_tls_writes_on(self.transport, self._reactor)
         elif answer == b"N":
             if self._policy.tls_required:
                 self._fail(TlsError("server does not support SSL, but SSL was required"))

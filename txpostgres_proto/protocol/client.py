@@ -193,7 +193,7 @@ def default_timezone_resolver(name: str) -> tzinfo | None:
     """The session time zone for a TimeZone setting, or None when it is not an IANA name."""
     try:
         return ZoneInfo(name)
-    except (ValueError, OSError):
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
         return None
 
 
@@ -683,8 +683,8 @@ class SansIOClient:
         return request, message
 
     def _on_copy_in_response(self, message: CopyInResponse) -> Response:
-        kind, request = self._end_of_statement(message, pop_execute=False)
-        if kind is Expect.EXECUTE:
+        request, _ = self._end_of_statement(message, pop_execute=False)
+        if self._expect[0][0] is Expect.EXECUTE:
             # The Sync already sent after this Execute is ignored in copy-in mode.
             follows = self._expect[1][0] if len(self._expect) > 1 else None
             self._copy_needs_sync = follows is Expect.SYNC

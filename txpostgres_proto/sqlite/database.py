@@ -78,6 +78,7 @@ class SQLiteDatabase:
         self._schema_seen = -1
         self._private_versions = 0
         self._feed: CatalogFeed | None = None
+        self._reflector: sqlite3.Connection | None = None
         setup = self.connect()
         try:
             setup.execute("PRAGMA journal_mode=WAL")
@@ -107,15 +108,16 @@ class SQLiteDatabase:
         """A committed (or rolled back) DDL statement: reflect again on next use."""
         self.schema_version += 1
 
-    def schema(self, conn: sqlite3.Connection) -> Schema:
-        """The current schema, reflected through ``conn`` when stale.  A reflection made inside
-        a transaction is not kept: it may predate changes other connections committed."""
-        if self._schema is not None and self._schema_seen == self.schema_version:
-            return self._schema
-        snapshot = reflect(conn)
-        if not conn.in_transaction:
-            self._schema, self._schema_seen = snapshot, self.schema_version
-        return snapshot
+    def schema(self) -> Schema:
+        """The committed schema, reflected again after a change.  Reflection uses a connection
+        of its own that is never inside a transaction, so it sees the latest commit whatever the
+        sessions' transactions see."""
+        if self._schema is None or self._schema_seen != self.schema_version:
+            if self._reflector is None:
+                self._reflector = self.connect()
+            self._schema_seen = self.schema_version
+            self._schema = reflect(self._reflector)
+        return self._schema
 
     def private_version(self) -> int:
         """A plan-cache version for a session's private schema (negative, never reused)."""
@@ -129,7 +131,11 @@ class SQLiteDatabase:
         return self._feed
 
     def close(self) -> None:
-        """Remove the temporary database of ``:memory:`` (a file database stays)."""
+        """Close the reflection connection; remove the temporary database of ``:memory:`` (a
+        file database stays)."""
+        if self._reflector is not None:
+            self._reflector.close()
+            self._reflector = None
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None

@@ -368,6 +368,109 @@ def _datetime_add(stamp: Any, interval: Any, sign: Any) -> Any:
     return storage_timestamp(value + timedelta(days=days, microseconds=micro))
 
 
+def _interval_parts(value: Any) -> tuple[int, int, int]:
+    try:
+        return parse_interval(str(value).strip())
+    except ValueError:
+        raise PostgresError(f'invalid input syntax for type interval: "{value}"', "22007") from None
+
+
+def _interval_add(first: Any, second: Any, sign: Any) -> Any:
+    if first is None or second is None:
+        return None
+    a, b = _interval_parts(first), _interval_parts(second)
+    return format_interval(*(x + sign * y for x, y in zip(a, b, strict=True)))
+
+
+def _interval_mul(interval: Any, factor: Any, divide: Any) -> Any:
+    """``interval * factor`` (``/`` when ``divide``); fractions of a month spill into days and
+    fractions of a day into time, as PostgreSQL's interval_mul does."""
+    if interval is None or factor is None:
+        return None
+    if divide and factor == 0:
+        raise PostgresError("division by zero", "22012")
+    scale = 1 / factor if divide else factor
+    months, days, micro = _interval_parts(interval)
+    total_months = months * scale
+    whole_months = int(total_months)
+    total_days = days * scale + (total_months - whole_months) * 30
+    whole_days = int(total_days)
+    total_micro = round(micro * scale + (total_days - whole_days) * 86_400_000_000)
+    return format_interval(whole_months, whole_days, total_micro)
+
+
+def _datetime_diff(later: Any, earlier: Any) -> Any:
+    """``timestamp - timestamp``: days and time, never months (PostgreSQL's timestamp_mi)."""
+    if later is None or earlier is None:
+        return None
+    end, start = _stamp(later), _stamp(earlier)
+    if (end.tzinfo is None) != (start.tzinfo is None):
+        end, start = end.replace(tzinfo=None), start.replace(tzinfo=None)
+    delta = end - start
+    return format_interval(0, delta.days, delta.seconds * 1_000_000 + delta.microseconds)
+
+
+def _date_diff(later: Any, earlier: Any) -> Any:
+    if later is None or earlier is None:
+        return None
+    return (_stamp(later).date() - _stamp(earlier).date()).days
+
+
+def _date_add(day: Any, count: Any, sign: Any) -> Any:
+    if day is None or count is None:
+        return None
+    return (_stamp(day).date() + timedelta(days=sign * int(count))).isoformat()
+
+
+def _to_timestamp(seconds: Any) -> Any:
+    if seconds is None:
+        return None
+    return storage_timestamp(datetime.fromtimestamp(float(seconds), UTC))
+
+
+_CHAR_FIELDS: Final = (
+    ("YYYY", "%Y"), ("HH24", "%H"), ("HH12", "%I"), ("MONTH", "%B"), ("Month", "%B"),
+    ("MON", "%b"), ("Mon", "%b"), ("DAY", "%A"), ("Day", "%A"), ("DY", "%a"), ("Dy", "%a"),
+    ("YY", "%y"), ("MM", "%m"), ("DD", "%d"), ("HH", "%I"), ("MI", "%M"), ("SS", "%S"),
+    ("MS", "{ms}"), ("US", "%f"), ("AM", "%p"), ("PM", "%p"), ("TZ", "%Z"),
+)  # fmt: skip
+_CHAR_PATTERN: Final = re.compile("|".join(re.escape(name) for name, _ in _CHAR_FIELDS))
+
+
+def _to_char(value: Any, template: Any) -> Any:
+    """``to_char`` for dates and timestamps with the common template patterns; numbers are
+    printed as they are."""
+    if value is None or template is None:
+        return None
+    if isinstance(value, int | float):
+        return str(value)
+    stamp = _stamp(value)
+    codes = dict(_CHAR_FIELDS)
+    pattern = _CHAR_PATTERN.sub(
+        lambda match: codes[match.group(0)], str(template).replace("%", "%%")
+    )
+    text = stamp.strftime(pattern)
+    text = text.replace("{ms}", f"{stamp.microsecond // 1000:03d}")
+    return text.upper() if "MONTH" in str(template) or "DAY" in str(template) else text
+
+
+def _similar(value: Any, pattern: Any) -> Any:
+    """``SIMILAR TO``: SQL regular expressions (``%``, ``_``, ``|``, ``*``, ``+`` …), matching the
+    whole string."""
+    if value is None or pattern is None:
+        return None
+    translated = []
+    for char in str(pattern):
+        translated.append({"%": ".*", "_": ".", ".": "\\.", "^": "\\^", "$": "\\$"}.get(char, char))
+    return int(_pattern("^(?:" + "".join(translated) + ")$", 0).match(str(value)) is not None)
+
+
+def _octet_length(value: Any) -> Any:
+    if value is None:
+        return None
+    return len(value) if isinstance(value, bytes) else len(str(value).encode())
+
+
 # --- arrays (JSON text) -----------------------------------------------------------------------
 
 
@@ -555,6 +658,15 @@ _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("age", 1, _age, False),
     ("age", 2, _age, True),
     ("pg_datetime_add", 3, _datetime_add, True),
+    ("pg_interval_add", 3, _interval_add, True),
+    ("pg_interval_mul", 3, _interval_mul, True),
+    ("pg_datetime_diff", 2, _datetime_diff, True),
+    ("pg_date_diff", 2, _date_diff, True),
+    ("pg_date_add", 3, _date_add, True),
+    ("to_timestamp", 1, _to_timestamp, True),
+    ("to_char", 2, _to_char, True),
+    ("pg_similar", 2, _similar, True),
+    ("pg_octet_length", 1, _octet_length, True),
     ("array_length", 2, _array_length, True),
     ("cardinality", 1, _cardinality, True),
     ("array_to_string", 2, _array_to_string, True),

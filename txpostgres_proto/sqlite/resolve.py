@@ -92,7 +92,8 @@ _FIXED: Final = {
     **dict.fromkeys(("array_position", "position", "instr"), INT4),
     **dict.fromkeys(("bool_and", "bool_or", "every", "starts_with"), BOOL),
     **dict.fromkeys(("now", "transaction_timestamp", "statement_timestamp"), TIMESTAMPTZ),
-    **dict.fromkeys(("clock_timestamp", "date_trunc_tz"), TIMESTAMPTZ),
+    **dict.fromkeys(("clock_timestamp", "to_timestamp"), TIMESTAMPTZ),
+    **dict.fromkeys(("to_char", "md5", "concat", "concat_ws"), TEXT),
     **dict.fromkeys(("random", "pi", "date_part", "percent_rank", "cume_dist"), FLOAT8),
     **dict.fromkeys(("extract",), NUMERIC),
     **dict.fromkeys(("age",), INTERVAL),
@@ -435,8 +436,10 @@ class Resolver:
         if isinstance(node, exp.Bracket):
             array = self.type_of(node.this, scope).pg_type
             return Typed(array.element or TEXT)
-        if isinstance(node, exp.JSONExtract):
+        if isinstance(node, exp.JSONExtract | exp.JSONBExtract):
             return Typed(self.type_of(node.this, scope).pg_type)
+        if isinstance(node, exp.JSONExtractScalar | exp.JSONBExtractScalar):
+            return Typed(TEXT)
         if isinstance(node, exp.Extract):
             return Typed(NUMERIC)
         if isinstance(node, exp.StrPosition):

@@ -15,7 +15,9 @@ know is how *this* backend stores values (``typemap.py``) and which user functio
   ``x = ANY(a)`` → ``x IN (SELECT value FROM json_each(a))``, ``x <> ALL(a)`` → ``NOT IN``,
   ``@>``/``&&`` → ``pg_array_contains``/``pg_array_overlaps``;
 * ``now()``, ``CURRENT_TIMESTAMP``, ``CURRENT_DATE``, ``LOCALTIMESTAMP`` → the session-bound
-  functions; ``timestamp ± interval`` → ``pg_datetime_add``;
+  functions (date and interval arithmetic is typed, so ``translate.py`` rewrites it);
+* ``SIMILAR TO`` → ``pg_similar``; ``x LIKE ANY (array)`` → ``EXISTS`` over the array;
+  ``#>``/``#>>`` → SQLite's ``->``/``->>`` with a JSON path;
 * function names PostgreSQL and SQLite spell differently (``string_agg`` → ``group_concat``,
   ``array_agg`` → ``json_group_array``, ``greatest`` → ``pg_greatest`` …); an ``ORDER BY``
   inside an aggregate call is dropped (SQLite before 3.44 cannot order inside aggregates);
@@ -61,6 +63,7 @@ _RENAMES: Final = {
     "localtimestamp": "pg_localtimestamp",
     "user": "current_user",
     "ascii": "unicode",
+    "octet_length": "pg_octet_length",
     # LEFT and RIGHT are keywords in SQLite (joins); the functions get other names.
     "left": "pg_left",
     "right": "pg_right",
@@ -114,6 +117,30 @@ def _is_interval(node: exp.Expression) -> bool:
         return False
     target = node.expressions[1]
     return isinstance(target, exp.Literal) and target.name == str(oids.INTERVAL)
+
+
+def _like_any(node: exp.Like | exp.ILike) -> exp.Expression:
+    """``x LIKE ANY (array)`` → ``EXISTS (SELECT 1 FROM json_each(array) WHERE x LIKE value)``."""
+    array = node.expression.this
+    while isinstance(array, exp.Paren):
+        array = array.this
+    match = node.__class__(this=node.this, expression=exp.column("value"))
+    condition = exp.Escape(this=match, expression=exp.Literal.string("\\"))
+    query = exp.select("1").from_(exp.Table(this=_call("json_each", array))).where(condition)
+    return exp.Exists(this=query)
+
+
+def _json_path(node: exp.JSONBExtract | exp.JSONBExtractScalar) -> exp.Expression:
+    """``j #> '{a,0}'`` → ``j -> '$."a"[0]'`` (``#>>``: ``->>``)."""
+    steps = node.expression
+    if not (isinstance(steps, exp.Literal) and steps.is_string):
+        raise PostgresError("#> and #>> need a constant path on the SQLite backend", "0A000")
+    path = "$"
+    for step in steps.name.strip("{}").split(","):
+        step = step.strip().strip('"')
+        path += f"[{step}]" if step.lstrip("-").isdigit() else '."' + step.replace('"', '\\"') + '"'
+    extract = exp.JSONExtract if isinstance(node, exp.JSONBExtract) else exp.JSONExtractScalar
+    return extract(this=node.this, expression=exp.Literal.string(path))
 
 
 def _divisor(node: exp.Expression) -> exp.Expression:
@@ -270,23 +297,19 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return _cast(node.this, cast_target(node.to))
     if isinstance(node, exp.Interval):
         return _interval_literal(node)
-    if isinstance(node, exp.Add | exp.Sub) and (
-        _is_interval(node.expression) or _is_interval(node.this)
-    ):
-        stamp, interval = (
-            (node.this, node.expression)
-            if _is_interval(node.expression)
-            else (node.expression, node.this)
-        )
-        sign = exp.Literal.number(-1 if isinstance(node, exp.Sub) else 1)
-        return _call("pg_datetime_add", stamp, interval, sign)
     if isinstance(node, exp.Div | exp.Mod):
         node.set("expression", _divisor(node.expression))
         return node
+    if isinstance(node, exp.Like | exp.ILike) and isinstance(node.expression, exp.Any):
+        return _like_any(node)
     if isinstance(node, exp.Like | exp.ILike) and not isinstance(node.parent, exp.Escape):
         return exp.Escape(this=node, expression=exp.Literal.string("\\"))
     if isinstance(node, exp.RegexpILike):
         return _call("pg_regexp_i", node.this, node.expression)
+    if isinstance(node, exp.SimilarTo):
+        return _call("pg_similar", node.this, node.expression)
+    if isinstance(node, exp.JSONBExtract | exp.JSONBExtractScalar):
+        return _json_path(node)
     if isinstance(node, exp.Array):
         return _call("json_array", *node.expressions)
     if isinstance(node, exp.Bracket) and len(node.expressions) == 1:

@@ -12,7 +12,9 @@ parameter types and schema version by `TranslationCache`).  It
    as PostgreSQL does;
 3. types parameters and result columns (``resolve.py``), before any rewriting;
 4. coerces string literals that meet typed columns (``flag = 't'``, ``ts > '2024-01-02'``,
-   ``VALUES ('{a,b}')`` into a ``text[]``) to the column's storage form through ``pg_cast``;
+   ``VALUES ('{a,b}')`` into a ``text[]``) to the column's storage form through ``pg_cast``,
+   and sends arithmetic on dates, timestamps and intervals (stored as text) to the functions
+   that know them (``ts + interval``, ``ts - ts``, ``date + 7``, ``interval * 2``);
 5. names every result column with PostgreSQL's name (an explicit alias in the SQLite text,
    so ``cursor.description`` agrees with RowDescription);
 6. rewrites the expressions (``rewrite.py``) or the DDL (``ddl.py``) and writes SQLite text.
@@ -222,6 +224,60 @@ def _coerce_literals(tree: exp.Expression, resolver: Resolver) -> None:
         literal.replace(cast_to(literal.copy(), pg_type))
 
 
+_DATETIMES: Final = frozenset({oids.TIMESTAMP, oids.TIMESTAMPTZ, oids.DATE})
+_NUMBERS: Final = frozenset(
+    {oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4, oids.FLOAT8, oids.UNKNOWN}
+)
+
+
+def _call(name: str, *arguments: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(arguments))
+
+
+def _temporal(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
+    """The function computing ``left op right`` on dates, timestamps and intervals (stored as
+    text, on which SQLite's arithmetic would be meaningless), or None for plain arithmetic."""
+    a, b = node.this, node.expression
+    sign = exp.Literal.number(-1 if isinstance(node, exp.Sub) else 1)
+    interval = oids.INTERVAL
+    if isinstance(node, exp.Add | exp.Sub):
+        if left in _DATETIMES and right == interval:
+            return _call("pg_datetime_add", a, b, sign)
+        if left == interval and right in _DATETIMES and isinstance(node, exp.Add):
+            return _call("pg_datetime_add", b, a, sign)
+        if left == interval and right == interval:
+            return _call("pg_interval_add", a, b, sign)
+        if isinstance(node, exp.Sub) and left in _DATETIMES and right in _DATETIMES:
+            both_dates = left == right == oids.DATE
+            return _call("pg_date_diff" if both_dates else "pg_datetime_diff", a, b)
+        if left == oids.DATE and right in _NUMBERS:
+            return _call("pg_date_add", a, b, sign)
+        if right == oids.DATE and left in _NUMBERS and isinstance(node, exp.Add):
+            return _call("pg_date_add", b, a, sign)
+    if isinstance(node, exp.Mul | exp.Div):
+        divide = exp.Literal.number(1 if isinstance(node, exp.Div) else 0)
+        if left == interval and right in _NUMBERS:
+            return _call("pg_interval_mul", a, b, divide)
+        if right == interval and left in _NUMBERS and isinstance(node, exp.Mul):
+            return _call("pg_interval_mul", b, a, divide)
+    return None
+
+
+def _typed_arithmetic(tree: exp.Expression, resolver: Resolver) -> None:
+    """Date, timestamp and interval arithmetic through the functions that understand them."""
+    edits = []
+    for query, scope in resolver.scopes(tree):
+        for node in own_nodes(query):
+            if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div):
+                left = resolver.type_of(node.this, scope).pg_type.oid
+                right = resolver.type_of(node.expression, scope).pg_type.oid
+                edits.append((node, left, right))
+    for node, left, right in edits:
+        replacement = _temporal(node, left, right)
+        if replacement is not None:
+            node.replace(replacement)
+
+
 def _name_projections(tree: exp.Expression) -> None:
     """Alias every result column with PostgreSQL's name (module docstring, step 5)."""
     lists: list[list[exp.Expression]] = [select.expressions for select in tree.find_all(exp.Select)]
@@ -334,6 +390,7 @@ def _query_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) -> P
         columns = _columns(resolver.projections(tree, None))
     param_types = _param_types(tree, resolver, given)
     _coerce_literals(tree, resolver)
+    _typed_arithmetic(tree, resolver)
     _name_projections(tree)
     sqlite = to_sqlite(to_sqlite_tree(tree))
     return Plan(command, (sqlite,), columns, param_types, tables=tables, inserted=inserted)
@@ -343,6 +400,7 @@ def _select_sql(query: exp.Expression, schema: Schema) -> tuple[str, list[tuple[
     resolver = Resolver(schema)
     found = resolver.projections(query, None)
     _coerce_literals(query, resolver)
+    _typed_arithmetic(query, resolver)
     _name_projections(query)
     return to_sqlite(to_sqlite_tree(query)), found
 
@@ -422,6 +480,10 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
     return _statement_plan(tree, schema, given)
 
 
+#: Bare words PostgreSQL reads as functions of the session (``SELECT user``).
+_KEYWORD_COLUMNS: Final = frozenset(
+    {"user", "current_user", "session_user", "current_role", "current_catalog", "current_schema"}
+)
 _SESSION_KEYWORDS: Final = (
     exp.CurrentUser,
     exp.CurrentSchema,
@@ -432,25 +494,42 @@ _SESSION_KEYWORDS: Final = (
 
 
 @lru_cache(maxsize=1024)
-def is_plain_expression(sql: str) -> bool:
-    """A SELECT without FROM made only of literals, operators, casts and functions this backend
-    implements (``SELECT 1/0``, ``SELECT now()``).  The catalog could answer it too, but here it
-    gets this backend's semantics (division by zero, transaction time); anything naming the
-    session or the catalog (``current_user``, ``version()``, ``'t'::regclass``) stays there."""
+def needs_catalog(sql: str) -> bool:
+    """Whether a statement the catalog emulation claims really needs it.
+
+    The catalog answers anything that reads no application table, including plain expressions
+    (``SELECT 1/0``, ``SELECT now()``, ``SELECT count(*) FROM generate_series(1, 10)``,
+    ``VALUES``).  Those run here instead: with this backend's semantics (division by zero,
+    transaction time) and in a worker thread that a CancelRequest can interrupt.  What names a
+    catalog relation, a function only the catalog has (``version()``, ``current_setting``), the
+    session (``current_user``) or a ``reg*`` type stays with the catalog, as does whatever this
+    module cannot parse (``SHOW``)."""
     try:
         tree = parse_statement(sql.strip().rstrip(";").strip())
     except PostgresError:
-        return False
-    if not isinstance(tree, exp.Select) or tree.args.get("from_") is not None:
-        return False
+        return True
+    if not isinstance(tree, exp.Query):
+        return True
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for node in tree.walk():
-        if isinstance(node, (exp.Column, exp.Table, exp.Star, *_SESSION_KEYWORDS)):
-            return False
-        if isinstance(node, exp.Anonymous) and not is_local_function(function_name(node)):
-            return False
+        if isinstance(node, _SESSION_KEYWORDS):
+            return True
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+            if node.db or node.name.lower() not in ctes:
+                return True
+        if (
+            isinstance(node, exp.Column)
+            and not node.table
+            and node.name.lower() in _KEYWORD_COLUMNS
+        ):
+            return True
+        if isinstance(node, exp.Anonymous):
+            name = function_name(node)
+            if not is_local_function(name) and name != "generate_series":
+                return True
         if isinstance(node, exp.Cast) and cast_target(node.to).name.startswith("reg"):
-            return False
-    return True
+            return True
+    return False
 
 
 class TranslationCache:
