@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from twisted.logger import globalLogBeginner, textFileLogObserver
 from twisted.python import usage
@@ -26,21 +27,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{sys.argv[0]}: {error}", file=sys.stderr)
         print(f"{sys.argv[0]}: try --help for usage details", file=sys.stderr)
         return 2
-    from twisted.internet import reactor
+    from twisted.internet import reactor as global_reactor
+
+    reactor: Any = global_reactor
 
     try:
         service = makeService(options, reactor)
     except usage.UsageError as error:
         print(f"{sys.argv[0]}: {error}", file=sys.stderr)
         return 2
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+    observer: Any = textFileLogObserver(sys.stdout)
+    globalLogBeginner.beginLoggingTo([observer])
     try:
         service.startService()
     except Exception as error:  # noqa: BLE001 - e.g. the port is in use
         print(f"{sys.argv[0]}: cannot start: {error}", file=sys.stderr)
         return 1
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
     return 0
 
 

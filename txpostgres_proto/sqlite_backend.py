@@ -385,6 +385,9 @@ class SQLiteBackend:
             except sqlite3.Error as error:
                 self._undo(conn, opened)
                 raise postgres_error(error, sql, plan, schema, context.error, inserted) from None
+            except OverflowError:
+                self._undo(conn, opened)
+                raise PostgresError("value out of range for a 64-bit integer", "22003") from None
             except PostgresError:
                 self._undo(conn, opened)
                 raise

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import IService, MultiService
+from twisted.application.service import MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
@@ -39,7 +39,7 @@ SQLITE_BACKEND = "txpostgres_proto.sqlite_backend:SQLiteBackend"
 _PASSWORD_METHODS = frozenset({"password", "md5", "scram-sha-256"})
 
 
-def load_handler(spec: str) -> Callable[[], Any]:
+def load_handler(spec: str) -> Callable[..., Any]:
     """The object named ``module.Name`` or ``module:Name`` (a backend class or factory)."""
     module_name, colon, name = spec.partition(":")
     if not colon:
@@ -56,7 +56,7 @@ def load_handler(spec: str) -> Callable[[], Any]:
         raise usage.UsageError(f"module {module_name!r} has no {name!r}") from None
     if not callable(handler):
         raise usage.UsageError(f"--handler {spec!r} is not callable")
-    return handler  # type: ignore[no-any-return]
+    return handler
 
 
 def _sqlite_backend(database: str) -> Callable[[], Any]:
@@ -148,7 +148,9 @@ def make_factory(options: Options, reactor: Any = None) -> PostgresServerFactory
     tls = None
     if options["tls-cert"]:
         try:
-            tls = load_server_tls(options["tls-cert"], options["tls-key"], ca_file=options["tls-ca"])
+            tls = load_server_tls(
+                options["tls-cert"], options["tls-key"], ca_file=options["tls-ca"]
+            )
         except (OSError, ValueError) as error:
             raise usage.UsageError(f"cannot load the TLS certificate or key: {error}") from None
     password_store = None
@@ -170,7 +172,7 @@ def make_factory(options: Options, reactor: Any = None) -> PostgresServerFactory
     )
 
 
-def makeService(options: Options, reactor: Any = None) -> IService:  # noqa: N802 - twistd API
+def makeService(options: Options, reactor: Any = None) -> MultiService:  # noqa: N802 - twistd API
     """One listening service per ``--listen`` endpoint, sharing one factory."""
     if reactor is None:
         from twisted.internet import reactor as global_reactor

@@ -146,6 +146,29 @@ def test_server_errors_keep_their_class(run: ReactorThread, real_postgres: RealP
     assert "no encryption" in str(error)
 
 
+class _AsksForGssapi(Protocol):
+    """A server that wants GSSAPI (AuthenticationGSS, code 7), which the client lacks."""
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802
+        if data[4:8] == b"\x04\xd2\x16\x2f":  # SSLRequest: no TLS here
+            self.transport.write(b"N")  # type: ignore[union-attr]
+        else:
+            self.transport.write(b"R\x00\x00\x00\x08\x00\x00\x00\x07")  # type: ignore[union-attr]
+
+
+def test_unsupported_authentication_method(run: ReactorThread) -> None:
+    async def listen() -> Any:
+        factory = Factory.forProtocol(_AsksForGssapi)
+        return run.reactor.listenTCP(0, factory, interface="127.0.0.1")
+
+    listener = run(listen)
+    try:
+        error = failure(run, f"host=127.0.0.1 port={listener.getHost().port} user=u")
+        assert "AuthenticationGSS is not supported" in str(error)
+    finally:
+        _stop(run, listener)
+
+
 def test_invalid_parameters_fail_the_deferred(run: ReactorThread) -> None:
     error = failure(run, "host=x sslmode=sometimes")
     assert isinstance(error, DsnError)

@@ -257,7 +257,19 @@ def test_parameter_types_follow_the_values(run: ReactorThread, db: Database) -> 
         results.append(await connection.query("SELECT $1 + 1 AS n", 2**40))
         return [rows[0][0] for rows in results]
 
-    assert run(body) == [5, "five", 5.5, None, True, 2**40, [1, 2], ["a", None], "{}", "bcd", 2**40 + 1]
+    assert run(body) == [
+        5,
+        "five",
+        5.5,
+        None,
+        True,
+        2**40,
+        [1, 2],
+        ["a", None],
+        "{}",
+        "bcd",
+        2**40 + 1,
+    ]
 
 
 def test_parameter_errors_are_local_and_clear(run: ReactorThread, db: Database) -> None:
@@ -362,7 +374,9 @@ def test_cursor_iterates_in_chunks(run: ReactorThread, db: Database) -> None:
         connection = await db.connect()
         total = 0
         count = 0
-        async with connection.cursor("SELECT g FROM generate_series(1, $1) g", 10_000, chunk=700) as cursor:
+        async with connection.cursor(
+            "SELECT g FROM generate_series(1, $1) g", 10_000, chunk=700
+        ) as cursor:
             async for row in cursor:
                 total += row[0]
                 count += 1
@@ -374,7 +388,9 @@ def test_cursor_iterates_in_chunks(run: ReactorThread, db: Database) -> None:
                 if len(early) == 15:
                     break
         async with connection.transaction():
-            inside = [row[0] async for row in connection.cursor("SELECT generate_series(1, 5)", chunk=2)]
+            inside = [
+                row[0] async for row in connection.cursor("SELECT generate_series(1, 5)", chunk=2)
+            ]
         return [total, count, status_after, early, inside, connection.transaction_status]
 
     total, count, status_after, early, inside, final_status = run(body)
@@ -428,7 +444,9 @@ def test_close_waits_for_pending_calls(run: ReactorThread, db: Database) -> None
     assert rows == [(None, 1)] and closed
 
 
-def test_server_killing_the_connection_fails_pending_calls(run: ReactorThread, db: Database) -> None:
+def test_server_killing_the_connection_fails_pending_calls(
+    run: ReactorThread, db: Database
+) -> None:
     async def body() -> list[object]:
         victim = await db.connect()
         killer = await db.connect(SUPERUSER)

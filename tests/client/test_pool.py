@@ -141,9 +141,7 @@ def test_run_query_and_run_operation_take_dbapi_parameters(
             f"SELECT id, label FROM {table} WHERE label LIKE 'two%%' OR id IN %s ORDER BY id",
             ((1,),),
         )
-        named = await pool.runQuery(
-            f"SELECT label FROM {table} WHERE id = %(id)s", {"id": 2}
-        )
+        named = await pool.runQuery(f"SELECT label FROM {table} WHERE id = %(id)s", {"id": 2})
         plain = await pool.runQuery(f"SELECT count(*) FROM {table} WHERE label LIKE 'o%'")
         return nothing, rows, named, plain
 

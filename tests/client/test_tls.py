@@ -280,9 +280,10 @@ def test_encrypted_client_key(
         "certuser", sslmode="require", sslcert=pki.client_cert, sslkey=encrypted
     )
     assert who(run, dsn, sslpassword="key secret")[:2] == ("certuser", True)
-    error = failure(run, dsn, sslpassword="wrong")
-    assert isinstance(error, TlsConfigurationError)
-    assert "could not load private key file" in str(error)
+    for wrong in ("wrong", None):
+        error = failure(run, dsn, sslpassword=wrong)
+        assert isinstance(error, TlsConfigurationError)
+        assert "could not load private key file" in str(error)
 
 
 # ------------------------------------------------------------------------- fake listeners

@@ -14,6 +14,7 @@ The samples (``tests/types/pg_samples.py``) were read from PostgreSQL itself.  F
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -22,13 +23,30 @@ from twisted.internet.defer import gatherResults
 from tests.client.conftest import Database, ReactorThread
 from tests.types.pg_samples import SAMPLES
 from tests.types.support import same
-from txpostgres_proto.types import DEFAULT_REGISTRY, oids
+from txpostgres_proto.types import DEFAULT_REGISTRY, Interval, oids
+from txpostgres_proto.types.values import interval_value
 
 IDS = [f"{oids.BUILTIN_TYPES[oid].name}-{index}" for index, (oid, *_) in enumerate(SAMPLES)]
 
 
 def cast(oid: int) -> str:
     return '"' + oids.BUILTIN_TYPES[oid].name + '"'
+
+
+def as_parameter(oid: int, value: Any) -> Any:
+    """A ``str`` for a json parameter is JSON text (as in asyncpg and psycopg)."""
+    if oid in (oids.JSON, oids.JSONB) and isinstance(value, str):
+        return json.dumps(value)
+    return value
+
+
+def expected(value: Any) -> Any:
+    """What the registry decodes ``value`` to: an interval without months is a timedelta."""
+    if isinstance(value, Interval):
+        return interval_value(value.months, value.days, value.microseconds)
+    if isinstance(value, list):
+        return [expected(item) for item in value]
+    return value
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +59,18 @@ def outcomes(real_postgres: Any, reactor_thread: ReactorThread) -> dict[str, lis
         results: dict[str, list[Any]] = {}
         for test_id, (oid, value, text, _) in zip(IDS, SAMPLES, strict=True):
             decode_sql = f"SELECT $1::text::{cast(oid)}"
-            encode_sql = f"SELECT $1::{cast(oid)} AS v, ($1::{cast(oid)})::text AS t"
+            encode_sql = f"SELECT $1::{cast(oid)} AS v, format('%s', $1::{cast(oid)}) AS t"
             prepared = await connection.prepare(encode_sql)
+            calls = [
+                connection.query(decode_sql, text),
+                connection.query(decode_sql, text),
+                prepared.query(as_parameter(oid, value)),
+                connection.query("SELECT $1 AS v", value),
+                connection.query("SELECT $1 AS v", value),
+            ]
+            # Each outcome is the rows or the exception, so one failure cannot hide the rest.
             results[test_id] = await gatherResults(
-                [
-                    connection.query(decode_sql, text),
-                    connection.query(decode_sql, text),
-                    prepared.query(value),
-                    connection.query("SELECT $1 AS v", value),
-                    connection.query("SELECT $1 AS v", value),
-                ],
-                consumeErrors=True,
+                [call.addErrback(lambda failure: failure.value) for call in calls]
             )
         return results
 
@@ -63,19 +82,29 @@ def outcomes(real_postgres: Any, reactor_thread: ReactorThread) -> dict[str, lis
 
 @pytest.mark.parametrize(("oid", "value", "text", "_binary"), SAMPLES, ids=IDS)
 def test_decoding_text_and_binary(
-    outcomes: dict[str, list[Any]], request: pytest.FixtureRequest, oid: int, value: Any, text: str, _binary: str
+    outcomes: dict[str, list[Any]],
+    request: pytest.FixtureRequest,
+    oid: int,
+    value: Any,
+    text: str,
+    _binary: str,
 ) -> None:
     from_text, from_binary, *_ = outcomes[request.node.callspec.id]
-    assert same(from_text[0][0], value), from_text
-    assert same(from_binary[0][0], value), from_binary
+    assert same(from_text[0][0], expected(value)), from_text
+    assert same(from_binary[0][0], expected(value)), from_binary
 
 
 @pytest.mark.parametrize(("oid", "value", "text", "_binary"), SAMPLES, ids=IDS)
 def test_encoding_for_the_exact_type(
-    outcomes: dict[str, list[Any]], request: pytest.FixtureRequest, oid: int, value: Any, text: str, _binary: str
+    outcomes: dict[str, list[Any]],
+    request: pytest.FixtureRequest,
+    oid: int,
+    value: Any,
+    text: str,
+    _binary: str,
 ) -> None:
     ((echoed, printed),) = outcomes[request.node.callspec.id][2]
-    assert same(echoed, value)
+    assert same(echoed, expected(value))
     assert printed == text
     assert DEFAULT_REGISTRY.supports_binary(oid) or oid in NO_BINARY
 
@@ -84,16 +113,18 @@ def test_encoding_for_the_exact_type(
 NO_BINARY = {oids.MACADDR, oids.BIT, oids.VARBIT}
 
 
-INFERRED_DIFFERENTLY = {
-    # Python value type -> what the bare parameter comes back as, where not the value itself.
-    oids.NAME,  # a str: comes back as text, equal
-}
-
-
 @pytest.mark.parametrize(("oid", "value", "text", "_binary"), SAMPLES, ids=IDS)
 def test_parameters_typed_by_their_python_type(
-    outcomes: dict[str, list[Any]], request: pytest.FixtureRequest, oid: int, value: Any, text: str, _binary: str
+    outcomes: dict[str, list[Any]],
+    request: pytest.FixtureRequest,
+    oid: int,
+    value: Any,
+    text: str,
+    _binary: str,
 ) -> None:
     first, second = outcomes[request.node.callspec.id][3:]
-    assert same(first[0][0], value), first
-    assert same(second[0][0], value), second
+    if value == []:  # an empty list says nothing about its type: the server sees text
+        assert first == second == [("{}",)]
+        return
+    assert same(first[0][0], expected(value)), first
+    assert same(second[0][0], expected(value)), second

@@ -371,9 +371,7 @@ def test_prepared_statement_info_and_bind_execute() -> None:
 def test_statement_without_rows_gives_info_with_no_row_description() -> None:
     client = ready_client()
     client.do_create_prepared_statement("", "CREATE TABLE t ()")
-    client.receive_bytes(
-        wire(ParseComplete(), ParameterDescription(()), NoData(), ReadyForQuery())
-    )
+    client.receive_bytes(wire(ParseComplete(), ParameterDescription(()), NoData(), ReadyForQuery()))
     info = drain(client)[2]
     assert isinstance(info, PreparedStatementInfo)
     assert info.row_description is None and info.columns == ()
@@ -426,9 +424,7 @@ def test_error_in_extended_group_skips_to_its_sync_only() -> None:
 
 def test_run_decoder_batches_rows_and_async_messages_interleave() -> None:
     client = ready_client()
-    decoder = make_run_decoder(
-        ["id", "name"], [lambda data: int(data), lambda data: data.decode()]
-    )
+    decoder = make_run_decoder(["id", "name"], [lambda data: int(data), lambda data: data.decode()])
     request = client.submit([Query("SELECT")], row_decoder=decoder)
     notice = NoticeResponse({"S": "NOTICE", "C": "00000", "M": "hello"})
     notification = NotificationResponse(7, "chan", "payload")

@@ -128,7 +128,9 @@ def test_wide_rows_use_the_looping_decoder() -> None:
         encode_data_row([int4(1), b"x"])[:-1] + b"\x00\x00",  # length disagrees
     ],
 )
-def test_malformed_rows_raise_remote_protocol_error(codes: list[str | None], message: bytes) -> None:
+def test_malformed_rows_raise_remote_protocol_error(
+    codes: list[str | None], message: bytes
+) -> None:
     decoder = make_run_decoder(["i", "t"], [unpack_int4, text], codes)
     with pytest.raises(RemoteProtocolError):
         decode(decoder, message)
@@ -153,9 +155,9 @@ def test_bad_arguments() -> None:
     )
 )
 def test_decoded_rows_match_the_values(values: list[tuple[Any, ...]]) -> None:
-    encoders = [int4, int8, str.encode, float8]
+    encoders: list[Any] = [int4, int8, str.encode, float8]
     messages = [
-        encode_data_row([None if v is None else enc(v) for enc, v in zip(encoders, row)])  # type: ignore[operator]
+        encode_data_row([None if v is None else f(v) for f, v in zip(encoders, row, strict=True)])
         for row in values
     ]
     for codes in ([None] * 4, ["i", "q", None, "d"]):

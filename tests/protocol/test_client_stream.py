@@ -103,7 +103,9 @@ def run(chunks: list[bytes], rows: bool) -> list[Any]:
             if isinstance(event, DataRows):
                 events.extend(("row", tuple(row)) for row in event.rows)
             elif isinstance(event, DataRow):
-                events.append(("row", tuple(None if v is None else v.decode() for v in event.values)))
+                events.append(
+                    ("row", tuple(None if v is None else v.decode() for v in event.values))
+                )
             else:
                 events.append(event)
             if client.ready and not submitted:

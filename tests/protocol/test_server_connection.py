@@ -39,7 +39,7 @@ def ready_connection(**options: int) -> ServerConnection:
 
 
 def events(conn: ServerConnection) -> list[object]:
-    found = []
+    found: list[object] = []
     while True:
         event = conn.next_event()
         found.append(event)
@@ -51,9 +51,7 @@ def events(conn: ServerConnection) -> list[object]:
 
 
 def test_startup_message_byte_table() -> None:
-    wire = (
-        b"\x00\x00\x00\x20\x00\x03\x00\x00user\x00alice\x00database\x00db\x00\x00"
-    )
+    wire = b"\x00\x00\x00\x20\x00\x03\x00\x00user\x00alice\x00database\x00db\x00\x00"
     assert STARTUP.encode() == wire
     conn = ServerConnection()
     assert conn.next_event() is NEED_DATA
@@ -381,7 +379,12 @@ def test_flush_and_describe_without_sync() -> None:
     conn.receive_data(
         m.Parse("s", "select 1").encode() + m.Describe("S", "s").encode() + m.Flush().encode()
     )
-    assert [type(event) for event in events(conn)] == [m.Parse, m.Describe, m.Flush, type(NEED_DATA)]
+    assert [type(event) for event in events(conn)] == [
+        m.Parse,
+        m.Describe,
+        m.Flush,
+        type(NEED_DATA),
+    ]
     conn.send(m.ParseComplete())
     conn.send(m.ParameterDescription(()))
     conn.send(m.NoData())

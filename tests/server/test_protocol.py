@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
+from twisted.internet.protocol import connectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import globalLogPublisher
 
@@ -105,11 +106,11 @@ class Client:
         transport: StringTransport | None = None,
         **options: Any,
     ) -> None:
-        self.reactor = options.pop("reactor", None) or MemoryReactorClock()
+        self.reactor: Any = options.pop("reactor", None) or MemoryReactorClock()
         self.factory = factory or PostgresServerFactory(
             backend_factory, reactor=self.reactor, **options
         )
-        address = IPv4Address("TCP", "127.0.0.1", 40000)
+        address: Any = IPv4Address("TCP", "127.0.0.1", 40000)
         self.protocol = self.factory.buildProtocol(address)
         self.transport = transport or StringTransport(peerAddress=address)
         self.protocol.makeConnection(self.transport)
@@ -155,7 +156,7 @@ class Client:
         return self.received()
 
     def disconnect(self) -> None:
-        self.protocol.connectionLost(None)  # type: ignore[arg-type]
+        self.protocol.connectionLost(connectionDone)
 
 
 def connected(**options: Any) -> Client:
@@ -193,9 +194,10 @@ def errors(messages: list[m.BackendMessage]) -> list[m.ErrorResponse]:
 @pytest.fixture
 def logged() -> Iterable[list[dict[str, Any]]]:
     events: list[dict[str, Any]] = []
-    globalLogPublisher.addObserver(events.append)
+    observer: Any = events.append
+    globalLogPublisher.addObserver(observer)
     yield events
-    globalLogPublisher.removeObserver(events.append)
+    globalLogPublisher.removeObserver(observer)
 
 
 # -- startup ------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ def show(client: object, name: str) -> str:
     answers = client.query(f"SHOW {name}")  # type: ignore[attr-defined]
     rows = [a.values for a in answers if isinstance(a, m.DataRow)]
     assert len(rows) == 1, answers
-    return rows[0][0].decode()
+    value = rows[0][0]
+    assert value is not None
+    return value.decode()
 
 
 def reports(answers: list[m.BackendMessage]) -> dict[str, str]:

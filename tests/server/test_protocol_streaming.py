@@ -38,7 +38,7 @@ class SlowTransport(StringTransport):
     def drain(self) -> bytes:
         data = self.value()
         self.clear()
-        if self.paused:
+        if self.paused and self.producer is not None:
             self.paused = False
             self.producer.resumeProducing()
         return data

@@ -1,4 +1,4 @@
-"""twistd plugin: ``twistd pgproto`` runs a PostgreSQL-protocol server (see txpostgres_proto.tap)."""
+"""twistd plugin: ``twistd pgproto`` runs a PostgreSQL-protocol server (txpostgres_proto.tap)."""
 
 from twisted.application.service import ServiceMaker
 

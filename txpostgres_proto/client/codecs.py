@@ -13,7 +13,9 @@
   types it reported, in binary where the registry has a binary codec.  A ``str`` value is
   always sent in text format, so the server parses it with the parameter type's input
   function — the same thing that happens on the first execution, which keeps a query's
-  behaviour independent of whether its statement was cached; the same goes for an empty list.
+  behaviour independent of whether its statement was cached (and for ``json``/``jsonb`` a
+  ``str`` is the JSON text, as in asyncpg and psycopg).  A list bound to a parameter the
+  server typed as text is sent as its array literal, again as on the first execution.
 * Result columns are requested in binary where the registry can decode them (faster to
   decode, exact for floats and timestamps) and in text otherwise.
 * Row decoders are ``protocol.client_rows`` run decoders built from the registry's column
@@ -35,6 +37,7 @@ from ..types import DEFAULT_REGISTRY, TypeRegistry, oids, per_column_formats
 __all__ = ["ClientCodecs", "ParameterError"]
 
 _UNDECLARED: Final = frozenset((oids.TEXT, oids.UNKNOWN))
+_TEXTUAL: Final = frozenset((oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN))
 _FIXED_WIDTH: Final = {
     oids.INT2: "h",
     oids.INT4: "i",
@@ -121,8 +124,10 @@ class ClientCodecs:
             elif type(value) is str:
                 formats.append(TEXT_FORMAT)
                 values.append(value.encode())
-            elif isinstance(value, list | tuple) and not _has_element(value):
-                formats.append(TEXT_FORMAT)  # only the described type says what it holds
+            elif oid in _TEXTUAL and isinstance(value, list | tuple):
+                # A list the server typed as text (declared "unknown": empty, say): send the
+                # array literal the first execution sent.
+                formats.append(TEXT_FORMAT)
                 values.append(registry.encoder(0, TEXT_FORMAT)(value))
             else:
                 fmt = BINARY_FORMAT if registry.supports_binary(oid) else TEXT_FORMAT
@@ -180,8 +185,7 @@ class ClientCodecs:
 def _has_element(value: Any) -> bool:
     """True when a (nested) list holds something other than None."""
     return any(
-        _has_element(item) if isinstance(item, list | tuple) else item is not None
-        for item in value
+        _has_element(item) if isinstance(item, list | tuple) else item is not None for item in value
     )
 
 

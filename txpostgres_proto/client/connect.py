@@ -75,6 +75,9 @@ if TYPE_CHECKING:
 
 __all__ = ["connect", "connect_params"]
 
+#: Unix sockets never use TLS (as in libpq).
+_NO_TLS: Final = TlsPolicy("disable", None, None, False, False)
+
 #: Keyword arguments of `connect` that configure the client, not the server connection.
 _PROTOCOL_OPTIONS: Final = ("registry", "statement_cache_size")
 
@@ -107,10 +110,18 @@ class _Connector:
         self.params = params
         self.options = options
         self.errors: list[tuple[str, BaseException]] = []
+        self._policy: TlsPolicy | None = None
+
+    def policy_for(self, host: Host) -> TlsPolicy:
+        """The TLS policy (built on first use: Unix sockets never need the TLS files)."""
+        if host.is_unix_socket:
+            return _NO_TLS
+        if self._policy is None:
+            self._policy = tls_policy(self.params)
+        return self._policy
 
     async def run(self) -> Connection:
         params = self.params
-        policy = tls_policy(params)
         hosts = list(params.hosts)
         if params.load_balance_hosts == "random":
             random.shuffle(hosts)
@@ -124,6 +135,7 @@ class _Connector:
                     self.errors.append((host.describe(), _as_connect_error(error)))
                     continue
                 for address in addresses:
+                    policy = self.policy_for(host)
                     connection = await self._try(policy, host, address, session_attrs)
                     if connection is not None:
                         return connection
@@ -133,13 +145,13 @@ class _Connector:
         self, policy: TlsPolicy, host: Host, address: str | None, session_attrs: str
     ) -> Connection | None:
         where = _describe(host, address)
-        use_tls = policy.tls_first and not host.is_unix_socket
+        use_tls = policy.tls_first
         try:
             connection = await self._attempt(policy, host, address, use_tls)
         except defer.CancelledError:
             raise
         except Exception as error:
-            retry = None if host.is_unix_socket else policy.retry_tls(use_tls)
+            retry = policy.retry_tls(use_tls)
             if retry is None or not _rejected_during_startup(error):
                 self.errors.append((where, error))
                 return None
@@ -493,8 +505,12 @@ def _send_cancel(
     done: Deferred[None] = Deferred(abort)
 
     def settle(failure: Failure | None = None) -> None:
-        if not done.called:
-            done.callback(None) if failure is None else done.errback(failure)
+        if done.called:
+            return
+        if failure is None:
+            done.callback(None)
+        else:
+            done.errback(failure)
 
     def sender(tls: TlsInfo | None) -> Protocol:
         protocol = CancelRequestProtocol(request)

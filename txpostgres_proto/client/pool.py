@@ -14,8 +14,8 @@ out with `acquire` / `release`, or ``async with pool.connection() as conn:``.  B
   None disables it) before it is handed out; a broken one is replaced;
 * broken connections — lost, terminated by the server (FATAL errors such as
   ``pg_terminate_backend``, a restart) — are dropped at release, at acquire and by the
-  periodic maintenance, and replaced; a connection released inside a transaction is rolled
-  back before reuse.
+  maintenance that runs every second, and replaced; a connection released inside a
+  transaction is rolled back before reuse.
 
 The ``twisted.enterprise.adbapi.ConnectionPool`` API is here too, so adbapi code changes one
 line (``adbapi.ConnectionPool("psycopg2", ...)`` -> ``ConnectionPool(reactor, ...)``; the
@@ -188,7 +188,7 @@ class ConnectionPool:
         self.running = True
         self._maintenance = LoopingCall(self._maintain)
         self._maintenance.clock = self.reactor
-        interval = max(0.05, min(self.max_idle, self.health_check_after, 30.0) / 2)
+        interval = max(0.05, min(self.max_idle / 2, self.health_check_after / 2, 1.0))
         self._maintenance.start(interval, now=False)
         opening = [self._watch(self._open()) for _ in range(self.min_size)]
         done = defer.gatherResults(opening, consumeErrors=True)
@@ -261,8 +261,7 @@ class ConnectionPool:
             self._resetting += 1
             self._track(Deferred.fromCoroutine(self._reset(connection)))
         else:
-            self._idle.append((connection, self.reactor.seconds()))
-            self._dispatch()
+            self._hand_out(connection)
 
     def connection(self) -> _Checkout:
         """``async with pool.connection() as conn:`` — acquire, and release when done."""
@@ -369,12 +368,24 @@ class ConnectionPool:
                 return waiter
         return None
 
+    def _hand_out(self, connection: Connection) -> None:
+        """A connection known to be good: to the first waiter, else to the idle list."""
+        waiter = self._next_waiter()
+        if waiter is None:
+            self._idle.append((connection, self.reactor.seconds()))
+        else:
+            self._busy.add(connection)
+            waiter.callback(connection)
+        self._dispatch()
+
     def _dispatch(self) -> None:
         """Hand idle connections to waiters in order; open new ones for the rest."""
         now = self.reactor.seconds()
+        dropped = False
         while self._waiters and self._idle:
             connection, since = self._idle.pop()
             if connection.closed:
+                dropped = True
                 continue
             if self.health_check and now - since >= self.health_check_after:
                 self._resetting += 1
@@ -390,6 +401,8 @@ class ConnectionPool:
         while shortfall > 0 and self.size < self.max_size and not self.closed:
             self._track(self._open())
             shortfall -= 1
+        if dropped:
+            self._refill()
 
     def _open(self) -> Deferred[None]:
         """Open one connection and make it available; on failure fail the first waiter."""
@@ -418,8 +431,7 @@ class ConnectionPool:
             if self.closed:
                 await connection.close()
                 return
-            self._idle.append((connection, self.reactor.seconds()))
-            self._dispatch()
+            self._hand_out(connection)
 
         return Deferred.fromCoroutine(finish())
 
@@ -435,11 +447,12 @@ class ConnectionPool:
         else:
             healthy = True
         self._resetting -= 1
-        if healthy and not self.closed:
-            self._idle.append((connection, self.reactor.seconds()))
-        elif self.closed:
+        if self.closed:
             await connection.close()
-        self._dispatch()
+        elif healthy:
+            self._hand_out(connection)
+        else:
+            self._replace()
 
     async def _reset(self, connection: Connection) -> None:
         """Roll back what a caller left open, then make the connection available again."""
@@ -448,11 +461,12 @@ class ConnectionPool:
         except Exception:
             connection.abort()
         self._resetting -= 1
-        if connection.closed or self.closed:
+        if self.closed:
+            await connection.close()
+        elif connection.closed:
             self._replace()
-            return
-        self._idle.append((connection, self.reactor.seconds()))
-        self._dispatch()
+        else:
+            self._hand_out(connection)
 
     def _replace(self) -> None:
         """A connection died: serve waiters and restore ``min_size``."""
@@ -461,6 +475,8 @@ class ConnectionPool:
 
     def _refill(self) -> None:
         """Open connections up to ``min_size`` (and for waiters)."""
+        if self._refill_call is not None and self._refill_call.active():
+            self._refill_call.cancel()
         self._refill_call = None
         if self.closed or not self.running:
             return

@@ -128,6 +128,7 @@ _DISCARD: Final = _Sentinel("DISCARD")
 
 def _frontend_table() -> dict[tuple[ServerState, type[m.Message]], object]:
     table: dict[tuple[ServerState, type[m.Message]], object] = {}
+    message: type[m.Message]
     for state in _QUERY_STATES:
         table[state, m.Query] = S.IN_SIMPLE_QUERY
         table[state, m.FunctionCall] = S.IN_SIMPLE_QUERY
@@ -186,6 +187,7 @@ _AUTH_ANSWERS: Final[dict[type[m.Message], Callable[[bytes], m.FrontendMessage] 
 
 def _backend_table() -> dict[tuple[ServerState, type[m.Message]], object]:
     table: dict[tuple[ServerState, type[m.Message]], object] = {}
+    message: type[m.Message]
     table[S.SSL_NEGOTIATION, EncryptionResponse] = S.AWAITING_STARTUP
     table[S.GSS_NEGOTIATION, EncryptionResponse] = S.AWAITING_STARTUP
     table[S.AUTHENTICATING, m.NegotiateProtocolVersion] = S.AUTHENTICATING

@@ -32,7 +32,7 @@ from txpostgres_proto.sql import (
     parse_utility,
     split_statements,
 )
-from txpostgres_proto.types import TypeRegistry, per_column_formats
+from txpostgres_proto.types import TimeZoneSpec, TypeRegistry, per_column_formats
 from txpostgres_proto.types.rows import RowEncoder
 
 from .backend import QueryResult, ResultColumn, StatementDescription
@@ -193,7 +193,9 @@ class PreparedStatement:
         scs = session.settings.get("standard_conforming_strings") == "on"
         statements = split_statements(query, standard_conforming_strings=scs)
         if len(statements) > 1:
-            raise PostgresError("cannot insert multiple commands into a prepared statement", "42601")
+            raise PostgresError(
+                "cannot insert multiple commands into a prepared statement", "42601"
+            )
         sql = statements[0] if statements else ""
         utility = utility_statement(sql, scs) if sql else None
         count = count_parameters(sql, standard_conforming_strings=scs) if sql else 0
@@ -219,7 +221,7 @@ class ResultStream:
         columns: Sequence[ResultColumn] | None,
         formats: Sequence[int],
         registry: TypeRegistry,
-        timezone: str | None,
+        timezone: TimeZoneSpec,
     ) -> None:
         self.result = result
         self.columns = columns

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from twisted.internet.interfaces import IAddress, IReactorTime
+from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Factory
 
 from txpostgres_proto.protocol.framing import DEFAULT_LARGE_MESSAGE_LIMIT
@@ -50,13 +50,13 @@ class PostgresServerFactory(Factory):
     clients that do not negotiate TLS are refused (FATAL 28000).
     """
 
-    protocol = PostgresServerProtocol
+    protocol = PostgresServerProtocol  # type: ignore[assignment]
 
     def __init__(
         self,
         backend_factory: Callable[[], Any],
         *,
-        reactor: IReactorTime | None = None,
+        reactor: Any = None,
         tls: ServerTLS | None = None,
         require_tls: bool = False,
         auth: AuthMethod | str = AuthMethod.TRUST,
@@ -70,7 +70,7 @@ class PostgresServerFactory(Factory):
         if reactor is None:
             from twisted.internet import reactor as global_reactor
 
-            reactor = global_reactor  # type: ignore[assignment]
+            reactor = global_reactor
         if require_tls and tls is None:
             raise ValueError("require_tls needs a TLS configuration")
         self.backend_factory = backend_factory
@@ -89,7 +89,7 @@ class PostgresServerFactory(Factory):
         self.cancel_registry = CancelRegistry()
         self.notifications = NotificationHub()
 
-    def buildProtocol(self, addr: IAddress) -> PostgresServerProtocol:
-        protocol = self.protocol()
+    def buildProtocol(self, addr: IAddress | None) -> PostgresServerProtocol:  # type: ignore[override]
+        protocol = PostgresServerProtocol()
         protocol.factory = self
         return protocol

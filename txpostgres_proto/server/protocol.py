@@ -36,8 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from twisted.internet import defer, interfaces
 from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.error import ConnectionDone
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -148,6 +147,8 @@ class PostgresServerProtocol(Protocol):
 
     _log = Logger()
     factory: PostgresServerFactory
+    #: A TCP (or UNIX) transport: ITransport, IPushProducer, ITLSTransport, IConsumer.
+    transport: Any
 
     def __init__(self) -> None:
         self._conn: ServerConnection | None = None
@@ -187,7 +188,7 @@ class PostgresServerProtocol(Protocol):
         self._conn.receive_data(data)
         self._run()
 
-    def connectionLost(self, reason: Failure = ConnectionDone()) -> None:  # noqa: B008
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._stopped = True
         self._cancel_startup_timer()
         pending, self._pending_call = self._pending_call, None
@@ -242,8 +243,12 @@ class PostgresServerProtocol(Protocol):
             self._out = []
 
     def _close(self) -> None:
+        if self._stopped:
+            return
         self._flush()
         self._stopped = True
+        # A registered producer would hold back the TLS shutdown (close_notify) indefinitely.
+        self.transport.unregisterProducer()
         self.transport.loseConnection()
 
     def _send_fatal(self, error: BaseException) -> None:
@@ -747,9 +752,7 @@ class PostgresServerProtocol(Protocol):
                 args.append(arg)
             else:
                 raise PostgresError("EXECUTE arguments must be constants", "0A000")
-        return await self._run_sql(
-            prepared.sql, prepared.utility, tuple(args), prepared.param_oids
-        )
+        return await self._run_sql(prepared.sql, prepared.utility, tuple(args), prepared.param_oids)
 
     async def _send_rows(self, stream: ResultStream, max_rows: int) -> tuple[int, bool]:
         """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
@@ -941,7 +944,7 @@ class PostgresServerProtocol(Protocol):
                 f'"{statement.name}" requires {len(statement.param_oids)}',
                 "08P01",
             )
-        per_param = formats * count if len(formats) == 1 else formats or (0,) * count
+        per_param = tuple(formats) * count if len(formats) == 1 else tuple(formats) or (0,) * count
         types = statement.param_oids
         if any(fmt == 1 and oid == 0 for fmt, oid in zip(per_param, types, strict=True)):
             types = (await self._describe_statement(statement)).param_oids
@@ -1010,7 +1013,7 @@ class PostgresServerProtocol(Protocol):
             self._send(m.NoData())
             return
         portal.columns = columns
-        formats = result_formats(portal.result_formats, len(columns))
+        formats = tuple(result_formats(portal.result_formats, len(columns)))
         self._send(row_description(columns, formats))
 
     async def _portal_columns(self, portal: Portal) -> tuple[ResultColumn, ...] | None:

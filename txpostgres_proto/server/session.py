@@ -19,10 +19,8 @@ when their transaction commits.  The backend is told about each transaction comm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-
-from twisted.internet.defer import Deferred
 
 from txpostgres_proto.protocol.errors import FIELD_CODES, PostgresError
 from txpostgres_proto.protocol.messages import TransactionStatus
@@ -55,7 +53,7 @@ if TYPE_CHECKING:
 __all__ = ["SESSION_STATEMENTS", "Session", "transaction_exit_allowed"]
 
 #: Calls a backend method the protocol's way (maybeDeferred, cancellable); set by the protocol.
-BackendCaller = Callable[..., Deferred[Any]]
+BackendCaller = Callable[..., Awaitable[Any]]
 
 #: The utility statements `Session.execute_utility` runs.
 SESSION_STATEMENTS = (
@@ -317,7 +315,9 @@ class Session:
         local = statement.local
         if local and not self.in_transaction_block:
             self._warning("SET LOCAL can only be used in transaction blocks", "25P01")
-        value = None if statement.is_default else flatten_set_values(statement.name, statement.values)
+        value = (
+            None if statement.is_default else flatten_set_values(statement.name, statement.values)
+        )
         self.settings.set(statement.name, value, local=local)
         return QueryResult(command_tag="SET")
 

@@ -321,6 +321,7 @@ def _show_int(guc: _Guc, stored: str) -> str:
     value = int(stored)
     if not guc.unit or value <= 0:
         return stored
+    table: tuple[tuple[str, int], ...]
     if guc.unit in ("ms", "s"):
         value *= 1000 if guc.unit == "s" else 1
         table = _TIME_OUTPUT

@@ -6,8 +6,9 @@ is why the server cannot listen on an ``ssl:`` endpoint; instead the protocol ca
 ``transport.startTLS(tls.context_factory)`` after answering ``S``.
 
 `ServerTLS` carries the context factory (an OpenSSL context made straight from the PEM files,
-TLS 1.2 or newer) and the DER form of the server certificate, from which `channel_binding` computes the
-``tls-server-end-point`` data (RFC 5929) that SCRAM-SHA-256-PLUS binds to.  `load_server_tls`
+TLS 1.2 or newer) and the DER form of the server certificate, from which `channel_binding`
+computes the ``tls-server-end-point`` data (RFC 5929) that SCRAM-SHA-256-PLUS binds to.
+`load_server_tls`
 builds one from PEM files: the certificate file may carry intermediate certificates after the
 server's own, and a CA file makes the server ask for (and verify) client certificates.
 """

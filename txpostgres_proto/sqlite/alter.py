@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, cast
 
 import sqlglot
 from sqlglot import exp
@@ -46,7 +46,7 @@ def name_unnamed_checks(sql: str) -> str:
 
 def _sqlite_tree(sql: str) -> exp.Expression:
     try:
-        return sqlglot.parse_one(sql, read="sqlite")
+        return cast(exp.Expression, sqlglot.parse_one(sql, read="sqlite"))
     except SqlglotError as error:
         raise PostgresError(
             f"cannot alter this table on the SQLite backend: {error}", "0A000"
@@ -250,12 +250,13 @@ def _drop_column_constraint(rebuild: _Rebuild, name: str) -> bool:
     table = rebuild.table.name
     for column in rebuild.columns:
         for constraint in column.definition.constraints:
-            kind = constraint.args.get("kind")
-            derived = {
-                exp.PrimaryKeyColumnConstraint: f"{table}_pkey",
-                exp.UniqueColumnConstraint: f"{table}_{column.name}_key",
-                exp.Reference: f"{table}_{column.name}_fkey",
-            }.get(type(kind))
+            suffixes: dict[type, str] = {
+                exp.PrimaryKeyColumnConstraint: "pkey",
+                exp.UniqueColumnConstraint: f"{column.name}_key",
+                exp.Reference: f"{column.name}_fkey",
+            }
+            suffix = suffixes.get(type(constraint.args.get("kind")))
+            derived = f"{table}_{suffix}" if suffix else None
             if name in (constraint.name, derived):
                 constraint.pop()
                 return True

@@ -38,6 +38,11 @@ from txpostgres_proto.types import oids
 _NEXTVAL: Final = re.compile(r"^nextval\('([^']+)'\)$", re.IGNORECASE)
 _STRING: Final = re.compile(r"^'((?:[^']|'')*)'$")
 INTERNAL_PREFIXES: Final = ("sqlite_", "_txpg_")
+_COLUMN_CONSTRAINT_KINDS: Final[dict[type, str]] = {
+    exp.PrimaryKeyColumnConstraint: "pk",
+    exp.UniqueColumnConstraint: "u",
+    exp.Reference: "fk",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +175,7 @@ def _declared_names(sql: str | None) -> dict[tuple[str, tuple[str, ...]], str]:
             continue
         if isinstance(node, exp.ColumnConstraint):
             column = node.parent.name.lower() if isinstance(node.parent, exp.ColumnDef) else ""
-            kind = node.args.get("kind")
-            label = {
-                exp.PrimaryKeyColumnConstraint: "pk",
-                exp.UniqueColumnConstraint: "u",
-                exp.Reference: "fk",
-            }.get(type(kind))
+            label = _COLUMN_CONSTRAINT_KINDS.get(type(node.args.get("kind")))
             if label is not None:
                 names[(label, (column,))] = node.name
             continue
