@@ -145,6 +145,8 @@ class PostgresError(Exception):
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> PostgresError:
         """Build the most specific registered error class for an ErrorResponse's fields."""
+        from . import sqlstates  # noqa: F401  (defines and registers the per-SQLSTATE classes)
+
         sqlstate = fields.get("C", "XX000")
         error_class = (
             cls._by_sqlstate.get(sqlstate) or cls._by_class.get(sqlstate[:2]) or PostgresError

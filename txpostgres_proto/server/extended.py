@@ -17,6 +17,7 @@ give one: ``SELECT n`` for row results, ``INSERT 0 n``, ``UPDATE n`` ..., or the
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -26,7 +27,6 @@ from txpostgres_proto.protocol.messages import FieldDescription, RowDescription
 from txpostgres_proto.sql import (
     CloseStatement,
     DeclareCursorStatement,
-    SqlSyntaxError,
     UtilityStatement,
     count_parameters,
     parse_utility,
@@ -68,11 +68,12 @@ _MULTI_WORD_OBJECTS: Final = {
 }
 
 
-#: First words of the statements `utility_statement` may raise a syntax error for.
+#: First words of the utility statements (`utility_statement` parses nothing else).
 _UTILITY_WORDS: Final = frozenset(
     "abort begin close commit copy deallocate declare discard end execute fetch listen move "
     "notify prepare release reset rollback savepoint set show start unlisten".split()
 )
+_FIRST_WORD: Final = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.S)
 
 
 def utility_statement(sql: str, standard_conforming_strings: bool) -> UtilityStatement | None:
@@ -80,14 +81,13 @@ def utility_statement(sql: str, standard_conforming_strings: bool) -> UtilitySta
 
     A malformed utility command is a syntax error (42601), as in PostgreSQL; anything else the
     parser cannot read is left to the backend, which may understand statements of its own.
+    Statements that do not start with a utility command's keyword are not parsed at all (a
+    ``WITH`` or parenthesised query never is a utility statement).
     """
-    try:
-        return parse_utility(sql, standard_conforming_strings=standard_conforming_strings)
-    except SqlSyntaxError:
-        words = sql.split(None, 1)
-        if words and words[0].lower().rstrip(";") in _UTILITY_WORDS:
-            raise
+    first = _FIRST_WORD.match(sql)
+    if first is None or first[1].lower() not in _UTILITY_WORDS:
         return None
+    return parse_utility(sql, standard_conforming_strings=standard_conforming_strings)
 
 
 def _leading_words(sql: str, count: int) -> list[str]:

@@ -176,6 +176,10 @@ class PostgresServerProtocol(Protocol):
     def connectionMade(self) -> None:
         factory = self.factory
         self._conn = ServerConnection(max_message_size=factory.max_message_size)
+        # Replies are small and often written after a Deferred fires: without TCP_NODELAY,
+        # Nagle's algorithm holds each one back ~40 ms waiting for the client's delayed ACK.
+        if hasattr(self.transport, "setTcpNoDelay"):
+            self.transport.setTcpNoDelay(True)
         self.transport.registerProducer(self, True)
         if factory.startup_timeout:
             self._startup_timer = factory.reactor.callLater(
@@ -334,7 +338,13 @@ class PostgresServerProtocol(Protocol):
         """Call a backend method the cancellable way; cancellation becomes 57014."""
         if self._cancel_requested:
             raise PostgresError("canceling statement due to user request", "57014")
-        call = defer.maybeDeferred(method, *args)
+        result = method(*args)
+        if isinstance(result, Coroutine):
+            call: Deferred[Any] = Deferred.fromCoroutine(result)
+        elif isinstance(result, Deferred):
+            call = result
+        else:
+            return result
         if call.called:
             return await call
         self._pending_call = call
