@@ -6,7 +6,8 @@ one Sync), asyncpg's ``executemany`` and psycopg 3's ``executemany`` (pipeline m
 
 How: one PostgreSQL 15 for the run; each peer in its own process with one connection; before
 every run the table is emptied (TRUNCATE, not timed) and after it the row count is checked;
-one untimed run, then ``--repeat`` timed; rows/s at the median run.  Target (issue): ours >=
+one untimed run, then ``--repeat`` timed (rows/s at the median run); peers take turns for
+``--rounds`` rounds, the table shows the median round.  Target (issue): ours >=
 1.0x asyncpg.
 
     python -m bench.client_executemany [--quick] [--rows N] [--repeat N]

@@ -6,8 +6,9 @@ numeric; ``bench/data.py``) fetched completely into Python values by our client
 and pg8000 (native API).
 
 How: one PostgreSQL 15 started for the run holds the table; each peer runs in its own process
-with one connection, fetches once untimed, then ``--repeat`` times timed; the table shows rows/s
-at the median run and the ratio to psycopg 3.  Targets (issue): ours >= 1.0x psycopg 3 and
+with one connection, fetches once untimed, then ``--repeat`` times timed (rows/s at the median
+run); peers take turns for ``--rounds`` rounds and the table shows the median round and the
+ratio to psycopg 3.  Targets (issue): ours >= 1.0x psycopg 3 and
 >= 10x pg8000.
 
     python -m bench.client_fetch [--quick] [--rows N] [--repeat N]

@@ -7,7 +7,8 @@ driver, the event loop and PostgreSQL.  Peers: our client (a `PreparedStatement`
 asyncpg (``prepare`` + ``fetchval``) and psycopg 3 (``execute(..., prepare=True)``).
 
 How: one PostgreSQL 15 for the run; each peer in its own process; ``--queries`` round trips per
-run, one untimed run, then ``--repeat`` timed runs; queries/s at the median run.  Target
+run, one untimed run, then ``--repeat`` timed runs (queries/s at the median run); peers take
+turns for ``--rounds`` rounds, the table shows the median round.  Target
 (issue): ours (prepared) >= 1.0x asyncpg.
 
     python -m bench.client_roundtrips [--quick] [--queries N] [--repeat N]

@@ -58,23 +58,6 @@ def median_seconds(run: Callable[[], object], repeat: int = 5, warmup: int = 1) 
     return statistics.median(timed_runs(run, repeat, warmup))
 
 
-def print_ratio_table(
-    title: str, seconds: Mapping[str, float], baseline: str | None = None
-) -> None:
-    """Print peers fastest first with their time and their ratio to ``baseline``.
-
-    ``baseline`` defaults to the fastest peer; a ratio of 2.00 means twice as slow.
-    """
-    if not seconds:
-        raise ValueError("no timings to print")
-    reference = seconds[baseline] if baseline is not None else min(seconds.values())
-    width = max(len(name) for name in seconds)
-    print(f"\n{title}")
-    print(f"{'peer':<{width}}  {'median ms':>10}  {'ratio':>7}")
-    for name, value in sorted(seconds.items(), key=lambda item: item[1]):
-        print(f"{name:<{width}}  {value * 1000:>10.2f}  {value / reference:>7.2f}")
-
-
 # -- peers in their own processes ---------------------------------------------------------------
 
 #: Workers print one line starting with this marker, followed by their measurement as JSON.
@@ -429,22 +412,23 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
     raise RuntimeError(f"no {field} for process {pid}")
 
 
-def raise_open_files_limit(wanted: int) -> int:
-    """Raise this process's RLIMIT_NOFILE to at least ``wanted`` if it can; return the limit.
+def raise_open_files_limit(wanted: int, pid: int = 0) -> int:
+    """Raise RLIMIT_NOFILE of process ``pid`` (0: this one) to ``wanted`` if it can; return the
+    limit it got.
 
     Raising the hard limit needs CAP_SYS_RESOURCE, which even root lacks in some containers
     (this machine's hard limit is 20,000); without it the soft limit goes up to the hard one.
     """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     if soft >= wanted:
         return soft
     if hard != resource.RLIM_INFINITY and hard < wanted:
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, (wanted, wanted))
             return wanted
         except (ValueError, OSError):
             wanted = hard
-    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (wanted, hard))
     return wanted
 
 
@@ -507,33 +491,33 @@ class ServerSpec:
 
 
 @contextmanager
-def our_server(spec: ServerSpec, open_files: int | None = None) -> Iterator[ServerProcess]:
+def our_server(
+    spec: ServerSpec, open_files: int | None = None, stop_grace: float = 10.0
+) -> Iterator[ServerProcess]:
     """Run the server ``spec`` describes in a separate process while the block runs.
 
     It listens on a free loopback port; the block starts once the port accepts connections.
-    ``open_files`` raises the server's RLIMIT_NOFILE (set in the child before it starts).
-    Its output goes to a temporary file (a pipe nobody reads could fill up and block it),
-    shown when it fails to start.
+    ``open_files`` raises the server's RLIMIT_NOFILE (``prlimit`` on the child).
+    At the end it gets SIGTERM and ``stop_grace`` seconds to exit cleanly (the embedded SQLite
+    default deletes its temporary database then) before it is killed.  Its output goes to a
+    temporary file (a pipe nobody reads could fill up and block it), shown when it fails to
+    start.
     """
     host, port = "127.0.0.1", free_port()
-
-    def limits() -> None:
-        if open_files is not None:
-            raise_open_files_limit(open_files)
-
     with tempfile.TemporaryFile(prefix="txpg-bench-server-") as log:
         process = subprocess.Popen(
-            spec.command(port), stdout=log, stderr=subprocess.STDOUT, preexec_fn=limits,
-            cwd=REPO_ROOT,
-        )  # fmt: skip
+            spec.command(port), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
         try:
+            if open_files is not None:
+                raise_open_files_limit(open_files, process.pid)
             if not _accepts_connections(process, host, port):
                 log.seek(0)
                 output = log.read().decode(errors="replace")[-3000:]
                 raise RuntimeError(f"{spec.name} did not start ({spec.command(port)}):\n{output}")
             yield ServerProcess(process, host, port)
         finally:
-            stop_process(process)
+            stop_process(process, stop_grace)
 
 
 def _accepts_connections(

@@ -47,6 +47,10 @@ SERVERS = (
     ServerSpec("ours embedded SQLite", (), "txpostgres_proto.sqlite_backend"),
 )
 BATCH = 100
+#: File descriptors the server may need per connection: the socket, plus (embedded SQLite
+#: default) the database file, its WAL and its shared-memory file of the session's own SQLite
+#: connection.  The server's limit is raised that far, capped by the hard limit.
+SERVER_FDS_PER_CONNECTION = 4
 _HEADER = struct.Struct("!cI")
 _STARTUP_BODY = b"".join(
     (struct.pack("!I", 196608), b"user\0bench\0database\0bench\0application_name\0idle\0\0")
@@ -83,6 +87,7 @@ def open_connections(port: int, count: int) -> list[socket.socket]:
     """``count`` connections through startup, ``BATCH`` at a time (all connect and send their
     startup packet, then each reads its answer)."""
     opened: list[socket.socket] = []
+    ready = 0
     try:
         while len(opened) < count:
             batch = []
@@ -93,6 +98,10 @@ def open_connections(port: int, count: int) -> list[socket.socket]:
                 sock.sendall(STARTUP)
             for sock in batch:
                 read_until_ready(sock)
+                ready += 1
+    except (OSError, RuntimeError) as error:
+        close_all(opened)
+        raise RuntimeError(f"after {ready:,} connections: {error}") from error
     except BaseException:
         close_all(opened)
         raise
@@ -121,7 +130,7 @@ def settle(pid: int, seconds: float = 1.0) -> int:
 
 def measure(spec: ServerSpec, count: int, warmup: int) -> tuple[float, str]:
     """(KB per connection, note) for one server process holding ``count`` connections."""
-    with our_server(spec, open_files=count + 200) as server:
+    with our_server(spec, SERVER_FDS_PER_CONNECTION * count + 200, stop_grace=60.0) as server:
         with connections(server.port, warmup):
             pass
         before = settle(server.pid)

@@ -159,17 +159,20 @@ def make_factory(options: Options, reactor: Any = None) -> PostgresServerFactory
             password_store = load_auth_file(options["users"])
         except (OSError, ValueError) as error:
             raise usage.UsageError(f"cannot read --users: {error}") from None
-    return PostgresServerFactory(
-        backend_factory,
-        reactor=reactor,
-        tls=tls,
-        require_tls=options["require-tls"],
-        auth=options["auth"],
-        password_store=password_store,
-        parameters=options["set"],
-        server_version=options["server-version"],
-        startup_timeout=options["startup-timeout"],
-    )
+    try:
+        return PostgresServerFactory(
+            backend_factory,
+            reactor=reactor,
+            tls=tls,
+            require_tls=options["require-tls"],
+            auth=options["auth"],
+            password_store=password_store,
+            parameters=options["set"],
+            server_version=options["server-version"],
+            startup_timeout=options["startup-timeout"],
+        )
+    except ValueError as error:
+        raise usage.UsageError(str(error)) from None
 
 
 def makeService(options: Options, reactor: Any = None) -> MultiService:  # noqa: N802 - twistd API

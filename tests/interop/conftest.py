@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests import pgserver
+from tests.interop import txserver
 from tests.interop.targets import Login, TargetServer, TargetSpec
+from tests.pki import Pki
 
 
 def _real_postgres_target(request: pytest.FixtureRequest) -> TargetServer:
@@ -53,12 +57,51 @@ def _real_postgres_target(request: pytest.FixtureRequest) -> TargetServer:
     )
 
 
+@pytest.fixture(scope="session")
+def txserver_pool(
+    tmp_path_factory: pytest.TempPathFactory, pki: Pki
+) -> Iterator[txserver.TxServerPool]:
+    """Our server processes of this session (``tests/interop/txserver.py``), stopped at its end."""
+    pool = txserver.TxServerPool(Path(tmp_path_factory.mktemp("txserver")), pki)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
+def _txpostgres_target(request: pytest.FixtureRequest) -> TargetServer:
+    pool: txserver.TxServerPool = request.getfixturevalue("txserver_pool")
+    main = pool.sqlite_server("scram-sha-256")
+    makers = {
+        method: partial(txserver.sqlite_login, pool, method) for method in txserver.AUTH_METHODS
+    }
+    return TargetServer(
+        name="txpostgres",
+        host=main.host,
+        port=main.port,
+        database=pgserver.DATABASE,
+        user=pgserver.SCRAM_USER,
+        password=txserver.role(pgserver.SCRAM_USER).password,
+        ssl=True,
+        ca_cert=pool.pki.ca_cert,
+        client_cert=pool.pki.client_cert,
+        client_key=pool.pki.client_key,
+        logins=txserver.LazyLogins(makers),
+    )
+
+
 TARGETS: tuple[TargetSpec, ...] = (
     TargetSpec(
         name="postgresql",
         auth_methods=("trust", "password", "md5", "scram-sha-256", "cert", "ssl-only"),
         tls=True,
         start=_real_postgres_target,
+    ),
+    TargetSpec(
+        name="txpostgres",
+        auth_methods=txserver.AUTH_METHODS,
+        tls=True,
+        start=_txpostgres_target,
     ),
 )
 _TARGETS_BY_NAME = {spec.name: spec for spec in TARGETS}

@@ -34,6 +34,7 @@ class Login:
     password: str | None
     ssl_only: bool = False
     client_cert: bool = False
+    port: int | None = None  # where this login's server listens, when not the target's port
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class TargetServer:
     def default_login(self) -> Login:
         return Login(self.user, self.password)
 
+    def port_of(self, login: Login | None) -> int:
+        """The port to connect to for ``login`` (the target's own port by default)."""
+        if login is not None and login.port is not None:
+            return login.port
+        return self.port
+
     def libpq_params(
         self, login: Login | None = None, sslmode: str | None = None
     ) -> dict[str, str]:
@@ -73,7 +80,7 @@ class TargetServer:
             sslmode = "verify-full" if login.ssl_only else "disable"
         params = {
             "host": self.host,
-            "port": str(self.port),
+            "port": str(self.port_of(login)),
             "dbname": self.database,
             "user": login.user,
             "sslmode": sslmode,

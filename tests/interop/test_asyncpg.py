@@ -29,7 +29,7 @@ async def _connect(
     login = login or target.default_login
     return await asyncpg.connect(
         host=target.host,
-        port=target.port,
+        port=target.port_of(login),
         user=login.user,
         password=login.password,
         database=target.database,

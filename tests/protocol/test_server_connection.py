@@ -286,7 +286,7 @@ def test_simple_query_cycle_and_pipelining() -> None:
     assert conn.state is ServerState.IN_SIMPLE_QUERY
     assert conn.next_event() is PAUSED  # the second query waits for ReadyForQuery
     conn.send(m.RowDescription((m.FieldDescription("x", 23),)))
-    assert conn.send_data_rows(b"D-rows") == b"D-rows"
+    assert conn.send_batch(m.DataRow, b"D-rows") == b"D-rows"
     conn.send(m.CommandComplete("SELECT 1"))
     conn.send(m.NoticeResponse({"S": "NOTICE", "M": "hi"}))
     conn.send(m.ParameterStatus("application_name", "x"))
@@ -303,7 +303,7 @@ def test_local_protocol_errors() -> None:
     assert conn.state is ServerState.ERROR
     conn = ready_connection()
     with pytest.raises(LocalProtocolError):
-        conn.send_data_rows(b"")
+        conn.send_batch(m.DataRow, b"")
     conn = ready_connection()
     with pytest.raises(LocalProtocolError):
         conn.send(ERROR)  # an ERROR needs a command to belong to

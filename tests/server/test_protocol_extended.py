@@ -388,3 +388,13 @@ def test_deallocate_and_discard_all_drop_named_statements() -> None:
     assert kinds(client.query("discard all")) == ["C:DISCARD ALL", "Z:I"]
     client.send(m.Bind("", "b"), m.Sync())
     assert kinds(client.received()) == ["E:26000", "Z:I"]
+
+
+def test_text_parameters_use_the_described_types_like_pg8000_sends_them() -> None:
+    client = connected()
+    client.send(m.Parse("", "select $1"), m.Flush(), m.Sync())
+    client.send(m.Describe("S", ""), m.Flush(), m.Sync())
+    assert client.received()[-3] == m.ParameterDescription((oids.INT4,))
+    client.send(m.Bind("", "", (), (b"3",), ()), m.Execute(), m.Sync())
+    assert kinds(client.received()) == ["BindComplete", "DataRow", "C:SELECT 1", "Z:I"]
+    assert executions(client) == [("execute", "select $1", (3,))]

@@ -170,3 +170,9 @@ def test_help_explains_the_options() -> None:
     assert result.returncode == 0
     for option in ("--listen", "--handler", "--tls-cert", "--require-tls", "--users", "--auth"):
         assert option in result.stdout
+
+
+def test_bad_server_parameter_is_a_usage_error() -> None:
+    options = parse("--handler", HANDLER, "--set", "TimeZone=Mars/Base")
+    with pytest.raises(usage.UsageError, match="bad server parameter TimeZone"):
+        tap.make_factory(options, MemoryReactor())

@@ -2,17 +2,20 @@
 
 from txpostgres_proto.catalog.engine import Catalog, CatalogResult, ResultColumn
 from txpostgres_proto.catalog.pgtypes import RegOid
-from txpostgres_proto.catalog.schema import Column, Index, Table
+from txpostgres_proto.catalog.schema import Column, Domain, EnumType, Index, Table, UserType
 from txpostgres_proto.catalog.session import SessionInfo, SimpleSession
 
 __all__ = [
     "Catalog",
     "CatalogResult",
     "Column",
+    "Domain",
+    "EnumType",
     "Index",
     "RegOid",
     "ResultColumn",
     "SessionInfo",
     "SimpleSession",
     "Table",
+    "UserType",
 ]

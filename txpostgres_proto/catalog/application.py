@@ -1,9 +1,11 @@
-"""Lay out the application's tables as catalog objects: OIDs, attnums, types, indexes, keys.
+"""Lay out the application's tables and types as catalog objects: OIDs, attnums, indexes, keys.
 
-:func:`layout` turns :class:`~txpostgres_proto.catalog.schema.Table` objects into
-:class:`AppRelation` records that carry every OID PostgreSQL would have assigned (relation, row
-type, array type, indexes, constraints, column defaults, owned sequences) plus the facts the
-catalog rows are built from.  OIDs come from an :class:`OidAllocator` that remembers what it
+:func:`layout_types` turns :class:`~txpostgres_proto.catalog.schema.EnumType` and
+:class:`~txpostgres_proto.catalog.schema.Domain` objects into :class:`AppType` records (the
+type, its array type, enum label and domain constraint OIDs); :func:`layout` turns
+:class:`~txpostgres_proto.catalog.schema.Table` objects into :class:`AppRelation` records that
+carry every OID PostgreSQL would have assigned (relation, row type, array type, indexes,
+constraints, column defaults, owned sequences) plus the facts the catalog rows are built from.  OIDs come from an :class:`OidAllocator` that remembers what it
 handed out, so calling ``set_tables`` again with the same tables yields the same OIDs (clients
 cache OIDs: asyncpg's type cache, JDBC's field metadata), and new objects get new ones, starting
 at 16384 (``FirstNormalObjectId``) like in a fresh database.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
-from txpostgres_proto.catalog.schema import Column, Index, Table
+from txpostgres_proto.catalog.schema import Column, EnumType, Index, Table, UserType
 
 _NEXTVAL: Final = re.compile(
     r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$"
@@ -37,6 +39,74 @@ class OidAllocator:
             oid = self._assigned[key] = self._next
             self._next += 1
         return oid
+
+
+@dataclass(frozen=True, slots=True)
+class AppType:
+    """An enum (``kind`` 'e', with ``labels`` as (OID, label)) or a domain (``kind`` 'd', with
+    its base type, NOT NULL, default and CHECK constraint)."""
+
+    oid: int
+    array_oid: int
+    schema: str
+    namespace_oid: int
+    name: str
+    kind: str
+    comment: str | None
+    labels: tuple[tuple[int, str], ...] = ()
+    base_oid: int = 0
+    base_typmod: int = -1
+    not_null: bool = False
+    default: str | None = None
+    check: str | None = None
+    check_name: str = ""
+    check_oid: int = 0
+
+
+def _user_type_oid(alloc: OidAllocator, user_type: UserType) -> int:
+    return alloc.oid("type", user_type.schema, user_type.name)
+
+
+def _namespace(schema: str, namespaces: dict[str, int], alloc: OidAllocator) -> int:
+    if schema not in namespaces:
+        namespaces[schema] = alloc.oid("namespace", schema)
+    return namespaces[schema]
+
+
+def _layout_type(
+    user_type: UserType, namespaces: dict[str, int], alloc: OidAllocator
+) -> AppType:
+    schema, name = user_type.schema, user_type.name
+    oid = _user_type_oid(alloc, user_type)
+    array_oid = alloc.oid("type", schema, "_" + name)
+    namespace_oid = _namespace(schema, namespaces, alloc)
+    if isinstance(user_type, EnumType):
+        labels = tuple(
+            (alloc.oid("enum", schema, name, label), label) for label in user_type.labels
+        )
+        return AppType(
+            oid, array_oid, schema, namespace_oid, name, "e", user_type.comment, labels=labels
+        )
+    check_oid = 0
+    if user_type.check is not None:
+        check_oid = alloc.oid("constraint", schema, name, user_type.constraint_name)
+    return AppType(
+        oid, array_oid, schema, namespace_oid, name, "d", user_type.comment,
+        base_oid=user_type.base_oid,
+        base_typmod=user_type.base_typmod,
+        not_null=not user_type.nullable,
+        default=user_type.default,
+        check=user_type.check,
+        check_name=user_type.constraint_name,
+        check_oid=check_oid,
+    )  # fmt: skip
+
+
+def layout_types(
+    types: Iterable[UserType], namespaces: dict[str, int], alloc: OidAllocator
+) -> list[AppType]:
+    """Assign OIDs to application-defined types (as `layout` does for tables)."""
+    return [_layout_type(user_type, namespaces, alloc) for user_type in types]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +179,13 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
         elif default is not None and (match := _NEXTVAL.match(default.strip())):
             sequence = match.group(2)
             sequences.append(AppSequence(alloc.oid("rel", schema, sequence), sequence, 20, attnum))
+        user_type = column.user_type
         attributes.append(
             AppAttribute(
                 attnum=attnum,
                 name=column.name,
-                type_oid=column.type_oid,
-                typmod=column.typmod,
+                type_oid=column.type_oid if user_type is None else _user_type_oid(alloc, user_type),
+                typmod=column.typmod if user_type is None else -1,
                 not_null=not column.nullable or column.name in primary or column.is_serial,
                 default=default,
                 default_oid=alloc.oid("attrdef", schema, name, column.name) if default else 0,
@@ -160,9 +231,6 @@ def layout(
     tables: Iterable[Table], namespaces: dict[str, int], alloc: OidAllocator
 ) -> list[AppRelation]:
     """Assign OIDs to ``tables``; ``namespaces`` maps schema names to OIDs and gains new ones."""
-    relations = []
-    for table in tables:
-        if table.schema not in namespaces:
-            namespaces[table.schema] = alloc.oid("namespace", table.schema)
-        relations.append(_layout_one(table, namespaces[table.schema], alloc))
-    return relations
+    return [
+        _layout_one(table, _namespace(table.schema, namespaces, alloc), alloc) for table in tables
+    ]

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from txpostgres_proto.catalog.application import AppIndex, AppRelation
+from txpostgres_proto.catalog.application import AppIndex, AppRelation, AppType
 from txpostgres_proto.catalog.builtin import (
     BOOTSTRAP_SUPERUSER_OID,
     PG_CATALOG_OID,
@@ -27,6 +27,7 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
 PG_CLASS_OID: Final = 1259
+PG_TYPE_OID: Final = 1247
 ARRAY_SUBSCRIPT_HANDLER: Final = 6179
 
 _SAFE_IDENT: Final = re.compile(r"^[a-z_][a-z0-9_$]*$")
@@ -49,6 +50,12 @@ _ZONED: Final = {
     oids.TIMESTAMP: ("timestamp", " without time zone"),
     oids.TIMESTAMPTZ: ("timestamp", " with time zone"),
 }
+
+
+def check_definition(check: str) -> str:
+    """``pg_get_constraintdef`` of a CHECK constraint: the expression in parentheses, as
+    PostgreSQL prints it (``CHECK ((VALUE > 0))``)."""
+    return f"CHECK (({check}))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,7 @@ class Directory:
     app_relations: dict[int, AppRelation] = field(default_factory=dict)
     indexes: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
     constraints: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
+    domain_checks: dict[int, str] = field(default_factory=dict)
     defaults: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     serial_sequences: dict[tuple[int, str], int] = field(default_factory=dict)
     databases: dict[str, int] = field(default_factory=dict)
@@ -141,8 +149,10 @@ class Directory:
         relations: Iterable[AppRelation],
         namespaces: dict[str, int],
         type_rows: Iterable[dict[str, Any]],
+        types: Iterable[AppType] = (),
     ) -> None:
-        """Replace the application's objects (built-in ones stay)."""
+        """Replace the application's objects (built-in ones stay); ``type_rows`` are the
+        ``pg_type`` rows of ``types`` (enums, domains) and of the relations."""
         (
             self.namespaces,
             self.relations,
@@ -155,12 +165,18 @@ class Directory:
         self.app_relations.clear()
         self.indexes.clear()
         self.constraints.clear()
+        self.domain_checks.clear()
         self.defaults.clear()
         self.serial_sequences.clear()
         for name, oid in namespaces.items():
             self.namespaces[oid] = name
         for row in type_rows:
             self._add_type(row)
+        for user_type in types:
+            if user_type.check is not None:
+                self.domain_checks[user_type.check_oid] = user_type.check
+            if user_type.comment:
+                self.descriptions[user_type.oid, PG_TYPE_OID, 0] = user_type.comment
         for rel in relations:
             self.app_relations[rel.oid] = rel
             self._add_relation(RelInfo(rel.oid, rel.namespace_oid, rel.name, rel.kind))
@@ -434,6 +450,9 @@ class Directory:
 
     def constraint_definition(self, constraint_oid: int) -> str | None:
         """``pg_get_constraintdef(oid)``."""
+        check = self.domain_checks.get(constraint_oid)
+        if check is not None:
+            return check_definition(check)
         found = self.constraints.get(constraint_oid)
         if found is None:
             return self.builtin.constraint_definitions.get(constraint_oid)

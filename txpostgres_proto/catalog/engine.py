@@ -31,7 +31,13 @@ from typing import Any, Final
 from sqlglot import exp
 
 from txpostgres_proto.catalog import pgtypes as t
-from txpostgres_proto.catalog.application import AppRelation, OidAllocator, layout
+from txpostgres_proto.catalog.application import (
+    AppRelation,
+    AppType,
+    OidAllocator,
+    layout,
+    layout_types,
+)
 from txpostgres_proto.catalog.arrays import from_storage, to_storage
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID, load
 from txpostgres_proto.catalog.compiler import Compiler
@@ -40,7 +46,7 @@ from txpostgres_proto.catalog.directory import Directory
 from txpostgres_proto.catalog.functions import is_known
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.rows import application_rows, application_type_rows
-from txpostgres_proto.catalog.schema import Table
+from txpostgres_proto.catalog.schema import Table, UserType
 from txpostgres_proto.catalog.scopes import Compiled, cast_target, ident
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.catalog.sqlfuncs import reg_lookup, reg_name, register
@@ -78,6 +84,7 @@ _APPLICATION_ROWS: Final = {
     "pg_class": "oid >= 16384",
     "pg_attribute": "attrelid >= 16384",
     "pg_type": "oid >= 16384",
+    "pg_enum": "oid >= 16384",
     "pg_index": "indexrelid >= 16384",
     "pg_constraint": "oid >= 16384",
     "pg_attrdef": "oid >= 16384",
@@ -154,6 +161,7 @@ class Catalog:
         self._plans = _LRU(cache_size)
         self._routing = _LRU(cache_size * 4)
         self._relations: list[AppRelation] = []
+        self._types: list[AppType] = []
         self._views_database = database
         self._directory.databases[database] = self._alloc.oid("database", database)
         self._store.conn.execute("BEGIN")
@@ -163,21 +171,31 @@ class Catalog:
 
     # -- the application's schema ------------------------------------------------------
 
-    def set_tables(self, tables: Iterable[Table]) -> None:
-        """(Re)load the application's relations; OIDs stay stable across calls."""
+    def set_tables(self, tables: Iterable[Table], types: Iterable[UserType] = ()) -> None:
+        """(Re)load the application's relations and types; OIDs stay stable across calls.
+
+        ``types`` are the application's enums and domains; those the tables' columns use are
+        included whether listed or not.  Raises ValueError for two different types of the same
+        name, or a type named like a table (PostgreSQL's row types share the namespace).
+        """
         tables = list(tables)
+        user_types = _user_types(tables, types)
         namespaces = {
             name: oid for oid, name in self._directory.namespaces.items() if oid < FIRST_NORMAL_OID
         }
+        laid_out_types = layout_types(user_types, namespaces, self._alloc)
         relations = layout(tables, namespaces, self._alloc)
         app_namespaces = {name: oid for name, oid in namespaces.items() if oid >= FIRST_NORMAL_OID}
         self._directory.set_application(
-            relations, app_namespaces, application_type_rows(self._data, relations)
+            relations,
+            app_namespaces,
+            application_type_rows(self._data, relations, laid_out_types),
+            laid_out_types,
         )
         conn = self._store.conn
         conn.execute("BEGIN")
         try:
-            rows = application_rows(self._data, relations, namespaces)
+            rows = application_rows(self._data, relations, namespaces, laid_out_types)
             for name, where in _APPLICATION_ROWS.items():
                 self._store.replace(f"pg_catalog.{name}", rows[name], where)
             views = application_view_rows(relations, rows, self._directory, self._views_database)
@@ -188,6 +206,7 @@ class Catalog:
             conn.execute("ROLLBACK")
             raise
         self._relations = relations
+        self._types = laid_out_types
 
     def table_oid(self, schema: str, name: str) -> int | None:
         """OID of an application relation (for RowDescription), None if unknown."""
@@ -197,7 +216,11 @@ class Catalog:
         return None
 
     def type_oid(self, schema: str, name: str) -> int | None:
-        """OID of an application table's row type, None if unknown."""
+        """OID of an application type: an enum, a domain or a table's row type; None if
+        unknown."""
+        for user_type in self._types:
+            if user_type.schema == schema and user_type.name == name:
+                return user_type.oid
         for rel in self._relations:
             if rel.schema == schema and rel.name == name:
                 return rel.type_oid
@@ -406,6 +429,22 @@ class Catalog:
         if value is None:
             raise PostgresError(f'unrecognized configuration parameter "{name}"', "42704")
         return CatalogResult(columns, [(value,)], "SHOW")
+
+
+def _user_types(tables: list[Table], listed: Iterable[UserType]) -> list[UserType]:
+    """The listed types plus those the columns use, each once (see `Catalog.set_tables`)."""
+    found: dict[tuple[str, str], UserType] = {}
+    used = (column.user_type for table in tables for column in table.columns)
+    for user_type in [*listed, *used]:
+        if user_type is None:
+            continue
+        key = (user_type.schema, user_type.name)
+        if found.setdefault(key, user_type) != user_type:
+            raise ValueError(f"two different types are named {user_type.name!r}")
+    for table in tables:
+        if (table.schema, table.name) in found:
+            raise ValueError(f"type {table.name!r} has the name of a table")
+    return list(found.values())
 
 
 def _names_a_relation(sql: str) -> bool:

@@ -1,31 +1,39 @@
-"""What ``CREATE TABLE`` would have written into the base catalogs for the application.
+"""What ``CREATE TYPE``/``CREATE DOMAIN``/``CREATE TABLE`` would have written into the base
+catalogs for the application.
 
-:func:`application_rows` turns laid-out application relations (``application.py``) into rows
-of ``pg_namespace``, ``pg_class`` (tables, views, their indexes and owned sequences),
-``pg_attribute`` (including the system columns), ``pg_type`` (row and array types),
-``pg_index``, ``pg_constraint`` (primary keys and UNIQUE constraints), ``pg_attrdef``,
+:func:`application_rows` turns laid-out application types and relations (``application.py``)
+into rows of ``pg_namespace``, ``pg_type`` (enums and domains with their array types, tables'
+row and array types), ``pg_enum``, ``pg_class`` (tables, views, their indexes and owned
+sequences), ``pg_attribute`` (including the system columns), ``pg_index``, ``pg_constraint``
+(primary keys, UNIQUE constraints, domain CHECK constraints), ``pg_attrdef``,
 ``pg_description``, ``pg_sequence`` and ``pg_depend``, with the values a fresh PostgreSQL 15
-relation has (``relam`` heap, ``relreplident`` 'd', default btree operator classes, the
-type's collation ...).  Rows are dicts keyed by column name; missing columns are NULL.
+object has (``relam`` heap, ``relreplident`` 'd', default btree operator classes, the type's
+collation, an enum's ``enum_in``/``enum_out`` functions, a domain's base-type storage ...).
+Rows are dicts keyed by column name; missing columns are NULL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from txpostgres_proto.catalog.application import AppRelation
+from txpostgres_proto.catalog.application import AppRelation, AppType
 from txpostgres_proto.catalog.builtin import BOOTSTRAP_SUPERUSER_OID, BuiltinData
-from txpostgres_proto.catalog.directory import PG_CLASS_OID
+from txpostgres_proto.catalog.directory import PG_CLASS_OID, PG_TYPE_OID
 from txpostgres_proto.types import oids
 
 Row = dict[str, Any]
 Rows = dict[str, list[Row]]
+Types = Mapping[int, Row]
 
 HEAP_AM: Final = 2
 BTREE_AM: Final = 403
 TABLE_ROW_TYPE: Final = 83  # pg_class's row type: template for application row types
 TABLE_ARRAY_TYPE: Final = 210  # an array of a catalog row type: template for their arrays
+ANYENUM: Final = 3500
+_ENUM_FUNCTIONS: Final = {"typinput": 3506, "typoutput": 3507, "typreceive": 3532, "typsend": 3533}
+_DOMAIN_FUNCTIONS: Final = {"typinput": 2597, "typreceive": 2598}
 _SYSTEM_COLUMNS: Final = (
     ("tableoid", oids.OID, -6),
     ("cmax", oids.CID, -5),
@@ -79,7 +87,7 @@ def _class_row(oid: int, name: str, namespace: int, kind: str, **fields: Any) ->
 
 
 def _attribute_row(
-    builtin: BuiltinData,
+    types: Types,
     relid: int,
     attnum: int,
     name: str,
@@ -87,7 +95,7 @@ def _attribute_row(
     typmod: int,
     **fields: Any,
 ) -> Row:
-    typ = builtin.types[type_oid]
+    typ = types[type_oid]
     row: Row = {
         "attrelid": relid,
         "attname": name,
@@ -116,9 +124,13 @@ def _attribute_row(
     return row
 
 
-def _default_opclass(builtin: BuiltinData, type_oid: int) -> int:
-    typ = builtin.types[type_oid]
+def _default_opclass(builtin: BuiltinData, types: Types, type_oid: int) -> int:
+    typ = types[type_oid]
+    if typ["typtype"] == "d":
+        type_oid, typ = typ["typbasetype"], types[typ["typbasetype"]]
     wanted = oids.ANYARRAY if typ["typcategory"] == "A" else type_oid
+    if typ["typtype"] == "e":
+        wanted = ANYENUM
     if type_oid in (oids.VARCHAR,):
         wanted = oids.TEXT
     for row in builtin.table("pg_catalog.pg_opclass").dicts():
@@ -146,20 +158,97 @@ def _type_rows(builtin: BuiltinData, rel: AppRelation) -> list[Row]:
     return [row_type, array_type]
 
 
-def application_type_rows(builtin: BuiltinData, relations: Iterable[AppRelation]) -> list[Row]:
-    """``pg_type`` rows (row type and array type) of the application's tables and views."""
-    return [row for rel in relations if rel.kind != "S" for row in _type_rows(builtin, rel)]
+def _user_type_rows(builtin: BuiltinData, user_type: AppType) -> list[Row]:
+    """The ``pg_type`` rows of an enum or domain and of its array type."""
+    if user_type.kind == "e":
+        row: Row = {
+            "typlen": 4, "typbyval": True, "typcategory": "E", "typispreferred": False,
+            "typisdefined": True, "typdelim": ",", "typrelid": 0, "typsubscript": 0,
+            "typelem": 0, "typmodin": 0, "typmodout": 0, "typanalyze": 0, "typalign": "i",
+            "typstorage": "p", "typnotnull": False, "typbasetype": 0, "typtypmod": -1,
+            "typndims": 0, "typcollation": 0, "typdefaultbin": None, "typdefault": None,
+            "typacl": None, **_ENUM_FUNCTIONS,
+        }  # fmt: skip
+    else:
+        row = dict(builtin.types[user_type.base_oid])
+        row.update(
+            typispreferred=False, typrelid=0, typsubscript=0, typelem=0, typmodin=0,
+            typmodout=0, typanalyze=0, typnotnull=user_type.not_null,
+            typbasetype=user_type.base_oid, typtypmod=user_type.base_typmod,
+            typdefault=user_type.default, typdefaultbin=user_type.default,
+            **_DOMAIN_FUNCTIONS,
+        )  # fmt: skip
+    row.update(
+        oid=user_type.oid,
+        typname=user_type.name,
+        typnamespace=user_type.namespace_oid,
+        typowner=BOOTSTRAP_SUPERUSER_OID,
+        typtype=user_type.kind,
+        typarray=user_type.array_oid,
+    )
+    array_type = dict(builtin.types[oids.INT4_ARRAY])
+    array_type.update(
+        oid=user_type.array_oid,
+        typname="_" + user_type.name,
+        typnamespace=user_type.namespace_oid,
+        typelem=user_type.oid,
+        typalign=row["typalign"],
+        typcollation=row["typcollation"],
+    )
+    return [row, array_type]
+
+
+def application_type_rows(
+    builtin: BuiltinData, relations: Iterable[AppRelation], types: Iterable[AppType] = ()
+) -> list[Row]:
+    """``pg_type`` rows of the application's types (enums, domains and their arrays) and of
+    its tables and views (row type and array type)."""
+    return [row for user_type in types for row in _user_type_rows(builtin, user_type)] + [
+        row for rel in relations if rel.kind != "S" for row in _type_rows(builtin, rel)
+    ]
+
+
+def _user_type_extras(user_type: AppType, rows: Rows) -> None:
+    """``pg_enum``, ``pg_constraint`` and ``pg_description`` rows of an enum or domain."""
+    for position, (oid, label) in enumerate(user_type.labels, start=1):
+        rows["pg_enum"].append(
+            {"oid": oid, "enumtypid": user_type.oid, "enumsortorder": float(position),
+             "enumlabel": label}
+        )  # fmt: skip
+    if user_type.check is not None:
+        rows["pg_constraint"].append(
+            {"oid": user_type.check_oid, "conname": user_type.check_name,
+             "connamespace": user_type.namespace_oid, "contype": "c", "condeferrable": False,
+             "condeferred": False, "convalidated": True, "conrelid": 0,
+             "contypid": user_type.oid, "conindid": 0, "conparentid": 0, "confrelid": 0,
+             "confupdtype": " ", "confdeltype": " ", "confmatchtype": " ", "conislocal": True,
+             "coninhcount": 0, "connoinherit": False, "conkey": None,
+             "conbin": f"({user_type.check})"}
+        )  # fmt: skip
+    if user_type.comment:
+        rows["pg_description"].append(
+            {"objoid": user_type.oid, "classoid": PG_TYPE_OID, "objsubid": 0,
+             "description": user_type.comment}
+        )  # fmt: skip
+
+
+def type_lookup(builtin: BuiltinData, type_rows: Iterable[Row]) -> Types:
+    """``pg_type`` rows by OID: the application's over the built-in ones."""
+    return ChainMap({row["oid"]: row for row in type_rows}, builtin.types)
 
 
 def application_rows(
-    builtin: BuiltinData, relations: list[AppRelation], namespaces: dict[str, int]
+    builtin: BuiltinData,
+    relations: list[AppRelation],
+    namespaces: dict[str, int],
+    types: Iterable[AppType] = (),
 ) -> Rows:
-    """Base-catalog rows for the application's relations."""
+    """Base-catalog rows for the application's types and relations."""
     rows: Rows = {
         name: []
         for name in (
-            "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_index", "pg_constraint",
-            "pg_attrdef", "pg_description", "pg_sequence", "pg_depend",
+            "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_enum", "pg_index",
+            "pg_constraint", "pg_attrdef", "pg_description", "pg_sequence", "pg_depend",
         )
     }  # fmt: skip
     for name, oid in namespaces.items():
@@ -167,13 +256,17 @@ def application_rows(
             rows["pg_namespace"].append(
                 {"oid": oid, "nspname": name, "nspowner": BOOTSTRAP_SUPERUSER_OID}
             )
-    rows["pg_type"] = application_type_rows(builtin, relations)
+    types = list(types)
+    rows["pg_type"] = application_type_rows(builtin, relations, types)
+    for user_type in types:
+        _user_type_extras(user_type, rows)
+    lookup = type_lookup(builtin, rows["pg_type"])
     for rel in relations:
-        _relation_rows(builtin, rel, rows)
+        _relation_rows(builtin, lookup, rel, rows)
     return rows
 
 
-def _relation_rows(builtin: BuiltinData, rel: AppRelation, rows: Rows) -> None:
+def _relation_rows(builtin: BuiltinData, types: Types, rel: AppRelation, rows: Rows) -> None:
     rows["pg_class"].append(
         _class_row(
             rel.oid, rel.name, rel.namespace_oid, rel.kind,
@@ -186,7 +279,7 @@ def _relation_rows(builtin: BuiltinData, rel: AppRelation, rows: Rows) -> None:
     for att in rel.attributes:
         attributes.append(
             _attribute_row(
-                builtin, rel.oid, att.attnum, att.name, att.type_oid, att.typmod,
+                types, rel.oid, att.attnum, att.name, att.type_oid, att.typmod,
                 attnotnull=att.not_null, atthasdef=att.default is not None,
             )
         )  # fmt: skip
@@ -202,14 +295,14 @@ def _relation_rows(builtin: BuiltinData, rel: AppRelation, rows: Rows) -> None:
             )  # fmt: skip
     if rel.kind != "v":
         for name, type_oid, attnum in _SYSTEM_COLUMNS:
-            attributes.append(_attribute_row(builtin, rel.oid, attnum, name, type_oid, -1))
+            attributes.append(_attribute_row(types, rel.oid, attnum, name, type_oid, -1))
     if rel.comment:
         rows["pg_description"].append(
             {"objoid": rel.oid, "classoid": PG_CLASS_OID, "objsubid": 0,
              "description": rel.comment}
         )  # fmt: skip
     for index in rel.indexes:
-        _index_rows(builtin, rel, index.oid, rows)
+        _index_rows(builtin, types, rel, index.oid, rows)
     for sequence in rel.sequences:
         rows["pg_class"].append(
             _class_row(sequence.oid, sequence.name, rel.namespace_oid, "S", relnatts=3)
@@ -218,7 +311,7 @@ def _relation_rows(builtin: BuiltinData, rel: AppRelation, rows: Rows) -> None:
             (("last_value", oids.INT8), ("log_cnt", oids.INT8), ("is_called", oids.BOOL)), 1
         ):
             attributes.append(
-                _attribute_row(builtin, sequence.oid, attnum, name, type_oid, -1, attnotnull=True)
+                _attribute_row(types, sequence.oid, attnum, name, type_oid, -1, attnotnull=True)
             )
         rows["pg_sequence"].append(
             {"seqrelid": sequence.oid, "seqtypid": sequence.type_oid, "seqstart": 1,
@@ -233,7 +326,9 @@ def _relation_rows(builtin: BuiltinData, rel: AppRelation, rows: Rows) -> None:
             )  # fmt: skip
 
 
-def _index_rows(builtin: BuiltinData, rel: AppRelation, index_oid: int, rows: Rows) -> None:
+def _index_rows(
+    builtin: BuiltinData, types: Types, rel: AppRelation, index_oid: int, rows: Rows
+) -> None:
     index = next(index for index in rel.indexes if index.oid == index_oid)
     atts = {att.attnum: att for att in rel.attributes}
     rows["pg_class"].append(
@@ -245,9 +340,9 @@ def _index_rows(builtin: BuiltinData, rel: AppRelation, index_oid: int, rows: Ro
     for position, attnum in enumerate(index.attnums, start=1):
         att = atts[attnum]
         rows["pg_attribute"].append(
-            _attribute_row(builtin, index.oid, position, att.name, att.type_oid, att.typmod)
+            _attribute_row(types, index.oid, position, att.name, att.type_oid, att.typmod)
         )
-    types = [atts[attnum].type_oid for attnum in index.attnums]
+    key_types = [atts[attnum].type_oid for attnum in index.attnums]
     rows["pg_index"].append(
         {
             "indexrelid": index.oid,
@@ -266,9 +361,9 @@ def _index_rows(builtin: BuiltinData, rel: AppRelation, index_oid: int, rows: Ro
             "indislive": True,
             "indisreplident": False,
             "indkey": list(index.attnums),
-            "indcollation": [builtin.types[oid]["typcollation"] for oid in types],
-            "indclass": [_default_opclass(builtin, oid) for oid in types],
-            "indoption": [0] * len(types),
+            "indcollation": [types[oid]["typcollation"] for oid in key_types],
+            "indclass": [_default_opclass(builtin, types, oid) for oid in key_types],
+            "indoption": [0] * len(key_types),
             "indexprs": None,
             "indpred": None,
         }

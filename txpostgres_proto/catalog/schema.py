@@ -1,14 +1,16 @@
-"""How an application describes its tables to the catalog emulation.
+"""How an application describes its tables and types to the catalog emulation.
 
 A server built on txpostgres_proto answers its own SQL, but clients also ask PostgreSQL's system
 catalogs about the tables they see (psql ``\\d``, JDBC ``DatabaseMetaData``, SQLAlchemy
-reflection).  The application states its schema with these three frozen dataclasses and hands
-them to :meth:`txpostgres_proto.catalog.Catalog.set_tables`; the catalog turns them into
-``pg_class``/``pg_attribute``/``pg_type``/``pg_index``/``pg_constraint``/... rows and into the
-``information_schema`` views.
+reflection, asyncpg's type introspection).  The application states its schema with these frozen
+dataclasses and hands them to :meth:`txpostgres_proto.catalog.Catalog.set_tables`; the catalog
+turns them into ``pg_class``/``pg_attribute``/``pg_type``/``pg_enum``/``pg_index``/
+``pg_constraint``/... rows and into the ``information_schema`` views.
 
-Column types are either a type OID or any SQL spelling of a built-in type (``int4``,
-``integer``, ``varchar(20)``, ``numeric(10,2)``, ``timestamp with time zone``, ``text[]``).
+Column types are a type OID, any SQL spelling of a built-in type (``int4``, ``integer``,
+``varchar(20)``, ``numeric(10,2)``, ``timestamp with time zone``, ``text[]``), or an
+application-defined type: an :class:`EnumType` (``CREATE TYPE … AS ENUM``, ``typtype`` 'e') or
+a :class:`Domain` (``CREATE DOMAIN``, ``typtype`` 'd').
 ``serial``/``bigserial``/``smallserial`` work as in ``CREATE TABLE``: the column becomes a
 ``NOT NULL`` integer whose default draws from an owned sequence ``<table>_<column>_seq``.
 """
@@ -67,9 +69,71 @@ def type_modifier(oid: int, spelling: str) -> int:
     return -1
 
 
+@dataclass(frozen=True)
+class EnumType:
+    """An enum type, as ``CREATE TYPE name AS ENUM (labels…)`` makes it."""
+
+    name: str
+    labels: tuple[str, ...]
+    schema: str = "public"
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"enum {self.name!r} has duplicate labels")
+        if self.schema in _SYSTEM_SCHEMAS:
+            raise ValueError(f"application types cannot live in schema {self.schema!r}")
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A domain over a built-in type, as ``CREATE DOMAIN`` makes it.
+
+    ``default`` and ``check`` are SQL expression texts as PostgreSQL prints them (``check``
+    refers to the value as ``VALUE``, e.g. ``VALUE > 0``); ``check_name`` defaults to
+    ``<name>_check`` like PostgreSQL's.
+    """
+
+    name: str
+    base: int | str
+    nullable: bool = True
+    default: str | None = None
+    check: str | None = None
+    check_name: str | None = None
+    schema: str = "public"
+    comment: str | None = None
+
+    def __post_init__(self) -> None:
+        if _resolve(self.base)[2]:
+            raise ValueError(f"domain {self.name!r} cannot be based on a serial type")
+        if self.schema in _SYSTEM_SCHEMAS:
+            raise ValueError(f"application types cannot live in schema {self.schema!r}")
+
+    @property
+    def base_oid(self) -> int:
+        return _resolve(self.base)[0]
+
+    @property
+    def base_typmod(self) -> int:
+        return _resolve(self.base)[1]
+
+    @property
+    def constraint_name(self) -> str:
+        return self.check_name or f"{self.name}_check"
+
+
+#: An application-defined type a column may have.
+UserType = EnumType | Domain
+
+
 @functools.lru_cache(maxsize=1024)
-def _resolve(type_: int | str) -> tuple[int, int, bool]:
-    """(type OID, typmod, is serial) for a Column.type value."""
+def _resolve(type_: int | str | UserType) -> tuple[int, int, bool]:
+    """(type OID, typmod, is serial) for a Column.type value (for an application-defined type:
+    what a result column of it is described as without the catalog, see `Column.type_oid`)."""
+    if isinstance(type_, Domain):
+        return type_.base_oid, type_.base_typmod, False
+    if isinstance(type_, EnumType):
+        return oids.TEXT, -1, False
     if isinstance(type_, int):
         if type_ not in oids.BUILTIN_TYPES:
             raise ValueError(f"unknown type OID {type_}")
@@ -88,10 +152,11 @@ def _resolve(type_: int | str) -> tuple[int, int, bool]:
 
 @dataclass(frozen=True)
 class Column:
-    """One column: name, type (OID or SQL spelling), nullability, default, key flag, comment."""
+    """One column: name, type (OID, SQL spelling or application-defined type), nullability,
+    default, key flag, comment."""
 
     name: str
-    type: int | str = "text"
+    type: int | str | UserType = "text"
     nullable: bool = True
     default: str | None = None
     primary_key: bool = False
@@ -102,7 +167,15 @@ class Column:
 
     @property
     def type_oid(self) -> int:
+        """The type OID of the column's values in a result.  For a domain that is its base type,
+        as PostgreSQL describes it; an enum's OID is assigned by the catalog
+        (`Catalog.type_oid`), so without one its labels are described as ``text``."""
         return _resolve(self.type)[0]
+
+    @property
+    def user_type(self) -> UserType | None:
+        """The application-defined type of the column, if it has one."""
+        return self.type if isinstance(self.type, EnumType | Domain) else None
 
     @property
     def typmod(self) -> int:

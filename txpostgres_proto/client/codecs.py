@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from typing import Any, Final
 
@@ -140,6 +140,50 @@ class ClientCodecs:
             return (), tuple(values)
         return tuple(formats), tuple(values)
 
+    def batch_encoders(
+        self,
+        oids_: Sequence[int] | None,
+        declared: Sequence[int],
+        param_sets: Sequence[Sequence[Any]],
+    ) -> tuple[tuple[int, ...], list[Callable[[Any], bytes]]]:
+        """(format codes, one encoder per parameter) for many parameter sets of a statement.
+
+        ``oids_`` are the described parameter types (None when not described yet: then all
+        parameters go as text for the ``declared`` types).  A column is sent as text when any
+        of its values is a ``str`` (see the module docstring), else in binary where possible.
+        """
+        registry = self.registry
+        zone = self.timezone
+        count = len(oids_) if oids_ is not None else len(param_sets[0]) if param_sets else 0
+        for index, params in enumerate(param_sets):
+            if len(params) != count:
+                raise ParameterError(
+                    f"parameter set {index} has {len(params)} values, the statement takes {count}"
+                )
+        if oids_ is None:
+            oids_ = tuple(declared[:count]) + (0,) * max(0, count - len(declared))
+            formats = [TEXT_FORMAT] * count
+        else:
+            formats = [
+                TEXT_FORMAT
+                if not registry.supports_binary(oid)
+                or any(type(params[i]) is str for params in param_sets)
+                or (oid in _TEXTUAL and any(isinstance(p[i], list | tuple) for p in param_sets))
+                else BINARY_FORMAT
+                for i, oid in enumerate(oids_)
+            ]
+        encoders: list[Callable[[Any], bytes]] = []
+        for index, (oid, fmt) in enumerate(zip(oids_, formats, strict=True)):
+            if fmt == BINARY_FORMAT:
+                encode = registry.encoder(oid, fmt, timezone=zone)
+            else:
+                # Textual types take any value's text form (a list as its array literal).
+                text_oid = 0 if oid in _TEXTUAL else oid
+                encode = _text_first(registry.encoder(text_oid, fmt, timezone=zone))
+            encoders.append(_reporting(encode, index, oid))
+        codes = tuple(formats) if BINARY_FORMAT in formats else ()
+        return codes, encoders
+
     # ------------------------------------------------------------------ results
 
     def result_formats(self, fields: Sequence[FieldDescription]) -> tuple[int, ...]:
@@ -180,6 +224,27 @@ class ClientCodecs:
                 code = None  # a custom decoder: call it
             fixed.append(code)
         return make_run_decoder([field.name for field in fields], decoders, fixed)
+
+
+def _text_first(encode: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """A text-format encoder that sends a ``str`` as it is."""
+
+    def encode_text(value: Any) -> bytes:
+        return value.encode() if type(value) is str else encode(value)
+
+    return encode_text
+
+
+def _reporting(encode: Callable[[Any], bytes], index: int, oid: int) -> Callable[[Any], bytes]:
+    """``encode``, turning its failures into a `ParameterError` naming the parameter."""
+
+    def encode_parameter(value: Any) -> bytes:
+        try:
+            return encode(value)
+        except _ENCODING_ERRORS as error:
+            raise _parameter_error(index, value, oid, error) from error
+
+    return encode_parameter
 
 
 def _has_element(value: Any) -> bool:

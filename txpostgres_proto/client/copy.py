@@ -247,8 +247,8 @@ class CopyIn(Operation):
         source = self._source
         transport = self.protocol.transport
         if hasattr(source, "startProducing"):
-            transport.registerProducer(source, True)
             self._registered = True
+            transport.registerProducer(source, True)
             done = maybeDeferred(source.startProducing, _CopyConsumer(self))
             done.addCallbacks(lambda _: self._end(None), self._end)
         elif callable(source) and not hasattr(source, "read"):
@@ -260,8 +260,8 @@ class CopyIn(Operation):
             except Exception as error:
                 self._end(Failure(error))
                 return
-            transport.registerProducer(self, False)
             self._registered = True
+            transport.registerProducer(self, False)  # calls resumeProducing at once
 
     def send(self, data: bytes) -> None:
         if self._copying and data:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from ..protocol.client_binds import BindExecute
 from ..protocol.client_events import CopyOutData, DataRows, PreparedStatementInfo
 from ..protocol.client_pipeline import Expect, PreEncoded
 from ..protocol.client_rows import Row, RunDecoder
@@ -77,7 +78,6 @@ _STATEMENT_GONE: Final = "26000"  # prepared statement does not exist
 _PLAN_CHANGED: Final = "RevalidateCachedQuery"  # routine of 0A000 "cached plan must not ..."
 _DROPS_ALL_STATEMENTS: Final = frozenset(("DISCARD ALL", "DEALLOCATE ALL"))
 _UNWANTED_COPY: Final = "COPY FROM STDIN is not supported by this call; use copy_from()"
-_EXECUTE: Final = Execute("", 0).encode()
 
 
 def mentions_copy(sql: str) -> bool:
@@ -130,6 +130,8 @@ class Operation:
     exclusive: bool = False
     #: Ask for COPY TO STDOUT data in batches.
     batch_copy: ClassVar[bool] = False
+    #: Drop routine BindComplete/CommandComplete answers (see ``Request``).
+    quiet: ClassVar[bool] = False
 
     def __init__(self, protocol: ClientProtocol) -> None:
         self.protocol = protocol
@@ -501,14 +503,20 @@ class ExecuteMany(ExtendedQuery):
         super().__init__(protocol, sql, first, statement=statement)
         self.rowcount = 0
 
+    quiet = True
+
     def messages(self) -> Sequence[FrontendMessage]:
         messages = self.statement_messages()
         statement = self.statement
         assert statement is not None
-        codecs = self.protocol.codecs
-        parts = [statement.bind(params, codecs).encode() + _EXECUTE for params in self.param_sets]
-        count = len(parts)
-        messages.append(PreEncoded(b"".join(parts), (Expect.BIND, Expect.EXECUTE) * count))
+        formats, encoders = self.protocol.codecs.batch_encoders(
+            statement.param_oids, statement.declared_oids, self.param_sets
+        )
+        results = statement.result_formats if statement.described else ()
+        encode = BindExecute(statement.name, formats, results).compile(encoders)
+        data = b"".join([encode(params) for params in self.param_sets])
+        count = len(self.param_sets)
+        messages.append(PreEncoded(data, (Expect.BIND, Expect.EXECUTE) * count))
         messages.append(Sync())
         return messages
 
@@ -522,7 +530,7 @@ class ExecuteMany(ExtendedQuery):
         self.rowcount += message.rowcount or 0
 
     def result(self) -> int:
-        return self.rowcount
+        return self.rowcount + self.request.rowcount
 
 
 # ----------------------------------------------------------------------------- statements

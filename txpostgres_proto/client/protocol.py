@@ -324,6 +324,7 @@ class ClientProtocol(Protocol):
                 operation,
                 row_decoder=operation.row_decoder,
                 batch_copy=operation.batch_copy,
+                quiet=operation.quiet,
             )
             operation.request = request
             self._in_flight.append(operation)

@@ -314,6 +314,7 @@ class SansIOClient:
         *,
         row_decoder: Callable[..., Any] | None = None,
         batch_copy: bool = False,
+        quiet: bool = False,
     ) -> Request:
         """Queue a group of frontend messages; their bytes wait in `data_to_send`.
 
@@ -321,7 +322,7 @@ class SansIOClient:
         The group should end with Sync (or be a Query) unless the caller sends one later.
         """
         self._require(_MAY_SUBMIT, "send a request")
-        request = Request(owner, row_decoder, batch_copy)
+        request = Request(owner, row_decoder, batch_copy, quiet)
         expect = self._expect
         statements = self._statements
         parts: list[bytes] = []
@@ -474,6 +475,8 @@ class SansIOClient:
             state = self._state
             if state is ProtocolState.BUSY and self._expect:
                 kind, request, _ = self._expect[0]
+                if request.quiet and self._skip_quiet_answers(request):
+                    continue
                 if request.row_decoder is not None and kind in RESULT_EXPECTATIONS:
                     if buffer.peek_code() == 0x44:  # "D"
                         if kind is Expect.QUERY and not self._in_result_set:
@@ -497,6 +500,31 @@ class SansIOClient:
             result = handler(decode_backend(code, body))
             if result is not None:
                 return result  # type: ignore[no-any-return]
+
+    def _skip_quiet_answers(self, request: Request) -> bool:
+        """Consume the BindComplete / CommandComplete answers of a quiet request at the front
+        of the buffer without producing events; True when any was consumed."""
+        buffer = self._buffer
+        expect = self._expect
+        skipped = 0
+        while expect and expect[0][1] is request:
+            kind = expect[0][0]
+            code = buffer.peek_code()
+            if not (
+                (code == 0x32 and kind is Expect.BIND)  # "2"
+                or (code == 0x43 and kind is Expect.EXECUTE)  # "C"
+            ):
+                break
+            item = buffer.next_message()
+            if item is None:
+                break
+            message = decode_backend(*item)
+            if type(message) is CommandComplete:
+                request.rowcount += message.rowcount or 0
+            expect.popleft()
+            skipped += 1
+        request.outstanding -= skipped
+        return skipped > 0
 
     def _no_message(self) -> Response | NeedData:
         if not self._eof:

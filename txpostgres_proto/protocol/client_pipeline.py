@@ -83,22 +83,28 @@ class Request:
     answering this request then arrive as `DataRows` batches instead of DataRow messages; it
     may be set or replaced while the request is in flight (for instance once its
     RowDescription is known).  ``batch_copy`` asks for COPY TO STDOUT data as `CopyOutData`
-    batches instead of CopyData messages.
+    batches instead of CopyData messages.  ``quiet`` drops the routine answers to Bind and
+    Execute (BindComplete, and CommandComplete, whose row counts add up in `rowcount`):
+    a batch of thousands of executions then costs no event per execution.
     """
 
-    __slots__ = ("owner", "row_decoder", "batch_copy", "outstanding")
+    __slots__ = ("owner", "row_decoder", "batch_copy", "quiet", "outstanding", "rowcount")
 
     def __init__(
         self,
         owner: Any = None,
         row_decoder: Callable[..., Any] | None = None,
         batch_copy: bool = False,
+        quiet: bool = False,
     ) -> None:
         self.owner = owner
         self.row_decoder = row_decoder
         self.batch_copy = batch_copy
+        self.quiet = quiet
         #: How many answers are still to come.
         self.outstanding = 0
+        #: Rows affected, summed over the CommandCompletes a quiet request did not report.
+        self.rowcount = 0
 
     @property
     def done(self) -> bool:

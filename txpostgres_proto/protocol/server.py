@@ -226,6 +226,20 @@ def _backend_table() -> dict[tuple[ServerState, type[m.Message]], object]:
 #: (state, backend message class) -> next state, "return" or "return-failed" (leave COPY).
 _BACKEND: Final = _backend_table()
 
+_Row = dict[type[m.Message], object]
+
+
+def _rows(table: dict[tuple[ServerState, type[m.Message]], object]) -> dict[ServerState, _Row]:
+    """A table split by state, so a lookup per message hashes only the message class."""
+    rows: dict[ServerState, _Row] = {state: {} for state in ServerState}
+    for (state, kind), target in table.items():
+        rows[state][kind] = target
+    return rows
+
+
+_FRONTEND_ROWS: Final = _rows(_FRONTEND)
+_BACKEND_ROWS: Final = _rows(_BACKEND)
+
 
 def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
     """What to send before authentication when the client asked for more than 3.0.
@@ -250,7 +264,10 @@ class ServerConnection:
     """The protocol state of one client connection; see the module docstring."""
 
     def __init__(self, *, max_message_size: int = DEFAULT_LARGE_MESSAGE_LIMIT) -> None:
-        self.state = ServerState.AWAITING_STARTUP
+        self._state = ServerState.AWAITING_STARTUP
+        self._frontend_row = _FRONTEND_ROWS[self._state]
+        self._backend_row = _BACKEND_ROWS[self._state]
+        self._paused = False
         self._buffer = MessageBuffer(_startup_limits())
         self._limits = message_limits(FRONTEND_LARGE_MESSAGES, max_message_size)
         self._eof = False
@@ -258,6 +275,18 @@ class ServerConnection:
         self._gss_done = False
         self._auth_answer: Callable[[bytes], m.FrontendMessage] | None = None
         self._copy_return = ServerState.IN_SIMPLE_QUERY
+
+    @property
+    def state(self) -> ServerState:
+        """Where the conversation is (see `ServerState`)."""
+        return self._state
+
+    @state.setter
+    def state(self, state: ServerState) -> None:
+        self._state = state
+        self._frontend_row = _FRONTEND_ROWS[state]
+        self._backend_row = _BACKEND_ROWS[state]
+        self._paused = state in _PAUSED_STATES
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -285,15 +314,13 @@ class ServerConnection:
 
     def _next_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
         while True:
-            state = self.state
+            state = self._state
+            if self._paused or (state is ServerState.AUTHENTICATING and self._auth_answer is None):
+                return PAUSED
             if state is ServerState.ERROR:
                 raise RemoteProtocolError("connection is in the error state")
             if state is ServerState.CLOSED:
                 return ConnectionClosed()
-            if state in _PAUSED_STATES or (
-                state is ServerState.AUTHENTICATING and self._auth_answer is None
-            ):
-                return PAUSED
             if state is ServerState.AWAITING_STARTUP:
                 event = self._next_startup_packet()
             else:
@@ -347,26 +374,28 @@ class ServerConnection:
             return NEED_DATA
         code, body = cut
         message = m.decode_frontend(code, body)
-        if self.state is ServerState.AUTHENTICATING:
+        state = self._state
+        if state is ServerState.AUTHENTICATING:
             if isinstance(message, m.AuthResponse):
                 assert self._auth_answer is not None
                 message = self._auth_answer(message.payload)
                 self._auth_answer = None
             elif not isinstance(message, m.Terminate):
                 raise RemoteProtocolError(f"expected password response, got message type {code}")
-        target = _FRONTEND.get((self.state, type(message)))
+        target = self._frontend_row.get(type(message))
         if target is None:
-            if self.state is ServerState.FAILED_UNTIL_SYNC:
+            if state is ServerState.FAILED_UNTIL_SYNC:
                 return _DISCARD
             raise RemoteProtocolError(
                 f"unexpected message type {chr(code)!r} ({type(message).__name__}) "
-                f"while {self.state.value}"
+                f"while {state.value}"
             )
         if target is _DISCARD:
             return _DISCARD
         if target == "return":
             target = self._copy_return
-        self.state = target  # type: ignore[assignment]
+        if target is not state:
+            self.state = target  # type: ignore[assignment]
         return message
 
     # -- sending ---------------------------------------------------------------------------
@@ -376,15 +405,16 @@ class ServerConnection:
         self._transition(message)
         return message.encode()
 
-    def send_data_rows(self, data: bytes) -> bytes:
-        """Already-encoded DataRow messages (a whole batch): checked once, returned unchanged."""
-        if (self.state, m.DataRow) not in _BACKEND and self.state is not ServerState.IN_COPY_OUT:
-            self.state = ServerState.ERROR
-            raise LocalProtocolError(f"cannot send DataRow while {self.state.value}")
+    def send_batch(self, kind: type[m.BackendMessage], data: bytes) -> bytes:
+        """Already-encoded messages of one kind that does not change the state (a batch of
+        DataRow or CopyData): checked once, returned unchanged."""
+        if self._backend_row.get(kind) is not self._state:
+            state, self.state = self._state, ServerState.ERROR
+            raise LocalProtocolError(f"cannot send {kind.__name__} while {state.value}")
         return data
 
     def _transition(self, message: m.BackendMessage) -> None:
-        state = self.state
+        state = self._state
         kind = type(message)
         if kind is m.ErrorResponse and message.severity in ("FATAL", "PANIC"):  # type: ignore[attr-defined]
             if state is ServerState.CLOSED:
@@ -397,7 +427,7 @@ class ServerConnection:
                 raise LocalProtocolError("GSSAPI encryption is not supported")
             if state in (ServerState.SSL_NEGOTIATION, ServerState.GSS_NEGOTIATION):
                 self._refuse_unencrypted_leftovers()
-        target = _BACKEND.get((state, kind))
+        target = self._backend_row.get(kind)
         if target is None:
             self.state = ServerState.ERROR
             raise LocalProtocolError(f"cannot send {kind.__name__} while {state.value}")
@@ -411,7 +441,7 @@ class ServerConnection:
             )
         if kind in (m.CopyInResponse, m.CopyOutResponse):
             self._copy_return = state
-        if kind in _AUTH_ANSWERS:
+        if state is ServerState.AUTHENTICATING and kind in _AUTH_ANSWERS:
             self._auth_answer = _AUTH_ANSWERS[kind]
         elif kind is m.AuthenticationOk:
             self._auth_answer = None
@@ -419,7 +449,8 @@ class ServerConnection:
             leftover = self._buffer.take_all()
             self._buffer = MessageBuffer(self._limits)
             self._buffer.feed(leftover)
-        self.state = target  # type: ignore[assignment]
+        if target is not state:
+            self.state = target  # type: ignore[assignment]
 
 
 def _unsupported_version(version: int) -> RemoteProtocolError:

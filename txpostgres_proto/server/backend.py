@@ -12,6 +12,14 @@ control implements `QueryBackend` directly.
 Every backend method may return a plain value, a Deferred, or be ``async def``; the protocol
 calls them through ``maybeDeferred``/``ensureDeferred`` and cancels the Deferred when the
 client disconnects or sends a CancelRequest.
+
+The protocol answers some statements itself and never passes them on: SET/SHOW/RESET, SET
+TRANSACTION, DISCARD, DEALLOCATE, PREPARE/EXECUTE, DECLARE/FETCH/MOVE/CLOSE (cursors over a
+result of ``execute``), LISTEN/UNLISTEN/NOTIFY and transaction control (reported through
+``transaction``).  COPY ... TO STDOUT runs the table's ``SELECT`` (or the COPY's query)
+through ``execute``; COPY ... FROM STDIN hands the parsed rows (tuples of ``str``/None) to an
+optional ``copy_in(statement, rows)`` method (returning the row count), or else runs one
+``INSERT ... VALUES ($1, ...)`` per row through ``execute``.
 """
 
 from __future__ import annotations
@@ -54,7 +62,9 @@ class QueryResult:
     ``columns`` None means the statement returns no rows (INSERT without RETURNING, DDL …).
     ``rows`` are Python values in column order; an iterator or async iterator streams (it is
     consumed under TCP backpressure, so memory stays flat).  ``command_tag`` None means the
-    protocol derives it (``SELECT n`` with n the rows sent, or from the statement type).
+    protocol derives it (``SELECT n`` with n the rows sent, or from the statement type); a
+    bare ``SELECT``/``INSERT``/``UPDATE``/``DELETE``/``MERGE``/``FETCH``/``MOVE``/``COPY`` gets
+    the row count added (``rowcount``, else the rows sent).
     """
 
     columns: Sequence[ResultColumn] | None = None

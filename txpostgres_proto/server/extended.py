@@ -11,8 +11,9 @@ from the column types and formats (``types.make_row_encoder``), and how many row
 portal that had to run to be described (Describe of a portal whose statement the backend has
 not described) keeps its result, so the following Execute does not run the query again.
 
-`command_tag` derives the CommandComplete tag PostgreSQL would send when the backend does not
-give one: ``SELECT n`` for row results, ``INSERT 0 n``, ``UPDATE n`` ..., or the command's name.
+When the backend gives no command tag, `statement_type` names the statement and
+``sql.command_tag`` words the tag PostgreSQL would send (``SELECT n``, ``INSERT 0 n``,
+``CREATE TABLE`` ...).
 """
 
 from __future__ import annotations
@@ -26,12 +27,18 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.messages import FieldDescription, RowDescription
 from txpostgres_proto.sql import (
     CloseStatement,
+    CopyStatement,
     DeclareCursorStatement,
+    SqlSyntaxError,
     UtilityStatement,
+    command_tag,
     count_parameters,
     parse_utility,
     split_statements,
+    tokenize,
 )
+from txpostgres_proto.sql.classify import classify
+from txpostgres_proto.sql.token_list import TokenList
 from txpostgres_proto.types import TimeZoneSpec, TypeRegistry, per_column_formats
 from txpostgres_proto.types.rows import RowEncoder
 
@@ -44,34 +51,18 @@ __all__ = [
     "Portal",
     "PreparedStatement",
     "ResultStream",
-    "command_tag",
+    "statement_type",
     "row_description",
 ]
-
-#: Commands whose tag carries the number of rows processed.
-_COUNTED: Final = frozenset({"SELECT", "UPDATE", "DELETE", "MERGE", "FETCH", "MOVE", "COPY"})
-#: Leading words that make the tag two words long (CREATE TABLE, DROP INDEX …).
-_TWO_WORD_VERBS: Final = frozenset({"CREATE", "DROP", "ALTER"})
-#: Modifiers skipped between CREATE and the object type.
-_CREATE_MODIFIERS: Final = frozenset(
-    {"OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "UNIQUE", "GLOBAL", "LOCAL", "RECURSIVE",
-     "TRUSTED", "PROCEDURAL", "DEFAULT"}
-)  # fmt: skip
-_MULTI_WORD_OBJECTS: Final = {
-    "MATERIALIZED": "MATERIALIZED VIEW",
-    "FOREIGN": "FOREIGN TABLE",
-    "EVENT": "EVENT TRIGGER",
-    "TEXT": "TEXT SEARCH",
-    "ACCESS": "ACCESS METHOD",
-    "USER": "ROLE",
-    "GROUP": "ROLE",
-}
-
 
 #: First words of the utility statements (`utility_statement` parses nothing else).
 _UTILITY_WORDS: Final = frozenset(
     "abort begin close commit copy deallocate declare discard end execute fetch listen move "
     "notify prepare release reset rollback savepoint set show start unlisten".split()
+)
+#: Bare tags the row count is added to.
+_COUNTED_TAGS: Final = frozenset(
+    {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "FETCH", "MOVE", "COPY"}
 )
 _FIRST_WORD: Final = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.S)
 
@@ -90,44 +81,29 @@ def utility_statement(sql: str, standard_conforming_strings: bool) -> UtilitySta
     return parse_utility(sql, standard_conforming_strings=standard_conforming_strings)
 
 
-def _leading_words(sql: str, count: int) -> list[str]:
-    words: list[str] = []
-    for raw in sql.replace("(", " ").split():
-        word = raw.strip(";").upper()
-        if word.startswith("--") or not word:
-            break
-        words.append(word)
-        if len(words) >= count:
-            break
-    return words
+#: Statement types known from the first word alone (the common case, no tokenizing).
+_SIMPLE_TYPES: Final = {
+    "select": "SELECT",
+    "insert": "INSERT",
+    "update": "UPDATE",
+    "delete": "DELETE",
+    "merge": "MERGE",
+    "values": "SELECT",
+    "table": "SELECT",
+}
 
 
-def command_tag(sql: str, rows: int, returns_rows: bool) -> str:
-    """The tag PostgreSQL sends for ``sql`` after processing ``rows`` rows."""
-    words = _leading_words(sql, 8)
-    verb = words[0] if words else ""
-    if verb == "WITH" or verb in ("VALUES", "TABLE", "SHOW") or (returns_rows and verb not in (
-        "INSERT", "UPDATE", "DELETE", "MERGE", "FETCH", "MOVE", "COPY", "EXPLAIN", "SHOW"
-    )):  # fmt: skip
-        return "SHOW" if verb == "SHOW" else f"SELECT {rows}"
-    if verb == "INSERT":
-        return f"INSERT 0 {rows}"
-    if verb in _COUNTED:
-        return f"{verb} {rows}"
-    if verb in _TWO_WORD_VERBS:
-        rest = [word for word in words[1:] if word not in _CREATE_MODIFIERS]
-        if rest:
-            obj = _MULTI_WORD_OBJECTS.get(rest[0], rest[0])
-            if verb == "CREATE" and obj == "TABLE" and "AS" in words:
-                return f"SELECT {rows}"
-            return f"{verb} {obj}"
-    if verb == "DECLARE":
-        return "DECLARE CURSOR"
-    if verb == "CLOSE":
-        return "CLOSE CURSOR"
-    if verb == "LOCK":
-        return "LOCK TABLE"
-    return verb
+def statement_type(sql: str) -> str:
+    """The statement type ``sql.command_tag`` names a tag after (``CREATE TABLE`` …)."""
+    first = _FIRST_WORD.match(sql)
+    word = first[1].lower() if first is not None else ""
+    simple = _SIMPLE_TYPES.get(word)
+    if simple is not None and not (word == "select" and " into " in sql.lower()):
+        return simple
+    try:
+        return classify(TokenList(sql, tokenize(sql)))[0]
+    except SqlSyntaxError:
+        return word.upper()
 
 
 def row_description(columns: Sequence[ResultColumn], formats: Sequence[int]) -> RowDescription:
@@ -203,7 +179,7 @@ class PreparedStatement:
             raise PostgresError("number of parameters must be between 0 and 65535", "54000")
         param_oids = tuple(param_types) + (0,) * (count - len(param_types))
         statement = cls(name, sql, param_oids, utility)
-        if not sql or isinstance(utility, DeclareCursorStatement | CloseStatement):
+        if not sql or isinstance(utility, DeclareCursorStatement | CloseStatement | CopyStatement):
             statement.description = StatementDescription(param_oids, None)
         elif isinstance(utility, SESSION_STATEMENTS):
             statement.description = StatementDescription(
@@ -261,12 +237,8 @@ class ResultStream:
         tag = result.command_tag
         count = result.rowcount if result.rowcount is not None else rows
         if tag is None:
-            return command_tag(sql, count, self.columns is not None)
-        if tag == "INSERT":
-            return f"INSERT 0 {count}"
-        if tag in _COUNTED:
-            return f"{tag} {count}"
-        return tag
+            return command_tag(statement_type(sql), count)
+        return command_tag(tag, count) if tag in _COUNTED_TAGS else tag
 
     def close(self) -> None:
         """Stop the row source (generators get ``close``/``aclose``)."""

@@ -21,6 +21,7 @@ from typing import Any
 from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import Factory
 
+from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.framing import DEFAULT_LARGE_MESSAGE_LIMIT
 from txpostgres_proto.types import DEFAULT_REGISTRY, TypeRegistry
 
@@ -28,7 +29,7 @@ from .cancel import CancelRegistry
 from .credentials import AuthMethod, PasswordStore
 from .notifications import NotificationHub
 from .protocol import PostgresServerProtocol
-from .settings import server_version_num
+from .settings import Settings, server_version_num
 from .tls import ServerTLS
 
 __all__ = ["DEFAULT_SERVER_VERSION", "PostgresServerFactory"]
@@ -82,6 +83,12 @@ class PostgresServerFactory(Factory):
         settings = {"server_version": server_version}
         settings.update(parameters or {})
         settings.setdefault("server_version_num", server_version_num(settings["server_version"]))
+        check = Settings()
+        for name, value in settings.items():
+            try:
+                check.set(name, value, source="internal")
+            except PostgresError as error:
+                raise ValueError(f"bad server parameter {name}={value!r}: {error}") from None
         self.parameters: dict[str, str] = settings
         self.startup_timeout = startup_timeout
         self.max_message_size = max_message_size

@@ -54,6 +54,7 @@ from txpostgres_proto.protocol.server import (
 )
 from txpostgres_proto.sql import (
     CloseStatement,
+    CopyStatement,
     DeclareCursorStatement,
     ExecuteStatement,
     FetchStatement,
@@ -66,6 +67,7 @@ from txpostgres_proto.types import oids
 
 from .authentication import Authenticator, fatal
 from .backend import QueryResult, ResultColumn, StatementDescription
+from .copy import CopyFormat, copy_insert_query, copy_source_query
 from .extended import (
     Portal,
     PreparedStatement,
@@ -170,6 +172,8 @@ class PostgresServerProtocol(Protocol):
         self._reported: dict[str, str] = {}
         self._settings_version = -1
         self._notifications: list[m.NotificationResponse] = []
+        self._copy_in_chunks: list[bytes] = []
+        self._copy_in_waiter: Deferred[bytes] | None = None
 
     # -- Twisted interface -----------------------------------------------------------------
 
@@ -268,14 +272,15 @@ class PostgresServerProtocol(Protocol):
 
     def _run(self) -> None:
         """Handle buffered messages until one needs to wait, or none is complete."""
-        if self._running or self._busy:
+        if self._running or (self._busy and self._copy_in_waiter is None):
             self._throttle_input()
             return
         conn = self._conn
         assert conn is not None
         self._running = True
         try:
-            while not self._busy and not self._stopped:
+            # A command waiting for COPY data still lets CopyData/CopyDone/CopyFail through.
+            while (not self._busy or self._copy_in_waiter is not None) and not self._stopped:
                 try:
                     event = conn.next_event()
                 except ProtocolError as error:
@@ -285,26 +290,48 @@ class PostgresServerProtocol(Protocol):
                     break
                 handler = self._handlers.get(type(event))
                 assert handler is not None, event
-                outcome = handler(self, event)
-                if outcome is not None:
-                    self._await(Deferred.fromCoroutine(outcome))
+                command = handler(self, event)
+                if command is not None:
+                    self._step(command)
         finally:
             self._running = False
         self._flush()
         self._throttle_input()
 
-    def _await(self, command: Deferred[None]) -> None:
+    def _step(self, command: Coroutine[Any, Any, None], result: object = None) -> None:
+        """Run ``command`` until it finishes or waits for a Deferred that has not fired.
+
+        Most commands never really wait (the backend answers at once), so they run to the end
+        right here, with no Deferred around them (awaiting a fired Deferred does not suspend a
+        coroutine).  One that waits makes the protocol busy and is resumed from the callback
+        of the Deferred it waits on, while that Deferred still holds its result — which is how
+        ``await`` reads it.  Cancelling that Deferred throws CancelledError into the command.
+        """
+        try:
+            if isinstance(result, Failure):
+                waiting = result.throwExceptionIntoGenerator(command)  # type: ignore[arg-type]
+            else:
+                waiting = command.send(result)
+        except StopIteration:
+            self._busy = False
+            return
+        except Exception:  # noqa: BLE001 - a bug in a command; the connection cannot go on
+            self._busy = False
+            failure = Failure()
+            self._log.failure("unexpected error in the protocol", failure=failure)
+            self._send_fatal(failure.value)
+            return
+        if not isinstance(waiting, Deferred):
+            command.close()
+            self._busy = False
+            self._send_fatal(TypeError(f"a command awaited {waiting!r}, not a Deferred"))
+            return
         self._busy = True
-        command.addErrback(self._command_crashed)
-        command.addBoth(self._command_finished)
+        waiting.addBoth(self._resume, command)
 
-    def _command_crashed(self, failure: Failure) -> None:
-        self._log.failure("unexpected error in the protocol", failure=failure)
-        self._send_fatal(failure.value)
-
-    def _command_finished(self, _: object) -> None:
-        self._busy = False
-        if not self._running and not self._stopped:
+    def _resume(self, result: object, command: Coroutine[Any, Any, None]) -> None:
+        self._step(command, result)
+        if not self._busy and not self._running and not self._stopped:
             self._run()
 
     def _throttle_input(self) -> None:
@@ -599,6 +626,13 @@ class PostgresServerProtocol(Protocol):
             return self._close_cursor(utility)
         if isinstance(utility, ExecuteStatement):
             return await self._execute_prepared(utility, params)
+        if isinstance(utility, CopyStatement):
+            return await self._copy(sql, utility, params, param_oids)
+        return await self._backend_execute(sql, params, param_oids)
+
+    async def _backend_execute(
+        self, sql: str, params: tuple[Any, ...], param_oids: tuple[int, ...]
+    ) -> QueryResult:
         result = await self._call_backend(self.backend.execute, sql, params, param_oids)
         if result is None:
             return QueryResult()
@@ -764,19 +798,25 @@ class PostgresServerProtocol(Protocol):
                 raise PostgresError("EXECUTE arguments must be constants", "0A000")
         return await self._run_sql(prepared.sql, prepared.utility, tuple(args), prepared.param_oids)
 
-    async def _send_rows(self, stream: ResultStream, max_rows: int) -> tuple[int, bool]:
+    async def _send_rows(
+        self,
+        stream: ResultStream,
+        max_rows: int,
+        frame: Callable[[list[bytes | None]], bytes] = m.encode_data_row,
+        kind: type[m.BackendMessage] = m.DataRow,
+    ) -> tuple[int, bool]:
         """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
 
-        Rows are encoded into a batch written once it reaches `ROW_BATCH_BYTES`, or when an
-        async row source has to wait (so slow sources still deliver promptly); after each
-        write the transport may pause us (`_writable`).
+        Each row is encoded by the stream's row encoder and framed (a DataRow, or CopyData for
+        COPY TO STDOUT).  Rows are written in batches of `ROW_BATCH_BYTES`, one ``write`` each,
+        and early when an async row source has to wait (so slow sources still deliver
+        promptly); after each write the transport may pause us (`_writable`).
         """
         conn = self._conn
         assert conn is not None and stream.encoder is not None
         if stream.finished:
             return 0, False
         encode = stream.encoder
-        data_row = m.encode_data_row
         batch: list[bytes] = []
         size = 0
         count = 0
@@ -784,7 +824,7 @@ class PostgresServerProtocol(Protocol):
 
         def write_batch() -> None:
             nonlocal batch, size
-            self._out.append(conn.send_data_rows(b"".join(batch)))
+            self._out.append(conn.send_batch(kind, b"".join(batch)))
             self._flush()
             batch = []
             size = 0
@@ -802,7 +842,7 @@ class PostgresServerProtocol(Protocol):
                 except (StopIteration, StopAsyncIteration):
                     stream.finished = True
                     break
-                encoded = data_row(encode(row))
+                encoded = frame(encode(row))
                 batch.append(encoded)
                 size += len(encoded)
                 count += 1
@@ -811,13 +851,97 @@ class PostgresServerProtocol(Protocol):
                     await self._writable()
         except BaseException:
             if batch and not self._stopped:
-                self._out.append(conn.send_data_rows(b"".join(batch)))
+                self._out.append(conn.send_batch(kind, b"".join(batch)))
             stream.close()
             raise
         if batch:
-            self._out.append(conn.send_data_rows(b"".join(batch)))
+            self._out.append(conn.send_batch(kind, b"".join(batch)))
         stream.sent_total += count
         return count, not stream.finished
+
+    # -- COPY ------------------------------------------------------------------------------
+
+    async def _copy(
+        self,
+        sql: str,
+        statement: CopyStatement,
+        params: tuple[Any, ...],
+        param_oids: tuple[int, ...],
+    ) -> QueryResult:
+        """COPY ... TO STDOUT / FROM STDIN through the backend's SELECT and INSERT (or its own
+        ``copy_in(statement, rows)``); COPY to or from a server file is the backend's."""
+        if statement.filename is not None:
+            return await self._backend_execute(sql, params, param_oids)
+        copy_format = CopyFormat.of(statement)
+        if statement.direction == "TO":
+            return await self._copy_out(statement, copy_format)
+        return await self._copy_in(statement, copy_format)
+
+    async def _copy_out(self, statement: CopyStatement, copy_format: CopyFormat) -> QueryResult:
+        session = self.session
+        assert session is not None
+        result = await self._backend_execute(copy_source_query(statement), (), ())
+        if result.columns is None:
+            raise PostgresError("COPY query must have a RETURNING clause", "0A000")
+        count = len(result.columns)
+        formats = (1 if copy_format.binary else 0,) * count
+        stream = self._stream(result, None, formats)
+        self._send(m.CopyOutResponse(1 if copy_format.binary else 0, formats))
+        header = copy_format.header_line([column.name for column in result.columns])
+        if header:
+            self._send(m.CopyData(header))
+
+        def frame(fields: list[bytes | None]) -> bytes:
+            return m.CopyData(copy_format.format_row(fields)).encode()
+
+        sent, _ = await self._send_rows(stream, 0, frame, m.CopyData)
+        trailer = copy_format.trailer()
+        if trailer:
+            self._send(m.CopyData(trailer))
+        self._send(m.CopyDone())
+        return QueryResult(command_tag="COPY", rowcount=sent)
+
+    async def _copy_in(self, statement: CopyStatement, copy_format: CopyFormat) -> QueryResult:
+        if copy_format.binary:
+            raise PostgresError("COPY FROM STDIN in binary format is not supported", "0A000")
+        width = len(statement.columns)
+        self._send(m.CopyInResponse(0, (0,) * width))
+        self._flush()
+        waiter: Deferred[bytes] = Deferred()
+        self._copy_in_chunks = []
+        self._copy_in_waiter = waiter
+        try:
+            data = await waiter
+        finally:
+            self._copy_in_waiter = None
+            self._copy_in_chunks = []
+        rows = list(copy_format.parse_rows(data))
+        backend_copy = getattr(self.backend, "copy_in", None)
+        if backend_copy is not None:
+            outcome = await self._call_backend(backend_copy, statement, rows)
+            if isinstance(outcome, QueryResult):
+                return outcome
+            return QueryResult(
+                command_tag="COPY", rowcount=len(rows) if outcome is None else outcome
+            )
+        for row in rows:
+            await self._backend_execute(
+                copy_insert_query(statement, len(row)), row, (0,) * len(row)
+            )
+        return QueryResult(command_tag="COPY", rowcount=len(rows))
+
+    def _on_copy_data(self, data: m.CopyData) -> None:
+        self._copy_in_chunks.append(data.data)
+
+    def _on_copy_done(self, _: m.CopyDone) -> None:
+        waiter = self._copy_in_waiter
+        if waiter is not None:
+            waiter.callback(b"".join(self._copy_in_chunks))
+
+    def _on_copy_fail(self, fail: m.CopyFail) -> None:
+        waiter = self._copy_in_waiter
+        if waiter is not None:
+            waiter.errback(PostgresError(f"COPY from stdin failed: {fail.message}", "57014"))
 
     # -- simple query ----------------------------------------------------------------------
 
@@ -955,7 +1079,10 @@ class PostgresServerProtocol(Protocol):
                 "08P01",
             )
         per_param = tuple(formats) * count if len(formats) == 1 else tuple(formats) or (0,) * count
-        types = statement.param_oids
+        # Parameter types: as described (when the statement was), else as Parse gave them; a
+        # binary value of unspecified type needs the backend to describe the statement.
+        described = statement.description
+        types = described.param_oids if described is not None else statement.param_oids
         if any(fmt == 1 and oid == 0 for fmt, oid in zip(per_param, types, strict=True)):
             types = (await self._describe_statement(statement)).param_oids
         params = self._decode_params(bind, per_param, types)
@@ -1140,4 +1267,7 @@ class PostgresServerProtocol(Protocol):
         m.Sync: _on_sync,
         m.Flush: _on_flush,
         m.Terminate: _on_terminate,
+        m.CopyData: _on_copy_data,
+        m.CopyDone: _on_copy_done,
+        m.CopyFail: _on_copy_fail,
     }

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
 from functools import cache
@@ -496,11 +496,12 @@ def flatten_set_values(name: str, values: Sequence[str]) -> str:
 class Settings:
     """The settings of one session; see the module docstring.
 
-    ``startup`` values (from the startup packet and its ``options``) become the values RESET
-    returns to.  Custom ``prefix.name`` settings live alongside the known ones.
+    Values set with ``source="startup"`` (the startup packet and its ``options``) or
+    ``"internal"`` (the server's configuration) become the values RESET returns to.  Custom
+    ``prefix.name`` settings live alongside the known ones.
     """
 
-    def __init__(self, startup: Mapping[str, str] | None = None) -> None:
+    def __init__(self) -> None:
         self._reset: dict[str, str] = {key: guc.default for key, guc in _BY_KEY.items()}
         self._session: dict[str, str] = dict(self._reset)
         self._local: dict[str, str] = {}
@@ -508,8 +509,6 @@ class Settings:
         self._snapshots: list[tuple[dict[str, str], dict[str, str]]] = []
         #: Bumped by every change, so callers can tell cheaply whether anything changed.
         self.version = 0
-        for name, value in (startup or {}).items():
-            self.set(name, value, source="startup")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -683,8 +682,9 @@ class Settings:
 
     def rollback(self) -> None:
         """End of a transaction that is undone, SETs included."""
-        if self._snapshots:
-            self._session = dict(self._snapshots[0][0])
+        if self._snapshots or self._local:
+            if self._snapshots:
+                self._session = dict(self._snapshots[0][0])
             self.version += 1
         self._local.clear()
         self._snapshots.clear()

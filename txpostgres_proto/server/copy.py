@@ -1,0 +1,300 @@
+"""COPY data formats: turning rows into COPY TO STDOUT data and COPY FROM STDIN data into rows.
+
+PostgreSQL's COPY (SQL command reference, "COPY", section "File Formats") has three formats:
+
+* ``text`` — one line per row, fields separated by a delimiter (tab), NULL written ``\\N``, and
+  backslash escapes for the delimiter, backslash, newline, carriage return and tab (input also
+  accepts ``\\b \\f \\v``, octal ``\\ooo`` and hex ``\\xhh``); a line ``\\.`` ends the data;
+* ``csv`` — fields separated by a delimiter (comma), quoted with ``"`` when they contain the
+  delimiter, the quote, a newline or look like the NULL string; NULL is an unquoted empty field
+  and an empty string is ``""``; an optional header line;
+* ``binary`` — the ``PGCOPY`` signature, then per row an int16 field count and per field an
+  int32 length (-1 for NULL) followed by the type's binary form, then an int16 ``-1`` trailer.
+
+`CopyFormat` holds the options of one COPY statement; `format_rows` produces the wire payload
+for rows already encoded as field bytes (the server encodes them with the type registry), and
+`parse_rows` cuts received data into rows of ``str``/``None`` fields (text and CSV).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sql import CopyStatement
+
+from .settings import quote_identifier
+
+__all__ = [
+    "BINARY_HEADER",
+    "BINARY_TRAILER",
+    "CopyFormat",
+    "copy_insert_query",
+    "copy_source_query",
+    "parse_rows",
+]
+
+BINARY_HEADER: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+BINARY_TRAILER: Final = struct.pack("!h", -1)
+_INT16: Final = struct.Struct("!h")
+_INT32: Final = struct.Struct("!i")
+_NULL_FIELD: Final = _INT32.pack(-1)
+_TEXT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_TEXT_ESCAPE: Final = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.S)
+
+
+def _single_char(name: str, value: str) -> str:
+    if len(value) != 1:
+        raise PostgresError(f"COPY {name} must be a single one-byte character", "0A000")
+    return value
+
+
+@dataclass(frozen=True)
+class CopyFormat:
+    """The format options of one COPY statement."""
+
+    kind: str = "text"
+    delimiter: str = "\t"
+    null: str = "\\N"
+    header: bool = False
+    quote: str = '"'
+    escape: str = '"'
+
+    @classmethod
+    def of(cls, statement: CopyStatement) -> CopyFormat:
+        """The options of ``statement`` with PostgreSQL's defaults per format."""
+        kind = statement.format
+        if kind not in ("text", "csv", "binary"):
+            raise PostgresError(f'COPY format "{kind}" not recognized', "22023")
+        csv = kind == "csv"
+
+        def text(name: str, default: str) -> str:
+            value = statement.option(name)
+            return value if isinstance(value, str) else default
+
+        header_option = statement.option("header")
+        header = header_option is None and any(n == "header" for n, _ in statement.options)
+        if isinstance(header_option, str):
+            header = header_option.lower() in ("true", "on", "1", "yes", "match")
+        delimiter = _single_char("delimiter", text("delimiter", "," if csv else "\t"))
+        quote = _single_char("quote", text("quote", '"'))
+        return cls(
+            kind=kind,
+            delimiter=delimiter,
+            null=text("null", "" if csv else "\\N"),
+            header=header and csv,
+            quote=quote,
+            escape=_single_char("escape", text("escape", quote)),
+        )
+
+    @property
+    def binary(self) -> bool:
+        return self.kind == "binary"
+
+    # -- output ----------------------------------------------------------------------------
+
+    def header_line(self, names: Sequence[str]) -> bytes:
+        """The CSV header line, or the binary signature; empty for text."""
+        if self.binary:
+            return BINARY_HEADER
+        if not self.header:
+            return b""
+        return self.format_row([name.encode("utf-8") for name in names])
+
+    def trailer(self) -> bytes:
+        return BINARY_TRAILER if self.binary else b""
+
+    def format_row(self, fields: Sequence[bytes | None]) -> bytes:
+        """One row (fields already in text or binary form) as COPY data."""
+        if self.binary:
+            parts = [_INT16.pack(len(fields))]
+            for field in fields:
+                parts.append(_NULL_FIELD if field is None else _INT32.pack(len(field)) + field)
+            return b"".join(parts)
+        if self.kind == "csv":
+            return self._csv_row(fields)
+        return self._text_row(fields)
+
+    def _text_row(self, fields: Sequence[bytes | None]) -> bytes:
+        null = self.null.encode("utf-8")
+        delimiter = self.delimiter.encode("utf-8")
+        out = []
+        for field in fields:
+            if field is None:
+                out.append(null)
+                continue
+            value = (
+                field.replace(b"\\", b"\\\\")
+                .replace(b"\n", b"\\n")
+                .replace(b"\r", b"\\r")
+                .replace(b"\t", b"\\t")
+            )
+            if delimiter != b"\t":
+                value = value.replace(delimiter, b"\\" + delimiter)
+            out.append(value)
+        return delimiter.join(out) + b"\n"
+
+    def _csv_row(self, fields: Sequence[bytes | None]) -> bytes:
+        quote = self.quote.encode("utf-8")
+        escape = self.escape.encode("utf-8")
+        delimiter = self.delimiter.encode("utf-8")
+        null = self.null.encode("utf-8")
+        special = (delimiter, quote, b"\n", b"\r")
+        out = []
+        for field in fields:
+            if field is None:
+                out.append(null)
+            elif field == null or field == b"\\." or any(char in field for char in special):
+                body = field.replace(escape, escape + escape) if escape != quote else field
+                out.append(quote + body.replace(quote, escape + quote) + quote)
+            else:
+                out.append(field)
+        return delimiter.join(out) + b"\n"
+
+    # -- input -----------------------------------------------------------------------------
+
+    def parse_rows(self, data: bytes) -> Iterator[tuple[str | None, ...]]:
+        """The rows of received COPY data (text or CSV)."""
+        if self.binary:
+            raise PostgresError("COPY FROM STDIN in binary format is not supported", "0A000")
+        text = data.decode("utf-8")
+        lines = self._csv_records(text) if self.kind == "csv" else self._text_records(text)
+        first = True
+        for fields in lines:
+            if first and self.header:
+                first = False
+                continue
+            first = False
+            yield fields
+
+    def _text_records(self, text: str) -> Iterator[tuple[str | None, ...]]:
+        for line in text.split("\n"):
+            line = line.removesuffix("\r")
+            if line == "\\.":
+                return
+            if not line:
+                continue
+            yield tuple(
+                None if raw == self.null else _unescape_text(raw)
+                for raw in _split_unescaped(line, self.delimiter)
+            )
+
+    def _csv_records(self, text: str) -> Iterator[tuple[str | None, ...]]:
+        position = 0
+        length = len(text)
+        quote, escape, delimiter = self.quote, self.escape, self.delimiter
+        while position < length:
+            if text.startswith("\\.", position) and text[position + 2 : position + 3] in (
+                "",
+                "\n",
+                "\r",
+            ):
+                return
+            fields: list[str | None] = []
+            while True:
+                if position < length and text[position] == quote:
+                    value, position = _csv_quoted(text, position + 1, quote, escape)
+                    fields.append(value)
+                else:
+                    end = position
+                    while end < length and text[end] not in (delimiter, "\n", "\r"):
+                        end += 1
+                    raw = text[position:end]
+                    fields.append(None if raw == self.null else raw)
+                    position = end
+                if position < length and text[position] == delimiter:
+                    position += 1
+                    continue
+                break
+            if text.startswith("\r\n", position):
+                position += 2
+            elif position < length:
+                position += 1
+            yield tuple(fields)
+
+
+def _split_unescaped(line: str, delimiter: str) -> list[str]:
+    """Split a text-format line at delimiters not preceded by an escaping backslash."""
+    fields: list[str] = []
+    start = index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == delimiter:
+            fields.append(line[start:index])
+            start = index + 1
+        index += 1
+    fields.append(line[start:])
+    return fields
+
+
+def _unescape_text(raw: str) -> str:
+    if "\\" not in raw:
+        return raw
+
+    def replace(match: re.Match[str]) -> str:
+        octal, hexadecimal, char = match.groups()
+        if octal is not None:
+            return chr(int(octal, 8))
+        if hexadecimal is not None:
+            return chr(int(hexadecimal, 16))
+        return _TEXT_ESCAPES.get(char, char)
+
+    return _TEXT_ESCAPE.sub(replace, raw)
+
+
+def _csv_quoted(text: str, position: int, quote: str, escape: str) -> tuple[str, int]:
+    """A quoted CSV field starting after its opening quote; returns it and the position after
+    the closing quote."""
+    out: list[str] = []
+    length = len(text)
+    while position < length:
+        char = text[position]
+        if char == escape and position + 1 < length and text[position + 1] in (quote, escape):
+            if escape != quote or text[position + 1] == quote:
+                out.append(text[position + 1])
+                position += 2
+                continue
+        if char == quote:
+            position += 1
+            break
+        out.append(char)
+        position += 1
+    else:
+        raise PostgresError("unterminated CSV quoted field", "22P04")
+    return "".join(out), position
+
+
+def _table(statement: CopyStatement) -> str:
+    table = statement.table
+    assert table is not None
+    name = quote_identifier(table.name)
+    return f"{quote_identifier(table.schema)}.{name}" if table.schema else name
+
+
+def copy_source_query(statement: CopyStatement) -> str:
+    """The query whose rows COPY ... TO sends: its own query, or the table's columns."""
+    if statement.query is not None:
+        return statement.query
+    columns = ", ".join(map(quote_identifier, statement.columns)) or "*"
+    return f"SELECT {columns} FROM {_table(statement)}"
+
+
+def copy_insert_query(statement: CopyStatement, width: int) -> str:
+    """The INSERT that stores one row of COPY ... FROM data with ``width`` fields."""
+    columns = (
+        f" ({', '.join(map(quote_identifier, statement.columns))})" if statement.columns else ""
+    )
+    values = ", ".join(f"${number}" for number in range(1, width + 1))
+    return f"INSERT INTO {_table(statement)}{columns} VALUES ({values})"
+
+
+def parse_rows(statement: CopyStatement, data: bytes) -> list[tuple[str | None, ...]]:
+    """All rows of COPY FROM STDIN ``data`` for ``statement``'s format."""
+    return list(CopyFormat.of(statement).parse_rows(data))
