@@ -304,7 +304,8 @@ class SQLiteBackend:
     def _result_columns(self, plan: Plan, schema: Schema) -> tuple[ResultColumn, ...] | None:
         if plan.columns is None:
             return None
-        catalog = self._catalog(schema) if any(column.table for column in plan.columns) else None
+        needed = any(column.table or column.pg_type.user_kind for column in plan.columns)
+        catalog = self._catalog(schema) if needed else None
         return tuple(_result_column(column, catalog) for column in plan.columns)
 
     # -- helpers: running ---------------------------------------------------------------------
@@ -471,7 +472,12 @@ def _setting(session: Any, name: str) -> str | None:
 
 
 def _result_column(column: OutputColumn, catalog: Catalog | None) -> ResultColumn:
+    """RowDescription's column: an enum's values are of the enum's type (the catalog knows its
+    OID), a domain's of its base type, as PostgreSQL describes them."""
     oid = column.pg_type.oid
+    user_type = column.pg_type.user_type
+    if column.pg_type.user_kind == "e" and catalog is not None and user_type is not None:
+        oid = catalog.type_oid("public", user_type) or oid
     table_oid = catalog.table_oid("public", column.table) if catalog and column.table else None
     return ResultColumn(
         column.name,

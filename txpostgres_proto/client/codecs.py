@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import tzinfo
 from typing import Any, Final
 
@@ -50,7 +50,8 @@ _FIXED_WIDTH: Final = {
 _MAX_CACHED_DECODERS: Final = 1024
 _INT4_MIN: Final = -(2**31)
 _INT4_MAX: Final = 2**31 - 1
-_ENCODING_ERRORS: Final = (TypeError, ValueError, ArithmeticError, struct.error)
+#: What a codec raises for a value it cannot encode.
+ENCODING_ERRORS: Final = (TypeError, ValueError, ArithmeticError, struct.error)
 
 
 class ParameterError(TypeError):
@@ -105,7 +106,7 @@ class ClientCodecs:
             else:
                 try:
                     values.append(registry.encoder(oid, TEXT_FORMAT, timezone=zone)(value))
-                except _ENCODING_ERRORS as error:
+                except ENCODING_ERRORS as error:
                     raise _parameter_error(index, value, oid, error) from error
         return tuple(values)
 
@@ -133,7 +134,7 @@ class ClientCodecs:
                 fmt = BINARY_FORMAT if registry.supports_binary(oid) else TEXT_FORMAT
                 try:
                     values.append(registry.encoder(oid, fmt, timezone=zone)(value))
-                except _ENCODING_ERRORS as error:
+                except ENCODING_ERRORS as error:
                     raise _parameter_error(index, value, oid, error) from error
                 formats.append(fmt)
         if BINARY_FORMAT not in formats:
@@ -144,45 +145,70 @@ class ClientCodecs:
         self,
         oids_: Sequence[int] | None,
         declared: Sequence[int],
-        param_sets: Sequence[Sequence[Any]],
+        count: int,
+        text_columns: Container[int] = (),
     ) -> tuple[tuple[int, ...], list[Callable[[Any], bytes]]]:
-        """(format codes, one encoder per parameter) for many parameter sets of a statement.
+        """(format codes, one encoder per parameter) for parameter sets of a statement.
 
         ``oids_`` are the described parameter types (None when not described yet: then all
-        parameters go as text for the ``declared`` types).  A column is sent as text when any
-        of its values is a ``str`` (see the module docstring), else in binary where possible.
+        parameters go as text for the ``declared`` types).  Textual types take any value's
+        text form (a ``str`` as it is, a list as its array literal); other types go in binary
+        where possible, except the ``text_columns`` (those holding a ``str``, see
+        `str_columns`).  An encoder raises what its codec raises; `parameter_error` explains.
         """
         registry = self.registry
         zone = self.timezone
-        count = len(oids_) if oids_ is not None else len(param_sets[0]) if param_sets else 0
-        for index, params in enumerate(param_sets):
-            if len(params) != count:
-                raise ParameterError(
-                    f"parameter set {index} has {len(params)} values, the statement takes {count}"
-                )
         if oids_ is None:
             oids_ = tuple(declared[:count]) + (0,) * max(0, count - len(declared))
-            formats = [TEXT_FORMAT] * count
+            binary = [False] * count
         else:
-            formats = [
-                TEXT_FORMAT
-                if not registry.supports_binary(oid)
-                or any(type(params[i]) is str for params in param_sets)
-                or (oid in _TEXTUAL and any(isinstance(p[i], list | tuple) for p in param_sets))
-                else BINARY_FORMAT
-                for i, oid in enumerate(oids_)
+            binary = [
+                oid not in _TEXTUAL and index not in text_columns and registry.supports_binary(oid)
+                for index, oid in enumerate(oids_)
             ]
         encoders: list[Callable[[Any], bytes]] = []
-        for index, (oid, fmt) in enumerate(zip(oids_, formats, strict=True)):
-            if fmt == BINARY_FORMAT:
-                encode = registry.encoder(oid, fmt, timezone=zone)
+        for oid, in_binary in zip(oids_, binary, strict=True):
+            if in_binary:
+                encoders.append(registry.encoder(oid, BINARY_FORMAT, timezone=zone))
             else:
-                # Textual types take any value's text form (a list as its array literal).
                 text_oid = 0 if oid in _TEXTUAL else oid
-                encode = _text_first(registry.encoder(text_oid, fmt, timezone=zone))
-            encoders.append(_reporting(encode, index, oid))
-        codes = tuple(formats) if BINARY_FORMAT in formats else ()
-        return codes, encoders
+                encoders.append(_text_first(registry.encoder(text_oid, TEXT_FORMAT, timezone=zone)))
+        codes = tuple(BINARY_FORMAT if flag else TEXT_FORMAT for flag in binary)
+        return (codes if any(binary) else ()), encoders
+
+    @staticmethod
+    def str_columns(param_sets: Sequence[Sequence[Any]]) -> set[int]:
+        """The parameter positions holding a ``str`` in any of ``param_sets``."""
+        return {
+            index
+            for params in param_sets
+            for index, value in enumerate(params)
+            if type(value) is str
+        }
+
+    def parameter_error(
+        self,
+        param_sets: Sequence[Sequence[Any]],
+        encoders: Sequence[Callable[[Any], bytes]],
+        oids_: Sequence[int] | None,
+        error: Exception,
+    ) -> ParameterError:
+        """The `ParameterError` naming the value of ``param_sets`` that ``encoders`` reject."""
+        for number, params in enumerate(param_sets):
+            if len(params) != len(encoders):
+                return ParameterError(
+                    f"parameter set {number} has {len(params)} values, "
+                    f"the statement takes {len(encoders)}"
+                )
+            for index, (encode, value) in enumerate(zip(encoders, params, strict=True)):
+                if value is None:
+                    continue
+                try:
+                    encode(value)
+                except ENCODING_ERRORS as specific:
+                    oid = oids_[index] if oids_ is not None else 0
+                    return _parameter_error(index, value, oid, specific)
+        return ParameterError(f"cannot encode the parameters: {error}")
 
     # ------------------------------------------------------------------ results
 
@@ -233,18 +259,6 @@ def _text_first(encode: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
         return value.encode() if type(value) is str else encode(value)
 
     return encode_text
-
-
-def _reporting(encode: Callable[[Any], bytes], index: int, oid: int) -> Callable[[Any], bytes]:
-    """``encode``, turning its failures into a `ParameterError` naming the parameter."""
-
-    def encode_parameter(value: Any) -> bytes:
-        try:
-            return encode(value)
-        except _ENCODING_ERRORS as error:
-            raise _parameter_error(index, value, oid, error) from error
-
-    return encode_parameter
 
 
 def _has_element(value: Any) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -28,10 +28,11 @@ from twisted.python.failure import Failure
 
 from ..protocol.client_binds import BindExecute
 from ..protocol.client_events import CopyOutData, DataRows, PreparedStatementInfo
-from ..protocol.client_pipeline import Expect, PreEncoded
+from ..protocol.client_pipeline import Expect, PreEncoded, Request
 from ..protocol.client_rows import Row, RunDecoder
 from ..protocol.errors import PostgresError
 from ..protocol.messages import (
+    Bind,
     BindComplete,
     Close,
     CloseComplete,
@@ -56,6 +57,7 @@ from ..protocol.messages import (
     Sync,
     TransactionStatus,
 )
+from .codecs import ENCODING_ERRORS
 from .errors import query_canceled
 from .statements import Statement
 
@@ -132,6 +134,8 @@ class Operation:
     batch_copy: ClassVar[bool] = False
     #: Drop routine BindComplete/CommandComplete answers (see ``Request``).
     quiet: ClassVar[bool] = False
+    #: False while the operation still has messages to write after its first request.
+    sending: bool = False
 
     def __init__(self, protocol: ClientProtocol) -> None:
         self.protocol = protocol
@@ -140,7 +144,7 @@ class Operation:
         #: True once the caller cancelled; answers still arrive but the result is dropped.
         self.cancelled = False
         self.row_decoder: RunDecoder | None = None
-        self.request: Any = None
+        self.request: Request | None = None
         #: Why the operation is being cancelled (the message of its 57014 error).
         self.cancel_reason: str | None = None
         #: Send a cancel request when this operation reaches the head of the pipeline.
@@ -152,6 +156,10 @@ class Operation:
 
     def handle(self, event: Any) -> None:
         getattr(self, _HANDLER_NAMES.get(type(event), "on_ignored"))(event)
+
+    def submitted(self, request: Request) -> None:
+        """The protocol wrote (part of) this operation as ``request``."""
+        self.request = request
 
     def set_row_decoder(self, decoder: RunDecoder | None) -> None:
         self.row_decoder = decoder
@@ -488,7 +496,18 @@ class StreamQuery(ExtendedQuery):
 
 
 class ExecuteMany(ExtendedQuery):
-    """One Bind/Execute per parameter set, all before a single Sync (atomic as one batch)."""
+    """One Bind/Execute per parameter set, all before a single Sync (atomic as one batch).
+
+    A large batch is encoded and written in chunks of `CHUNK` sets, handing control back to
+    the reactor between chunks: the server executes the first chunks while the next ones are
+    encoded, and its answers are read meanwhile.  Nothing else is written on the connection
+    until the batch's Sync is.  If a later chunk cannot be encoded, or the call is cancelled,
+    once earlier chunks went out, the batch is aborted on the server with a Bind the server
+    must reject, so none of it is committed.
+    """
+
+    CHUNK: ClassVar[int] = 1000
+    quiet = True
 
     def __init__(
         self,
@@ -501,24 +520,102 @@ class ExecuteMany(ExtendedQuery):
         self.param_sets = [tuple(params) for params in param_sets]
         first = self.param_sets[0] if self.param_sets else ()
         super().__init__(protocol, sql, first, statement=statement)
+        self.exclusive = True
         self.rowcount = 0
-
-    quiet = True
+        self.sending = True
+        self._sent = 0
+        self._stop = False
+        self._encode: Callable[[Sequence[Any]], bytes] | None = None
+        self._requests: list[Request] = []
 
     def messages(self) -> Sequence[FrontendMessage]:
         messages = self.statement_messages()
+        self._encode = self._compile()
+        messages += self._next_chunk()
+        self._continue_later()
+        return messages
+
+    def _compile(self, text_columns: Container[int] = ()) -> Callable[[Sequence[Any]], bytes]:
         statement = self.statement
         assert statement is not None
+        count = len(statement.param_oids or self.params)
         formats, encoders = self.protocol.codecs.batch_encoders(
-            statement.param_oids, statement.declared_oids, self.param_sets
+            statement.param_oids, statement.declared_oids, count, text_columns
         )
         results = statement.result_formats if statement.described else ()
-        encode = BindExecute(statement.name, formats, results).compile(encoders)
-        data = b"".join([encode(params) for params in self.param_sets])
-        count = len(self.param_sets)
-        messages.append(PreEncoded(data, (Expect.BIND, Expect.EXECUTE) * count))
-        messages.append(Sync())
+        return BindExecute(statement.name, formats, results).compile(encoders)
+
+    def _encode_chunk(self, chunk: Sequence[Sequence[Any]]) -> bytes:
+        """The chunk's Bind/Execute pairs: in binary where possible, and if some value is a
+        ``str`` where binary was expected, again with its column in text (for this chunk)."""
+        assert self._encode is not None
+        try:
+            return b"".join([self._encode(params) for params in chunk])
+        except ENCODING_ERRORS:
+            pass
+        codecs = self.protocol.codecs
+        text_columns = codecs.str_columns(chunk)
+        encode = self._compile(text_columns)
+        try:
+            return b"".join([encode(params) for params in chunk])
+        except ENCODING_ERRORS as error:
+            statement = self.statement
+            assert statement is not None
+            count = len(statement.param_oids or self.params)
+            oids = statement.param_oids or statement.declared_oids
+            _, encoders = codecs.batch_encoders(
+                statement.param_oids, statement.declared_oids, count, text_columns
+            )
+            raise codecs.parameter_error(chunk, encoders, oids, error) from error
+
+    def _next_chunk(self) -> list[FrontendMessage]:
+        """The next chunk's Bind/Execute pairs (and the Sync after the last one)."""
+        chunk = self.param_sets[self._sent : self._sent + self.CHUNK]
+        data = self._encode_chunk(chunk)
+        self._sent += len(chunk)
+        messages: list[FrontendMessage] = [
+            PreEncoded(data, (Expect.BIND, Expect.EXECUTE) * len(chunk))
+        ]
+        if self._sent == len(self.param_sets):
+            messages.append(Sync())
+            self.sending = False
         return messages
+
+    def _continue_later(self) -> None:
+        if self.sending:
+            self.protocol.reactor.callLater(0, self._continue)
+        else:
+            self.protocol.release_barrier(self)
+
+    def _continue(self) -> None:
+        if self.protocol.ended:
+            return
+        if self._stop or self.error is not None:
+            # An error made the server skip to the Sync already; a stop must abort the batch.
+            messages = [] if self.error is not None else [self._failing_bind()]
+            self.sending = False
+            self.protocol.submit_more(self, [*messages, Sync()])
+        else:
+            try:
+                messages = self._next_chunk()
+            except ENCODING_ERRORS as error:
+                self.error = error
+                messages = [self._failing_bind(), Sync()]
+                self.sending = False
+            self.protocol.submit_more(self, messages)
+        self._continue_later()
+
+    def _failing_bind(self) -> FrontendMessage:
+        """A Bind the server rejects (one parameter too many), failing the whole batch."""
+        assert self.statement is not None
+        count = len(self.param_sets[0]) + 1
+        return Bind("", self.statement.name, (), (None,) * count, ())
+
+    def abort(self, reason: str) -> bool:
+        if self.sending:
+            self._stop = True
+            return True
+        return False
 
     def on_rows(self, event: DataRows) -> None:
         pass
@@ -529,8 +626,16 @@ class ExecuteMany(ExtendedQuery):
     def on_command_complete(self, message: CommandComplete) -> None:
         self.rowcount += message.rowcount or 0
 
+    def submitted(self, request: Request) -> None:
+        super().submitted(request)
+        self._requests.append(request)
+
+    def finish(self) -> None:
+        self.rowcount += sum(request.rowcount for request in self._requests)
+        super().finish()
+
     def result(self) -> int:
-        return self.rowcount + self.request.rowcount
+        return self.rowcount
 
 
 # ----------------------------------------------------------------------------- statements

@@ -216,8 +216,9 @@ class ClientProtocol(Protocol):
                         operation.error = error
                 if isinstance(event, ErrorResponse) and event.severity in _FATAL:
                     self._fatal = PostgresError.from_fields(event.fields)
-                if request.outstanding == 0:
-                    self._complete(operation)
+                if request.outstanding == 0 and request is operation.request:
+                    if not operation.sending:
+                        self._complete(operation)
         finally:
             self._pumping = False
         if self._ended is None:
@@ -284,6 +285,18 @@ class ClientProtocol(Protocol):
             self._drain()
         return operation.deferred
 
+    def submit_more(self, operation: Operation, messages: list[Any]) -> None:
+        """Write further messages of an operation already in flight (executemany chunks)."""
+        request = self.client.submit(messages, operation, quiet=operation.quiet)
+        operation.submitted(request)
+        self._write(self.client.data_to_send())
+
+    def release_barrier(self, operation: Operation) -> None:
+        """``operation`` wrote its last message: later operations may follow it on the wire."""
+        if self._barrier is operation:
+            self._barrier = None
+            self._drain()
+
     def retry(self, operation: Operation) -> None:
         """Write ``operation`` again, ahead of anything queued (see ExtendedQuery)."""
         self._queue.appendleft(operation)
@@ -326,7 +339,7 @@ class ClientProtocol(Protocol):
                 batch_copy=operation.batch_copy,
                 quiet=operation.quiet,
             )
-            operation.request = request
+            operation.submitted(request)
             self._in_flight.append(operation)
             if operation.exclusive:
                 self._barrier = operation

@@ -42,6 +42,7 @@ import enum
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
+from itertools import takewhile
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -108,6 +109,8 @@ Response = tuple[Request | None, Event]
 
 _FATAL_SEVERITIES: Final = frozenset(("FATAL", "PANIC"))
 _SYNC_BYTES: Final = Sync().encode()
+#: Type bytes of the answers a quiet request skips, by what they answer.
+_QUIET_CODES: Final = {Expect.BIND: ord("2"), Expect.EXECUTE: ord("C")}
 
 
 class ProtocolState(enum.Enum):
@@ -504,27 +507,14 @@ class SansIOClient:
     def _skip_quiet_answers(self, request: Request) -> bool:
         """Consume the BindComplete / CommandComplete answers of a quiet request at the front
         of the buffer without producing events; True when any was consumed."""
-        buffer = self._buffer
         expect = self._expect
-        skipped = 0
-        while expect and expect[0][1] is request:
-            kind = expect[0][0]
-            code = buffer.peek_code()
-            if not (
-                (code == 0x32 and kind is Expect.BIND)  # "2"
-                or (code == 0x43 and kind is Expect.EXECUTE)  # "C"
-            ):
-                break
-            item = buffer.next_message()
-            if item is None:
-                break
-            message = decode_backend(*item)
-            if type(message) is CommandComplete:
-                request.rowcount += message.rowcount or 0
+        codes = (_QUIET_CODES.get(entry[0], 0) for entry in takewhile(request.owns, expect))
+        consumed, rowcount = self._buffer.take_routine_answers(codes)
+        for _ in range(consumed):
             expect.popleft()
-            skipped += 1
-        request.outstanding -= skipped
-        return skipped > 0
+        request.outstanding -= consumed
+        request.rowcount += rowcount
+        return consumed > 0
 
     def _no_message(self) -> Response | NeedData:
         if not self._eof:

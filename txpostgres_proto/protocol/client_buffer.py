@@ -7,7 +7,9 @@ more than decoding them, so `ClientBuffer` can hand out a whole *run* at once:
 * `take_data_rows` finds the complete DataRow messages at the front of the buffer, copies
   exactly that span (plus ``RUN_PADDING``) to one ``bytes`` object and gives it to a run
   decoder (``client_rows.make_run_decoder``) which builds the rows;
-* `take_copy_data` joins the payloads of consecutive CopyData messages.
+* `take_copy_data` joins the payloads of consecutive CopyData messages;
+* `take_routine_answers` skips the BindComplete / CommandComplete pairs that answer a batch
+  of executions (``executemany``), adding up the row counts.
 
 Each length field is checked against the same per-type limit as `MessageBuffer.next_message`
 before anything waits for the body, so an absurd length is refused at once.
@@ -15,17 +17,18 @@ before anything waits for the body, so an absurd length is refused at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .client_rows import RUN_PADDING
 from .errors import RemoteProtocolError
-from .framing import BACKEND_LARGE_MESSAGES, MessageBuffer, message_limits
+from .framing import BACKEND_LARGE_MESSAGES, SMALL_MESSAGE_LIMIT, MessageBuffer, message_limits
 from .messages import INT32
 
 __all__ = ["ClientBuffer"]
 
 _DATA_ROW = ord("D")
+_BIND_COMPLETE = ord("2")
 _COPY_DATA = ord("d")
 _unpack_int32 = INT32.unpack_from
 
@@ -74,6 +77,38 @@ class ClientBuffer(MessageBuffer):
         self._pos = stop
         decode(data, 0, stop - start, append)
         return True
+
+    def take_routine_answers(self, expected: Iterator[int]) -> tuple[int, int]:
+        """Consume BindComplete / CommandComplete messages at the front while their type bytes
+        follow ``expected``; returns (messages consumed, sum of the CommandComplete row
+        counts).  Only the row count of a tag is read: the trailing number, if any."""
+        buffer = self._buffer
+        end = len(buffer)
+        pos = self._pos
+        consumed = rowcount = 0
+        for code in expected:
+            if pos + 5 > end or buffer[pos] != code:
+                break
+            length = _unpack_int32(buffer, pos + 1)[0]
+            stop = pos + 1 + length
+            if length < 4 or length > SMALL_MESSAGE_LIMIT:
+                raise RemoteProtocolError(f"invalid message length {length}")
+            if stop > end:
+                break
+            if code == _BIND_COMPLETE:
+                if length != 4:
+                    raise RemoteProtocolError("invalid BindComplete message format")
+            else:
+                tag = buffer[pos + 5 : stop]
+                if tag[-1:] != b"\x00" or tag.find(0) != len(tag) - 1:
+                    raise RemoteProtocolError("invalid CommandComplete message format")
+                count = tag[:-1].rpartition(b" ")[2]
+                if count.isdigit():
+                    rowcount += int(count)
+            pos = stop
+            consumed += 1
+        self._pos = pos
+        return consumed, rowcount
 
     def take_copy_data(self) -> bytes | None:
         """The joined payloads of the complete CopyData messages at the front, or None."""

@@ -106,6 +106,10 @@ class Request:
         #: Rows affected, summed over the CommandCompletes a quiet request did not report.
         self.rowcount = 0
 
+    def owns(self, entry: tuple[Any, ...]) -> bool:
+        """True when an expectation queue entry (kind, request, detail) is this request's."""
+        return entry[1] is self
+
     @property
     def done(self) -> bool:
         """True once every answer of this request has arrived (or was skipped after an error)."""

@@ -973,15 +973,19 @@ class FunctionCallResponse(BackendMessage):
 
 @dataclass(frozen=True, slots=True)
 class NegotiateProtocolVersion(BackendMessage):
-    """The newest minor version the server supports, and the ``_pq_.`` options it ignored."""
+    """The newest protocol version the server supports, and the ``_pq_.`` options it ignored.
 
-    newest_minor: int
+    PostgreSQL sends the whole version number here (196608 for 3.0), not just the minor part
+    the documentation's wording suggests; libpq compares it with the version it asked for.
+    """
+
+    newest_version: int
     unrecognized_options: tuple[str, ...] = ()
     code: ClassVar[bytes] = b"v"
 
     def encode(self) -> bytes:
         options = self.unrecognized_options
-        body = _INT32_PAIR.pack(self.newest_minor, len(options)) + b"".join(map(cstr, options))
+        body = _INT32_PAIR.pack(self.newest_version, len(options)) + b"".join(map(cstr, options))
         return frame(b"v", body)
 
 

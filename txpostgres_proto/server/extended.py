@@ -64,6 +64,10 @@ _UTILITY_WORDS: Final = frozenset(
 _COUNTED_TAGS: Final = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "FETCH", "MOVE", "COPY"}
 )
+#: Statement types that return rows under a tag of their own.
+_OWN_TAG_WITH_ROWS: Final = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "MERGE", "FETCH", "EXPLAIN", "SHOW", "CALL"}
+)
 _FIRST_WORD: Final = re.compile(r"\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.S)
 
 
@@ -237,7 +241,10 @@ class ResultStream:
         tag = result.command_tag
         count = result.rowcount if result.rowcount is not None else rows
         if tag is None:
-            return command_tag(statement_type(sql), count)
+            kind = statement_type(sql)
+            if self.columns is not None and kind not in _OWN_TAG_WITH_ROWS:
+                kind = "SELECT"  # rows from a statement the parser does not know
+            return command_tag(kind, count)
         return command_tag(tag, count) if tag in _COUNTED_TAGS else tag
 
     def close(self) -> None:

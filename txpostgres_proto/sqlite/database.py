@@ -48,7 +48,7 @@ class CatalogFeed:
     def use(self, schema: Schema) -> Catalog:
         """The catalog, describing ``schema`` (reloaded only when it is another snapshot)."""
         if schema is not self._loaded:
-            self.catalog.set_tables(schema.catalog_tables())
+            self.catalog.set_tables(schema.catalog_tables(), schema.catalog_types())
             self._loaded = schema
         return self.catalog
 

@@ -11,23 +11,28 @@ PostgreSQL's column semantics have to be spelled out for SQLite:
 * ``CHECK`` constraints get PostgreSQL's default names (``<table>_<column>_check``) so that
   SQLite's "CHECK constraint failed: <name>" can be reported as PostgreSQL reports it;
 * a string default for a typed column is converted now (``DEFAULT 'true'`` on a boolean is
-  stored as ``1``), other defaults are translated expressions in parentheses (``now()``).
+  stored as ``1``), other defaults are translated expressions in parentheses (``now()``);
+* a column of an enum or domain (``usertypes.py``) gets the type's rules as CHECK constraints
+  (an enum's labels; a domain's CHECK, named like PostgreSQL's, and NOT NULL) and the domain's
+  default unless it has its own.
 
 ALTER TABLE lives in ``alter.py`` (it rebuilds tables when SQLite cannot alter them in place).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from sqlglot import exp
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
-from txpostgres_proto.sqlite.dialect import to_sqlite
+from txpostgres_proto.sqlite.dialect import parse_statement, to_sqlite
 from txpostgres_proto.sqlite.resolve import cast_target
 from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree
 from txpostgres_proto.sqlite.typemap import PgType, pg_type_named
+from txpostgres_proto.sqlite.usertypes import UserTypeDef
 from txpostgres_proto.types import oids
 
 _SERIALS: Final = {
@@ -68,13 +73,21 @@ def expression_sql(node: exp.Expression) -> str:
     return to_sqlite(to_sqlite_tree(node.copy()))
 
 
-def column_type(kind: exp.DataType | None) -> tuple[PgType, bool]:
-    """(PostgreSQL type, is serial) of a column definition's data type."""
+def column_type(
+    kind: exp.DataType | None, types: Mapping[str, UserTypeDef] | None = None
+) -> tuple[PgType, bool]:
+    """(PostgreSQL type, is serial) of a column definition's data type; ``types`` are the
+    enums and domains it may name."""
     if kind is None:
         return PgType(oids.TEXT), False
     serial = _SERIALS.get(kind.this)
     if serial is not None:
         return PgType(serial), True
+    named = kind.args.get("kind")
+    if kind.this == exp.DataType.Type.USERDEFINED and isinstance(named, exp.Identifier):
+        user_type = (types or {}).get(named.name)
+        if user_type is not None:
+            return user_type.storage_type, False
     spelling = kind.sql(dialect="postgres")
     found = pg_type_named(spelling)
     if found is None:
@@ -94,6 +107,35 @@ def default_sql(node: exp.Expression, pg_type: PgType) -> str:
     return f"({expression_sql(node)})"
 
 
+def _pg_expression(text: str) -> exp.Expression:
+    """A PostgreSQL expression given as text (a domain's CHECK or DEFAULT)."""
+    select = parse_statement(f"SELECT {text}")
+    return select.expressions[0]  # type: ignore[no-any-return]
+
+
+def _user_type_rules(user_type: UserTypeDef, table: str, column: str) -> list[str]:
+    """CHECK constraints enforcing an enum's labels or a domain's rules on a column."""
+    if user_type.kind == "e":
+        labels = ", ".join(sql_literal(label) for label in user_type.labels)
+        label = f"{table}_{column}_check"
+        return [f"CONSTRAINT {quote(label)} CHECK ({quote(column)} IN ({labels}))"]
+    rules = []
+    if user_type.check is not None:
+        check = _pg_expression(user_type.check).transform(
+            lambda node: (
+                exp.column(column, quoted=True)
+                if isinstance(node, exp.Column) and not node.table and node.name.lower() == "value"
+                else node
+            )
+        )
+        label = user_type.check_name or f"{user_type.name}_check"
+        rules.append(f"CONSTRAINT {quote(label)} CHECK ({expression_sql(check)})")
+    if not user_type.nullable:
+        label = f"{user_type.name}_not_null"
+        rules.append(f"CONSTRAINT {quote(label)} CHECK ({quote(column)} IS NOT NULL)")
+    return rules
+
+
 def _reference_sql(reference: exp.Reference) -> str:
     target = reference.this
     table = table_name(target)
@@ -107,13 +149,16 @@ def _reference_sql(reference: exp.Reference) -> str:
 class TableWriter:
     """Writes one CREATE TABLE (or ADD COLUMN) column by column."""
 
-    def __init__(self, table: str, primary: set[str]) -> None:
+    def __init__(
+        self, table: str, primary: set[str], types: Mapping[str, UserTypeDef] | None = None
+    ) -> None:
         self.table = table
         self.primary = primary
+        self.types = types or {}
 
     def column(self, definition: exp.ColumnDef) -> str:
         name = definition.name
-        pg_type, serial = column_type(definition.args.get("kind"))
+        pg_type, serial = column_type(definition.args.get("kind"), self.types)
         not_null = serial or name.lower() in self.primary
         default = f"(nextval('{self.table}_{name}_seq'))" if serial else None
         extras: list[str] = []
@@ -147,6 +192,11 @@ class TableWriter:
                     "the SQLite backend",
                     "0A000",
                 )
+        if pg_type.user_type is not None:
+            user_type = self.types[pg_type.user_type]
+            extras.extend(_user_type_rules(user_type, self.table, name))
+            if default is None and user_type.default is not None:
+                default = default_sql(_pg_expression(user_type.default), pg_type)
         parts = [quote(name), pg_type.declaration()]
         if not_null:
             parts.append("NOT NULL")
@@ -194,14 +244,15 @@ def _primary_columns(elements: list[exp.Expression]) -> set[str]:
     return primary
 
 
-def create_table(create: exp.Create) -> list[str]:
-    """``CREATE TABLE`` (without AS) as SQLite statements."""
+def create_table(create: exp.Create, types: Mapping[str, UserTypeDef] | None = None) -> list[str]:
+    """``CREATE TABLE`` (without AS) as SQLite statements; ``types`` are the enums and domains
+    its columns may have."""
     schema = create.this
     if not isinstance(schema, exp.Schema):
         raise PostgresError('syntax error at or near ";"', "42601")
     name = table_name(schema)
     elements = list(schema.expressions)
-    writer = TableWriter(name, _primary_columns(elements))
+    writer = TableWriter(name, _primary_columns(elements), types)
     parts = [
         writer.column(element) if isinstance(element, exp.ColumnDef) else writer.constraint(element)
         for element in elements

@@ -12,6 +12,9 @@ purposes:
 * SQLite's terse constraint errors are turned into PostgreSQL's, which name the constraint
   (``errors.py``).
 
+The application's enums and domains (``usertypes.py``) are read along with the tables, so that
+the catalog can describe them and ``CREATE TABLE`` can use them.
+
 Constraint and index names follow PostgreSQL's defaults for what SQLite leaves unnamed
 (``items_pkey``, ``items_name_key``, ``items_owner_fkey``); names given with ``CONSTRAINT name``
 are read back from the stored ``CREATE TABLE``, and indexes made with ``CREATE INDEX`` keep
@@ -31,8 +34,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from txpostgres_proto.catalog.schema import Column, Index, Table
+from txpostgres_proto.catalog.schema import Column, Domain, EnumType, Index, Table
 from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
+from txpostgres_proto.sqlite.usertypes import UserTypeDef, read_user_types
 from txpostgres_proto.types import oids
 
 _NEXTVAL: Final = re.compile(r"^nextval\('([^']+)'\)$", re.IGNORECASE)
@@ -118,9 +122,10 @@ class TableInfo:
 
 @dataclass(frozen=True)
 class Schema:
-    """Every user table and view of the database, by name."""
+    """Every user table and view of the database, and its enums and domains, by name."""
 
     tables: dict[str, TableInfo] = field(default_factory=dict)
+    types: dict[str, UserTypeDef] = field(default_factory=dict)
 
     def table(self, name: str) -> TableInfo | None:
         found = self.tables.get(name)
@@ -144,7 +149,21 @@ class Schema:
 
     def catalog_tables(self) -> tuple[Table, ...]:
         """The schema as the catalog emulation's `Table` objects."""
-        return tuple(_catalog_table(table) for table in self.tables.values())
+        types = {name: found.catalog_type() for name, found in self.types.items()}
+        return tuple(_catalog_table(table, types) for table in self.tables.values())
+
+    def catalog_types(self) -> tuple[EnumType | Domain, ...]:
+        """The enums and domains as the catalog emulation's objects."""
+        return tuple(found.catalog_type() for found in self.types.values())
+
+    def type_users(self) -> dict[str, str]:
+        """A column (``table.column``) using each enum or domain that is in use."""
+        users: dict[str, str] = {}
+        for table in self.tables.values():
+            for column in table.columns:
+                if column.pg_type.user_type is not None:
+                    users.setdefault(column.pg_type.user_type, f"{table.name}.{column.name}")
+        return users
 
 
 def _quote(name: str) -> str:
@@ -289,7 +308,7 @@ def reflect(conn: sqlite3.Connection) -> Schema:
             sql=sql,
             index_sql=index_sql,
         )
-    return Schema(tables)
+    return Schema(tables, read_user_types(conn))
 
 
 def pg_default(column: ColumnInfo) -> str | None:
@@ -310,11 +329,21 @@ def pg_default(column: ColumnInfo) -> str | None:
     return text
 
 
-def _catalog_table(table: TableInfo) -> Table:
+def _column_type(pg_type: PgType, types: dict[str, EnumType | Domain]) -> str | EnumType | Domain:
+    """A column's type for the catalog: its enum or domain, else the type's SQL spelling."""
+    if pg_type.user_type is not None:
+        found = types.get(pg_type.user_type)
+        if found is not None:
+            return found
+        pg_type = PgType(pg_type.oid, pg_type.typmod)
+    return pg_type.declaration()
+
+
+def _catalog_table(table: TableInfo, types: dict[str, EnumType | Domain]) -> Table:
     columns = tuple(
         Column(
             name=column.name,
-            type=column.pg_type.declaration(),
+            type=_column_type(column.pg_type, types),
             nullable=not column.not_null,
             default=pg_default(column),
         )

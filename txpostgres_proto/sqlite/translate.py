@@ -17,7 +17,8 @@ parameter types and schema version by `TranslationCache`).  It
    that know them (``ts + interval``, ``ts - ts``, ``date + 7``, ``interval * 2``);
 5. names every result column with PostgreSQL's name (an explicit alias in the SQLite text,
    so ``cursor.description`` agrees with RowDescription);
-6. rewrites the expressions (``rewrite.py``) or the DDL (``ddl.py``) and writes SQLite text.
+6. rewrites the expressions (``rewrite.py``) or the DDL (``ddl.py``; enums and domains:
+   ``usertypes.py``) and writes SQLite text.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from txpostgres_proto.protocol.errors import PostgresError
-from txpostgres_proto.sqlite import alter, ddl
+from txpostgres_proto.sqlite import alter, ddl, usertypes
 from txpostgres_proto.sqlite.dialect import READ, parse_statement, to_sqlite
 from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite.resolve import (
@@ -71,6 +72,12 @@ _NO_OPS: Final = {
     "LOCK": "LOCK TABLE",
 }
 _KNOWN_EXTENSIONS: Final = frozenset({"uuid-ossp", "pgcrypto", "plpgsql"})
+_TYPE_STATEMENTS: Final = (
+    ["CREATE", "TYPE"],
+    ["CREATE", "DOMAIN"],
+    ["DROP", "TYPE"],
+    ["DROP", "DOMAIN"],
+)
 _WORDS: Final = re.compile(r"[A-Za-z_]+")
 _SAVEPOINT_NAME: Final = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*$')
 _EXPLAIN: Final = re.compile(
@@ -414,7 +421,7 @@ def _create_plan(tree: exp.Create, schema: Schema) -> Plan:
             columns = [(column, typed.pg_type) for column, typed in found]
             statements = ddl.create_table_as(name, columns, select_sql)
             return Plan("SELECT", tuple(statements), changes_schema=True, tables=(name,))
-        statements = ddl.create_table(tree)
+        statements = ddl.create_table(tree, schema.types)
         return Plan("CREATE TABLE", tuple(statements), changes_schema=True)
     if kind == "INDEX":
         return Plan("CREATE INDEX", tuple(ddl.create_index(tree)), changes_schema=True)
@@ -474,6 +481,11 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
         statement = "EXPLAIN QUERY PLAN " + inner.statements[-1]
         columns = (OutputColumn("QUERY PLAN", TEXT),)
         return Plan("EXPLAIN", (statement,), columns, inner.param_types, explain=True)
+    if words[:2] in _TYPE_STATEMENTS:
+        command, statements = usertypes.type_statement(
+            text, schema.types, schema.tables, schema.type_users()
+        )
+        return Plan(command, tuple(statements), changes_schema=True)
     if words[:2] == ["ALTER", "TABLE"]:
         text = alter.name_unnamed_checks(text)
     tree = normalize_identifiers(parse_statement(text), dialect=READ)

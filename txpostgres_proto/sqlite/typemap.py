@@ -21,15 +21,22 @@ Storage conventions (what `to_storage` writes and the converters of `reader_for`
 
 Columns declared by other SQLite tools (``INTEGER``, ``DATETIME``, no type at all …) are typed by
 `pg_type_of` with SQLite's own affinity rules, so an existing database file can be served too.
+
+A column of an application-defined enum or domain (``usertypes.py``) is stored as its storage
+type (``text`` for an enum, the base type for a domain) and declared as that type preceded by a
+tag naming the type: ``pgenum_6d6f6f64 text`` for an enum ``mood``, ``pgdomain_… int4`` for a
+domain.  The name is hex-encoded so that the tag cannot change the affinity SQLite derives from
+the declared type (hex digits never spell ``INT``, ``CHAR``, ``TEXT``, ``BLOB``, ``REAL`` …).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
@@ -81,6 +88,8 @@ _FORMAT_NAMES: Final = {
     oids.FLOAT4: "real",
     oids.FLOAT8: "double precision",
 }
+_USER_TYPE_TAGS: Final = {"e": "pgenum_", "d": "pgdomain_"}
+_USER_TYPE_TAG: Final = re.compile(r"^pg(enum|domain)_((?:[0-9a-f]{2})+)\s+(.*)$")
 _TRUE: Final = frozenset({"t", "true", "y", "yes", "on", "1"})
 _FALSE: Final = frozenset({"f", "false", "n", "no", "off", "0"})
 
@@ -91,6 +100,10 @@ class PgType:
 
     oid: int
     typmod: int = -1
+    #: The enum or domain a column was declared with (``user_kind`` 'e' or 'd'); ``oid`` and
+    #: ``typmod`` are then its storage type (see the module docstring).
+    user_type: str | None = None
+    user_kind: str = ""
 
     @property
     def name(self) -> str:
@@ -116,6 +129,9 @@ class PgType:
         """The SQLite declared type: ``pg_type`` name plus modifiers (see the module docstring)."""
         base = self.element or self
         modifier = _modifier_text(base.oid, self.typmod)
+        if self.user_type is not None:
+            tag = _USER_TYPE_TAGS[self.user_kind] + self.user_type.encode().hex()
+            return f"{tag} {self.name}{modifier}"
         return f"{self.name}{modifier}"
 
 
@@ -124,6 +140,8 @@ TEXT: Final = PgType(oids.TEXT)
 
 def format_type_name(pg_type: PgType) -> str:
     """The type's name as PostgreSQL prints it in messages and casts (``character varying``)."""
+    if pg_type.user_type is not None:
+        return pg_type.user_type
     element = pg_type.element
     if element is not None:
         return format_type_name(element) + "[]"
@@ -154,6 +172,14 @@ def pg_type_named(spelling: str) -> PgType | None:
 def pg_type_of(declared: str) -> PgType:
     """The PostgreSQL type of a SQLite declared column type (ours or another tool's)."""
     spelling = " ".join(declared.strip().lower().split())
+    tagged = _USER_TYPE_TAG.match(spelling)
+    if tagged is not None:
+        kind, name, storage = tagged.groups()
+        return replace(
+            pg_type_of(storage),
+            user_type=bytes.fromhex(name).decode(errors="replace"),
+            user_kind=kind[0],
+        )
     bare = spelling.split("(")[0].strip()
     if bare in _SQLITE_NAMES:
         return PgType(_SQLITE_NAMES[bare])
