@@ -3,7 +3,7 @@
 Run it and use it like a database::
 
     twistd -n pgproto --handler examples.app_example.InventoryHandler
-    psql -h localhost -p 5432
+    psql -h localhost -p 55432
     => insert into items (name, price, quantity) values ('bolt', 0.25, 100) returning id;
     => update items set quantity = 90 where name = 'bolt';
     => select id, name, price from items where quantity > 10 order by price desc;

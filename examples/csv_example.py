@@ -3,8 +3,8 @@
 Run it (``TXPG_CSV_DIR`` picks the directory; by default ``examples/data``)::
 
     TXPG_CSV_DIR=/path/to/csvs twistd -n pgproto --handler examples.csv_example.CsvHandler
-    psql -h localhost -p 5432 -c '\\d cities'
-    psql -h localhost -p 5432 -c 'select name from cities where population > 3000000'
+    psql -h localhost -p 55432 -c '\\d cities'
+    psql -h localhost -p 55432 -c 'select name from cities where population > 3000000'
 
 Each ``<name>.csv`` is a table ``<name>`` (lower-cased); the header row names the columns.  A
 column's type is the narrowest that reads every non-empty value of the column: ``bigint``,

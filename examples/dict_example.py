@@ -3,7 +3,7 @@
 Run it and connect::
 
     twistd -n pgproto --handler examples.dict_example.DictHandler
-    psql -h localhost -p 5432 -c 'select * from table1'
+    psql -h localhost -p 55432 -c 'select * from table1'
 
 Columns are given by name only, so their types are inferred from the values (``id`` is
 ``bigint``, ``title`` is ``text``); ``\\d table1`` and ``information_schema.columns`` list the

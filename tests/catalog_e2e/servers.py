@@ -121,7 +121,13 @@ class ServerProcess:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        command = [sys.executable, "-m", "txpostgres_proto", "--listen", "tcp:0:interface=127.0.0.1"]
+        command = [
+            sys.executable,
+            "-m",
+            "txpostgres_proto",
+            "--listen",
+            "tcp:0:interface=127.0.0.1",
+        ]
         handler = _HANDLERS[kind]
         if handler is not None:
             command += ["--handler", handler]

@@ -67,7 +67,7 @@ COMMON_LINES = [
     "schema information_schema",
     "schema pg_catalog",
     "schema public",
-    "typeinfo many int4=4 numeric=2 text=12",
+    "typeinfo many numeric=2 int4=4 text=12",
 ]
 TABLES = {"default": ("items", "feelings"), "inventory": ("items",)}
 

@@ -19,9 +19,7 @@ COMMANDS = (r"\d", r"\dt", r"\dv", r"\d TABLE", r"\d+ TABLE", r"\l", r"\dn", r"\
 def _rows(output: str) -> list[list[str]]:
     """The cells of psql's aligned table output (header and data rows)."""
     return [
-        [cell.strip() for cell in line.split("|")]
-        for line in output.splitlines()
-        if "|" in line
+        [cell.strip() for cell in line.split("|")] for line in output.splitlines() if "|" in line
     ]
 
 

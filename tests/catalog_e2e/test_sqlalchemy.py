@@ -79,7 +79,9 @@ def test_inspect(server: ServerProcess, driver: str) -> None:
     assert found["pk"]["constrained_columns"] == ["id"]
     assert found["pk"]["name"] == f"{expected.table}_pkey"
     assert (found["has_table"], found["has_missing"]) == (True, False)
-    indexes = [(index["name"], index["column_names"], index["unique"]) for index in found["indexes"]]
+    indexes = [
+        (index["name"], index["column_names"], index["unique"]) for index in found["indexes"]
+    ]
     assert indexes == [(name, ["name"], False) for name in expected.indexes]
 
 

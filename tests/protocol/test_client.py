@@ -604,6 +604,72 @@ def test_terminate_waits_for_requests_in_flight() -> None:
         client.do_terminate()
 
 
+def test_quiet_requests_skip_routine_answers_and_count_rows() -> None:
+    client = ready_client()
+    pairs = b"".join(Bind("", "s").encode() + Execute().encode() for _ in range(3))
+    batch = client.submit(
+        [PreEncoded(pairs, (Expect.BIND, Expect.EXECUTE) * 3), Sync()], quiet=True
+    )
+    after = client.submit([Query("SELECT 1")])
+    answers = wire(
+        BindComplete(),
+        CommandComplete("INSERT 0 1"),
+        BindComplete(),
+        CommandComplete("UPDATE 5"),
+        NoticeResponse({"S": "NOTICE", "M": "in between"}),
+        BindComplete(),
+        CommandComplete("CREATE TABLE"),
+        ReadyForQuery(),
+        ROWS,
+        CommandComplete("SELECT 0"),
+        ReadyForQuery(),
+    )
+    for cut in range(len(answers)):  # every split point gives the same result
+        fresh = ready_client()
+        fresh_batch = fresh.submit(
+            [PreEncoded(pairs, (Expect.BIND, Expect.EXECUTE) * 3), Sync()], quiet=True
+        )
+        fresh.submit([Query("SELECT 1")])
+        fresh.receive_bytes(answers[:cut])
+        seen = responses(fresh)
+        fresh.receive_bytes(answers[cut:])
+        seen += responses(fresh)
+        assert [type(event).__name__ for _, event in seen] == [
+            "NoticeResponse",
+            "ReadyForQuery",
+            "RowDescription",
+            "CommandComplete",
+            "ReadyForQuery",
+        ]
+        assert fresh_batch.rowcount == 6 and fresh_batch.done
+    client.receive_bytes(answers)
+    events = responses(client)
+    assert [request for request, _ in events] == [None, batch, after, after, after]
+    assert batch.rowcount == 6
+
+
+@pytest.mark.parametrize(
+    "answer", [b"2\x00\x00\x00\x05x", b"C\x00\x00\x00\x06ab", b"C\x00\x00\x00\x07a\x00b"]
+)
+def test_quiet_requests_check_what_they_skip(answer: bytes) -> None:
+    client = ready_client()
+    client.submit([PreEncoded(b"", (Expect.BIND, Expect.EXECUTE)), Sync()], quiet=True)
+    client.receive_bytes(wire(BindComplete()) + answer if answer[:1] == b"C" else answer)
+    with pytest.raises(RemoteProtocolError):
+        drain(client)
+
+
+def test_quiet_request_errors_are_reported() -> None:
+    client = ready_client()
+    batch = client.submit([PreEncoded(b"", (Expect.BIND, Expect.EXECUTE) * 2), Sync()], quiet=True)
+    error = ErrorResponse({"S": "ERROR", "C": "23505", "M": "duplicate"})
+    client.receive_bytes(
+        wire(BindComplete(), CommandComplete("INSERT 0 1"), BindComplete(), error, ReadyForQuery())
+    )
+    assert responses(client) == [(batch, error), (batch, ReadyForQuery())]
+    assert batch.rowcount == 1 and batch.done
+
+
 def test_pre_encoded_messages_keep_their_expectations() -> None:
     client = ready_client()
     pairs = b"".join(Bind("", "s").encode() + Execute().encode() for _ in range(3))

@@ -5,10 +5,11 @@
 type, its array type, enum label and domain constraint OIDs); :func:`layout` turns
 :class:`~txpostgres_proto.catalog.schema.Table` objects into :class:`AppRelation` records that
 carry every OID PostgreSQL would have assigned (relation, row type, array type, indexes,
-constraints, column defaults, owned sequences) plus the facts the catalog rows are built from.  OIDs come from an :class:`OidAllocator` that remembers what it
-handed out, so calling ``set_tables`` again with the same tables yields the same OIDs (clients
-cache OIDs: asyncpg's type cache, JDBC's field metadata), and new objects get new ones, starting
-at 16384 (``FirstNormalObjectId``) like in a fresh database.
+constraints, column defaults, owned sequences) plus the facts the catalog rows are built from.
+OIDs come from an :class:`OidAllocator` that remembers what it handed out, so calling
+``set_tables`` again with the same tables yields the same OIDs (clients cache OIDs: asyncpg's
+type cache, JDBC's field metadata), and new objects get new ones, starting at 16384
+(``FirstNormalObjectId``) like in a fresh database.
 """
 
 from __future__ import annotations
@@ -73,9 +74,7 @@ def _namespace(schema: str, namespaces: dict[str, int], alloc: OidAllocator) -> 
     return namespaces[schema]
 
 
-def _layout_type(
-    user_type: UserType, namespaces: dict[str, int], alloc: OidAllocator
-) -> AppType:
+def _layout_type(user_type: UserType, namespaces: dict[str, int], alloc: OidAllocator) -> AppType:
     schema, name = user_type.schema, user_type.name
     oid = _user_type_oid(alloc, user_type)
     array_oid = alloc.oid("type", schema, "_" + name)
