@@ -63,7 +63,8 @@ def test_client_snippet(real_postgres: RealPostgres, tmp_path: Path) -> None:
     """The client block, pointed at the test PostgreSQL instead of the placeholder DSNs."""
     real_postgres.psql(
         "CREATE TABLE IF NOT EXISTS items (id serial PRIMARY KEY, name text);"
-        "TRUNCATE items; INSERT INTO items (id, name) SELECT g, 'n' || g FROM generate_series(1, 9) g;"
+        "TRUNCATE items;"
+        "INSERT INTO items (id, name) SELECT g, 'n' || g FROM generate_series(1, 9) g;"
         "SELECT setval('items_id_seq', 9);"
     )
     uri = real_postgres.uri("postgres")
