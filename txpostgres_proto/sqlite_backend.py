@@ -46,8 +46,9 @@ SAVEPOINT, RELEASE, ROLLBACK TO map onto SQLite's; statements outside a block au
 transaction sees a snapshot taken at its first read (PostgreSQL's REPEATABLE READ rather than
 READ COMMITTED); a write that conflicts with a newer commit fails with 40001.
 
-Results are read completely before they are sent (no streaming from SQLite yet).  COPY answers
-0A000 for now.
+Results are read completely before they are sent (no streaming from SQLite yet).  COPY ... TO
+STDOUT runs the table's SELECT; COPY ... FROM STDIN stores batches with ``executemany`` in one
+transaction or savepoint (``sqlite/copy.py``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
 from txpostgres_proto.server.columns import type_size
 from txpostgres_proto.sqlite.casts import cast_value
+from txpostgres_proto.sqlite.copy import copy_from_stdin
 from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
 from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
@@ -231,6 +233,10 @@ class SQLiteBackend:
         done = self._call(self._run_transaction, kind, statement)
         return _then(done, lambda _: self._transaction_done(kind))
 
+    def copy_in(self, statement: Any, rows: Any) -> Any:
+        """COPY ... FROM STDIN: the row batches stored all or nothing (``sqlite/copy.py``)."""
+        return copy_from_stdin(self, statement, rows)
+
     def connection_lost(self) -> Any:
         conn, self._conn = self._conn, None
         if conn is None:
@@ -250,8 +256,11 @@ class SQLiteBackend:
 
             reactor = self._reactor = global_reactor
         conn = self._conn
+        context = self._context
+        cancelled = threading.Event()
 
         def cancel(_: Deferred[Any]) -> None:
+            cancelled.set()
             if conn is not None:
                 conn.interrupt()
 
@@ -261,6 +270,8 @@ class SQLiteBackend:
             if not result.called:
                 result.callback(outcome)
 
+        if context is not None:
+            function, args = context.run_cancellable, (cancelled, function, *args)
         work = threads.deferToThreadPool(reactor, reactor.getThreadPool(), function, *args)
         work.addBoth(forward)
         return result

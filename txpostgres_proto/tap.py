@@ -12,13 +12,20 @@ Examples::
     twistd -n pgproto --handler myapp.handlers:Handler --listen tcp:5432
     twistd -n pgproto --database app.sqlite3 --tls-cert server.crt --tls-key server.key \\
         --auth scram-sha-256 --users users.txt
+    twistd -n pgproto --workers 4 --handler myapp.handlers:Handler   # four processes
+    twistd -n pgproto --proxy 'postgresql://app:pw@db/app?sslmode=require' --users users.txt \
+        --auth scram-sha-256 --pool-mode transaction --pool-size 20   # pooling proxy
+
+With ``--workers N`` the process binds the endpoints and supervises N worker processes that
+share them (``server/workers.py``).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -26,9 +33,17 @@ from twisted.application.service import MultiService
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
+from txpostgres_proto.proxy import ProxyFactory
 from txpostgres_proto.server.credentials import AuthMethod, load_auth_file
 from txpostgres_proto.server.factory import DEFAULT_SERVER_VERSION, PostgresServerFactory
 from txpostgres_proto.server.tls import load_server_tls
+from txpostgres_proto.server.workers import (
+    WorkerSpec,
+    WorkerSupervisor,
+    shared_temporary_database,
+    worker_command,
+)
+from txpostgres_proto.server.workers_child import WorkerService
 
 __all__ = ["DEFAULT_LISTEN", "Options", "load_handler", "make_factory", "makeService"]
 
@@ -36,6 +51,8 @@ __all__ = ["DEFAULT_LISTEN", "Options", "load_handler", "make_factory", "makeSer
 DEFAULT_LISTEN = "tcp:55432"
 #: The embedded default backend, imported only when no ``--handler`` is given.
 SQLITE_BACKEND = "txpostgres_proto.sqlite_backend:SQLiteBackend"
+#: The ``--database`` default: a temporary database (shared by the workers of ``--workers``).
+MEMORY_DATABASE = ":memory:"
 _PASSWORD_METHODS = frozenset({"password", "md5", "scram-sha-256"})
 
 
@@ -85,7 +102,7 @@ class Options(usage.Options):
     )
     optParameters = [
         ["handler", None, None, "Backend answering queries: module.Class or module:Class."],
-        ["database", None, ":memory:", "SQLite database file of the built-in backend."],
+        ["database", None, MEMORY_DATABASE, "SQLite database file of the built-in backend."],
         ["tls-cert", None, None, "Server certificate (PEM, may include the chain)."],
         ["tls-key", None, None, "Private key of the server certificate (PEM)."],
         ["tls-ca", None, None, "CA certificates (PEM) for verifying client certificates."],
@@ -93,6 +110,12 @@ class Options(usage.Options):
         ["users", None, None, 'Users file in pgbouncer auth_file format ("user" "secret").'],
         ["startup-timeout", None, 60.0, "Seconds a client has to authenticate.", float],
         ["server-version", None, DEFAULT_SERVER_VERSION, "server_version reported to clients."],
+        ["workers", None, 1, "Worker processes sharing the listening sockets.", int],
+        ["shutdown-timeout", None, 30.0, "Seconds running queries get to finish on stop.", float],
+        ["worker", None, None, "Internal: run as a worker of a --workers supervisor."],
+        ["proxy", None, None, "Be a pooling proxy to this upstream PostgreSQL URL/DSN."],
+        ["pool-mode", None, "transaction", "--proxy pooling: session or transaction."],
+        ["pool-size", None, 20, "--proxy: upstream connections per process.", int],
     ]
     optFlags = [["require-tls", None, "Refuse clients that do not negotiate TLS."]]
     compData = usage.Completions(
@@ -110,6 +133,12 @@ class Options(usage.Options):
         super().__init__()
         self["listen"] = []
         self["set"] = {}
+        #: The arguments as given: workers of a ``--workers`` server are started with them.
+        self.arguments: list[str] = []
+
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:  # noqa: N802
+        self.arguments = list(sys.argv[1:] if options is None else options)
+        super().parseOptions(options)
 
     def opt_listen(self, endpoint: str) -> None:
         """Endpoint to listen on (Twisted syntax, repeatable), default tcp:55432."""
@@ -137,11 +166,26 @@ class Options(usage.Options):
             raise usage.UsageError(f"unknown --auth method {self['auth']!r}") from None
         if self["auth"] in _PASSWORD_METHODS and not self["users"]:
             raise usage.UsageError(f"--auth {self['auth']} needs --users FILE")
+        if self["workers"] < 1:
+            raise usage.UsageError("--workers must be at least 1")
+        if self["pool-mode"] not in ("session", "transaction"):
+            raise usage.UsageError("--pool-mode must be session or transaction")
+        if self["pool-size"] < 1:
+            raise usage.UsageError("--pool-size must be at least 1")
+        if self["proxy"] and self["handler"]:
+            raise usage.UsageError("--proxy and --handler exclude each other")
+        if self["worker"] is not None:
+            try:
+                self["worker"] = WorkerSpec.decode(self["worker"])
+            except ValueError:
+                raise usage.UsageError(f"bad --worker {self['worker']!r}") from None
 
 
 def make_factory(options: Options, reactor: Any = None) -> PostgresServerFactory:
     """The server factory the options describe."""
-    if options["handler"]:
+    if options["proxy"]:
+        backend_factory = None
+    elif options["handler"]:
         backend_factory = load_handler(options["handler"])
     else:
         backend_factory = _sqlite_backend(options["database"])
@@ -160,6 +204,18 @@ def make_factory(options: Options, reactor: Any = None) -> PostgresServerFactory
         except (OSError, ValueError) as error:
             raise usage.UsageError(f"cannot read --users: {error}") from None
     try:
+        if backend_factory is None:  # --proxy (txpostgres_proto/proxy/)
+            return ProxyFactory(
+                options["proxy"],
+                pool_mode=options["pool-mode"],
+                pool_size=options["pool-size"],
+                reactor=reactor,
+                tls=tls,
+                require_tls=options["require-tls"],
+                auth=options["auth"],
+                password_store=password_store,
+                startup_timeout=options["startup-timeout"],
+            )
         return PostgresServerFactory(
             backend_factory,
             reactor=reactor,
@@ -181,6 +237,10 @@ def makeService(options: Options, reactor: Any = None) -> MultiService:  # noqa:
         from twisted.internet import reactor as global_reactor
 
         reactor = global_reactor
+    if options["worker"] is not None:
+        return _worker_service(options, reactor)
+    if options["workers"] > 1:
+        return _supervisor_service(options, reactor)
     factory = make_factory(options, reactor)
     service = MultiService()
     for description in options["listen"]:
@@ -191,4 +251,40 @@ def makeService(options: Options, reactor: Any = None) -> MultiService:  # noqa:
         listener = StreamServerEndpointService(endpoint, factory)
         listener._raiseSynchronously = True  # report "address in use" at startup, as strports
         listener.setServiceParent(service)
+    return service
+
+
+def _supervisor_service(options: Options, reactor: Any) -> MultiService:
+    """``--workers N``: this process binds the endpoints and supervises N workers."""
+    arguments = list(options.arguments)
+    cleanup = None
+    if not options["handler"] and options["database"] == MEMORY_DATABASE:
+        path, cleanup = shared_temporary_database()
+        arguments += ["--database", path]  # the last --database wins in the workers
+    service = MultiService()
+    supervisor = WorkerSupervisor(
+        options["listen"],
+        options["workers"],
+        worker_command(arguments),
+        reactor=reactor,
+        drain_timeout=options["shutdown-timeout"],
+        cleanup_directory=cleanup,
+    )
+    supervisor.setServiceParent(service)
+    return service
+
+
+def _worker_service(options: Options, reactor: Any) -> MultiService:
+    """``--worker SPEC`` (internal): serve the sockets a supervisor passed to this process."""
+    spec: WorkerSpec = options["worker"]
+    service = MultiService()
+    worker = WorkerService(
+        make_factory(options, reactor),
+        spec.handoff,
+        spec.control_in,
+        spec.control_out,
+        reactor=reactor,
+        drain_timeout=options["shutdown-timeout"],
+    )
+    worker.setServiceParent(service)
     return service

@@ -117,9 +117,10 @@ _HANDLERS = {"default": None, "inventory": "examples.app_example.InventoryHandle
 
 
 class ServerProcess:
-    """``python -m txpostgres_proto`` serving one kind of backend on a loopback port."""
+    """``python -m txpostgres_proto`` serving one kind of backend on a loopback port (the
+    default's database in a temporary file, or in ``database``)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, database: Path | None = None) -> None:
         self.kind = kind
         command = [
             sys.executable,
@@ -131,6 +132,8 @@ class ServerProcess:
         handler = _HANDLERS[kind]
         if handler is not None:
             command += ["--handler", handler]
+        if database is not None:
+            command += ["--database", str(database)]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -214,3 +217,10 @@ def run_psql(
         arguments, input=script, capture_output=True, text=True, env=env, timeout=PROGRAM_TIMEOUT
     )
     return PsqlRun(done.returncode, done.stdout, done.stderr)
+
+
+def psql_rows(output: str) -> list[list[str]]:
+    """The cells of psql's aligned table output (header and data rows)."""
+    return [
+        [cell.strip() for cell in line.split("|")] for line in output.splitlines() if "|" in line
+    ]

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.catalog_e2e.servers import DATABASE, USER, ServerProcess, run_psql
+from tests.catalog_e2e.servers import DATABASE, USER, ServerProcess, psql_rows, run_psql
 from tests.pgserver import RealPostgres
 
 COMMANDS = (r"\d", r"\dt", r"\dv", r"\d TABLE", r"\d+ TABLE", r"\l", r"\dn", r"\df", r"\du", r"\dT")
-
-
-def _rows(output: str) -> list[list[str]]:
-    """The cells of psql's aligned table output (header and data rows)."""
-    return [
-        [cell.strip() for cell in line.split("|")] for line in output.splitlines() if "|" in line
-    ]
 
 
 def _describe(server: ServerProcess, command: str) -> str:
@@ -35,7 +28,7 @@ def _describe(server: ServerProcess, command: str) -> str:
 def test_psql_command(server: ServerProcess, command: str) -> None:
     expected = server.expected
     output = _describe(server, command)
-    rows = _rows(output)
+    rows = psql_rows(output)
     relations = {row[1]: row[2] for row in rows[1:] if len(row) == 4}
     if command == r"\d":
         assert relations[expected.table] == "table"
@@ -84,7 +77,7 @@ def test_psql_view_columns(server: ServerProcess) -> None:
     expected = server.expected
     output = _describe(server, rf"\d {expected.view}")
     assert f'View "public.{expected.view}"' in output
-    assert [row[0] for row in _rows(output)[1:]] == list(expected.view_columns)
+    assert [row[0] for row in psql_rows(output)[1:]] == list(expected.view_columns)
 
 
 @pytest.mark.parametrize(

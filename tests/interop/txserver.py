@@ -16,6 +16,7 @@ authentication is not offered, because the server has no ``cert`` method.
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import socket
 import subprocess
@@ -75,6 +76,16 @@ def write_users_file(path: Path) -> Path:
     return path
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (Linux), so a killed
+    test run leaves no server behind."""
+    pr_set_pdeathsig = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the session finaliser still stops the server
+
+
 class TxServerError(RuntimeError):
     """Our server process did not start."""
 
@@ -102,6 +113,7 @@ class TxServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=pgserver.client_environment(PYTHONUNBUFFERED="1"),
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + _START_TIMEOUT
         while time.monotonic() < deadline:

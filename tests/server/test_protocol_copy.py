@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from txpostgres_proto.protocol import messages as m
-from txpostgres_proto.server.backend import QueryResult, ResultColumn
+from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
 from txpostgres_proto.server.copy import CopyFormat
+from txpostgres_proto.server.copy_in import CopyParser
 from txpostgres_proto.sql import parse_utility
 from txpostgres_proto.types import oids
 
@@ -26,6 +27,11 @@ class CopyBackend(Backend):
         super().__init__()
         self.inserted: list[tuple[Any, ...]] = []
 
+    def describe(self, sql: str, param_oids: Any) -> StatementDescription:
+        if sql.startswith("SELECT") and sql.endswith("FROM t"):
+            return StatementDescription((), COLUMNS)
+        return super().describe(sql, param_oids)
+
     def execute(self, sql: str, params: Any, param_oids: Any) -> Any:
         if sql.startswith("SELECT") or sql.startswith("select"):
             self.calls.append(("execute", sql, tuple(params)))
@@ -38,9 +44,12 @@ class CopyBackend(Backend):
 
 
 class CopyInBackend(CopyBackend):
-    def copy_in(self, statement: Any, rows: list[tuple[str | None, ...]]) -> int:
-        self.inserted.extend(rows)
-        return len(rows)
+    async def copy_in(self, statement: Any, rows: Any) -> int:
+        count = 0
+        async for batch in rows:
+            self.inserted.extend(batch)
+            count += len(batch)
+        return count
 
 
 def copy_data(answers: list[m.BackendMessage]) -> bytes:
@@ -130,15 +139,21 @@ def test_copy_in_the_extended_protocol() -> None:
     assert client.backend.inserted == [("7", "seven")]
 
 
-def test_copy_from_binary_is_refused() -> None:
-    client = connected(backend_factory=CopyBackend)
-    assert kinds(client.query("COPY t FROM STDIN (FORMAT binary)")) == ["E:0A000", "Z:I"]
+def test_copy_from_stdin_binary() -> None:
+    client = connected(backend_factory=CopyInBackend)
+    assert client.query("COPY t FROM STDIN (FORMAT binary)") == [m.CopyInResponse(1, (1, 1))]
+    row = struct.pack("!hi", 2, 4) + struct.pack("!i", 7) + struct.pack("!i", 2) + b"hi"
+    null_row = struct.pack("!hii", 2, 4, 8) + struct.pack("!i", -1)
+    data = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0) + row + null_row + b"\xff\xff"
+    client.send(m.CopyData(data[:5]), m.CopyData(data[5:30]), m.CopyData(data[30:]), m.CopyDone())
+    assert kinds(client.received()) == ["C:COPY 2", "Z:I"]
+    assert client.backend.inserted == [(7, "hi"), (8, None)]
 
 
 @pytest.mark.parametrize(
     ("sql", "data", "rows"),
     [
-        ("COPY t FROM STDIN", b"a\\\\b\t\\x41\\101\n\n", [("a\\b", "AA")]),
+        ("COPY t FROM STDIN", b"a\\\\b\t\\x41\\101\n", [("a\\b", "AA")]),
         (
             "COPY t FROM STDIN (DELIMITER '|', NULL 'nil')",
             b"x|nil\r\ny\\|z|w\n",
@@ -157,4 +172,5 @@ def test_copy_from_binary_is_refused() -> None:
 def test_parse_formats(sql: str, data: bytes, rows: list[tuple[str | None, ...]]) -> None:
     statement = parse_utility(sql)
     assert statement is not None
-    assert list(CopyFormat.of(statement).parse_rows(data)) == rows  # type: ignore[arg-type]
+    parser = CopyParser(CopyFormat.of(statement), "t", ("a", "b"))  # type: ignore[arg-type]
+    assert parser.feed(data) + parser.finish() == rows

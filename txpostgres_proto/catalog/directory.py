@@ -389,10 +389,11 @@ class Directory:
         return self.roles.get(oid, f"unknown (OID={oid})")
 
     def format_type(self, oid: int, typmod: int | None, path: list[int]) -> str:
-        """``format_type(oid, typmod)``; ``typmod=None`` is SQL NULL (no modifier given)."""
+        """``format_type(oid, typmod)``; ``typmod=None`` is SQL NULL (no modifier given).
+        OID 0 (no type, e.g. ``typbasetype`` of a non-domain) is ``-``, an unknown OID ``???``."""
         row = self.types.get(oid)
         if row is None:
-            return "???"
+            return "-" if oid == 0 else "???"
         if (
             row["typelem"]
             and row["typsubscript"] == ARRAY_SUBSCRIPT_HANDLER

@@ -314,6 +314,15 @@ class Connection:
         if self._protocol.transport is not None:
             self._protocol.transport.abortConnection()
 
+    def detach_for_relay(self, receiver: Any) -> ClientProtocol:
+        """Proxy seam: switch an idle connection to relay mode (`ClientProtocol.relay_to`).
+
+        Returns the protocol: write raw frontend messages to its ``transport``; its
+        ``client.backend_key`` and ``cancel_connector`` still serve for CancelRequests.
+        """
+        self._protocol.relay_to(receiver)
+        return self._protocol
+
     def __repr__(self) -> str:
         state = "closed" if self.closed else self.transaction_status.name.lower()
         return f"<Connection pid={self.backend_pid} {state}>"

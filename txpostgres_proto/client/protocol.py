@@ -125,6 +125,8 @@ class ClientProtocol(Protocol):
         self._on_complete: dict[Operation, Callable[[], None]] = {}
         self._ended: BaseException | None = None
         self._fatal: PostgresError | None = None
+        #: Relay mode (see `relay_to`): who receives the raw bytes instead of the client core.
+        self._relay: Protocol | None = None
 
     # ------------------------------------------------------------------ connect() seam
 
@@ -149,7 +151,19 @@ class ClientProtocol(Protocol):
     def connectionMade(self) -> None:
         self.transport.write(self.client.do_startup())
 
+    def relay_to(self, receiver: Protocol) -> None:
+        """Relay mode, the proxy's seam: hand every later byte and the end to ``receiver``.
+
+        Only for a connection that finished start-up and has nothing in flight: from now on
+        the client state machine is bypassed, ``receiver.dataReceived`` gets the server's raw
+        bytes and ``receiver.connectionLost`` the end; the caller writes to `transport`.
+        """
+        self._relay = receiver
+
     def dataReceived(self, data: bytes) -> None:
+        if self._relay is not None:
+            self._relay.dataReceived(data)
+            return
         if self._ended is not None:
             return
         if not self._binding_known:
@@ -158,6 +172,8 @@ class ClientProtocol(Protocol):
         self._pump()
 
     def connectionLost(self, reason: Failure | None = None) -> None:
+        if self._relay is not None:
+            self._relay.connectionLost(reason)
         if self._ended is None:
             self.client.receive_bytes(b"")
             self._pump()

@@ -295,6 +295,14 @@ class ServerConnection:
         """How many received bytes are not yet handed out as events."""
         return self._buffer.pending
 
+    def take_unprocessed(self) -> bytes:
+        """Remove and return the bytes not yet handed out as events.
+
+        The seam for a proxy that takes the stream over after authentication and relays the
+        client's messages itself instead of running them through this state machine.
+        """
+        return self._buffer.take_all()
+
     def receive_data(self, data: bytes) -> None:
         """Buffer bytes from the client; ``b""`` marks the end of the stream."""
         if not data:

@@ -11,16 +11,17 @@ PostgreSQL's COPY (SQL command reference, "COPY", section "File Formats") has th
 * ``binary`` — the ``PGCOPY`` signature, then per row an int16 field count and per field an
   int32 length (-1 for NULL) followed by the type's binary form, then an int16 ``-1`` trailer.
 
-`CopyFormat` holds the options of one COPY statement; `format_rows` produces the wire payload
-for rows already encoded as field bytes (the server encodes them with the type registry), and
-`parse_rows` cuts received data into rows of ``str``/``None`` fields (text and CSV).
+`CopyFormat` holds the options of one COPY statement; `format_row` produces the wire payload
+for rows already encoded as field bytes (the server encodes them with the type registry); the
+escaping rules' inverse (``unescape_text``, ``csv_quoted``) serves the incremental parser of
+received data in ``copy_in.py``.
 """
 
 from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,7 +36,9 @@ __all__ = [
     "CopyFormat",
     "copy_insert_query",
     "copy_source_query",
-    "parse_rows",
+    "csv_quoted",
+    "split_unescaped",
+    "unescape_text",
 ]
 
 BINARY_HEADER: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
@@ -86,7 +89,7 @@ class CopyFormat:
             kind=kind,
             delimiter=delimiter,
             null=text("null", "" if csv else "\\N"),
-            header=header and csv,
+            header=header,
             quote=quote,
             escape=_single_char("escape", text("escape", quote)),
         )
@@ -155,69 +158,8 @@ class CopyFormat:
                 out.append(field)
         return delimiter.join(out) + b"\n"
 
-    # -- input -----------------------------------------------------------------------------
 
-    def parse_rows(self, data: bytes) -> Iterator[tuple[str | None, ...]]:
-        """The rows of received COPY data (text or CSV)."""
-        if self.binary:
-            raise PostgresError("COPY FROM STDIN in binary format is not supported", "0A000")
-        text = data.decode("utf-8")
-        lines = self._csv_records(text) if self.kind == "csv" else self._text_records(text)
-        first = True
-        for fields in lines:
-            if first and self.header:
-                first = False
-                continue
-            first = False
-            yield fields
-
-    def _text_records(self, text: str) -> Iterator[tuple[str | None, ...]]:
-        for line in text.split("\n"):
-            line = line.removesuffix("\r")
-            if line == "\\.":
-                return
-            if not line:
-                continue
-            yield tuple(
-                None if raw == self.null else _unescape_text(raw)
-                for raw in _split_unescaped(line, self.delimiter)
-            )
-
-    def _csv_records(self, text: str) -> Iterator[tuple[str | None, ...]]:
-        position = 0
-        length = len(text)
-        quote, escape, delimiter = self.quote, self.escape, self.delimiter
-        while position < length:
-            if text.startswith("\\.", position) and text[position + 2 : position + 3] in (
-                "",
-                "\n",
-                "\r",
-            ):
-                return
-            fields: list[str | None] = []
-            while True:
-                if position < length and text[position] == quote:
-                    value, position = _csv_quoted(text, position + 1, quote, escape)
-                    fields.append(value)
-                else:
-                    end = position
-                    while end < length and text[end] not in (delimiter, "\n", "\r"):
-                        end += 1
-                    raw = text[position:end]
-                    fields.append(None if raw == self.null else raw)
-                    position = end
-                if position < length and text[position] == delimiter:
-                    position += 1
-                    continue
-                break
-            if text.startswith("\r\n", position):
-                position += 2
-            elif position < length:
-                position += 1
-            yield tuple(fields)
-
-
-def _split_unescaped(line: str, delimiter: str) -> list[str]:
+def split_unescaped(line: str, delimiter: str) -> list[str]:
     """Split a text-format line at delimiters not preceded by an escaping backslash."""
     fields: list[str] = []
     start = index = 0
@@ -234,7 +176,7 @@ def _split_unescaped(line: str, delimiter: str) -> list[str]:
     return fields
 
 
-def _unescape_text(raw: str) -> str:
+def unescape_text(raw: str) -> str:
     if "\\" not in raw:
         return raw
 
@@ -249,7 +191,7 @@ def _unescape_text(raw: str) -> str:
     return _TEXT_ESCAPE.sub(replace, raw)
 
 
-def _csv_quoted(text: str, position: int, quote: str, escape: str) -> tuple[str, int]:
+def csv_quoted(text: str, position: int, quote: str, escape: str) -> tuple[str, int]:
     """A quoted CSV field starting after its opening quote; returns it and the position after
     the closing quote."""
     out: list[str] = []
@@ -293,8 +235,3 @@ def copy_insert_query(statement: CopyStatement, width: int) -> str:
     )
     values = ", ".join(f"${number}" for number in range(1, width + 1))
     return f"INSERT INTO {_table(statement)}{columns} VALUES ({values})"
-
-
-def parse_rows(statement: CopyStatement, data: bytes) -> list[tuple[str | None, ...]]:
-    """All rows of COPY FROM STDIN ``data`` for ``statement``'s format."""
-    return list(CopyFormat.of(statement).parse_rows(data))

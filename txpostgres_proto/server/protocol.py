@@ -68,6 +68,7 @@ from txpostgres_proto.types import oids
 from .authentication import Authenticator, fatal
 from .backend import QueryResult, ResultColumn, StatementDescription
 from .copy import CopyFormat, copy_insert_query, copy_source_query
+from .copy_in import CopyInStream, CopyParser, column_option
 from .extended import (
     Portal,
     PreparedStatement,
@@ -172,8 +173,8 @@ class PostgresServerProtocol(Protocol):
         self._reported: dict[str, str] = {}
         self._settings_version = -1
         self._notifications: list[m.NotificationResponse] = []
-        self._copy_in_chunks: list[bytes] = []
-        self._copy_in_waiter: Deferred[bytes] | None = None
+        #: The running COPY FROM STDIN's row stream.
+        self._copy_stream: CopyInStream | None = None
 
     # -- Twisted interface -----------------------------------------------------------------
 
@@ -203,6 +204,8 @@ class PostgresServerProtocol(Protocol):
         if pending is not None:
             pending.cancel()
         self._wake_writers()
+        if self._copy_stream is not None:
+            self._copy_stream.fail(_Stopped())
         session = self.session
         if session is not None:
             self.factory.cancel_registry.unregister(session.process_id)
@@ -272,21 +275,24 @@ class PostgresServerProtocol(Protocol):
 
     def _run(self) -> None:
         """Handle buffered messages until one needs to wait, or none is complete."""
-        if self._running or (self._busy and self._copy_in_waiter is None):
+        if self._running or (self._busy and not self._copy_accepting()):
             self._throttle_input()
             return
         conn = self._conn
         assert conn is not None
         self._running = True
         try:
-            # A command waiting for COPY data still lets CopyData/CopyDone/CopyFail through.
-            while (not self._busy or self._copy_in_waiter is not None) and not self._stopped:
+            # A command reading COPY data still lets CopyData/CopyDone/CopyFail through (until
+            # unread data piles up: then the socket is left unread, the client is held back).
+            while (not self._busy or self._copy_accepting()) and not self._stopped:
                 try:
                     event = conn.next_event()
                 except ProtocolError as error:
                     self._send_fatal(error)
                     break
                 if event is NEED_DATA or event is PAUSED or isinstance(event, ConnectionClosed):
+                    if self._copy_accepting():
+                        self._copy_stream.input_idle()  # type: ignore[union-attr]
                     break
                 handler = self._handlers.get(type(event))
                 assert handler is not None, event
@@ -390,6 +396,10 @@ class PostgresServerProtocol(Protocol):
         if not self._busy:
             return
         self._cancel_requested = True
+        if self._copy_stream is not None:
+            self._copy_stream.fail(
+                PostgresError("canceling statement due to user request", "57014")
+            )
         if self._pending_call is not None:
             self._pending_call.cancel()
         self._wake_writers()
@@ -902,46 +912,97 @@ class PostgresServerProtocol(Protocol):
         return QueryResult(command_tag="COPY", rowcount=sent)
 
     async def _copy_in(self, statement: CopyStatement, copy_format: CopyFormat) -> QueryResult:
+        """COPY ... FROM STDIN: the rows go to the backend as they arrive (see copy_in.py)."""
+        session = self.session
+        assert session is not None and statement.table is not None
+        columns = await self._copy_target_columns(statement)
+        names = [column.name for column in columns] if columns else list(statement.columns)
+        decoders = []
         if copy_format.binary:
-            raise PostgresError("COPY FROM STDIN in binary format is not supported", "0A000")
-        width = len(statement.columns)
-        self._send(m.CopyInResponse(0, (0,) * width))
+            if columns is None:
+                raise PostgresError("binary COPY needs the table's column types", "0A000")
+            registry, zone = session.registry, session.timezone
+            decoders = [registry.decoder(c.type_oid, 1, timezone=zone) for c in columns]
+        parser = CopyParser(
+            copy_format,
+            statement.table.name,
+            names,
+            decoders,
+            column_option(statement, "force_not_null", names),
+            column_option(statement, "force_null", names),
+        )
+        stream = CopyInStream(parser, self._copy_drained)
+        code = 1 if copy_format.binary else 0
+        self._send(m.CopyInResponse(code, (code,) * len(names)))
         self._flush()
-        waiter: Deferred[bytes] = Deferred()
-        self._copy_in_chunks = []
-        self._copy_in_waiter = waiter
+        self._copy_stream = stream
         try:
-            data = await waiter
+            backend_copy = getattr(self.backend, "copy_in", None)
+            if backend_copy is not None:
+                outcome = await self._call_backend(backend_copy, statement, stream)
+            else:
+                outcome = await self._copy_in_by_inserts(statement, stream, columns)
+            async for _ in stream:  # what the backend left unread, up to CopyDone
+                pass
         finally:
-            self._copy_in_waiter = None
-            self._copy_in_chunks = []
-        rows = list(copy_format.parse_rows(data))
-        backend_copy = getattr(self.backend, "copy_in", None)
-        if backend_copy is not None:
-            outcome = await self._call_backend(backend_copy, statement, rows)
-            if isinstance(outcome, QueryResult):
-                return outcome
-            return QueryResult(
-                command_tag="COPY", rowcount=len(rows) if outcome is None else outcome
-            )
-        for row in rows:
-            await self._backend_execute(
-                copy_insert_query(statement, len(row)), row, (0,) * len(row)
-            )
-        return QueryResult(command_tag="COPY", rowcount=len(rows))
+            self._copy_stream = None
+        if isinstance(outcome, QueryResult):
+            return outcome
+        return QueryResult(
+            command_tag="COPY", rowcount=stream.rows_read if outcome is None else outcome
+        )
+
+    async def _copy_target_columns(
+        self, statement: CopyStatement
+    ) -> tuple[ResultColumn, ...] | None:
+        """The COPY's target columns as the backend describes them (None: it cannot say)."""
+        describe = getattr(self.backend, "describe", None)
+        if describe is None:
+            return None
+        described = await self._call_backend(describe, copy_source_query(statement), ())
+        if not isinstance(described, StatementDescription) or described.columns is None:
+            return None
+        return tuple(described.columns)
+
+    async def _copy_in_by_inserts(
+        self,
+        statement: CopyStatement,
+        stream: CopyInStream,
+        columns: tuple[ResultColumn, ...] | None,
+    ) -> int:
+        """A backend without ``copy_in``: one INSERT per row through ``execute``."""
+        count = 0
+        async for batch in stream:
+            for row in batch:
+                width = len(row)
+                oids = tuple(c.type_oid for c in columns) if columns else (0,) * width
+                await self._backend_execute(copy_insert_query(statement, width), row, oids)
+                count += 1
+        return count
+
+    def _copy_accepting(self) -> bool:
+        """Whether a COPY FROM STDIN takes more CopyData now."""
+        stream = self._copy_stream
+        return stream is not None and not stream.done and not stream.full
+
+    def _copy_drained(self) -> None:
+        """The backend read a backlog of COPY data: read from the client again."""
+        if not self._running and not self._stopped:
+            self._run()
 
     def _on_copy_data(self, data: m.CopyData) -> None:
-        self._copy_in_chunks.append(data.data)
+        if self._copy_stream is not None:
+            self._copy_stream.feed(data.data)
 
     def _on_copy_done(self, _: m.CopyDone) -> None:
-        waiter = self._copy_in_waiter
-        if waiter is not None:
-            waiter.callback(b"".join(self._copy_in_chunks))
+        if self._copy_stream is not None:
+            self._copy_stream.finish()
 
     def _on_copy_fail(self, fail: m.CopyFail) -> None:
-        waiter = self._copy_in_waiter
-        if waiter is not None:
-            waiter.errback(PostgresError(f"COPY from stdin failed: {fail.message}", "57014"))
+        if self._copy_stream is not None:
+            self._copy_stream.fail(
+                PostgresError(f"COPY from stdin failed: {fail.message}", "57014")
+            )
 
     # -- simple query ----------------------------------------------------------------------
 

@@ -9,7 +9,9 @@ type ``int8``).  Calls with special syntax keep their parsers (``CAST``, ``EXTRA
 ``POSITION``, ``SUBSTRING``, ``TRIM``, ``OVERLAY``).
 
 Writing (`SQLiteWrite`): sqlglot's SQLite dialect with PostgreSQL's ``$n`` parameters written as
-SQLite's numbered ``?n`` (a parameter used twice stays one value, SQLite docs "Parameters").
+SQLite's numbered ``?n`` (a parameter used twice stays one value, SQLite docs "Parameters"), and
+every identifier that is a SQLite keyword quoted (``AS nothing`` is valid PostgreSQL, a syntax
+error in SQLite).
 
 `parse_statement` turns sqlglot's parse errors into SQLSTATE 42601 with PostgreSQL's wording
 (``syntax error at or near "x"``) and the 1-based character position of the offending token.
@@ -47,10 +49,33 @@ class PgRead(Postgres):
         }
 
 
+#: SQLite's keywords (SQLite docs, "SQL As Understood By SQLite: SQLite Keywords").  Some are
+#: ordinary identifiers in PostgreSQL (``nothing``, ``plan``, ``query``, ``glob`` …) but a syntax
+#: error in SQLite where its grammar has no fallback for them, so they are always written quoted.
+SQLITE_KEYWORDS: Final = frozenset(
+    """
+    abort action add after all alter always analyze and as asc attach autoincrement before
+    begin between by cascade case cast check collate column commit conflict constraint create
+    cross current current_date current_time current_timestamp database default deferrable
+    deferred delete desc detach distinct do drop each else end escape except exclude exclusive
+    exists explain fail filter first following for foreign from full generated glob group
+    groups having if ignore immediate in index indexed initially inner insert instead intersect
+    into is isnull join key last left like limit match materialized natural no not nothing
+    notnull null nulls of offset on or order others outer over partition plan pragma preceding
+    primary query raise range recursive references regexp reindex release rename replace
+    restrict returning right rollback row rows savepoint select set table temp temporary then
+    ties to transaction trigger unbounded union unique update using vacuum values view virtual
+    when where window with without
+    """.split()
+)
+
+
 class SQLiteWrite(SQLite):
-    """SQLite output with ``$n`` parameters as ``?n``."""
+    """SQLite output with ``$n`` parameters as ``?n`` and keywords quoted as identifiers."""
 
     class Generator(SQLite.Generator):  # type: ignore[misc, valid-type]
+        RESERVED_KEYWORDS = set(SQLITE_KEYWORDS)  # noqa: RUF012
+
         def parameter_sql(self, expression: exp.Parameter) -> str:
             return f"?{expression.name}"
 

@@ -9,7 +9,9 @@ and array helpers; a few carry session state and are bound to a `FunctionContext
   ``statement_timestamp()``/``clock_timestamp()`` the wall clock;
 * ``nextval``/``currval``/``setval``/``lastval`` drive the sequences behind ``serial`` and
   identity columns (`Sequences`, shared by every connection of the server process);
-* ``current_user``/``current_database()`` answer from the session.
+* ``current_user``/``current_database()`` answer from the session;
+* ``pg_sleep(seconds)`` waits in the worker thread and ends early, with 57014, when the
+  statement is cancelled (SQLite's own interrupt cannot stop a user function).
 
 SQLite reports an exception raised inside a user function only as "user-defined function raised
 exception"; the wrapper keeps the `PostgresError` in ``FunctionContext.error`` so that the error
@@ -112,6 +114,24 @@ class FunctionContext:
     last_sequence: str | None = None
     #: The `PostgresError` a function raised during the current statement.
     error: PostgresError | None = None
+    #: Per worker thread: the cancel flag of the statement that thread runs (``pg_sleep``).
+    _worker: threading.local = field(default_factory=threading.local, repr=False)
+
+    def run_cancellable(
+        self, cancelled: threading.Event, function: Callable[..., Any], *args: Any
+    ) -> Any:
+        """Run ``function`` in this thread; ``cancelled`` ends a ``pg_sleep`` it calls."""
+        self._worker.cancelled = cancelled
+        try:
+            return function(*args)
+        finally:
+            self._worker.cancelled = None
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``; a cancel of the running statement ends the wait with 57014."""
+        cancelled = getattr(self._worker, "cancelled", None) or threading.Event()
+        if cancelled.wait(max(seconds, 0.0)):
+            raise PostgresError("canceling statement due to user request", "57014")
 
 
 def _guarded(context: FunctionContext, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -755,7 +775,12 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
     def pg_cast(value: Any, type_oid: int, typmod: int) -> Any:
         return cast_value(value, PgType(type_oid, typmod), context.zone)
 
+    def pg_sleep(seconds: Any) -> str:
+        context.sleep(float(seconds or 0))
+        return ""  # void: an empty, non-null value
+
     return [
+        ("pg_sleep", 1, pg_sleep, False),
         ("now", 0, now, False),
         ("transaction_timestamp", 0, now, False),
         ("statement_timestamp", 0, clock, False),
@@ -786,6 +811,7 @@ def _sequence_name(name: Any) -> str:
 #: Names bound to the session by `_bound` (listed here for routing decisions).
 _BOUND_NAMES: Final = frozenset(
     {
+        "pg_sleep",
         "now",
         "transaction_timestamp",
         "statement_timestamp",

@@ -156,13 +156,13 @@ class Schema:
         """The enums and domains as the catalog emulation's objects."""
         return tuple(found.catalog_type() for found in self.types.values())
 
-    def type_users(self) -> dict[str, str]:
-        """A column (``table.column``) using each enum or domain that is in use."""
-        users: dict[str, str] = {}
+    def type_users(self) -> dict[str, tuple[str, str]]:
+        """A column (table, column) using each enum or domain that is in use."""
+        users: dict[str, tuple[str, str]] = {}
         for table in self.tables.values():
             for column in table.columns:
                 if column.pg_type.user_type is not None:
-                    users.setdefault(column.pg_type.user_type, f"{table.name}.{column.name}")
+                    users.setdefault(column.pg_type.user_type, (table.name, column.name))
         return users
 
 

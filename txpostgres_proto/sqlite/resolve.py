@@ -110,6 +110,7 @@ _FIXED: Final = {
     **dict.fromkeys(("string_to_array", "regexp_split_to_array"), PgType(oids.TEXT_ARRAY)),
     **dict.fromkeys(("current_user", "session_user", "current_database"), PgType(oids.NAME)),
     **dict.fromkeys(("current_schema", "user"), PgType(oids.NAME)),
+    **dict.fromkeys(("pg_sleep",), PgType(oids.VOID)),
 }
 #: Functions that return the type of their first argument (or of the first typed one).
 _SAME_AS_ARGUMENT: Final = frozenset(

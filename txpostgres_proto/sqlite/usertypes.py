@@ -126,8 +126,11 @@ class _Tokens:
         return self.tokens[at] if at < len(self.tokens) else None
 
     def word(self, offset: int = 0) -> str:
+        """The keyword (or punctuation) at ``offset`` from the cursor, "" for anything else."""
         token = self.peek(offset)
-        return token.keyword if token is not None else ""
+        if token is None:
+            return ""
+        return token.text if token.kind is TokenKind.PUNCT else token.keyword
 
     def text(self) -> str:
         token = self.peek()
@@ -235,7 +238,7 @@ def _drop(
     tokens: _Tokens,
     kind: str,
     types: Mapping[str, UserTypeDef],
-    users: Mapping[str, str],
+    users: Mapping[str, tuple[str, str]],
 ) -> list[str]:
     missing_ok = tokens.accept("if", "exists")
     names = [tokens.name()]
@@ -256,10 +259,11 @@ def _drop(
         if kind == "d" and found.kind != "d":
             raise PostgresError(f'"{name}" is not a domain', "42809")
         if name in users:
+            table, column = users[name]
             raise PostgresError(
                 f"cannot drop type {name} because other objects depend on it",
                 "2BP01",
-                detail=f"column {users[name]} depends on type {name}",
+                detail=f"column {column} of table {table} depends on type {name}",
                 hint="Use DROP ... CASCADE to drop the dependent objects too.",
             )
         dropped.append(name)
@@ -273,12 +277,12 @@ def type_statement(
     sql: str,
     types: Mapping[str, UserTypeDef],
     relations: Collection[str],
-    users: Mapping[str, str],
+    users: Mapping[str, tuple[str, str]],
 ) -> tuple[str, list[str]]:
     """(command tag, SQLite statements) of CREATE TYPE/CREATE DOMAIN/DROP TYPE/DROP DOMAIN.
 
     ``types`` are the existing types, ``relations`` the names of tables and views (a type may
-    not share a name with one), ``users`` a column using each type in use (``table.column``).
+    not share a name with one), ``users`` a column using each type in use (table, column).
     """
     tokens = _Tokens(sql)
     verb = tokens.take().keyword

@@ -1,0 +1,122 @@
+"""The pool of upstream connections a proxy lends to its client sessions.
+
+At most ``size`` connections exist (open or being opened).  `acquire` hands out an idle one,
+opens a new one while under the limit, or waits in line (first come, first served);
+`release` takes one back, optionally after reset queries (``ROLLBACK``, ``DISCARD ALL``) whose
+failure discards it.  A connection that dies — idle in the pool or lent out — leaves the pool,
+and a waiting session gets a fresh one: after an upstream restart the pool refills by itself.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from twisted.internet.defer import Deferred, succeed
+from twisted.python.failure import Failure
+
+from txpostgres_proto.client.connect import connect_params
+from txpostgres_proto.client.dsn import ConnectParams
+
+from .upstream import Upstream
+
+__all__ = ["UpstreamPool"]
+
+
+class UpstreamPool:
+    """Upstream connections to one server, database and user (see the module docstring)."""
+
+    def __init__(self, reactor: Any, params: ConnectParams, size: int) -> None:
+        if size < 1:
+            raise ValueError("the pool size must be at least 1")
+        self.reactor = reactor
+        self.params = params
+        self.size = size
+        self._count = 0
+        self._idle: deque[Upstream] = deque()
+        self._waiters: deque[Deferred[Upstream]] = deque()
+
+    @property
+    def connections(self) -> int:
+        """Connections open or being opened."""
+        return self._count
+
+    @property
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def take_idle(self) -> Upstream | None:
+        """An idle upstream at once (the fast path of `acquire`), or None."""
+        idle = self._idle
+        while idle:
+            upstream = idle.pop()
+            if not upstream.closed:
+                return upstream
+        return None
+
+    def acquire(self) -> Deferred[Upstream]:
+        """An upstream for the caller alone until it calls `release`."""
+        upstream = self.take_idle()
+        if upstream is not None:
+            return succeed(upstream)
+        waiter: Deferred[Upstream] = Deferred(self._forget_waiter)
+        self._waiters.append(waiter)
+        if self._count < self.size:
+            self._open()
+        return waiter
+
+    def release(self, upstream: Upstream, reset: list[str] | None = None) -> None:
+        """Take ``upstream`` back, running the ``reset`` queries first when given."""
+        upstream.listener = None
+        if upstream.closed:
+            return
+        if reset:
+            upstream.reset(reset).addCallbacks(
+                lambda _: self._put(upstream), lambda _: upstream.abort()
+            )
+        else:
+            self._put(upstream)
+
+    def close(self) -> None:
+        """Drop every idle connection and fail the waiters (the proxy is stopping)."""
+        idle, self._idle = list(self._idle), deque()
+        for upstream in idle:
+            upstream.abort()
+        waiters, self._waiters = list(self._waiters), deque()
+        for waiter in waiters:
+            waiter.errback(ConnectionError("the proxy is shutting down"))
+
+    def _forget_waiter(self, waiter: Deferred[Upstream]) -> None:
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+
+    def _put(self, upstream: Upstream) -> None:
+        if upstream.closed:
+            return
+        if self._waiters:
+            self._waiters.popleft().callback(upstream)
+        else:
+            self._idle.append(upstream)
+
+    def _open(self) -> None:
+        self._count += 1
+        connect_params(self.reactor, self.params).addCallbacks(self._opened, self._open_failed)
+
+    def _opened(self, connection: Any) -> None:
+        upstream = Upstream(connection)
+        upstream.on_lost = self._lost
+        self._put(upstream)
+
+    def _open_failed(self, failure: Failure) -> None:
+        # The server is unreachable or refuses us: everyone waiting is told, nobody hangs.
+        self._count -= 1
+        waiters, self._waiters = list(self._waiters), deque()
+        for waiter in waiters:
+            waiter.errback(failure)
+
+    def _lost(self, upstream: Upstream) -> None:
+        self._count -= 1
+        if upstream in self._idle:
+            self._idle.remove(upstream)
+        if self._waiters and self._count < self.size:
+            self._open()

@@ -1,0 +1,297 @@
+"""The client side of the proxy: a server connection that relays after authentication.
+
+`ProxyServerProtocol` is a `PostgresServerProtocol` (so SSL negotiation, ``require_tls``,
+trust/password/md5/SCRAM authentication against the users file and the startup timeout are the
+server's own) that, once the client is authenticated, stops running the server state machine:
+it borrows an upstream from the pool, reports the upstream's ParameterStatus values with its
+own BackendKeyData, and from then on relays raw frames both ways (`frames.scan_frames`).
+
+Pool modes:
+
+* ``session`` — one upstream for the whole client session, reset with ``DISCARD ALL`` (after
+  a ``ROLLBACK`` if needed) when the client leaves;
+* ``transaction`` — an upstream is borrowed when the client sends something and returned when
+  a ReadyForQuery with status ``I`` answers the last Sync/Query sent and no unsynced extended
+  message is outstanding.  Named prepared statements are rewritten by `StatementMap`;
+  ``LISTEN`` pins the session to its upstream for good.
+
+Cancel: the client's BackendKeyData is registered with the factory's `CancelRegistry`; a
+matching CancelRequest makes the upstream serving the session send its own CancelRequest.
+
+Faults: an upstream that dies while lent to this session ends the session — with the
+upstream's own FATAL error when it sent one (57P01 on shutdown), otherwise with FATAL 08006.
+A client that leaves mid-query gets its upstream closed; one that leaves inside a transaction
+gets it rolled back before reuse.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Final
+
+from twisted.internet.protocol import connectionDone
+from twisted.python.failure import Failure
+
+from txpostgres_proto.protocol import messages as m
+from txpostgres_proto.protocol.errors import PostgresError, ProtocolError
+from txpostgres_proto.server.protocol import PostgresServerProtocol
+
+from .frames import scan_frames
+from .statements import StatementMap
+from .upstream import Upstream
+
+if TYPE_CHECKING:
+    from .factory import ProxyFactory
+
+__all__ = ["ProxyServerProtocol"]
+
+_SYNC, _QUERY, _FUNCTION_CALL, _TERMINATE = b"S"[0], b"Q"[0], b"F"[0], b"X"[0]
+_PARSE, _BIND, _DESCRIBE, _CLOSE, _EXECUTE = b"P"[0], b"B"[0], b"D"[0], b"C"[0], b"E"[0]
+#: Extended-query messages that leave the upstream busy until a Sync follows.
+_UNSYNCED: Final = frozenset((_PARSE, _BIND, _DESCRIBE, _CLOSE, _EXECUTE))
+_REWRITTEN: Final = frozenset((_PARSE, _BIND, _DESCRIBE, _CLOSE))
+#: Statements that tie the session to one upstream (transaction pooling).
+_PINNING: Final = re.compile(rb"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*listen\b", re.I | re.S)
+_DISCARDING: Final = re.compile(
+    rb"^\s*(?:discard\s+all|deallocate\s+(?:prepare\s+)?all)\b", re.I | re.S
+)
+_ROLLBACK: Final = "ROLLBACK"
+_DISCARD_ALL: Final = "DISCARD ALL"
+
+
+class ProxyServerProtocol(PostgresServerProtocol):
+    """One client connection of the proxy (see the module docstring)."""
+
+    factory: ProxyFactory
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._relaying = False
+        self._input = bytearray()
+        self._upstream: Upstream | None = None
+        self._acquiring = False
+        self._pinned = False
+        self._unsynced = False
+        self._cancel_key: int | None = None
+        self._statements = StatementMap()
+
+    # -- start-up: authentication is the server's, the rest comes from an upstream ----------
+
+    async def _start_session(self) -> None:
+        factory = self.factory
+        try:
+            upstream: Upstream = await factory.pool.acquire()
+        except Exception as error:  # noqa: BLE001 - any connect failure is the client's 08006
+            self._send_fatal(_upstream_error(error))
+            return
+        if self._stopped:
+            factory.pool.release(upstream)
+            return
+        process_id, secret = factory.cancel_registry.register(self)
+        self._cancel_key = process_id
+        self._cancel_startup_timer()
+        for name, value in upstream.parameters.items():
+            self._send(m.ParameterStatus(name, value))
+        self._send(m.BackendKeyData(process_id, secret))
+        self._send(m.ReadyForQuery(m.TransactionStatus.IDLE))
+        self._flush()
+        if factory.session_pooling:
+            self._attach(upstream)
+        else:
+            factory.pool.release(upstream)
+        self._relaying = True
+        assert self._conn is not None
+        leftover = self._conn.take_unprocessed()
+        if leftover:
+            self._relay_input(leftover)
+
+    # -- Twisted interface -----------------------------------------------------------------
+
+    def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted API
+        if self._relaying:
+            self._relay_input(data)
+        else:
+            super().dataReceived(data)
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        super().connectionLost(reason)
+        if self._cancel_key is not None:
+            self.factory.cancel_registry.unregister(self._cancel_key)
+            self._cancel_key = None
+        upstream, self._upstream = self._upstream, None
+        if upstream is not None:
+            self._give_back(upstream)
+
+    def pauseProducing(self) -> None:  # noqa: N802 - the client reads slowly: so does upstream
+        super().pauseProducing()
+        if self._upstream is not None and not self._upstream.closed:
+            self._upstream.transport.pauseProducing()
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        super().resumeProducing()
+        if self._upstream is not None and not self._upstream.closed:
+            self._upstream.transport.resumeProducing()
+
+    def cancel_current_command(self) -> None:
+        """A CancelRequest with this session's key arrived: cancel upstream."""
+        upstream = self._upstream
+        if upstream is not None and upstream.pending:
+            upstream.cancel()
+
+    # -- client -> upstream ----------------------------------------------------------------
+
+    def _relay_input(self, data: bytes) -> None:
+        self._input += data
+        if self._upstream is None:
+            self._borrow()
+            return
+        upstream = self._upstream
+        buffer = self._input
+        transaction_pooling = not self.factory.session_pooling
+        out: list[bytes] = []
+        run = consumed = 0
+        try:
+            for code, start, end in scan_frames(buffer, self.factory.max_message_size):
+                consumed = end
+                if code == _TERMINATE:
+                    out.append(bytes(buffer[run:start]))
+                    upstream.write(b"".join(out))
+                    self._close()
+                    return
+                if code in _UNSYNCED:
+                    self._unsynced = True
+                elif code == _SYNC or code == _QUERY or code == _FUNCTION_CALL:
+                    upstream.syncs_sent += 1
+                    self._unsynced = False
+                    if code == _QUERY and transaction_pooling:
+                        self._inspect_query(bytes(buffer[start + 5 : end]), upstream)
+                if transaction_pooling and code in _REWRITTEN:
+                    out.append(bytes(buffer[run:start]))
+                    run = end
+                    self._rewrite(code, bytes(buffer[start + 5 : end]), upstream, out)
+        except (ProtocolError, ValueError) as error:
+            self._fail(PostgresError(str(error), "08P01", severity="FATAL"))
+            return
+        if run < consumed:
+            out.append(bytes(buffer[run:consumed]))
+        del buffer[:consumed]
+        if out:
+            upstream.write(b"".join(out) if len(out) > 1 else out[0])
+
+    def _rewrite(self, code: int, body: bytes, upstream: Upstream, out: list[bytes]) -> None:
+        statements = self._statements
+        if code == _PARSE:
+            if _PINNING.match(body, body.index(0) + 1):
+                self._pinned = True
+            statements.parse(body, upstream, out)
+        elif code == _BIND:
+            statements.bind(body, upstream, out)
+        elif code == _DESCRIBE:
+            statements.describe(body, upstream, out)
+        else:
+            statements.close(body, out)
+
+    def _inspect_query(self, sql: bytes, upstream: Upstream) -> None:
+        if _PINNING.match(sql):
+            self._pinned = True
+        elif _DISCARDING.match(sql):
+            upstream.prepared.clear()
+
+    def _borrow(self) -> None:
+        """Get an upstream for the messages waiting in the input buffer."""
+        if self._acquiring or self._stopped:
+            return
+        for code, _, _ in scan_frames(self._input, self.factory.max_message_size):
+            if code == _TERMINATE:
+                self._close()
+                return
+            break
+        else:
+            return  # no complete message yet
+        upstream = self.factory.pool.take_idle()
+        if upstream is not None:
+            self._attach(upstream)
+            self._relay_input(b"")
+            return
+        self._acquiring = True
+        self.transport.pauseProducing()
+        self.factory.pool.acquire().addCallbacks(self._borrowed, self._borrow_failed)
+
+    def _borrowed(self, upstream: Upstream) -> None:
+        self._acquiring = False
+        if self._stopped:
+            self.factory.pool.release(upstream)
+            return
+        self.transport.resumeProducing()
+        self._attach(upstream)
+        self._relay_input(b"")
+
+    def _borrow_failed(self, failure: Failure) -> None:
+        self._acquiring = False
+        if not self._stopped:
+            self._fail(_upstream_error(failure.value))
+
+    def _attach(self, upstream: Upstream) -> None:
+        self._upstream = upstream
+        upstream.listener = self
+
+    # -- upstream -> client (UpstreamListener) ---------------------------------------------
+
+    def upstream_data(self, data: bytes) -> None:
+        if not self._stopped:
+            self.transport.write(data)
+
+    def upstream_ready(self) -> None:
+        upstream = self._upstream
+        if (
+            upstream is not None
+            and not self.factory.session_pooling
+            and not self._pinned
+            and not self._unsynced
+            and upstream.pending == 0
+            and upstream.status == b"I"
+        ):
+            self._upstream = None
+            self.factory.pool.release(upstream)
+
+    def upstream_lost(self, fatal_relayed: bool) -> None:
+        self._upstream = None
+        if self._stopped:
+            return
+        if fatal_relayed:
+            self._close()
+        else:
+            self._fail(
+                PostgresError(
+                    "server closed the connection unexpectedly", "08006", severity="FATAL"
+                )
+            )
+
+    def _fail(self, error: PostgresError) -> None:
+        """End a relaying session with a FATAL error (written raw: no server state here)."""
+        if not self._stopped:
+            self.transport.write(m.ErrorResponse(error.to_fields()).encode())
+        self._close()
+
+    # -- giving an upstream back -----------------------------------------------------------
+
+    def _give_back(self, upstream: Upstream) -> None:
+        pool = self.factory.pool
+        upstream.listener = None
+        if upstream.pending or self._unsynced:
+            upstream.abort()  # mid-query: the cheapest safe reset is a new connection
+            return
+        reset: list[str] = []
+        if upstream.status != b"I":
+            reset.append(_ROLLBACK)
+        if self.factory.session_pooling or self._pinned:
+            reset.append(_DISCARD_ALL)
+        pool.release(upstream, reset)
+
+
+def _upstream_error(error: BaseException) -> PostgresError:
+    if isinstance(error, PostgresError):
+        return PostgresError(error.message, error.sqlstate, severity="FATAL")
+    return PostgresError(
+        f"could not connect to the upstream server: {error}", "08006", severity="FATAL"
+    )
