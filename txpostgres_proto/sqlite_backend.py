@@ -73,6 +73,7 @@ from txpostgres_proto.sqlite.copy import copy_from_stdin
 from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
 from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
+from txpostgres_proto.sqlite.notify import register_pg_notify
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
 from txpostgres_proto.sqlite.typemap import reader_for, to_storage
@@ -176,6 +177,7 @@ class SQLiteBackend:
             database=getattr(session, "database", "postgres"),
         )
         register_functions(conn, self._context)
+        register_pg_notify(conn, session, self._context)
         version = _setting(session, "server_version")
         self._feed = self.database.catalog_feed(self._context.database, version)
 

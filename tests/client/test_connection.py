@@ -16,6 +16,7 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.messages import TransactionStatus
 from txpostgres_proto.protocol.sqlstates import (
     InvalidPassword,
+    QueryCanceled,
     SqlSyntaxError,
     UndefinedTable,
     UniqueViolation,
@@ -501,3 +502,62 @@ def test_protocol_can_be_built_for_connect(run: ReactorThread, db: Database) -> 
 
     same, rows = run(body)
     assert same and rows == [("seam-test",)]
+
+
+def test_executemany_in_chunks(run: ReactorThread, db: Database) -> None:
+    async def body() -> list[object]:
+        connection = await db.connect()
+        await connection.execute("CREATE TEMP TABLE chunks (id int PRIMARY KEY, n int, v text)")
+        sets: list[tuple[object, ...]] = [(i, i, f"v{i}") for i in range(5500)]
+        sets[4200] = (4200, "4200", "a str where an int goes")  # that chunk goes as text
+        sets[4300] = (4300, None, None)
+        running = connection.executemany("INSERT INTO chunks VALUES ($1, $2, $3)", sets)
+        behind = connection.query("SELECT count(*) FROM chunks")  # waits for the whole batch
+        count = await running
+        seen_behind = await behind
+        stats = await connection.query("SELECT count(*), sum(n), count(v) FROM chunks")
+
+        bad = [(i + 10_000, i, "x") for i in range(3000)]
+        bad[2500] = (12_500, object(), "x")  # fails while encoding the third chunk
+        with pytest.raises(ParameterError, match=r"parameter \$2"):
+            await connection.executemany("INSERT INTO chunks VALUES ($1, $2, $3)", bad)
+        cancelled = connection.executemany(
+            "INSERT INTO chunks VALUES ($1, $2, $3)", [(i + 20_000, i, "y") for i in range(50_000)]
+        )
+        db.reactor.callLater(0, cancelled.cancel)
+        with pytest.raises(QueryCanceled):
+            await cancelled
+        returning = await connection.executemany(
+            "UPDATE chunks SET n = n + 1 WHERE id = $1 RETURNING id", [(1,), (2,), (-1,)]
+        )
+        empty = await connection.executemany("INSERT INTO chunks VALUES ($1, $2, $3)", [])
+        with pytest.raises(ParameterError, match="has 2 values"):
+            await connection.executemany(
+                "INSERT INTO chunks VALUES ($1, $2, $3)", [(1, 2, 3), (4, 5)]
+            )
+        final = await connection.query("SELECT count(*) FROM chunks")
+        return [count, seen_behind, stats, returning, empty, final]
+
+    count, behind, stats, returning, empty, final = run(body)
+    expected_sum = sum(range(5500)) - 4300
+    assert count == 5500 and behind == [(5500,)]
+    assert stats == [(5500, expected_sum, 5499)]
+    assert returning == 2 and empty == 0
+    assert final == [(5500,)]  # nothing of the failed or cancelled batches was committed
+
+
+def test_a_call_that_cannot_be_sent_leaves_no_stale_statement(
+    run: ReactorThread, db: Database
+) -> None:
+    async def body() -> list[Row]:
+        connection = await db.connect()
+        async with connection.transaction():
+            with pytest.raises(ParameterError):
+                await connection.executemany("SELECT $1::int", [(1,), (2, 3)])
+            with pytest.raises(ParameterError):
+                await connection.query("SELECT $1::int4, $2::text", 1, object())
+            first = await connection.executemany("SELECT $1::int", [(1,), (2,)])
+            second = await connection.query("SELECT $1::int4, $2::text", 1, 2)
+        return [first, second]
+
+    assert run(body) == [0, [(1, "2")]]

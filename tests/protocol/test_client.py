@@ -624,7 +624,7 @@ def test_quiet_requests_skip_routine_answers_and_count_rows() -> None:
         CommandComplete("SELECT 0"),
         ReadyForQuery(),
     )
-    for cut in range(len(answers)):  # every split point gives the same result
+    for cut in range(1, len(answers)):  # every split point gives the same result
         fresh = ready_client()
         fresh_batch = fresh.submit(
             [PreEncoded(pairs, (Expect.BIND, Expect.EXECUTE) * 3), Sync()], quiet=True

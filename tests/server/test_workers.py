@@ -23,7 +23,9 @@ import psycopg
 import pytest
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
+from twisted.python import usage
 
+from txpostgres_proto import tap
 from txpostgres_proto.server.backend import QueryResult, StatementDescription
 from txpostgres_proto.server.columns import named_column
 from txpostgres_proto.server.workers import WorkerSpec
@@ -173,10 +175,19 @@ def sleepy() -> Iterator[Server]:
 
 
 def test_worker_spec_round_trip() -> None:
-    spec = WorkerSpec(3, 4, 3, ((5, socket.AF_INET), (6, socket.AF_UNIX)))
+    spec = WorkerSpec(3, 4, 3, 5)
     assert WorkerSpec.decode(spec.encode()) == spec
     with pytest.raises(ValueError):
         WorkerSpec.decode("nonsense")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--workers", "0"], "at least 1"), (["--worker", "nonsense"], "bad --worker")],
+)
+def test_bad_worker_options(arguments: list[str], message: str) -> None:
+    with pytest.raises(usage.UsageError, match=message):
+        tap.Options().parseOptions(arguments)
 
 
 def test_connections_spread_over_workers(sleepy: Server) -> None:
@@ -189,6 +200,18 @@ def test_connections_spread_over_workers(sleepy: Server) -> None:
                 assert answer is not None and int(answer[0]) == pid
     finally:
         close_all(by_worker)
+
+
+def test_connections_are_balanced(sleepy: Server) -> None:
+    """The supervisor hands connections out round robin: 10 pooled connections make 5 + 5."""
+    close_all(spread(sleepy, count=2))  # both workers are ready
+    conns = [sleepy.connect() for _ in range(10)]
+    try:
+        owners = [owner(sleepy, conn) for conn in conns]
+        assert sorted(owners.count(pid) for pid in set(owners)) == [5, 5]
+    finally:
+        for conn in conns:
+            conn.close()
 
 
 def test_cancel_reaches_the_right_worker(sleepy: Server) -> None:
@@ -276,7 +299,7 @@ def test_sigterm_lets_running_queries_finish() -> None:
         results: list[Any] = []
 
         def run() -> None:
-            with server.connect() as conn:
+            with server.connect(autocommit=True) as conn:
                 results.append(conn.execute("sleep 1.5").fetchone())
 
         query = threading.Thread(target=run)
@@ -293,5 +316,19 @@ def test_sigterm_lets_running_queries_finish() -> None:
             idle.execute("SELECT pid")
         with pytest.raises(psycopg.OperationalError):
             server.connect()
+    finally:
+        stop_server(server)
+
+
+def test_workers_exit_when_the_supervisor_dies() -> None:
+    server = start_server("--handler", SLEEP_HANDLER)
+    try:
+        workers = server.workers()
+        server.process.kill()
+        server.process.wait(10)
+        deadline = time.monotonic() + 20
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "orphaned workers kept running"
+            time.sleep(0.1)
     finally:
         stop_server(server)

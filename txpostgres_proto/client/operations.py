@@ -218,6 +218,9 @@ class Operation:
         """Stop by protocol means instead of a cancel request; True when that was possible."""
         return False
 
+    def not_sent(self) -> None:
+        """`messages` raised: nothing of this operation reached the server."""
+
     def fail(self, error: BaseException) -> None:
         """Fail now (not sendable, or the connection ended); an earlier error takes precedence."""
         if self.error is None:
@@ -382,6 +385,10 @@ class ExtendedQuery(Operation):
         elif message.fields.get("R") == _PLAN_CHANGED:
             self._stale = True
             self.protocol.statements.discard(statement, close=True)
+
+    def not_sent(self) -> None:
+        if self._describes and self.statement is not None:
+            self.protocol.statements.discard(self.statement, close=False)
 
     def finish(self) -> None:
         if self._describes and not self._parsed and self.statement is not None:

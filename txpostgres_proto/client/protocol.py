@@ -345,6 +345,7 @@ class ClientProtocol(Protocol):
             try:
                 messages = operation.messages()
             except Exception as error:
+                operation.not_sent()
                 operation.fail(error)
                 continue
             closes = self.statements.take_closes()

@@ -861,55 +861,44 @@ class ParameterDescription(BackendMessage):
         return frame(b"t", INT16.pack(len(oids)) + struct.pack(f"!{len(oids)}I", *oids))
 
 
-def _encode_fields(code: bytes, fields: Mapping[str, str]) -> bytes:
-    body = b"".join(key.encode("ascii") + cstr(value) for key, value in fields.items())
-    return frame(code, body + b"\x00")
+class _FieldsMessage(BackendMessage):
+    """ErrorResponse and NoticeResponse: the same body of coded fields, and readable accessors."""
+
+    __slots__ = ()
+    code: ClassVar[bytes]
+    fields: Mapping[str, str]
+
+    def encode(self) -> bytes:
+        body = b"".join(key.encode("ascii") + cstr(value) for key, value in self.fields.items())
+        return frame(self.code, body + b"\x00")
+
+    @property
+    def sqlstate(self) -> str:
+        return self.fields.get("C", "")
+
+    @property
+    def message(self) -> str:
+        return self.fields.get("M", "")
+
+    @property
+    def severity(self) -> str:
+        return self.fields.get("V") or self.fields.get("S", "")
 
 
 @dataclass(frozen=True, slots=True)
-class ErrorResponse(BackendMessage):
+class ErrorResponse(_FieldsMessage):
     """An error: field code -> value (see `errors.FIELD_NAMES`)."""
 
     fields: Mapping[str, str] = field(default_factory=dict)
     code: ClassVar[bytes] = b"E"
 
-    def encode(self) -> bytes:
-        return _encode_fields(b"E", self.fields)
-
-    @property
-    def sqlstate(self) -> str:
-        return self.fields.get("C", "")
-
-    @property
-    def message(self) -> str:
-        return self.fields.get("M", "")
-
-    @property
-    def severity(self) -> str:
-        return self.fields.get("V") or self.fields.get("S", "")
-
 
 @dataclass(frozen=True, slots=True)
-class NoticeResponse(BackendMessage):
+class NoticeResponse(_FieldsMessage):
     """A notice or warning: field code -> value, like ErrorResponse."""
 
     fields: Mapping[str, str] = field(default_factory=dict)
     code: ClassVar[bytes] = b"N"
-
-    def encode(self) -> bytes:
-        return _encode_fields(b"N", self.fields)
-
-    @property
-    def sqlstate(self) -> str:
-        return self.fields.get("C", "")
-
-    @property
-    def message(self) -> str:
-        return self.fields.get("M", "")
-
-    @property
-    def severity(self) -> str:
-        return self.fields.get("V") or self.fields.get("S", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -925,40 +914,43 @@ class NotificationResponse(BackendMessage):
         return frame(b"A", INT32.pack(self.process_id) + cstr(self.channel) + cstr(self.payload))
 
 
+class _CopyResponse(BackendMessage):
+    """The three COPY start messages share one body: overall format, then per-column formats."""
+
+    __slots__ = ()
+    code: ClassVar[bytes]
+    format: int
+    column_formats: tuple[int, ...]
+
+    def encode(self) -> bytes:
+        return frame(self.code, bytes((self.format,)) + _int16_array(self.column_formats))
+
+
 @dataclass(frozen=True, slots=True)
-class CopyInResponse(BackendMessage):
+class CopyInResponse(_CopyResponse):
     """The server is ready for COPY FROM STDIN data (format 0 text/CSV, 1 binary)."""
 
     format: int = TEXT_FORMAT
     column_formats: tuple[int, ...] = ()
     code: ClassVar[bytes] = b"G"
 
-    def encode(self) -> bytes:
-        return frame(self.code, bytes((self.format,)) + _int16_array(self.column_formats))
-
 
 @dataclass(frozen=True, slots=True)
-class CopyOutResponse(BackendMessage):
+class CopyOutResponse(_CopyResponse):
     """COPY TO STDOUT data follows."""
 
     format: int = TEXT_FORMAT
     column_formats: tuple[int, ...] = ()
     code: ClassVar[bytes] = b"H"
 
-    def encode(self) -> bytes:
-        return frame(self.code, bytes((self.format,)) + _int16_array(self.column_formats))
-
 
 @dataclass(frozen=True, slots=True)
-class CopyBothResponse(BackendMessage):
+class CopyBothResponse(_CopyResponse):
     """Start of a bidirectional copy (streaming replication)."""
 
     format: int = TEXT_FORMAT
     column_formats: tuple[int, ...] = ()
     code: ClassVar[bytes] = b"W"
-
-    def encode(self) -> bytes:
-        return frame(self.code, bytes((self.format,)) + _int16_array(self.column_formats))
 
 
 @dataclass(frozen=True, slots=True)

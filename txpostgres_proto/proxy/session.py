@@ -39,6 +39,7 @@ from txpostgres_proto.server.protocol import PostgresServerProtocol
 from .frames import scan_frames
 from .statements import StatementMap
 from .upstream import Upstream
+from .writer import write_now
 
 if TYPE_CHECKING:
     from .factory import ProxyFactory
@@ -239,7 +240,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def upstream_data(self, data: bytes) -> None:
         if not self._stopped:
-            self.transport.write(data)
+            write_now(self.transport, data)
 
     def upstream_ready(self) -> None:
         upstream = self._upstream

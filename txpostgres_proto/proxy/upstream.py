@@ -30,6 +30,7 @@ from twisted.python.failure import Failure
 from txpostgres_proto.protocol.messages import CancelRequest, Query
 
 from .frames import scan_frames
+from .writer import write_now
 
 __all__ = ["Upstream", "UpstreamListener"]
 
@@ -82,7 +83,7 @@ class Upstream:
 
     def write(self, data: bytes) -> None:
         if data and not self.closed:
-            self.transport.write(data)
+            write_now(self.transport, data)
 
     def note_parse(self, name: bytes | None, swallow: bool) -> None:
         """A Parse was written (named ``name``); swallow its ParseComplete when injected."""

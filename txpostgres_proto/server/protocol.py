@@ -898,16 +898,23 @@ class PostgresServerProtocol(Protocol):
         stream = self._stream(result, None, formats)
         self._send(m.CopyOutResponse(1 if copy_format.binary else 0, formats))
         header = copy_format.header_line([column.name for column in result.columns])
-        if header:
+        # PostgreSQL sends the binary signature in the CopyData of the first row (or of the
+        # trailer), and clients parse it that way; a CSV header line is a CopyData of its own.
+        prefix = header if copy_format.binary else b""
+        if header and not prefix:
             self._send(m.CopyData(header))
 
         def frame(fields: list[bytes | None]) -> bytes:
-            return m.CopyData(copy_format.format_row(fields)).encode()
+            nonlocal prefix
+            data = copy_format.format_row(fields)
+            if prefix:
+                data, prefix = prefix + data, b""
+            return m.CopyData(data).encode()
 
         sent, _ = await self._send_rows(stream, 0, frame, m.CopyData)
         trailer = copy_format.trailer()
         if trailer:
-            self._send(m.CopyData(trailer))
+            self._send(m.CopyData(prefix + trailer))
         self._send(m.CopyDone())
         return QueryResult(command_tag="COPY", rowcount=sent)
 
@@ -936,6 +943,7 @@ class PostgresServerProtocol(Protocol):
         self._send(m.CopyInResponse(code, (code,) * len(names)))
         self._flush()
         self._copy_stream = stream
+        self._copy_drained()  # COPY data may have arrived while the target was described
         try:
             backend_copy = getattr(self.backend, "copy_in", None)
             if backend_copy is not None:
@@ -986,7 +994,7 @@ class PostgresServerProtocol(Protocol):
         return stream is not None and not stream.done and not stream.full
 
     def _copy_drained(self) -> None:
-        """The backend read a backlog of COPY data: read from the client again."""
+        """COPY data may be taken again (the backend read a backlog): read buffered input."""
         if not self._running and not self._stopped:
             self._run()
 

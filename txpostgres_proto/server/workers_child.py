@@ -126,6 +126,7 @@ class WorkerService(Service):
         factory.buildProtocol = self._build_protocol  # type: ignore[method-assign]
         self._stopping: Deferred[None] | None = None
         self._deadline = 0.0
+        self._stop_requested = False
 
     def _build_protocol(self, addr: IAddress | None) -> PostgresServerProtocol:
         connection = self._build(addr)
@@ -135,7 +136,8 @@ class WorkerService(Service):
     def startService(self) -> None:
         super().startService()
         control_in, control_out = self._control_fds
-        stdio.StandardIO(self.channel, stdin=control_in, stdout=control_out, reactor=self.reactor)
+        standard_io: Any = stdio.StandardIO  # the POSIX one: mypy sees the Windows signature
+        standard_io(self.channel, stdin=control_in, stdout=control_out, reactor=self.reactor)
         self.reactor.callWhenRunning(self._running)
 
     def _running(self) -> None:
@@ -156,7 +158,9 @@ class WorkerService(Service):
         self._stop_reactor()
 
     def _stop_reactor(self) -> None:
-        if self.reactor.running and self._stopping is None:
+        """Stop once (SIGTERM and the supervisor's pipes closing may all ask)."""
+        if self.reactor.running and not self._stop_requested:
+            self._stop_requested = True
             self.reactor.stop()
 
     def _on_message(self, message: Message) -> None:
@@ -184,7 +188,8 @@ class WorkerService(Service):
                 self._receiver = None
             self.handoff.close()
             for connection in list(self._connections):
-                connection.transport.pauseProducing()
+                if connection.transport is not None:
+                    connection.transport.pauseProducing()  # no new queries from now on
             self._deadline = self.reactor.seconds() + self.drain_timeout
             self._drain()
         return self._stopping

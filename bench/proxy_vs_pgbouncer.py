@@ -1,0 +1,167 @@
+"""Proxy benchmark: pgbench -S through our pooling proxy and through pgbouncer, same PostgreSQL.
+
+What: ``pgbench -S -n -c 10 -j 2 -T 10`` (the built-in select-only script: one indexed
+``SELECT abalance`` per transaction, simple protocol) against a real PostgreSQL 15, through
+Debian's pgbouncer (transaction pooling, ``default_pool_size`` 20, run as the ``postgres`` user
+with a generated ini and auth_file in a temporary directory), and through our proxy
+(``python -m txpostgres_proto --proxy URL --pool-mode transaction --pool-size 20``; a second
+row with ``--workers 2``).  Neither pooler uses TLS upstream (pgbouncer's default; our URL says
+``sslmode=disable``); clients authenticate with ``trust`` on both.
+
+How: the pgbench tables (scale 1) are created directly in PostgreSQL; every target gets one
+pgbench run per round, rounds interleaved; the table shows tps at the median round and the
+ratio to pgbouncer.  pgbench, the pooler and PostgreSQL share the machine's two cores.
+Target (issue 5): our proxy >= 1.0x pgbouncer.
+
+    python -m bench.proxy_vs_pgbouncer [--quick] [--seconds N] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from bench.common import (
+    ServerProcess,
+    ServerSpec,
+    Target,
+    _accepts_connections,
+    bench_parser,
+    exit_on_sigterm,
+    our_server,
+    print_target_table,
+    real_postgres,
+    stop_process,
+    summarize,
+)
+from tests.pgserver import TRUST_USER, RealPostgres, client_environment, free_port
+
+PGBOUNCER = "pgbouncer"
+PGBOUNCER_PROGRAM = "/usr/sbin/pgbouncer"
+POOL_SIZE = 20
+OURS = "ours proxy"
+OURS_WORKERS = "ours proxy --workers 2"
+_TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
+
+
+def pgbench_select_only(env: Mapping[str, str], seconds: int) -> float:
+    """One ``pgbench -S`` run: transactions per second; raises if any transaction failed."""
+    argv = ["pgbench", "-S", "-n", "-c", "10", "-j", "2", "-T", str(seconds)]
+    result = subprocess.run(
+        argv, env=dict(env), capture_output=True, text=True, timeout=seconds + 120, check=False
+    )
+    tps = _TPS.search(result.stdout)
+    if result.returncode != 0 or tps is None or "failed transactions: 0 " not in result.stdout:
+        output = (result.stdout + result.stderr).strip()[-500:]
+        raise RuntimeError(f"pgbench failed ({result.returncode}): {output}")
+    return float(tps.group(1))
+
+
+@contextmanager
+def pgbouncer(postgres: RealPostgres) -> Iterator[ServerProcess]:
+    """pgbouncer in transaction pooling mode in front of ``postgres``, on a free port."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="txpg-bench-pgbouncer-") as scratch:
+        directory = Path(scratch)
+        (directory / "users.txt").write_text(f'"{TRUST_USER}" ""\n', encoding="utf-8")
+        ini = directory / "pgbouncer.ini"
+        ini.write_text(
+            "[databases]\n"
+            f"{postgres.database} = host={postgres.host} port={postgres.port} "
+            f"dbname={postgres.database} user={TRUST_USER}\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {directory / 'users.txt'}\n"
+            f"pool_mode = transaction\ndefault_pool_size = {POOL_SIZE}\n"
+            "max_client_conn = 200\n",
+            encoding="utf-8",
+        )
+        argv = [PGBOUNCER_PROGRAM, str(ini)]
+        if os.geteuid() == 0:  # pgbouncer refuses to run as root
+            owner = pwd.getpwnam("postgres")
+            for path in (directory, *directory.iterdir()):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            if not _accepts_connections(process, "127.0.0.1", port):
+                raise RuntimeError("pgbouncer did not start")
+            yield ServerProcess(process, "127.0.0.1", port)
+        finally:
+            stop_process(process)
+
+
+def _env(server: ServerProcess, postgres: RealPostgres) -> Mapping[str, str]:
+    return client_environment(
+        PGHOST=server.host, PGPORT=str(server.port), PGUSER=TRUST_USER,
+        PGDATABASE=postgres.database, PGSSLMODE="disable",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> None:
+    seconds = args.seconds or (3 if args.quick else 10)
+    rounds = args.rounds or (1 if args.quick else 3)
+    print(f"proxy_vs_pgbouncer: pgbench -S -n -c 10 -j 2 -T {seconds}, {rounds} round(s)")
+    notes: dict[str, str] = {}
+    tps: dict[str, list[float]] = {}
+    with ExitStack() as stack:
+        postgres = stack.enter_context(real_postgres())
+        subprocess.run(
+            ["pgbench", "-i", "-s", "1", "-q"],
+            env=client_environment(
+                PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
+                PGDATABASE=postgres.database,
+            ),
+            check=True, capture_output=True,
+        )  # fmt: skip
+        upstream = postgres.uri(TRUST_USER, sslmode="disable")
+        proxy_args = ("--proxy", upstream, "--pool-mode", "transaction")
+        targets: dict[str, Mapping[str, str]] = {}
+        if shutil.which(PGBOUNCER_PROGRAM):
+            targets[PGBOUNCER] = _env(stack.enter_context(pgbouncer(postgres)), postgres)
+        else:
+            notes[PGBOUNCER] = f"{PGBOUNCER_PROGRAM} not installed"
+        for name, extra in (
+            (OURS, ("--pool-size", str(POOL_SIZE))),
+            (OURS_WORKERS, ("--workers", "2", "--pool-size", str(POOL_SIZE // 2))),
+        ):
+            spec = ServerSpec(name, (*proxy_args, *extra), "txpostgres_proto.proxy")
+            if missing := spec.missing():
+                notes[name] = missing
+                continue
+            targets[name] = _env(stack.enter_context(our_server(spec)), postgres)
+        for round_number in range(1, rounds + 1):
+            for name, env in targets.items():
+                print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
+                try:
+                    tps.setdefault(name, []).append(pgbench_select_only(env, seconds))
+                except (RuntimeError, subprocess.TimeoutExpired) as error:
+                    print(f"  {name}: {error}", flush=True)
+                    notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
+    results = summarize([PGBOUNCER, OURS, OURS_WORKERS], tps, unavailable=notes)
+    print_target_table(
+        "pgbench -S (select only), 10 clients, transaction pooling (higher is better)",
+        "tps",
+        results,
+        baseline=PGBOUNCER,
+        targets=[Target(name, min_ratio=1.0, baseline=PGBOUNCER) for name in (OURS, OURS_WORKERS)],
+    )
+
+
+def main() -> None:
+    exit_on_sigterm()
+    parser = bench_parser(__doc__)
+    parser.add_argument("--seconds", type=int, help="pgbench -T per run (default 10)")
+    run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()
