@@ -18,14 +18,13 @@ from pathlib import Path
 from bench.common import REPO_ROOT, exit_on_sigterm
 
 #: In the order they run: servers first, then clients.
-BENCHMARKS = (
-    "server_small_queries",
-    "server_fetch_rows",
-    "server_idle_connections",
-    "client_fetch",
-    "client_roundtrips",
-    "client_executemany",
-    "client_stream_memory",
+#: Every benchmark script: the modules named for the side they measure.
+BENCHMARKS = tuple(
+    sorted(
+        path.stem
+        for path in Path(__file__).parent.glob("*.py")
+        if path.stem.startswith(("server_", "client_", "proxy_"))
+    )
 )
 
 

@@ -258,7 +258,8 @@ def _supervisor_service(options: Options, reactor: Any) -> MultiService:
     """``--workers N``: this process binds the endpoints and supervises N workers."""
     arguments = list(options.arguments)
     cleanup = None
-    if not options["handler"] and options["database"] == MEMORY_DATABASE:
+    embedded = not (options["handler"] or options["proxy"])
+    if embedded and options["database"] == MEMORY_DATABASE:
         path, cleanup = shared_temporary_database()
         arguments += ["--database", path]  # the last --database wins in the workers
     service = MultiService()

@@ -554,10 +554,10 @@ def test_a_call_that_cannot_be_sent_leaves_no_stale_statement(
         async with connection.transaction():
             with pytest.raises(ParameterError):
                 await connection.executemany("SELECT $1::int", [(1,), (2, 3)])
-            with pytest.raises(ParameterError):
-                await connection.query("SELECT $1::int4, $2::text", 1, object())
+            with pytest.raises(ParameterError):  # not JSON serialisable
+                await connection.query("SELECT $1::int4, $2::jsonb", 1, {"a": object()})
             first = await connection.executemany("SELECT $1::int", [(1,), (2,)])
-            second = await connection.query("SELECT $1::int4, $2::text", 1, 2)
+            second = await connection.query("SELECT $1::int4, $2::jsonb", 1, {"a": 2})
         return [first, second]
 
-    assert run(body) == [0, [(1, "2")]]
+    assert run(body) == [2, [(1, {"a": 2})]]  # "SELECT 1" twice

@@ -42,7 +42,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     workdir = tmp_path_factory.mktemp("copy")
     port = _free_port()
     log = workdir / "server.log"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
     command = [
         sys.executable, "-m", "txpostgres_proto",
         "--listen", f"tcp:{port}:interface=127.0.0.1",
@@ -306,7 +308,9 @@ def test_notify_in_a_transaction_is_delivered_at_commit(server: int) -> None:
             notifier.execute("notify jobs, 'first'")  # folded into one
             notifier.execute("select pg_notify('jobs', 'second')")
             assert list(listener.notifies(timeout=0.3)) == []
-        received = [(n.channel, n.payload, n.pid) for n in listener.notifies(timeout=1, stop_after=2)]
+        received = [
+            (n.channel, n.payload, n.pid) for n in listener.notifies(timeout=1, stop_after=2)
+        ]
         pid = notifier.info.backend_pid
         assert received == [("jobs", "first", pid), ("jobs", "second", pid)]
         with notifier.transaction(force_rollback=True):
@@ -334,5 +338,8 @@ def test_psql_prints_asynchronous_notification(server: int) -> None:
         pid = notifier.info.backend_pid
     time.sleep(0.3)
     output, _ = process.communicate("select 1;\n", timeout=30)
-    expected = f'Asynchronous notification "x" with payload "hello" received from server process with PID {pid}.'
+    expected = (
+        'Asynchronous notification "x" with payload "hello" received from server process '
+        f"with PID {pid}."
+    )
     assert expected in output, output

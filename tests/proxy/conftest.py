@@ -24,7 +24,7 @@ def transaction_proxy(
 def session_proxy(
     real_postgres: RealPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ProxyProcess]:
-    upstream = real_postgres.uri("trust_user")
+    upstream = real_postgres.uri("trust_user", sslmode="disable")  # plain TCP upstream
     log = tmp_path_factory.mktemp("proxy") / "session.log"
     with ProxyProcess(upstream, "--pool-mode", "session", "--pool-size", "8", log=log) as p:
         yield p

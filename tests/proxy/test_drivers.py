@@ -134,3 +134,35 @@ def test_transactions_do_not_interleave(
             assert b.execute("select pg_backend_pid()").fetchone() != a_pid
             assert a.execute("select pg_backend_pid()").fetchone() == a_pid
         a.rollback()
+
+
+def test_settings_follow_the_client_across_upstreams(transaction_proxy: ProxyProcess) -> None:
+    def setting(conn: psycopg.Connection[tuple[object, ...]], name: str) -> object:
+        row = conn.execute("select current_setting(%s)", (name,)).fetchone()
+        return None if row is None else row[0]
+
+    with (
+        psycopg.connect(transaction_proxy.dsn(application_name="alpha"), autocommit=True) as a,
+        psycopg.connect(transaction_proxy.dsn(application_name="beta"), autocommit=True) as b,
+    ):
+        a.execute("set timezone = 'Asia/Tokyo'")
+        assert a.info.parameter_status("TimeZone") == "Asia/Tokyo"
+        for _ in range(5):
+            with psycopg.connect(transaction_proxy.dsn()) as holder:
+                holder.execute("select 1")  # keeps one upstream busy: the others rotate
+                assert setting(a, "application_name") == "alpha"
+                assert setting(b, "application_name") == "beta"
+                assert setting(a, "TimeZone") == "Asia/Tokyo"
+                assert setting(b, "TimeZone") != "Asia/Tokyo"
+
+
+def test_large_copy_from_stdin(session_proxy: ProxyProcess) -> None:
+    """10 MB of COPY data: the proxy streams it under backpressure, all of it arrives."""
+    block = b"".join(b"%d\t%s\n" % (i, b"x" * 90) for i in range(10_000))
+    with psycopg.connect(session_proxy.dsn()) as conn:
+        conn.execute("create temp table big (n int, t text)")
+        with conn.cursor().copy("copy big from stdin") as copy:
+            for _ in range(10):
+                copy.write(block)
+        row = conn.execute("select count(*), sum(length(t)) from big").fetchone()
+        assert row == (100_000, 9_000_000)

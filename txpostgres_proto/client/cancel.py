@@ -10,9 +10,10 @@ negotiates TLS the way the main connection did).
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IStreamClientEndpoint
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
 from ..protocol.messages import CancelRequest
@@ -24,6 +25,8 @@ __all__ = ["CancelRequestProtocol", "endpoint_cancel_connector"]
 class CancelRequestProtocol(Protocol):
     """Writes one CancelRequest and waits for the server to close the connection."""
 
+    transport: Any
+
     def __init__(self, request: CancelRequest) -> None:
         self.request = request
         self.done: Deferred[None] = Deferred()
@@ -31,17 +34,18 @@ class CancelRequestProtocol(Protocol):
     def connectionMade(self) -> None:
         self.transport.write(self.request.encode())
 
-    def connectionLost(self, reason: Failure | None = None) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if not self.done.called:
             self.done.callback(None)
 
 
-def endpoint_cancel_connector(endpoint: IStreamClientEndpoint) -> CancelConnector:
-    """A ``cancel_connector``: connect to ``endpoint``, send the request, wait for the close."""
+def endpoint_cancel_connector(endpoint: Any) -> CancelConnector:
+    """A ``cancel_connector``: connect to ``endpoint`` (an ``IStreamClientEndpoint``), send the
+    request, wait for the server to close the connection."""
 
     def connector(request: CancelRequest) -> Deferred[None]:
         protocol = CancelRequestProtocol(request)
-        connected = endpoint.connect(Factory.forProtocol(lambda: protocol))
+        connected: Deferred[Any] = endpoint.connect(Factory.forProtocol(lambda: protocol))
         connected.addCallback(lambda _: protocol.done)
         return connected
 

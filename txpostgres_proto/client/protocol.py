@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IReactorTime, ISSLTransport
-from twisted.internet.protocol import Protocol
+from twisted.internet.interfaces import ISSLTransport
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -78,6 +78,8 @@ class ClientProtocol(Protocol):
     """One connection to a PostgreSQL server (see the module docstring)."""
 
     log = Logger()
+    transport: Any  # TCP, UNIX or TLS: write, pause/resumeProducing, getPeerCertificate ...
+    reactor: Any  # IReactorTime
 
     def __init__(
         self,
@@ -85,7 +87,7 @@ class ClientProtocol(Protocol):
         database: str | None = None,
         password: str | bytes | None = None,
         *,
-        reactor: IReactorTime,
+        reactor: Any,
         application_name: str | None = None,
         parameters: Mapping[str, str] | None = None,
         channel_binding: str = "prefer",
@@ -171,13 +173,13 @@ class ClientProtocol(Protocol):
         self.client.receive_bytes(data)
         self._pump()
 
-    def connectionLost(self, reason: Failure | None = None) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self._relay is not None:
             self._relay.connectionLost(reason)
         if self._ended is None:
             self.client.receive_bytes(b"")
             self._pump()
-        why = reason.getErrorMessage() if reason is not None else "closed"
+        why = reason.getErrorMessage()
         error = self._ended or ConnectionClosedError(f"connection to the server lost: {why}")
         self._end(error)
         waiters, self._close_waiters = self._close_waiters, []

@@ -81,15 +81,16 @@ class Transaction:
         sql = self._begin_sql()
         self.state = "started"
         self.connection._transactions.append(self)
-        begun = self.connection.execute(sql)
+
+        def begun(tag: str) -> Transaction:
+            return self
 
         def failed(failure: Any) -> Any:
             self._leave()
             self.state = "failed"
             return failure
 
-        begun.addCallbacks(lambda _: self, failed)
-        return begun
+        return self.connection.execute(sql).addCallbacks(begun, failed)
 
     def _leave(self) -> None:
         stack = self.connection._transactions
@@ -104,7 +105,6 @@ class Transaction:
             raise InterfaceError("an inner transaction is still active")
         self._leave()
         self.state = state
-        done = self.connection.execute(sql)
 
         def check(tag: str) -> None:
             if state == "committed" and tag == "ROLLBACK":
@@ -113,8 +113,7 @@ class Transaction:
                     "the transaction was aborted by an earlier error; COMMIT rolled it back"
                 )
 
-        done.addCallback(check)
-        return done
+        return self.connection.execute(sql).addCallback(check)
 
     def commit(self) -> Deferred[None]:
         """COMMIT (or RELEASE SAVEPOINT).

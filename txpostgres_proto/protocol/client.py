@@ -293,6 +293,12 @@ class SansIOClient:
         return self._timezone
 
     @property
+    def authentication_method(self) -> str | None:
+        """How the server authenticated us: ``password``, ``md5``, a SASL mechanism name, or
+        None (trust, or not yet)."""
+        return self._authenticator.method
+
+    @property
     def in_flight(self) -> int:
         """How many answers are still expected."""
         return len(self._expect)

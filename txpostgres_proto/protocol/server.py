@@ -103,6 +103,10 @@ class EncryptionResponse(m.BackendMessage):
 class ServerState(enum.Enum):
     """Where the conversation is, from the server's point of view."""
 
+    # Members are singletons compared by identity: hash them in C (the tables below are keyed
+    # by state, looked up for every message) rather than with Enum's Python-level __hash__.
+    __hash__ = object.__hash__
+
     AWAITING_STARTUP = "awaiting startup packet"
     SSL_NEGOTIATION = "answering SSLRequest"
     GSS_NEGOTIATION = "answering GSSENCRequest"

@@ -71,7 +71,7 @@ class UpstreamPool:
         if upstream.closed:
             return
         if reset:
-            upstream.reset(reset).addCallbacks(
+            upstream.run_quietly(reset).addCallbacks(
                 lambda _: self._put(upstream), lambda _: upstream.abort()
             )
         else:

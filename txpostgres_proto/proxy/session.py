@@ -15,6 +15,10 @@ Pool modes:
   message is outstanding.  Named prepared statements are rewritten by `StatementMap`;
   ``LISTEN`` pins the session to its upstream for good.
 
+Settings: the reported settings a client asked for in its startup packet (``client_encoding``,
+``DateStyle``, ``TimeZone`` …) and later changed with ``SET`` follow it: an upstream whose
+values differ gets quiet ``SET`` commands before it serves the client (as pgbouncer does).
+
 Cancel: the client's BackendKeyData is registered with the factory's `CancelRegistry`; a
 matching CancelRequest makes the upstream serving the session send its own CancelRequest.
 
@@ -29,8 +33,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Final
 
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError, ProtocolError
@@ -57,6 +64,18 @@ _DISCARDING: Final = re.compile(
     rb"^\s*(?:discard\s+all|deallocate\s+(?:prepare\s+)?all)\b", re.I | re.S
 )
 _ROLLBACK: Final = "ROLLBACK"
+#: Settings that follow a client from upstream to upstream (lower-case name -> proper name).
+_TRACKED: Final = {
+    name.lower(): name
+    for name in (
+        "application_name",
+        "client_encoding",
+        "DateStyle",
+        "IntervalStyle",
+        "TimeZone",
+        "standard_conforming_strings",
+    )
+}
 _DISCARD_ALL: Final = "DISCARD ALL"
 
 
@@ -75,15 +94,31 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._unsynced = False
         self._cancel_key: int | None = None
         self._statements = StatementMap()
+        self._settings: dict[str, str] = {}
+        self._reader = _ClientReader(self)
 
     # -- start-up: authentication is the server's, the rest comes from an upstream ----------
 
     async def _start_session(self) -> None:
         factory = self.factory
+        assert self._startup is not None
         try:
             upstream: Upstream = await factory.pool.acquire()
         except Exception as error:  # noqa: BLE001 - any connect failure is the client's 08006
             self._send_fatal(_upstream_error(error))
+            return
+        # The client's settings: the server's defaults, then what its startup packet asks for.
+        for name in _TRACKED.values():
+            if name in upstream.initial_parameters:
+                self._settings[name] = upstream.initial_parameters[name]
+        for name, value in self._startup.parameters.items():
+            if name.lower() in _TRACKED:
+                self._settings[_TRACKED[name.lower()]] = value
+        try:
+            await self._apply_settings(upstream)
+        except Exception:  # noqa: BLE001 - the upstream said why; the values are the client's
+            factory.pool.release(upstream)
+            self._send_fatal(PostgresError("invalid value for a startup parameter", "22023"))
             return
         if self._stopped:
             factory.pool.release(upstream)
@@ -119,7 +154,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
         if self._cancel_key is not None:
             self.factory.cancel_registry.unregister(self._cancel_key)
             self._cancel_key = None
-        upstream, self._upstream = self._upstream, None
+        upstream = self._detach()
         if upstream is not None:
             self._give_back(upstream)
 
@@ -209,14 +244,44 @@ class ProxyServerProtocol(PostgresServerProtocol):
             break
         else:
             return  # no complete message yet
-        upstream = self.factory.pool.take_idle()
-        if upstream is not None:
+        pool = self.factory.pool
+        upstream = pool.take_idle()
+        if upstream is not None and not self._settings_missing(upstream):
             self._attach(upstream)
             self._relay_input(b"")
             return
         self._acquiring = True
         self.transport.pauseProducing()
-        self.factory.pool.acquire().addCallbacks(self._borrowed, self._borrow_failed)
+        waiting = succeed(upstream) if upstream is not None else pool.acquire()
+        waiting.addCallback(self._prepare).addCallbacks(self._borrowed, self._borrow_failed)
+
+    def _settings_missing(self, upstream: Upstream) -> list[str]:
+        """``SET`` commands that give ``upstream`` this client's settings."""
+        current = upstream.parameters
+        return [
+            f"SET {name} = '{value.replace(chr(39), chr(39) * 2)}'"
+            for name, value in self._settings.items()
+            if current.get(name) != value
+        ]
+
+    async def _apply_settings(self, upstream: Upstream) -> None:
+        queries = self._settings_missing(upstream)
+        if queries:
+            await upstream.run_quietly(queries)
+            # Remember the values as the server spells them (utf-8 -> UTF8), or every borrow
+            # would SET them again.
+            for name in self._settings:
+                self._settings[name] = upstream.parameters.get(name, self._settings[name])
+
+    def _prepare(self, upstream: Upstream) -> Deferred[Upstream]:
+        """``upstream`` once it has this client's settings (returned to the pool if not)."""
+
+        def failed(failure: Failure) -> Failure:
+            self.factory.pool.release(upstream)
+            return failure
+
+        applying = Deferred.fromCoroutine(self._apply_settings(upstream))
+        return applying.addCallbacks(lambda _: upstream, failed)
 
     def _borrowed(self, upstream: Upstream) -> None:
         self._acquiring = False
@@ -235,12 +300,27 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def _attach(self, upstream: Upstream) -> None:
         self._upstream = upstream
         upstream.listener = self
+        # Client -> upstream backpressure (a large COPY FROM STDIN): while the upstream's send
+        # buffer is full, stop reading from the client.
+        upstream.transport.registerProducer(self._reader, True)
+
+    def _detach(self) -> Upstream | None:
+        upstream, self._upstream = self._upstream, None
+        if upstream is not None:
+            if not upstream.closed:
+                upstream.transport.unregisterProducer()
+            self._reader.resumeProducing()
+        return upstream
 
     # -- upstream -> client (UpstreamListener) ---------------------------------------------
 
     def upstream_data(self, data: bytes) -> None:
         if not self._stopped:
             write_now(self.transport, data)
+
+    def upstream_parameter(self, name: str, value: str) -> None:
+        if name.lower() in _TRACKED:
+            self._settings[_TRACKED[name.lower()]] = value
 
     def upstream_ready(self) -> None:
         upstream = self._upstream
@@ -252,11 +332,11 @@ class ProxyServerProtocol(PostgresServerProtocol):
             and upstream.pending == 0
             and upstream.status == b"I"
         ):
-            self._upstream = None
+            self._detach()
             self.factory.pool.release(upstream)
 
     def upstream_lost(self, fatal_relayed: bool) -> None:
-        self._upstream = None
+        self._detach()
         if self._stopped:
             return
         if fatal_relayed:
@@ -288,6 +368,29 @@ class ProxyServerProtocol(PostgresServerProtocol):
         if self.factory.session_pooling or self._pinned:
             reset.append(_DISCARD_ALL)
         pool.release(upstream, reset)
+
+
+@implementer(IPushProducer)
+class _ClientReader:
+    """Reading from the client as a producer for the upstream transport (backpressure)."""
+
+    def __init__(self, session: ProxyServerProtocol) -> None:
+        self._session = session
+        self._paused = False
+
+    def pauseProducing(self) -> None:  # noqa: N802 - Twisted API
+        if not self._paused:
+            self._paused = True
+            self._session.transport.pauseProducing()
+
+    def resumeProducing(self) -> None:  # noqa: N802
+        if self._paused:
+            self._paused = False
+            if not self._session._stopped:
+                self._session.transport.resumeProducing()
+
+    def stopProducing(self) -> None:  # noqa: N802 - the upstream went away: upstream_lost
+        pass
 
 
 def _upstream_error(error: BaseException) -> PostgresError:

@@ -11,7 +11,9 @@ type byte of most is looked at.  The few exceptions:
   Parse (see ``statements.py``); Parses still unconfirmed at the ReadyForQuery of their Sync
   failed or were skipped, and are forgotten;
 * ErrorResponse (``E``): a FATAL one means the listener already told its client why the
-  connection ends; during a reset any error makes the connection unfit for reuse.
+  connection ends; during quiet queries (reset, settings) any error makes them fail;
+* ParameterStatus (``S``): `parameters` follows the upstream's reported settings, and the
+  listener hears of changes (a client's ``SET TimeZone`` must follow it to other upstreams).
 
 Everything else is handed to the listener (the client's proxy session) as one ``bytes`` per
 received chunk, which it writes in one call.
@@ -29,7 +31,7 @@ from twisted.python.failure import Failure
 
 from txpostgres_proto.protocol.messages import CancelRequest, Query
 
-from .frames import scan_frames
+from .frames import scan_frames, split_cstring
 from .writer import write_now
 
 __all__ = ["Upstream", "UpstreamListener"]
@@ -37,6 +39,7 @@ __all__ = ["Upstream", "UpstreamListener"]
 _READY: Final = ord("Z")
 _PARSE_COMPLETE: Final = ord("1")
 _ERROR: Final = ord("E")
+_PARAMETER_STATUS: Final = ord("S")
 
 
 class UpstreamListener(Protocol):
@@ -45,6 +48,8 @@ class UpstreamListener(Protocol):
     def upstream_data(self, data: bytes) -> None: ...
 
     def upstream_ready(self) -> None: ...
+
+    def upstream_parameter(self, name: str, value: str) -> None: ...
 
     def upstream_lost(self, fatal_relayed: bool) -> None: ...
 
@@ -56,6 +61,8 @@ class Upstream:
 
     def __init__(self, connection: Any) -> None:
         self.parameters: dict[str, str] = dict(connection.parameters)
+        #: The settings of a fresh session (the server's defaults for this user and database).
+        self.initial_parameters: dict[str, str] = dict(self.parameters)
         self._protocol = connection.detach_for_relay(self)
         self.transport: Any = self._protocol.transport
         self.listener: UpstreamListener | None = None
@@ -69,8 +76,8 @@ class Upstream:
         self._parses: deque[tuple[bytes | None, bool, int]] = deque()
         self._buffer = bytearray()
         self._fatal_relayed = False
-        self._reset: Deferred[None] | None = None
-        self._reset_failed = False
+        self._quiet: Deferred[None] | None = None
+        self._quiet_failed = False
         #: Set by the pool: called once when the connection is gone.
         self.on_lost: Callable[[Upstream], None] | None = None
 
@@ -99,12 +106,16 @@ class Upstream:
             lambda failure: self._log.failure("upstream cancel failed", failure=failure)
         )
 
-    def reset(self, queries: list[str]) -> Deferred[None]:
-        """Run ``queries`` (one Query each) with the answers discarded; fails on any error."""
+    def run_quietly(self, queries: list[str]) -> Deferred[None]:
+        """Run ``queries`` (one Query each) with the answers discarded; fails on any error.
+
+        The connection has no listener meanwhile: resets (``ROLLBACK``, ``DISCARD ALL``) and
+        the ``SET`` of a client's settings go this way.
+        """
         self.listener = None
-        self._reset_failed = False
+        self._quiet_failed = False
         waiter: Deferred[None] = Deferred()
-        self._reset = waiter
+        self._quiet = waiter
         if any(query.upper().startswith("DISCARD") for query in queries):
             self.prepared.clear()
         self.write(b"".join(Query(query).encode() for query in queries))
@@ -138,7 +149,13 @@ class Upstream:
                     severity = bytes(buffer[start + 5 : start + 11])
                     if severity in (b"SFATAL", b"SPANIC"):
                         self._fatal_relayed = self.listener is not None
-                    self._reset_failed = True
+                    self._quiet_failed = True
+                elif code == _PARAMETER_STATUS:
+                    name, after = split_cstring(buffer, start + 5)
+                    value = split_cstring(buffer, after)[0].decode("utf-8", "replace")
+                    self.parameters[name.decode("utf-8", "replace")] = value
+                    if self.listener is not None:
+                        self.listener.upstream_parameter(name.decode("utf-8", "replace"), value)
         except Exception:  # noqa: BLE001 - a garbled stream: the connection is unusable
             self._log.failure("bad data from the upstream server", failure=Failure())
             self.abort()
@@ -152,10 +169,10 @@ class Upstream:
                 listener.upstream_data(b"".join(out) if len(out) > 1 else out[0])
             if ready:
                 listener.upstream_ready()
-        elif ready and self._reset is not None and self.pending == 0:
-            waiter, self._reset = self._reset, None
-            if self._reset_failed or self.status != b"I":
-                waiter.errback(RuntimeError("resetting the upstream connection failed"))
+        elif ready and self._quiet is not None and self.pending == 0:
+            waiter, self._quiet = self._quiet, None
+            if self._quiet_failed or self.status != b"I":
+                waiter.errback(RuntimeError("a query run quietly on the upstream failed"))
             else:
                 waiter.callback(None)
 
@@ -170,7 +187,7 @@ class Upstream:
 
     def connectionLost(self, reason: Failure | None = None) -> None:  # noqa: N802
         self.closed = True
-        waiter, self._reset = self._reset, None
+        waiter, self._quiet = self._quiet, None
         if waiter is not None:
             waiter.errback(reason or RuntimeError("upstream connection lost"))
         listener, self.listener = self.listener, None

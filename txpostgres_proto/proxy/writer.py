@@ -5,7 +5,8 @@ the socket writable, which costs two epoll updates and one more trip round the l
 message the proxy relays — most of a small query's time in the proxy.  When nothing is
 buffered already, `write_now` sends straight away with the transport's own ``writeSomeData``
 and buffers only what the socket did not take, so ordering and backpressure are unchanged.
-Transports without that machinery (TLS, UNIX test transports) simply get ``write``.
+Transports without that machinery, and TLS ones (``startTLS`` encrypts inside ``write``),
+simply get ``write``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ __all__ = ["write_now"]
 def write_now(transport: Any, data: bytes) -> None:
     """Write ``data`` to ``transport``, sending immediately when its buffer is empty."""
     if (
-        getattr(transport, "dataBuffer", None) == b""
+        getattr(transport, "TLS", None) is False  # after startTLS writes must go through TLS
+        and getattr(transport, "dataBuffer", None) == b""
         and not getattr(transport, "_tempDataBuffer", True)
         and transport.connected
         and not transport.disconnecting

@@ -146,7 +146,15 @@ class CopyParser:
     # -- text and CSV ----------------------------------------------------------------------
 
     def _lines(self, lines: list[str]) -> list[Row]:
-        csv = self.format.kind == "csv"
+        fmt = self.format
+        if (
+            fmt.kind == "text"
+            and "\\" in fmt.null
+            and (self._header_seen or not fmt.header)
+            and not any("\\" in line or "\r" in line for line in lines)
+        ):
+            return self._plain_text_lines(lines)
+        csv = fmt.kind == "csv"
         rows: list[Row] = []
         append = rows.append
         skip_header = self.format.header and not self._header_seen
@@ -176,6 +184,19 @@ class CopyParser:
                 self._wrong_width(row, line)
             append(row)
         return rows
+
+    def _plain_text_lines(self, lines: list[str]) -> list[Row]:
+        """Text-format lines without a backslash: no escapes, no NULLs, no end marker."""
+        delimiter = self.format.delimiter
+        rows = [tuple(line.split(delimiter)) for line in lines]
+        width = len(self.columns)
+        if width:
+            for index, row in enumerate(rows):
+                if len(row) != width:
+                    self.line += index + 1
+                    self._wrong_width(row, lines[index])
+        self.line += len(rows)
+        return rows  # type: ignore[return-value]
 
     def _text_row(self, line: str) -> Row:
         delimiter = self.format.delimiter

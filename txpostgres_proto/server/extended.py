@@ -18,6 +18,7 @@ When the backend gives no command tag, `statement_type` names the statement and
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from txpostgres_proto.sql import (
 from txpostgres_proto.sql.classify import classify
 from txpostgres_proto.sql.token_list import TokenList
 from txpostgres_proto.types import TimeZoneSpec, TypeRegistry, per_column_formats
-from txpostgres_proto.types.rows import RowEncoder
+from txpostgres_proto.types.rows import DataRowEncoder, RowEncoder
 
 from .backend import QueryResult, ResultColumn, StatementDescription
 
@@ -143,6 +144,20 @@ def result_formats(formats: Sequence[int], count: int) -> Sequence[int]:
     return expanded
 
 
+@functools.lru_cache(maxsize=1024)
+def _analyse(query: str, scs: bool) -> tuple[str, UtilityStatement | None, int]:
+    """Parse's reading of ``query``: the statement, its utility command (if one), how many
+    parameters it uses.  It depends on the text alone, so clients preparing the same SQL again
+    and again (every unnamed Parse does) have it read once."""
+    statements = split_statements(query, standard_conforming_strings=scs)
+    if len(statements) > 1:
+        raise PostgresError("cannot insert multiple commands into a prepared statement", "42601")
+    sql = statements[0] if statements else ""
+    utility = utility_statement(sql, scs) if sql else None
+    count = count_parameters(sql, standard_conforming_strings=scs) if sql else 0
+    return sql, utility, count
+
+
 @dataclass(eq=False)
 class PreparedStatement:
     """What Parse (or SQL PREPARE) created: the statement, its parameter types, what is known.
@@ -171,14 +186,7 @@ class PreparedStatement:
         from .session import SESSION_STATEMENTS
 
         scs = session.settings.get("standard_conforming_strings") == "on"
-        statements = split_statements(query, standard_conforming_strings=scs)
-        if len(statements) > 1:
-            raise PostgresError(
-                "cannot insert multiple commands into a prepared statement", "42601"
-            )
-        sql = statements[0] if statements else ""
-        utility = utility_statement(sql, scs) if sql else None
-        count = count_parameters(sql, standard_conforming_strings=scs) if sql else 0
+        sql, utility, count = _analyse(query, scs)
         if max(count, len(param_types)) > 65535:
             raise PostgresError("number of parameters must be between 0 and 65535", "54000")
         param_oids = tuple(param_types) + (0,) * (count - len(param_types))
@@ -207,19 +215,39 @@ class ResultStream:
         self.columns = columns
         self.sent_total = 0
         self.finished = columns is None
-        self.encoder: RowEncoder | None = None
+        self._encoder: RowEncoder | None = None
+        self._data_row_encoder: DataRowEncoder | None = None
+        self._registry = registry
+        self._timezone = timezone
         self._sync_rows: Iterator[Any] | None = None
         self._async_rows: AsyncIterator[Any] | None = None
         if columns is not None:
             self.formats = result_formats(formats, len(columns))
-            self.encoder = registry.make_row_encoder(
-                [column.type_oid for column in columns], self.formats, timezone
-            )
             rows = result.rows
             if hasattr(rows, "__aiter__"):
                 self._async_rows = aiter(rows)  # type: ignore[arg-type]
             else:
                 self._sync_rows = iter(rows)  # type: ignore[arg-type]
+
+    @property
+    def encoder(self) -> RowEncoder | None:
+        """The row encoder (Python values -> fields) for these columns, None without columns;
+        built on first use (DataRows come from `data_row_encoder`, so most results never do)."""
+        if self._encoder is None and self.columns is not None:
+            self._encoder = self._registry.make_row_encoder(
+                [column.type_oid for column in self.columns], self.formats, self._timezone
+            )
+        return self._encoder
+
+    def data_row_encoder(self) -> DataRowEncoder:
+        """The row encoder that returns whole DataRow messages (built on first use)."""
+        encoder = self._data_row_encoder
+        if encoder is None:
+            assert self.columns is not None
+            encoder = self._data_row_encoder = self._registry.make_data_row_encoder(
+                [column.type_oid for column in self.columns], self.formats, self._timezone
+            )
+        return encoder
 
     @property
     def is_async(self) -> bool:

@@ -93,6 +93,8 @@ class HandlerSession(SessionInfo, Protocol):
         self, message: str, sqlstate: str = "00000", *, severity: str = "NOTICE", **fields: str
     ) -> None: ...
 
+    def notify(self, channel: str, payload: str = "") -> None: ...
+
 
 def _syntax_error(error: SqlSyntaxError) -> PostgresError:
     return PostgresError(error.message, "42601", position=error.position)
@@ -214,6 +216,12 @@ class PostgresRequestHandler:
         if sqlstate is None:
             sqlstate = "01000" if severity == "WARNING" else "00000"
         self.session.notice(message, sqlstate, severity=severity, **fields)
+
+    def notify(self, channel: str, payload: str = "") -> None:
+        """NOTIFY ``channel`` from this session: every session listening on it receives a
+        NotificationResponse with ``payload`` when the current transaction commits (at the end
+        of the statement outside a transaction block); a rollback drops it."""
+        self.session.notify(channel, payload)
 
     # -- internals -------------------------------------------------------------------------
 

@@ -818,15 +818,23 @@ class PostgresServerProtocol(Protocol):
         """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
 
         Each row is encoded by the stream's row encoder and framed (a DataRow, or CopyData for
-        COPY TO STDOUT).  Rows are written in batches of `ROW_BATCH_BYTES`, one ``write`` each,
+        COPY TO STDOUT); DataRows come whole from the stream's data-row encoder.  Rows are written in batches of `ROW_BATCH_BYTES`, one ``write`` each,
         and early when an async row source has to wait (so slow sources still deliver
         promptly); after each write the transport may pause us (`_writable`).
         """
         conn = self._conn
-        assert conn is not None and stream.encoder is not None
+        assert conn is not None and stream.columns is not None
         if stream.finished:
             return 0, False
-        encode = stream.encoder
+        if frame is m.encode_data_row:
+            encode_row = stream.data_row_encoder()
+        else:
+            encode = stream.encoder
+            assert encode is not None
+
+            def encode_row(row: Any) -> bytes:
+                return frame(encode(row))
+
         batch: list[bytes] = []
         size = 0
         count = 0
@@ -852,7 +860,7 @@ class PostgresServerProtocol(Protocol):
                 except (StopIteration, StopAsyncIteration):
                     stream.finished = True
                     break
-                encoded = frame(encode(row))
+                encoded = encode_row(row)
                 batch.append(encoded)
                 size += len(encoded)
                 count += 1

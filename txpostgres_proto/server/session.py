@@ -134,6 +134,9 @@ class Session:
         self.close_portals: Callable[[bool], None] = lambda keep_held: self.portals.clear()
         self._savepoints: list[tuple[str, int]] = []
         self._notifies: list[tuple[str, str]] = []
+        #: LISTEN/UNLISTEN of the current transaction, applied when it commits (channel None:
+        #: UNLISTEN *).
+        self._listen_actions: list[tuple[bool, str | None]] = []
         self._call_backend: BackendCaller | None = None
         self._backend: Any = None
         self._hub: NotificationHub | None = None
@@ -237,6 +240,15 @@ class Session:
             self._hub.unlisten(channel, self._listener)
 
     def _transaction_committed(self) -> None:
+        """LISTEN/UNLISTEN take effect, then the NOTIFYs go out (as PostgreSQL's commit does)."""
+        actions, self._listen_actions = self._listen_actions, []
+        for listen, channel in actions:
+            if listen:
+                self._listen(channel)  # type: ignore[arg-type]
+            elif channel is None:
+                self.unlisten_all()
+            else:
+                self._unlisten(channel)
         notifies, self._notifies = self._notifies, []
         if self._hub is not None:
             for channel, payload in notifies:
@@ -251,6 +263,7 @@ class Session:
         else:
             self.settings.rollback()
             self._notifies.clear()
+            self._listen_actions.clear()
 
     def end_implicit_transaction(self) -> None:
         """ReadyForQuery outside a block: the implicit transaction (if any) commits."""
@@ -297,12 +310,9 @@ class Session:
         if isinstance(statement, PrepareStatement):
             return self._prepare(statement)
         if isinstance(statement, ListenStatement):
-            self._listen(statement.channel)
+            self._listen_actions.append((True, statement.channel))
         elif isinstance(statement, UnlistenStatement):
-            if statement.channel is None:
-                self.unlisten_all()
-            else:
-                self._unlisten(statement.channel)
+            self._listen_actions.append((False, statement.channel))
         elif isinstance(statement, NotifyStatement):
             self.notify(statement.channel, statement.payload or "")
         else:
@@ -465,6 +475,7 @@ class Session:
             else:
                 self.settings.rollback()
                 self._notifies.clear()
+                self._listen_actions.clear()
         if statement.chain:
             await self._tell_backend("BEGIN")
             self.settings.begin()

@@ -507,8 +507,12 @@ class Settings:
         self._local: dict[str, str] = {}
         self._custom_names: dict[str, str] = {}
         self._snapshots: list[tuple[dict[str, str], dict[str, str]]] = []
+        self._in_transaction = False
         #: Bumped by every change, so callers can tell cheaply whether anything changed.
         self.version = 0
+        # What `get` answered since the last change (statements read a few settings each).
+        self._answers: dict[str, str] = {}
+        self._answers_version = 0
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -524,6 +528,16 @@ class Settings:
 
     def get(self, name: str) -> str:
         """The value SHOW prints for ``name``; 42704 if no such setting exists."""
+        if self._answers_version != self.version:
+            self._answers = {}
+            self._answers_version = self.version
+        answer = self._answers.get(name)
+        if answer is not None:
+            return answer
+        answer = self._answers[name] = self._get(name)
+        return answer
+
+    def _get(self, name: str) -> str:
         self.canonical_name(name)
         key = name.lower()
         guc = _BY_KEY.get(key)
@@ -581,6 +595,7 @@ class Settings:
         ``source`` is ``session`` (SET, set_config), ``startup`` (changes the reset value too)
         or ``internal`` (the server itself, allowed for read-only settings).
         """
+        self._remember()
         key = name.lower()
         guc = _BY_KEY.get(key)
         if guc is None:
@@ -637,6 +652,7 @@ class Settings:
 
     def reset_all(self) -> None:
         """RESET ALL: every user-settable setting back to its starting value."""
+        self._remember()
         for key, guc in _BY_KEY.items():
             if guc.context in ("user", "superuser") and not guc.follows:
                 self._session[key] = self._reset[key]
@@ -654,11 +670,18 @@ class Settings:
         Beginning again inside a transaction changes nothing (an explicit BEGIN after
         statements of an implicit transaction makes them part of the block, as in PostgreSQL).
         """
-        if not self._snapshots:
+        # The values are copied only when the transaction first changes one (`_remember`):
+        # most transactions (every statement outside a block is one) never do.
+        self._in_transaction = True
+
+    def _remember(self) -> None:
+        """Copy the values a ROLLBACK returns to, if this transaction has not yet."""
+        if self._in_transaction and not self._snapshots:
             self._snapshots = [(dict(self._session), dict(self._local))]
 
     def savepoint(self) -> int:
         """Remember the values for a ROLLBACK TO; returns the savepoint's level."""
+        self._remember()
         self._snapshots.append((dict(self._session), dict(self._local)))
         return len(self._snapshots) - 1
 
@@ -679,6 +702,7 @@ class Settings:
             self._local.clear()
             self.version += 1
         self._snapshots.clear()
+        self._in_transaction = False
 
     def rollback(self) -> None:
         """End of a transaction that is undone, SETs included."""
@@ -688,3 +712,4 @@ class Settings:
             self.version += 1
         self._local.clear()
         self._snapshots.clear()
+        self._in_transaction = False

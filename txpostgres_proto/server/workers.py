@@ -228,7 +228,9 @@ class WorkerSupervisor(Service):
         endpoint = serverFromString(self.reactor, description)
         bound: list[Any] = []
         failed: list[Failure] = []
-        endpoint.listen(Factory.forProtocol(Protocol)).addCallbacks(bound.append, failed.append)
+        placeholder = Factory.forProtocol(Protocol)  # never used: the Acceptor accepts
+        placeholder.noisy = False
+        endpoint.listen(placeholder).addCallbacks(bound.append, failed.append)
         if failed:
             failed[0].raiseException()
         if not bound:

@@ -135,6 +135,7 @@ class WorkerService(Service):
 
     def startService(self) -> None:
         super().startService()
+        self.factory.doStart()  # what a listening port does for its factory
         control_in, control_out = self._control_fds
         standard_io: Any = stdio.StandardIO  # the POSIX one: mypy sees the Windows signature
         standard_io(self.channel, stdin=control_in, stdout=control_out, reactor=self.reactor)
@@ -215,4 +216,8 @@ class WorkerService(Service):
             self.reactor.callLater(_DRAIN_POLL, self._drain)
         elif self._stopping is not None:
             # Let the FATAL messages and FINs go out before the reactor stops.
-            self.reactor.callLater(_DRAIN_POLL, self._stopping.callback, None)
+            self.reactor.callLater(_DRAIN_POLL, self._stopped, self._stopping)
+
+    def _stopped(self, stopping: Deferred[None]) -> None:
+        self.factory.doStop()
+        stopping.callback(None)

@@ -18,7 +18,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import AsyncIterable, Callable, Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
@@ -30,7 +31,7 @@ from .casts import cast_value
 from .errors import postgres_error
 from .reflect import Schema
 from .translate import Plan
-from .typemap import to_storage
+from .typemap import PgType, to_storage
 
 if TYPE_CHECKING:
     from txpostgres_proto.sqlite_backend import SQLiteBackend
@@ -39,7 +40,6 @@ __all__ = ["copy_from_stdin"]
 
 _SAVEPOINT: Final = "_txpg_copy"
 _TEXT_LIKE: Final = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN})
-_INTEGERS: Final = frozenset({oids.INT2, oids.INT4, oids.INT8})
 
 
 class _CopyTransaction:
@@ -70,59 +70,98 @@ class _CopyTransaction:
                 self.conn.execute("COMMIT" if commit else "ROLLBACK")
 
 
-def _converters(plan: Plan, zone: tzinfo, width: int) -> list[Callable[[Any], Any]]:
-    """Per column: the function turning a received value into SQLite's storage form."""
-    converters: list[Callable[[Any], Any]] = []
+def _converters(plan: Plan, zone: tzinfo, width: int) -> list[Callable[[Any], Any] | None]:
+    """Per column: the function turning a received value (never None) into SQLite's storage
+    form, or None when the value is stored as it is."""
+    converters: list[Callable[[Any], Any] | None] = []
     for index in range(width):
         pg_type = plan.param_types[index] if index < len(plan.param_types) else None
         if pg_type is None or pg_type.oid in _TEXT_LIKE:
-            converters.append(to_storage)
-        elif pg_type.oid in _INTEGERS and pg_type.element is None:
-
-            def integer(value: Any, pg_type: Any = pg_type) -> Any:
-                if isinstance(value, str):
-                    try:
-                        number = int(value)
-                    except ValueError:
-                        return cast_value(value, pg_type, zone)
-                    if -(2**31) <= number < 2**31:
-                        return number
-                    return cast_value(value, pg_type, zone)
-                return to_storage(value)
-
-            converters.append(integer)
+            converters.append(None)  # text and binary input both give str here
+        elif pg_type.element is None and pg_type.oid in _FAST:
+            converters.append(partial(_FAST[pg_type.oid], pg_type=pg_type, zone=zone))
         else:
-
-            def cast(value: Any, pg_type: Any = pg_type) -> Any:
-                if isinstance(value, str):
-                    return cast_value(value, pg_type, zone)
-                return to_storage(value)
-
-            converters.append(cast)
+            converters.append(partial(_cast, pg_type=pg_type, zone=zone))
     return converters
+
+
+def _cast(value: Any, pg_type: PgType, zone: tzinfo) -> Any:
+    if isinstance(value, str):
+        return cast_value(value, pg_type, zone)
+    return to_storage(value)
+
+
+def _integer(value: Any, pg_type: PgType, zone: tzinfo) -> Any:
+    if isinstance(value, str) and "_" not in value:
+        try:
+            number = int(value)
+        except ValueError:
+            return cast_value(value, pg_type, zone)
+        low, high = _INTEGER_RANGES[pg_type.oid]
+        if low <= number <= high:
+            return number
+    return _cast(value, pg_type, zone)
+
+
+def _float(value: Any, pg_type: PgType, zone: tzinfo) -> Any:
+    if isinstance(value, str) and "_" not in value:
+        try:
+            return float(value)
+        except ValueError:
+            return cast_value(value, pg_type, zone)
+    return _cast(value, pg_type, zone)
+
+
+def _timestamp(value: Any, pg_type: PgType, zone: tzinfo) -> Any:
+    """``YYYY-MM-DD HH:MM:SS[.ffffff]`` is stored as it is once it is known to be valid."""
+    if isinstance(value, str) and len(value) >= 19 and value[10] == " ":
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            return cast_value(value, pg_type, zone)
+        if stamp.tzinfo is None:
+            return value if len(value) == 19 or len(value) == 26 else stamp.isoformat(" ")
+    return _cast(value, pg_type, zone)
+
+
+_INTEGER_RANGES: Final = {
+    oids.INT2: (-(2**15), 2**15 - 1),
+    oids.INT4: (-(2**31), 2**31 - 1),
+    oids.INT8: (-(2**63), 2**63 - 1),
+}
+_FAST: Final[dict[int, Callable[..., Any]]] = {
+    oids.INT2: _integer,
+    oids.INT4: _integer,
+    oids.INT8: _integer,
+    oids.FLOAT4: _float,
+    oids.FLOAT8: _float,
+    oids.TIMESTAMP: _timestamp,
+}
 
 
 def _bind_batch(
     batch: Sequence[Sequence[Any]],
-    converters: list[Callable[[Any], Any]],
+    converters: list[Callable[[Any], Any] | None],
     table: str,
     columns: Sequence[str],
     first_line: int,
-) -> list[list[Any]]:
-    """The batch's rows in storage form; a bad value raises with COPY's error context."""
-    bound: list[list[Any]] = []
-    append = bound.append
-    pairs = list(enumerate(converters))
-    for row in batch:
+) -> list[tuple[Any, ...]]:
+    """The batch's rows in storage form (converted column by column); a bad value raises with
+    COPY's error context."""
+    converted: list[Sequence[Any]] = []
+    for index, values in enumerate(zip(*batch, strict=True)):
+        convert = converters[index]
+        if convert is None:
+            converted.append(values)
+            continue
         try:
-            append([None if row[i] is None else convert(row[i]) for i, convert in pairs])
+            converted.append([None if value is None else convert(value) for value in values])
         except PostgresError as error:
-            line = first_line + len(bound)
-            index = next((i for i, convert in pairs if _fails(convert, row[i])), 0)
+            row = next(i for i, value in enumerate(values) if _fails(convert, value))
             name = columns[index] if index < len(columns) else str(index + 1)
-            error.where = f'COPY {table}, line {line}, column {name}: "{row[index]}"'
+            error.where = f'COPY {table}, line {first_line + row}, column {name}: "{values[row]}"'
             raise
-    return bound
+    return list(zip(*converted, strict=True))
 
 
 def _fails(convert: Callable[[Any], Any], value: Any) -> bool:
@@ -147,7 +186,7 @@ async def copy_from_stdin(
     count = 0
     plan: Plan | None = None
     sql = ""
-    converters: list[Callable[[Any], Any]] = []
+    converters: list[Callable[[Any], Any] | None] = []
     columns: Sequence[str] = statement.columns
     zone = backend._zone()
 

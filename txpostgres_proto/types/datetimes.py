@@ -208,6 +208,10 @@ def _infinity(value: datetime) -> bytes | None:
 def encode_timestamp_text(value: Any) -> bytes:
     """The wall-clock fields of ``value`` (an aware value's offset is dropped, as PostgreSQL
     does when it reads ``'... +05'::timestamp``)."""
+    if type(value) is datetime and value.tzinfo is None and 1 < value.year < 9999:
+        # The common case, inlined: a naive value that is not an infinity.
+        text = value.isoformat(" ")
+        return (text.rstrip("0") if value.microsecond else text).encode()
     if type(value) is date:
         value = datetime(value.year, value.month, value.day)
     special = _infinity(value)

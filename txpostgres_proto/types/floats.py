@@ -98,7 +98,8 @@ def _special(value: float) -> bytes | None:
 
 def encode_float8(value: Any) -> bytes:
     """``float8out``: ``1.5``, ``100``, ``1e+15``, ``0.0001``, ``1e-05``, ``-0``, ``NaN``."""
-    value = float(value)
+    if type(value) is not float:
+        value = float(value)
     magnitude = abs(value)
     if 1e-4 <= magnitude < 1e15 or magnitude == 0.0:
         # Python's repr is positional in this range and its digits are PostgreSQL's.

@@ -59,6 +59,8 @@ def _as_decimal(value: Any) -> Decimal:
 
 def encode_numeric_text(value: Any) -> bytes:
     """Print like ``numeric_out``: ``1E+3`` -> ``1000``, ``1.50`` -> ``1.50``, ``-0`` -> ``0``."""
+    if type(value) is Decimal and value and value.is_finite():
+        return format(value, "f").encode("ascii")  # the common case: finite and not zero
     number = _as_decimal(value)
     if not number.is_finite():
         if number.is_nan():

@@ -34,8 +34,10 @@ from txpostgres_proto.types.datetimes import TimeZoneSpec, resolve_timezone
 from txpostgres_proto.types.infer import oid_for_value
 from txpostgres_proto.types.oids import TypeInfo
 from txpostgres_proto.types.rows import (
+    DataRowEncoder,
     RowDecoder,
     RowEncoder,
+    compile_data_row_encoder,
     compile_row_decoder,
     compile_row_encoder,
 )
@@ -288,6 +290,17 @@ class TypeRegistry:
         columns = zip(oids, per_column, strict=True)
         encoders = [self._lookup(oid, fmt, True, zone) for oid, fmt in columns]
         return compile_row_encoder(encoders)
+
+    def make_data_row_encoder(
+        self, oids: Sequence[int], formats: Sequence[int], timezone: TimeZoneSpec = None
+    ) -> DataRowEncoder:
+        """Like ``make_row_encoder``, but the function returns the row's whole DataRow message
+        (what a server sends); arguments as for ``make_row_encoder``."""
+        zone = resolve_timezone(timezone)
+        per_column = per_column_formats(formats, len(oids))
+        columns = zip(oids, per_column, strict=True)
+        encoders = [self._lookup(oid, fmt, True, zone) for oid, fmt in columns]
+        return compile_data_row_encoder(encoders)
 
 
 DEFAULT_REGISTRY: Final = TypeRegistry()

@@ -7,10 +7,15 @@ once per count as straight-line code (``v0, v1 = row``; ``None if v0 is None els
 with each column's codec bound as a closure variable. Per row that costs one unpack, one
 identity test and one direct codec call per field: no loop, no dict lookup, no isinstance.
 The generated source depends only on the column count (never on user data), and is cached.
+
+A data-row encoder goes one step further for the server: it returns the whole DataRow message
+(protocol section 55.7: ``D``, the length, the field count, then each field's length, -1 for
+NULL, and bytes) in one ``join``, with no intermediate field list.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
@@ -18,12 +23,18 @@ from txpostgres_proto.types.typecodecs import Decoder, Encoder
 
 RowDecoder = Callable[[Sequence[bytes | None]], tuple[Any, ...]]
 RowEncoder = Callable[[Sequence[Any]], list[bytes | None]]
+DataRowEncoder = Callable[[Sequence[Any]], bytes]
 
 # Beyond this many columns straight-line code stops paying for itself; use a loop.
 _MAX_GENERATED_COLUMNS: Final = 64
 
 _decoder_factories: dict[int, Callable[..., RowDecoder]] = {}
 _encoder_factories: dict[int, Callable[..., RowEncoder]] = {}
+_data_row_factories: dict[int, Callable[..., DataRowEncoder]] = {}
+
+_FIELD_LENGTH: Final = struct.Struct("!i").pack
+_DATA_ROW_HEAD: Final = struct.Struct("!cih").pack
+_NULL_LENGTH: Final = _FIELD_LENGTH(-1)
 
 
 def _generate(count: int, kind: str) -> Callable[..., Any]:
@@ -43,6 +54,28 @@ def _generate(count: int, kind: str) -> Callable[..., Any]:
     )
     namespace: dict[str, Any] = {}
     exec(compile(source, f"<{kind}_row_{count}>", "exec"), namespace)
+    return namespace["factory"]  # type: ignore[no-any-return]
+
+
+def _generate_data_row(count: int) -> Callable[..., DataRowEncoder]:
+    codecs = ", ".join(f"c{i}" for i in range(count))
+    fields = "".join(f"v{i}, " for i in range(count))
+    encoded = "".join(
+        f"        e{i} = b'' if v{i} is None else c{i}(v{i})\n        n{i} = len(e{i})\n"
+        for i in range(count)
+    )
+    size = " + ".join(f"n{i}" for i in range(count))
+    parts = ", ".join(f"null if v{i} is None else length(n{i}), e{i}" for i in range(count))
+    source = (
+        f"def factory({codecs}, length, head, null):\n"
+        f"    def data_row(row):\n"
+        f"        {fields}= row\n"
+        f"{encoded}"
+        f"        return b''.join((head(b'D', {size} + {6 + 4 * count}, {count}), {parts}))\n"
+        f"    return data_row\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<data_row_{count}>", "exec"), namespace)
     return namespace["factory"]  # type: ignore[no-any-return]
 
 
@@ -112,3 +145,32 @@ def compile_row_encoder(encoders: Sequence[Encoder]) -> RowEncoder:
     if factory is None:
         factory = _encoder_factories[count] = _generate(count, "encode")
     return factory(*encoders)
+
+
+def _looping_data_row(encode: RowEncoder) -> DataRowEncoder:
+    def data_row(row: Sequence[Any]) -> bytes:
+        fields = encode(row)
+        parts = [b""]
+        for field in fields:
+            if field is None:
+                parts.append(_NULL_LENGTH)
+            else:
+                parts.append(_FIELD_LENGTH(len(field)))
+                parts.append(field)
+        body = b"".join(parts)
+        return _DATA_ROW_HEAD(b"D", len(body) + 6, len(fields)) + body
+
+    return data_row
+
+
+def compile_data_row_encoder(encoders: Sequence[Encoder]) -> DataRowEncoder:
+    """A function turning one row of Python values into a complete DataRow message, value ``i``
+    encoded by ``encoders[i]`` (None -> NULL). It raises ``ValueError`` when a row has the
+    wrong number of values."""
+    count = len(encoders)
+    if count == 0 or count > _MAX_GENERATED_COLUMNS:
+        return _looping_data_row(compile_row_encoder(encoders))
+    factory = _data_row_factories.get(count)
+    if factory is None:
+        factory = _data_row_factories[count] = _generate_data_row(count)
+    return factory(*encoders, _FIELD_LENGTH, _DATA_ROW_HEAD, _NULL_LENGTH)
