@@ -35,6 +35,7 @@ HOST = "127.0.0.1"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _START_TIMEOUT = 20.0
 _STOP_TIMEOUT = 5.0
+_PORT_ATTEMPTS = 3
 #: the auth method each role of tests/pgserver.py logs in with on our server
 _ROLE_METHODS = {
     "trust": pgserver.TRUST_USER,
@@ -159,10 +160,23 @@ class TxServerPool:
     def server(self, name: str, argv: Sequence[str]) -> TxServer:
         """The running server called ``name``, started with ``argv`` the first time."""
         if name not in self._servers:
-            server = TxServer(argv, self.directory / f"{name}.log")
-            server.start()
-            self._servers[name] = server
+            self._servers[name] = self._started(argv, self.directory / f"{name}.log")
         return self._servers[name]
+
+    @staticmethod
+    def _started(argv: Sequence[str], log_file: Path) -> TxServer:
+        """A started server; another free port is tried when the first was taken meanwhile."""
+        attempts = 1
+        while True:
+            server = TxServer(argv, log_file)
+            try:
+                server.start()
+            except TxServerError:
+                if "Address already in use" not in server.log() or attempts == _PORT_ATTEMPTS:
+                    raise
+                attempts += 1
+            else:
+                return server
 
     def tls_options(self) -> list[str]:
         return ["--tls-cert", str(self.pki.server_cert), "--tls-key", str(self.pki.server_key)]

@@ -272,8 +272,11 @@ def test_shared_memory_database() -> None:
         by_worker = spread(server, count=2)
         try:
             (writer, *_), (reader, *_) = by_worker.values()
+            columns = "SELECT data_type FROM information_schema.columns WHERE table_name = 'shared'"
+            assert reader.execute(columns).fetchall() == []  # the reader's worker caches its schema
             writer.execute("CREATE TABLE shared (n integer)")
             writer.execute("INSERT INTO shared VALUES (1), (2)")
+            assert reader.execute(columns).fetchall() == [("integer",)]  # the other worker's DDL
             assert reader.execute("SELECT sum(n) FROM shared").fetchone() == (3,)
             reader.execute("INSERT INTO shared VALUES (4)")
             assert writer.execute("SELECT count(*) FROM shared").fetchone() == (3,)

@@ -151,6 +151,10 @@ class ClientProtocol(Protocol):
     # ------------------------------------------------------------------ Twisted Protocol
 
     def connectionMade(self) -> None:
+        # Pipelined requests end in small writes (a Sync): Nagle's algorithm would hold them
+        # back until the previous segment is acknowledged.  libpq and asyncpg disable it too.
+        if hasattr(self.transport, "setTcpNoDelay"):
+            self.transport.setTcpNoDelay(True)
         self.transport.write(self.client.do_startup())
 
     def relay_to(self, receiver: Protocol) -> None:

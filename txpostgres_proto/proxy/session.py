@@ -191,7 +191,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
                 consumed = end
                 if code == _TERMINATE:
                     out.append(bytes(buffer[run:start]))
-                    upstream.write(b"".join(out))
+                    self._write_upstream(upstream, b"".join(out))
                     self._close()
                     return
                 if code in _UNSYNCED:
@@ -212,7 +212,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
             out.append(bytes(buffer[run:consumed]))
         del buffer[:consumed]
         if out:
-            upstream.write(b"".join(out) if len(out) > 1 else out[0])
+            self._write_upstream(upstream, b"".join(out) if len(out) > 1 else out[0])
 
     def _rewrite(self, code: int, body: bytes, upstream: Upstream, out: list[bytes]) -> None:
         statements = self._statements
@@ -300,13 +300,18 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def _attach(self, upstream: Upstream) -> None:
         self._upstream = upstream
         upstream.listener = self
-        # Client -> upstream backpressure (a large COPY FROM STDIN): while the upstream's send
-        # buffer is full, stop reading from the client.
-        upstream.transport.registerProducer(self._reader, True)
+
+    def _write_upstream(self, upstream: Upstream, data: bytes) -> None:
+        # Client -> upstream backpressure (a large COPY FROM STDIN): once the upstream buffers
+        # what we send, reading from the client follows its buffer (stops while it is full).
+        if not upstream.write(data) and not self._reader.registered:
+            self._reader.registered = True
+            upstream.transport.registerProducer(self._reader, True)
 
     def _detach(self) -> Upstream | None:
         upstream, self._upstream = self._upstream, None
-        if upstream is not None:
+        if upstream is not None and self._reader.registered:
+            self._reader.registered = False
             if not upstream.closed:
                 upstream.transport.unregisterProducer()
             self._reader.resumeProducing()
@@ -377,6 +382,7 @@ class _ClientReader:
     def __init__(self, session: ProxyServerProtocol) -> None:
         self._session = session
         self._paused = False
+        self.registered = False
 
     def pauseProducing(self) -> None:  # noqa: N802 - Twisted API
         if not self._paused:

@@ -88,9 +88,9 @@ class Upstream:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def write(self, data: bytes) -> None:
-        if data and not self.closed:
-            write_now(self.transport, data)
+    def write(self, data: bytes) -> bool:
+        """Send ``data``; False when some of it had to be buffered."""
+        return self.closed or write_now(self.transport, data)
 
     def note_parse(self, name: bytes | None, swallow: bool) -> None:
         """A Parse was written (named ``name``); swallow its ParseComplete when injected."""

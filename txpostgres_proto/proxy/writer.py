@@ -16,8 +16,11 @@ from typing import Any
 __all__ = ["write_now"]
 
 
-def write_now(transport: Any, data: bytes) -> None:
-    """Write ``data`` to ``transport``, sending immediately when its buffer is empty."""
+def write_now(transport: Any, data: bytes) -> bool:
+    """Write ``data`` to ``transport``, sending immediately when its buffer is empty.
+
+    True when everything went out at once; False when some of it waits in the transport.
+    """
     if (
         getattr(transport, "TLS", None) is False  # after startTLS writes must go through TLS
         and getattr(transport, "dataBuffer", None) == b""
@@ -28,6 +31,7 @@ def write_now(transport: Any, data: bytes) -> None:
         sent = transport.writeSomeData(data)
         if isinstance(sent, int):
             if sent == len(data):
-                return
+                return True
             data = data[sent:]
     transport.write(data)
+    return False

@@ -22,6 +22,8 @@ from datetime import datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
+from twisted.internet.defer import Deferred
+
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.copy import copy_insert_query
 from txpostgres_proto.sql import CopyStatement
@@ -206,6 +208,8 @@ async def copy_from_stdin(
                 raise PostgresError("value out of range for a 64-bit integer", "22003") from None
 
     opened = False
+    # The batch being stored in the worker thread while the next one is received and parsed.
+    storing: Any = None
     try:
         async for batch in rows:
             if not batch:
@@ -220,9 +224,13 @@ async def copy_from_stdin(
                     columns = [column.name for column in found.columns] if found else []
                 await _maybe_await(backend._call(transaction.open))
                 opened = True
-            await _maybe_await(backend._call(store, batch, getattr(batch, "first_line", 1)))
+            await _maybe_await(storing)
+            storing = backend._call(store, batch, getattr(batch, "first_line", 1))
             count += len(batch)
+        await _maybe_await(storing)
     except BaseException:
+        if isinstance(storing, Deferred) and not storing.called:
+            storing.addErrback(lambda _: None)  # its worker ends before the lock below is free
         if opened:
             transaction.close(commit=False)
         raise
@@ -232,6 +240,6 @@ async def copy_from_stdin(
 
 
 async def _maybe_await(value: Any) -> Any:
-    if hasattr(value, "addCallback"):
+    if isinstance(value, Deferred):
         return await value
     return value

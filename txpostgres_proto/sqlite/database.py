@@ -76,6 +76,7 @@ class SQLiteDatabase:
         self.schema_version = 0
         self._schema: Schema | None = None
         self._schema_seen = -1
+        self._file_schema_version = -1
         self._private_versions = 0
         self._feed: CatalogFeed | None = None
         self._reflector: sqlite3.Connection | None = None
@@ -112,9 +113,15 @@ class SQLiteDatabase:
         """The committed schema, reflected again after a change.  Reflection uses a connection
         of its own that is never inside a transaction, so it sees the latest commit whatever the
         sessions' transactions see."""
+        if self._reflector is None:
+            self._reflector = self.connect()
+        # Another process on the same file (a --workers sibling, any SQLite tool) may have
+        # changed the schema: SQLite's own counter in the file header tells.
+        file_version = self._reflector.execute("PRAGMA schema_version").fetchone()[0]
+        if file_version != self._file_schema_version:
+            self._file_schema_version = file_version
+            self.schema_version += 1
         if self._schema is None or self._schema_seen != self.schema_version:
-            if self._reflector is None:
-                self._reflector = self.connect()
             self._schema_seen = self.schema_version
             self._schema = reflect(self._reflector)
         return self._schema
