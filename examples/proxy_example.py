@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     log.startLogging(sys.stderr)
     serverFromString(reactor, args.listen).listen(factory)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()  # type: ignore[attr-defined,misc]
 
 
 if __name__ == "__main__":

@@ -117,7 +117,9 @@ class SQLiteBackend:
         self.threaded = True if threaded is None else threaded
         self._reactor = reactor
         self._lock = threading.Lock()
+        # Opened on first use (`_open`); `_lost` once the client has gone.
         self._conn: sqlite3.Connection | None = None
+        self._lost = False
         self._context: FunctionContext | None = None
         self._feed: CatalogFeed | None = None
         self.session: Any = None
@@ -169,15 +171,11 @@ class SQLiteBackend:
 
     def connection_made(self, session: Any) -> None:
         self.session = session
-        conn = self.database.connect()
-        self._conn = conn
         self._context = FunctionContext(
             sequences=self.database.sequences,
             user=getattr(session, "user", "postgres"),
             database=getattr(session, "database", "postgres"),
         )
-        register_functions(conn, self._context)
-        register_pg_notify(conn, session, self._context)
         version = _setting(session, "server_version")
         self._feed = self.database.catalog_feed(self._context.database, version)
 
@@ -240,6 +238,7 @@ class SQLiteBackend:
         return copy_from_stdin(self, statement, rows)
 
     def connection_lost(self) -> Any:
+        self._lost = True
         conn, self._conn = self._conn, None
         if conn is None:
             return None
@@ -252,6 +251,8 @@ class SQLiteBackend:
         """Run ``function`` in a worker thread (a cancellable Deferred), or inline."""
         if not self.threaded:
             return function(*args)
+        if self._conn is None and not self._lost:
+            self._open()  # here, in the reactor thread, so that cancelling can interrupt it
         reactor = self._reactor
         if reactor is None:
             from twisted.internet import reactor as global_reactor
@@ -286,8 +287,20 @@ class SQLiteBackend:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise PostgresError("the connection to the SQLite database is closed", "08003")
+            if self._lost or self._context is None:
+                raise PostgresError("the connection to the SQLite database is closed", "08003")
+            return self._open()
         return self._conn
+
+    def _open(self) -> sqlite3.Connection:
+        """Open the session's sqlite3 connection, on first use rather than at connect: an idle
+        client then costs no SQLite memory and no file descriptors."""
+        assert self._context is not None
+        conn = self.database.connect()
+        register_functions(conn, self._context)
+        register_pg_notify(conn, self.session, self._context)
+        self._conn = conn
+        return conn
 
     def _schema(self) -> Schema:
         """The schema this session sees: the shared one, or its own while its transaction

@@ -103,6 +103,7 @@ class TxServer:
             f"tcp:{self.port}:interface={self.host}", *argv,
         ]  # fmt: skip
         self._process: subprocess.Popen[bytes] | None = None
+        self._interrupted = False
 
     def start(self) -> None:
         """Start the process and wait until the port accepts connections."""
@@ -128,12 +129,18 @@ class TxServer:
         self.stop()
         raise TxServerError(f"server did not listen within {_START_TIMEOUT}s:\n{self.log()}")
 
+    def interrupt(self) -> None:
+        """Ask the process to stop (SIGINT: the reactor shuts down cleanly); see `stop`."""
+        if self._process is not None and not self._interrupted and self._process.poll() is None:
+            self._process.send_signal(signal.SIGINT)
+            self._interrupted = True
+
     def stop(self) -> None:
-        """Interrupt the process (the reactor shuts down cleanly); kill it if it hangs."""
+        """Interrupt the process and wait for it; kill it if it hangs."""
+        self.interrupt()
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGINT)
         try:
             process.wait(_STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -193,6 +200,9 @@ class TxServerPool:
         return self.server(f"sqlite-{method}", argv)
 
     def stop_all(self) -> None:
+        """Stop every server (all interrupted first, so they shut down in parallel)."""
+        for server in self._servers.values():
+            server.interrupt()
         while self._servers:
             _, server = self._servers.popitem()
             server.stop()

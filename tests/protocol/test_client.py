@@ -520,6 +520,24 @@ def test_copy_in_from_execute_resends_sync() -> None:
     assert client.ready
 
 
+def test_error_during_copy_in_from_execute_resends_sync() -> None:
+    client = ready_client()
+    client.submit([Bind("", "copy"), Execute(), Sync()])
+    client.data_to_send()
+    client.receive_bytes(wire(BindComplete(), CopyInResponse(0, ())))
+    drain(client)
+    client.send_copy_data(b"bad data\n")
+    error = ErrorResponse({"S": "ERROR", "C": "22P02", "M": "invalid input"})
+    client.receive_bytes(wire(error))
+    assert drain(client) == [error]
+    assert client.data_to_send() == wire(CopyData(b"bad data\n"), Sync())
+    with pytest.raises(LocalProtocolError):
+        client.send_copy_done()
+    client.receive_bytes(wire(ReadyForQuery()))
+    assert drain(client) == [ReadyForQuery()]
+    assert client.ready
+
+
 def _copy_fail(message: str) -> object:
     from txpostgres_proto.protocol.messages import CopyFail
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from txpostgres_proto.protocol.client_rows import (
     RUN_PADDING,
+    UTF8_TEXT,
     Row,
     make_run_decoder,
     row_class,
@@ -108,6 +109,23 @@ def test_all_fixed_rows_use_one_unpack_and_fall_back_for_nulls() -> None:
     assert rows == [(1, 2, True), (3, None, False), (None, None, None)]
 
 
+@given(st.lists(st.lists(st.none() | st.integers(-(2**31), 2**31 - 1), min_size=40, max_size=40)))
+def test_long_runs_of_fixed_width_fields(rows: list[list[int | None]]) -> None:
+    # 40 int4 columns with a text column in the middle: several segments, NULLs anywhere.
+    names = [f"c{i}" for i in range(41)]
+    codes: list[str | None] = ["i"] * 20 + [UTF8_TEXT] + ["i"] * 20
+    decoders = [unpack_int4] * 20 + [text] + [unpack_int4] * 20
+    decoder = make_run_decoder(names, decoders, codes)
+    messages = []
+    expected = []
+    for row in rows:
+        values = [*row[:20], "mid", *row[20:]]
+        expected.append(tuple(values))
+        fields = [None if v is None else int4(v) for v in row]
+        messages.append(encode_data_row([*fields[:20], b"mid", *fields[20:]]))
+    assert decode(decoder, *messages) == expected
+
+
 def test_wide_rows_use_the_looping_decoder() -> None:
     names = [f"c{i}" for i in range(100)]
     decoder = make_run_decoder(names, [text] * 100)
@@ -160,7 +178,7 @@ def test_decoded_rows_match_the_values(values: list[tuple[Any, ...]]) -> None:
         encode_data_row([None if v is None else f(v) for f, v in zip(encoders, row, strict=True)])
         for row in values
     ]
-    for codes in ([None] * 4, ["i", "q", None, "d"]):
+    for codes in ([None] * 4, ["i", "q", None, "d"], ["i", "q", UTF8_TEXT, "d"]):
         decoder = make_run_decoder(
             ["a", "b", "c", "d"], [unpack_int4, unpack_int8, text, unpack_float8], codes
         )

@@ -51,22 +51,20 @@ def test_named_statements_follow_the_client_across_upstreams(
     first = psycopg.connect(transaction_proxy.dsn(), autocommit=True, prepare_threshold=0)
     second = psycopg.connect(transaction_proxy.dsn(), autocommit=True, prepare_threshold=0)
     with first, second:
-        assert first.execute("select 'first', pg_backend_pid()").fetchone()[0] == "first"
+        row = first.execute("select 'first', pg_backend_pid()").fetchone()
+        assert row is not None and row[0] == "first"
+        pids = {row[1]}
         assert second.execute("select 'second', %s::int", (2,)).fetchone() == ("second", 2)
-        pids = set()
-        holder = psycopg.connect(transaction_proxy.dsn())
-        with holder:
+        with psycopg.connect(transaction_proxy.dsn()) as holder:
             for _ in range(3):
-                holder.execute("select 1")  # holds an upstream in its open transaction
+                holder.execute("select 1")  # keeps the last used upstream in its transaction
                 row = first.execute("select 'first', pg_backend_pid()").fetchone()
-                assert row[0] == "first"
+                assert row is not None and row[0] == "first"
                 pids.add(row[1])
-                assert second.execute("select 'second', %s::int", (3,)).fetchone() == (
-                    "second",
-                    3,
-                )
+                row = second.execute("select 'second', %s::int", (3,)).fetchone()
+                assert row == ("second", 3)
             holder.rollback()
-        assert pids
+        assert len(pids) >= 2  # the first client's statement ran on two upstreams
 
 
 def test_asyncpg_prepared_binary_transaction_pooling(transaction_proxy: ProxyProcess) -> None:
@@ -166,3 +164,15 @@ def test_large_copy_from_stdin(session_proxy: ProxyProcess) -> None:
                 copy.write(block)
         row = conn.execute("select count(*), sum(length(t)) from big").fetchone()
         assert row == (100_000, 9_000_000)
+
+
+def test_failed_named_parse_leaves_no_statement(transaction_proxy: ProxyProcess) -> None:
+    with psycopg.connect(transaction_proxy.dsn(), autocommit=True) as conn:
+        pgconn = conn.pgconn
+        failed = pgconn.prepare(b"broken", b"selec 1")
+        assert failed.error_field(psycopg.pq.DiagnosticField.SQLSTATE) == b"42601"
+        missing = pgconn.exec_prepared(b"broken", None)
+        assert missing.error_field(psycopg.pq.DiagnosticField.SQLSTATE) == b"26000"
+        assert pgconn.prepare(b"broken", b"select 7").status == psycopg.pq.ExecStatus.COMMAND_OK
+        result = pgconn.exec_prepared(b"broken", None)
+        assert result.get_value(0, 0) == b"7"

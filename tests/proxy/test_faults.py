@@ -1,6 +1,7 @@
 """Faults: clients leaving mid-transaction, upstream backends killed, the upstream restarting.
 
-This module restarts the shared PostgreSQL server, so it runs its restart test last.
+``test_upstream_restart`` restarts the shared PostgreSQL server; the test after it runs on
+upstream connections the proxy made after the restart.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -82,3 +84,27 @@ def test_upstream_restart(real_postgres: RealPostgres, session_proxy: ProxyProce
     conn.close()
     with psycopg.connect(session_proxy.dsn(), autocommit=True) as fresh:
         assert fresh.execute("select 'after restart'").fetchone() == ("after restart",)
+
+
+def test_session_pooling_resets_upstream_with_discard_all(
+    real_postgres: RealPostgres, tmp_path: Path
+) -> None:
+    upstream = real_postgres.uri("trust_user", sslmode="disable")
+    options = ("--pool-mode", "session", "--pool-size", "1")  # both clients get the same one
+    with (
+        ProxyProcess(upstream, *options, log=tmp_path / "proxy.log") as proxy,
+        psycopg.connect(proxy.dsn(), autocommit=True) as first,
+    ):
+        pid = first.execute("select pg_backend_pid()").fetchone()
+        first.execute("set work_mem = '77MB'")
+        first.execute("create temp table leftover (x int)")
+        first.execute("prepare leftover_statement as select 1")
+        first.close()  # the second client waits until the reset is done
+        second = psycopg.connect(proxy.dsn(), autocommit=True)
+        with second:
+            assert second.execute("select pg_backend_pid()").fetchone() == pid
+            assert second.execute("show work_mem").fetchone() != ("77MB",)
+            statements = second.execute("select count(*) from pg_prepared_statements")
+            assert statements.fetchone() == (0,)
+            missing = second.execute("select to_regclass('pg_temp.leftover')").fetchone()
+            assert missing == (None,)

@@ -226,3 +226,27 @@ def test_invalid_values(name: str, value: str, message: str) -> None:
         Settings().set(name, value)
     assert caught.value.sqlstate == "22023"
     assert caught.value.message == message
+
+
+def test_settings_transactions_copy_values_only_when_changed() -> None:
+    settings = Settings()
+    assert settings.get("search_path") == '"$user", public'
+    settings.begin()
+    settings.commit()  # a transaction that changed nothing
+    settings.begin()
+    settings.set("search_path", "app")
+    settings.set("my.flag", "on")
+    assert settings.get("search_path") == "app"  # a remembered answer does not go stale
+    level = settings.savepoint()
+    settings.set("search_path", "other", local=True)
+    assert settings.get("search_path") == "other"
+    settings.rollback_to(level)
+    assert settings.get("search_path") == "app"
+    settings.rollback()
+    assert settings.get("search_path") == '"$user", public'
+    assert settings.find("my.flag") is None
+    settings.savepoint()  # outside a transaction: nothing to return to but the savepoint
+    settings.set("search_path", "kept")
+    settings.begin()
+    settings.commit()
+    assert settings.get("search_path") == "kept"

@@ -7,8 +7,9 @@ server's ReadyForQuery closes it and the transaction status is known when its De
 
 * `SimpleQuery` — a Query message: every result set of a multi-statement string;
 * `ExtendedQuery` — Bind/Execute/Sync on a cached statement (preceded by Parse/Describe the
-  first time), rows decoded by the statement's run decoder; `ExecuteMany` pipelines one
-  Bind/Execute per parameter set before a single Sync;
+  first time), rows decoded by the statement's run decoder; `ExecuteQuery` wants its command
+  tag, `StreamQuery` hands rows to a callback; `ExecuteMany` pipelines one Bind/Execute per
+  parameter set before a single Sync;
 * `Prepare` and `CloseStatement` for explicitly prepared statements.
 
 A COPY that a query did not ask for (``query("COPY t FROM STDIN")``) is refused with CopyFail
@@ -66,12 +67,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CloseStatement",
+    "CommandQuery",
     "ExecuteMany",
+    "ExecuteQuery",
     "ExtendedQuery",
     "Operation",
     "Prepare",
     "Result",
     "SimpleQuery",
+    "StreamQuery",
     "mentions_copy",
 ]
 
@@ -134,7 +138,7 @@ class Operation:
     batch_copy: ClassVar[bool] = False
     #: Drop routine BindComplete/CommandComplete answers (see ``Request``).
     quiet: ClassVar[bool] = False
-    #: False while the operation still has messages to write after its first request.
+    #: True while the operation still has messages to write after its first request.
     sending: bool = False
 
     def __init__(self, protocol: ClientProtocol) -> None:

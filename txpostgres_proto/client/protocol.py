@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from twisted.internet.defer import Deferred, succeed
@@ -52,13 +52,11 @@ from ..protocol.messages import (
 )
 from ..types import TypeRegistry, resolve_timezone
 from .codecs import ClientCodecs
+from .connection import Connection
 from .errors import ConnectionClosedError, InterfaceError
 from .notify import NoticeDispatcher, NotificationDispatcher
 from .operations import Operation
 from .statements import StatementCache
-
-if TYPE_CHECKING:
-    from .connection import Connection
 
 __all__ = ["CancelConnector", "ClientProtocol"]
 
@@ -262,12 +260,14 @@ class ClientProtocol(Protocol):
                 self.codecs.set_timezone(self.client.timezone)
         elif kind is AuthenticationCompleted:
             self._started()
-        elif kind is ErrorResponse:
-            self._fatal = PostgresError.from_fields(event.fields)
+        elif kind is ErrorResponse:  # outside any request: the server is going away
+            error = PostgresError.from_fields(event.fields)
+            if event.severity in _FATAL:
+                self._fatal = error
+            else:
+                self.log.warn("PostgreSQL error outside any request: {error}", error=error)
 
     def _started(self) -> None:
-        from .connection import Connection
-
         self.codecs.set_timezone(self.client.timezone)
         self.connection = Connection(self)
         waiters, self._ready_waiters = self._ready_waiters, []

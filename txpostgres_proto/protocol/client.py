@@ -33,7 +33,11 @@ Things the protocol leaves to the client and how they are handled here:
   already sent after it, so the client sends a fresh Sync with CopyDone/CopyFail;
 * nothing may be pipelined *behind* a statement that turns out to be COPY FROM STDIN (the
   server would read those messages as a broken copy stream); callers must wait for the COPY to
-  finish before submitting more.
+  finish before submitting more;
+* big answers stay cheap: a request with a run decoder gets its rows as `DataRows` batches cut
+  and decoded straight from the receive buffer, and a *quiet* request (a batch of executions)
+  has its BindComplete / CommandComplete answers consumed without an event each, their row
+  counts added up in ``Request.rowcount``.
 """
 
 from __future__ import annotations
@@ -607,6 +611,9 @@ class SansIOClient:
             kind, request, _ = self._expect[0]
             self._in_result_set = False
             self._parameter_oids = None
+            if state is ProtocolState.COPY_IN and self._copy_needs_sync:
+                # The server now skips to a Sync, and ignored the one sent with the Execute.
+                self._outbox.append(_SYNC_BYTES)
             self._copy_needs_sync = False
             if kind is not Expect.QUERY and kind is not Expect.FUNCTION_CALL:
                 # The server skips the rest of this group, up to the next Sync.

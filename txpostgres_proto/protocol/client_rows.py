@@ -32,6 +32,8 @@ from .errors import RemoteProtocolError
 
 __all__ = [
     "FIXED_WIDTH_CODES",
+    "RUN_PADDING",
+    "UTF8_TEXT",
     "Row",
     "RunDecoder",
     "make_run_decoder",
@@ -124,34 +126,58 @@ def row_class(names: Sequence[str]) -> type[Row]:
 
 # --------------------------------------------------------------------------- run decoders
 
+#: Inline code for UTF-8 text: the value is decoded in the generated code (``bytes.decode``)
+#: instead of by a call to the column's decoder.
+UTF8_TEXT: Final = "utf8"
+
 _INT32: Final = struct.Struct("!i")
 _HEADER: Final = struct.Struct("!ih")  # message length, field count
-_MAX_GROUP: Final = 16
-#: Zero bytes appended to a run, so that reading a fixed-width field group speculatively
-#: (before knowing whether a field is NULL) never runs off the end of the data.
-RUN_PADDING: Final = bytes(_MAX_GROUP * 12)
+_MAX_SEGMENT: Final = 16  # fixed-width fields read by one unpack
+#: Zero bytes appended to a run, so that reading a segment speculatively (before knowing
+#: whether a field is NULL) never runs off the end of the data.
+RUN_PADDING: Final = bytes(6 + _MAX_SEGMENT * 12 + 4)
 
 
 def _bad_row(problem: str) -> RemoteProtocolError:
     return RemoteProtocolError(f"invalid DataRow message format: {problem}")
 
 
-def _generic_column(i: int) -> list[str]:
-    return [
-        "n = unpack_i32(data, p)[0]",
-        "p += 4",
-        "if n >= 0:",
-        "    q = p + n",
-        f"    v{i} = d{i}(data[p:q])",
-        "    p = q",
-        "elif n == -1:",
-        f"    v{i} = None",
-        "else:",
-        "    raise bad('negative field length')",
-    ]
+class _Segment:
+    """Fields read by one ``unpack_from``: [the message header], fixed-width fields, and
+    [the length of the variable-width field that follows]."""
+
+    def __init__(self, header: bool, fixed: list[int], variable: int | None) -> None:
+        self.header = header
+        self.fixed = fixed
+        self.variable = variable
+
+    def layout(self, codes: tuple[str | None, ...]) -> str:
+        return (
+            ("ih" if self.header else "")
+            + "".join("i" + codes[i] for i in self.fixed)  # type: ignore[operator]
+            + ("i" if self.variable is not None else "")
+        )
 
 
-def _fixed_column(i: int, size: int) -> list[str]:
+def _segments(codes: tuple[str | None, ...]) -> list[_Segment]:
+    segments: list[_Segment] = []
+    fixed: list[int] = []
+    header = True
+    for index, code in enumerate(codes):
+        if code is not None and code in FIXED_WIDTH_CODES:
+            fixed.append(index)
+            if len(fixed) == _MAX_SEGMENT:
+                segments.append(_Segment(header, fixed, None))
+                fixed, header = [], False
+        else:
+            segments.append(_Segment(header, fixed, index))
+            fixed, header = [], False
+    if fixed or header:
+        segments.append(_Segment(header, fixed, None))
+    return segments
+
+
+def _fixed_field(i: int, size: int) -> list[str]:
     # One unpack reads the length and the value; the value is junk when the field is NULL.
     return [
         f"n, v{i} = fixed{i}(data, p)",
@@ -165,67 +191,64 @@ def _fixed_column(i: int, size: int) -> list[str]:
     ]
 
 
-def _fixed_group(group: list[int], codes: tuple[str | None, ...], index: int) -> list[str]:
-    """Consecutive fixed-width columns read with one unpack, when none of them is NULL."""
-    sizes = [FIXED_WIDTH_CODES[codes[i]] for i in group]  # type: ignore[index]
-    checks = " and ".join(f"g[{2 * k}] == {size}" for k, size in enumerate(sizes))
-    lines = [f"g = group{index}(data, p)", f"if {checks}:"]
-    lines += [f"    v{i} = g[{2 * k + 1}]" for k, i in enumerate(group)]
-    lines += [f"    p += {sum(4 + size for size in sizes)}", "else:"]
-    for i, size in zip(group, sizes, strict=True):
-        lines += ["    " + line for line in _fixed_column(i, size)]
+def _variable_field(i: int, code: str | None) -> list[str]:
+    value = "data[p:q].decode()" if code == UTF8_TEXT else f"d{i}(data[p:q])"
+    return [
+        "if n >= 0:",
+        "    q = p + n",
+        f"    v{i} = {value}",
+        "    p = q",
+        "elif n == -1:",
+        f"    v{i} = None",
+        "else:",
+        "    raise bad('negative field length')",
+    ]
+
+
+def _segment_code(
+    index: int, segment: _Segment, codes: tuple[str | None, ...], count: int
+) -> list[str]:
+    sizes = [FIXED_WIDTH_CODES[codes[i]] for i in segment.fixed]  # type: ignore[index]
+    base = 2 if segment.header else 0
+    lines = [
+        f"s = segment{index}(data, pos + 1)" if segment.header else f"s = segment{index}(data, p)"
+    ]
+    if segment.header:
+        lines += [
+            "stop = pos + 1 + s[0]",
+            f"if s[1] != {count}:",
+            "    raise bad('wrong number of fields')",
+        ]
+    fast = [f"v{i} = s[{base + 2 * k + 1}]" for k, i in enumerate(segment.fixed)]
+    width = sum(4 + size for size in sizes)
+    if segment.variable is not None:
+        fast.append(f"n = s[{base + 2 * len(sizes)}]")
+        width += 4
+    start = "pos + 7" if segment.header else "p"
+    fast.append(f"p = {start} + {width}")
+    slow = [f"p = {start}"]
+    for i, size in zip(segment.fixed, sizes, strict=True):
+        slow += _fixed_field(i, size)
+    if segment.variable is not None:
+        slow += ["n = unpack_i32(data, p)[0]", "p += 4"]
+    if sizes:
+        checks = " and ".join(f"s[{base + 2 * k}] == {size}" for k, size in enumerate(sizes))
+        lines += [f"if {checks}:", *("    " + line for line in fast), "else:"]
+        lines += ["    " + line for line in slow]
+    else:
+        lines += fast
+    if segment.variable is not None:
+        lines += _variable_field(segment.variable, codes[segment.variable])
     return lines
-
-
-def _column_groups(codes: tuple[str | None, ...]) -> list[list[int]]:
-    """Columns split into runs of fixed-width ones (at most `_MAX_GROUP`) and single others."""
-    groups: list[list[int]] = []
-    for i, code in enumerate(codes):
-        previous = groups[-1] if groups else None
-        if (
-            code is not None
-            and previous is not None
-            and codes[previous[-1]] is not None
-            and len(previous) < _MAX_GROUP
-        ):
-            previous.append(i)
-        else:
-            groups.append([i])
-    return groups
 
 
 def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
     """Source for the run decoder of one shape; returns a factory binding the codecs."""
     count = len(codes)
-    groups = _column_groups(codes)
-    body: list[str] = [
-        "length, fields = header(data, pos + 1)",
-        "stop = pos + 1 + length",
-    ]
-    if count and all(code is not None for code in codes):
-        # A row of fixed-width fields without NULLs has one known size: one unpack for all.
-        checks = " and ".join(
-            f"whole[{2 * i + 2}] == {FIXED_WIDTH_CODES[code]}"  # type: ignore[index]
-            for i, code in enumerate(codes)
-        )
-        values = "".join(f"whole[{2 * i + 3}], " for i in range(count))
-        body += [
-            "if length == full_length and fields == count:",
-            "    whole = unpack_whole(data, pos + 1)",
-            f"    if {checks}:",
-            f"        append(new(cls, ({values})))",
-            "        pos = stop",
-            "        continue",
-        ]
-    body += ["if fields != count:", "    raise bad('wrong number of fields')", "p = pos + 7"]
-    for index, group in enumerate(groups):
-        code = codes[group[0]]
-        if code is None:
-            body += _generic_column(group[0])
-        elif len(group) == 1:
-            body += _fixed_column(group[0], FIXED_WIDTH_CODES[code])
-        else:
-            body += _fixed_group(group, codes, index)
+    segments = _segments(codes)
+    body: list[str] = []
+    for index, segment in enumerate(segments):
+        body += _segment_code(index, segment, codes, count)
     row = "".join(f"v{i}, " for i in range(count))
     body += [
         "if p != stop:",
@@ -242,15 +265,14 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
         "        raise bad('truncated') from None",
     ]
     params = "".join(f", d{i}, fixed{i}" for i in range(count))
-    params += "".join(f", group{index}" for index in range(len(groups)))
+    params += "".join(f", segment{index}" for index in range(len(segments)))
     source = (
-        f"def factory(cls, count, full_length, unpack_whole{params}):\n"
+        f"def factory(cls{params}):\n"
         + "\n".join("    " + line for line in lines)
         + "\n    return decode_run\n"
     )
     namespace: dict[str, Any] = {
         "unpack_i32": _INT32.unpack_from,
-        "header": _HEADER.unpack_from,
         "bad": _bad_row,
         "new": tuple.__new__,
         "struct_error": struct.error,
@@ -301,35 +323,34 @@ def _looping_run_decoder(cls: type[Row], decoders: Sequence[Callable[[bytes], An
 def make_run_decoder(
     names: Sequence[str],
     decoders: Sequence[Callable[[bytes], Any]],
-    fixed_codes: Sequence[str | None] | None = None,
+    inline_codes: Sequence[str | None] | None = None,
 ) -> RunDecoder:
     """A decoder for runs of DataRow messages of this shape, producing `row_class(names)` rows.
 
-    ``decoders[i]`` turns field ``i``'s bytes into a value (NULL never reaches it);
-    ``fixed_codes[i]``, when not None, is a `FIXED_WIDTH_CODES` key meaning the field is a
-    fixed-width binary value that may be read in place instead of calling ``decoders[i]``.
-    The data given to the decoder must be followed by `RUN_PADDING` (or any bytes of that
-    length) after ``end``.  Malformed messages raise `RemoteProtocolError`.
+    ``decoders[i]`` turns field ``i``'s bytes into a value (NULL never reaches it).
+    ``inline_codes[i]``, when not None, lets the generated code decode field ``i`` itself:
+    a `FIXED_WIDTH_CODES` key for a fixed-width binary value read in place, or `UTF8_TEXT`
+    for UTF-8 text; the result must be what ``decoders[i]`` would return.  The data given to
+    the decoder must be followed by `RUN_PADDING` (or any bytes of that length) after
+    ``end``.  Malformed messages raise `RemoteProtocolError`.
     """
     if len(names) != len(decoders):
         raise ValueError("one decoder per column is needed")
     cls = row_class(names)
-    codes = tuple(fixed_codes) if fixed_codes is not None else (None,) * len(decoders)
+    codes = tuple(inline_codes) if inline_codes is not None else (None,) * len(decoders)
     if len(codes) != len(decoders) or any(
-        code is not None and code not in FIXED_WIDTH_CODES for code in codes
+        code is not None and code not in FIXED_WIDTH_CODES and code != UTF8_TEXT for code in codes
     ):
-        raise ValueError("fixed_codes must give a known code or None per column")
+        raise ValueError("inline_codes must give a known code or None per column")
     if len(decoders) > _MAX_UNROLLED_COLUMNS:
         return _looping_run_decoder(cls, decoders)
     factory = _factories.get(codes)
     if factory is None:
         factory = _factories[codes] = _generate(codes)
-    whole = struct.Struct("!ih" + "".join("i" + (code or "") for code in codes))
-    fixed = [struct.Struct("!i" + code).unpack_from if code else None for code in codes]
     codecs: list[Any] = []
-    for decode, fixed_unpack in zip(decoders, fixed, strict=True):
-        codecs += (decode, fixed_unpack)
-    for group in _column_groups(codes):
-        layout = "".join("i" + (codes[i] or "") for i in group)
-        codecs.append(struct.Struct("!" + layout).unpack_from if codes[group[0]] else None)
-    return factory(cls, len(codes), whole.size, whole.unpack_from, *codecs)
+    for decode, code in zip(decoders, codes, strict=True):
+        fixed = code is not None and code in FIXED_WIDTH_CODES
+        codecs += (decode, struct.Struct("!i" + code).unpack_from if fixed else None)
+    for segment in _segments(codes):
+        codecs.append(struct.Struct("!" + segment.layout(codes)).unpack_from)
+    return factory(cls, *codecs)

@@ -38,6 +38,7 @@ Points of the protocol handled here rather than left to the caller:
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final
@@ -264,6 +265,16 @@ def _startup_limits() -> dict[int, int]:
     return limits
 
 
+# The limit tables are read-only and the same for every connection: one copy each, rather than
+# two 256-entry dicts (about 9 KB each) held by every connection.
+_STARTUP_LIMITS: Final = _startup_limits()
+
+
+@functools.lru_cache(maxsize=8)
+def _message_limits(max_message_size: int) -> dict[int, int]:
+    return message_limits(FRONTEND_LARGE_MESSAGES, max_message_size)
+
+
 class ServerConnection:
     """The protocol state of one client connection; see the module docstring."""
 
@@ -272,8 +283,8 @@ class ServerConnection:
         self._frontend_row = _FRONTEND_ROWS[self._state]
         self._backend_row = _BACKEND_ROWS[self._state]
         self._paused = False
-        self._buffer = MessageBuffer(_startup_limits())
-        self._limits = message_limits(FRONTEND_LARGE_MESSAGES, max_message_size)
+        self._buffer = MessageBuffer(_STARTUP_LIMITS)
+        self._limits = _message_limits(max_message_size)
         self._eof = False
         self._ssl_done = False
         self._gss_done = False

@@ -9,7 +9,8 @@ pooled per session or per transaction (see ``session.py``).  Modules:
 * ``upstream.py`` — `Upstream`, one relay-mode upstream connection;
 * ``pool.py`` — `UpstreamPool`;
 * ``statements.py`` — named prepared statements under transaction pooling;
-* ``frames.py`` — cutting raw frames without decoding them.
+* ``frames.py`` — cutting raw frames without decoding them;
+* ``writer.py`` — sending relayed bytes at once rather than at the reactor's next turn.
 """
 
 from .factory import DEFAULT_POOL_SIZE, PoolMode, ProxyFactory

@@ -22,6 +22,10 @@ values differ gets quiet ``SET`` commands before it serves the client (as pgboun
 Cancel: the client's BackendKeyData is registered with the factory's `CancelRegistry`; a
 matching CancelRequest makes the upstream serving the session send its own CancelRequest.
 
+Flow control: a client that reads slowly pauses reading from its upstream (this protocol is
+the client transport's producer); an upstream whose send buffer fills pauses reading from the
+client (`_ClientReader`, registered once a write could not go out at once).
+
 Faults: an upstream that dies while lent to this session ends the session — with the
 upstream's own FATAL error when it sent one (57P01 on shutdown), otherwise with FATAL 08006.
 A client that leaves mid-query gets its upstream closed; one that leaves inside a transaction
@@ -322,6 +326,9 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def upstream_data(self, data: bytes) -> None:
         if not self._stopped:
             write_now(self.transport, data)
+
+    def upstream_parse_failed(self, name: bytes) -> None:
+        self._statements.forget(name)
 
     def upstream_parameter(self, name: str, value: str) -> None:
         if name.lower() in _TRACKED:

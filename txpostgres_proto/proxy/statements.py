@@ -93,6 +93,12 @@ class StatementMap:
             return
         out.append(frame(b"D", b"S" + self._ensure(name, target, out) + b"\x00"))
 
+    def forget(self, upstream_name: bytes) -> None:
+        """The client's Parse of ``upstream_name`` failed (or was skipped after an error):
+        like PostgreSQL, the statement does not exist."""
+        for name in [n for n, (u, _) in self._statements.items() if u == upstream_name]:
+            del self._statements[name]
+
     def close(self, body: bytes, out: list[bytes]) -> None:
         name, _ = split_cstring(body, 1)
         if body[:1] == b"S" and self._statements.pop(name, None) is not None:

@@ -9,7 +9,7 @@ type byte of most is looked at.  The few exceptions:
   the pool when the connection is idle and outside a transaction (protocol section 55.2.3);
 * ParseComplete (``1``): confirms a named Parse, or is swallowed when the proxy injected that
   Parse (see ``statements.py``); Parses still unconfirmed at the ReadyForQuery of their Sync
-  failed or were skipped, and are forgotten;
+  failed or were skipped: forgotten here, and by the client when it sent them;
 * ErrorResponse (``E``): a FATAL one means the listener already told its client why the
   connection ends; during quiet queries (reset, settings) any error makes them fail;
 * ParameterStatus (``S``): `parameters` follows the upstream's reported settings, and the
@@ -50,6 +50,8 @@ class UpstreamListener(Protocol):
     def upstream_ready(self) -> None: ...
 
     def upstream_parameter(self, name: str, value: str) -> None: ...
+
+    def upstream_parse_failed(self, name: bytes) -> None: ...
 
     def upstream_lost(self, fatal_relayed: bool) -> None: ...
 
@@ -180,9 +182,11 @@ class Upstream:
         parses = self._parses
         done = self.syncs_done
         while parses and parses[0][2] <= done:
-            name = parses.popleft()[0]
+            name, injected, _ = parses.popleft()
             if name is not None:
                 self.prepared.discard(name)
+                if not injected and self.listener is not None:
+                    self.listener.upstream_parse_failed(name)
         self.syncs_done = done + 1
 
     def connectionLost(self, reason: Failure | None = None) -> None:  # noqa: N802

@@ -17,9 +17,20 @@ The protocol answers some statements itself and never passes them on: SET/SHOW/R
 TRANSACTION, DISCARD, DEALLOCATE, PREPARE/EXECUTE, DECLARE/FETCH/MOVE/CLOSE (cursors over a
 result of ``execute``), LISTEN/UNLISTEN/NOTIFY and transaction control (reported through
 ``transaction``).  COPY ... TO STDOUT runs the table's ``SELECT`` (or the COPY's query)
-through ``execute``; COPY ... FROM STDIN hands the parsed rows (tuples of ``str``/None) to an
-optional ``copy_in(statement, rows)`` method (returning the row count), or else runs one
-``INSERT ... VALUES ($1, ...)`` per row through ``execute``.
+through ``execute`` and streams its rows (an iterator or async iterator keeps memory flat).
+
+COPY ... FROM STDIN first describes ``SELECT <columns> FROM <table>`` (the target columns:
+their number, names, and types for the binary format), then streams: an optional
+``copy_in(statement, rows)`` method receives ``rows``, a `server.copy_in.CopyInStream`, while
+the data is still arriving.  ``async for batch in rows`` yields lists of row tuples (text and
+CSV fields as ``str``/None for the backend to cast; binary fields decoded by the type registry;
+``batch.first_line`` numbers the first row for error messages); ``rows.raw_batches()`` yields
+the same data unparsed, for a backend that parses in a worker thread.  The client is not read
+while the backend is behind (TCP backpressure).  A malformed row (22P04), CopyFail (57014), a
+cancel (57014) or a lost connection is raised from the next pull: the backend should then undo
+what it stored (PostgreSQL's COPY is all or nothing) and let the error propagate.  ``copy_in``
+returns the row count (or None: the rows read, or a QueryResult).  A backend without
+``copy_in`` gets one ``INSERT ... VALUES ($1, ...)`` per row through ``execute``.
 """
 
 from __future__ import annotations

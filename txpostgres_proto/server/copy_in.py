@@ -19,7 +19,7 @@ does the same for the protocol:
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Final
 
 from twisted.internet.defer import Deferred
@@ -29,7 +29,7 @@ from txpostgres_proto.sql import CopyStatement
 
 from .copy import BINARY_HEADER, CopyFormat, csv_quoted, split_unescaped, unescape_text
 
-__all__ = ["CopyBatch", "CopyInStream", "CopyParser", "column_option"]
+__all__ = ["CopyBatch", "CopyInStream", "CopyParser", "RawCopyBatch", "column_option"]
 
 #: Unparsed CopyData held before a batch is cut even if nobody asked for one.
 BATCH_BYTES: Final = 256 * 1024
@@ -420,38 +420,67 @@ class CopyInStream:
 
     async def __anext__(self) -> CopyBatch:
         while True:
+            data = await self._next_data()
+            if data is None:
+                raise StopAsyncIteration
+            batch = self._parse(*data)
+            if batch or data[1]:
+                return batch
+
+    def raw_batches(self) -> AsyncIterator[RawCopyBatch]:
+        """The same data unparsed: each `RawCopyBatch` is parsed by its ``parse()``, which a
+        backend may call in a worker thread (one at a time, in order), so that the reactor
+        thread only receives data."""
+        return self._raw()
+
+    async def _raw(self) -> AsyncIterator[RawCopyBatch]:
+        while (data := await self._next_data()) is not None:
+            yield RawCopyBatch(self, *data)
+
+    async def _next_data(self) -> tuple[bytes, bool] | None:
+        """The CopyData received since the last call (True: it is the last), or None."""
+        while True:
             if self._error is not None:
                 raise self._error
             if self._chunks:
-                batch = self._take(final=False)
-                if batch:
-                    return batch
-                continue
+                return self._take(), False
             if self._finished:
                 if self._final_taken:
-                    raise StopAsyncIteration
+                    return None
                 self._final_taken = True
-                batch = self._take(final=True)
-                if not batch:
-                    raise StopAsyncIteration
-                return batch
+                return b"", True
             waiter: Deferred[None] = Deferred()
             self._waiter = waiter
             await waiter
 
-    def _take(self, final: bool) -> CopyBatch:
-        """Parse what has arrived (and, at the end, the rest) into one batch."""
+    def _take(self) -> bytes:
         was_full = self.full
         chunks, self._chunks, self._size = self._chunks, [], 0
+        if was_full:
+            self._on_drained()
+        return b"".join(chunks)
+
+    def _parse(self, data: bytes, final: bool) -> CopyBatch:
+        """Rows of ``data`` (and, at the end, of what the parser still holds)."""
         first_line = self.parser.line + 1
         try:
-            rows = self.parser.feed(b"".join(chunks)) if chunks else []
+            rows = self.parser.feed(data) if data else []
             if final:
                 rows.extend(self.parser.finish())
         except PostgresError as error:
             self._error = error
             raise
-        if was_full:
-            self._on_drained()
         self.rows_read += len(rows)
         return CopyBatch(rows, first_line)
+
+
+class RawCopyBatch:
+    """Received COPY data not parsed yet (see `CopyInStream.raw_batches`)."""
+
+    def __init__(self, stream: CopyInStream, data: bytes, final: bool) -> None:
+        self._stream = stream
+        self.data = data
+        self.final = final
+
+    def parse(self) -> CopyBatch:
+        return self._stream._parse(self.data, self.final)

@@ -44,6 +44,7 @@ from txpostgres_proto.types import TimeZoneSpec, TypeRegistry, per_column_format
 from txpostgres_proto.types.rows import DataRowEncoder, RowEncoder
 
 from .backend import QueryResult, ResultColumn, StatementDescription
+from .session import SESSION_STATEMENTS
 
 if TYPE_CHECKING:
     from .session import Session
@@ -183,8 +184,6 @@ class PreparedStatement:
         cls, name: str, query: str, param_types: Sequence[int], session: Session
     ) -> PreparedStatement:
         """Check and classify ``query`` the way PostgreSQL's Parse does."""
-        from .session import SESSION_STATEMENTS
-
         scs = session.settings.get("standard_conforming_strings") == "on"
         sql, utility, count = _analyse(query, scs)
         if max(count, len(param_types)) > 65535:

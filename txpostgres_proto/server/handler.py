@@ -304,7 +304,10 @@ class PostgresRequestHandler:
         return await to_query_result(value, context)
 
     async def _execute(self, sql: str, params: Sequence[Any]) -> QueryResult:
-        value = await defer.maybeDeferred(self.execute_query, sql, params)
+        if type(self).execute_query is PostgresRequestHandler.execute_query:
+            value = await self._route(sql, params)  # the default hook, minus its Deferred
+        else:
+            value = await defer.maybeDeferred(self.execute_query, sql, params)
         if isinstance(value, NormalizedResult):
             return value
         return await to_query_result(value, ResultContext(described=self._described.get(sql)))

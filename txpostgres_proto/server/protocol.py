@@ -818,9 +818,10 @@ class PostgresServerProtocol(Protocol):
         """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
 
         Each row is encoded by the stream's row encoder and framed (a DataRow, or CopyData for
-        COPY TO STDOUT); DataRows come whole from the stream's data-row encoder.  Rows are written in batches of `ROW_BATCH_BYTES`, one ``write`` each,
-        and early when an async row source has to wait (so slow sources still deliver
-        promptly); after each write the transport may pause us (`_writable`).
+        COPY TO STDOUT); DataRows come whole from the stream's data-row encoder.  Rows are
+        written in batches of `ROW_BATCH_BYTES`, one ``write`` each, and early when an async
+        row source has to wait (so slow sources still deliver promptly); after each write the
+        transport may pause us (`_writable`).
         """
         conn = self._conn
         assert conn is not None and stream.columns is not None
@@ -957,7 +958,8 @@ class PostgresServerProtocol(Protocol):
             if backend_copy is not None:
                 outcome = await self._call_backend(backend_copy, statement, stream)
             else:
-                outcome = await self._copy_in_by_inserts(statement, stream, columns)
+                typed = columns if copy_format.binary else None
+                outcome = await self._copy_in_by_inserts(statement, stream, typed)
             async for _ in stream:  # what the backend left unread, up to CopyDone
                 pass
         finally:
@@ -986,7 +988,8 @@ class PostgresServerProtocol(Protocol):
         stream: CopyInStream,
         columns: tuple[ResultColumn, ...] | None,
     ) -> int:
-        """A backend without ``copy_in``: one INSERT per row through ``execute``."""
+        """A backend without ``copy_in``: one INSERT per row through ``execute`` (parameter
+        types: the ``columns`` of decoded binary values, else unknown: text to be cast)."""
         count = 0
         async for batch in stream:
             for row in batch:

@@ -241,6 +241,8 @@ class Session:
 
     def _transaction_committed(self) -> None:
         """LISTEN/UNLISTEN take effect, then the NOTIFYs go out (as PostgreSQL's commit does)."""
+        if not self._listen_actions and not self._notifies:
+            return  # the usual transaction: nothing to do
         actions, self._listen_actions = self._listen_actions, []
         for listen, channel in actions:
             if listen:

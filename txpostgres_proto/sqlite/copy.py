@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import AsyncIterable, Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -26,6 +26,7 @@ from twisted.internet.defer import Deferred
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.copy import copy_insert_query
+from txpostgres_proto.server.copy_in import RawCopyBatch
 from txpostgres_proto.sql import CopyStatement
 from txpostgres_proto.types import oids
 
@@ -147,7 +148,7 @@ def _bind_batch(
     table: str,
     columns: Sequence[str],
     first_line: int,
-) -> list[tuple[Any, ...]]:
+) -> Iterator[tuple[Any, ...]]:
     """The batch's rows in storage form (converted column by column); a bad value raises with
     COPY's error context."""
     converted: list[Sequence[Any]] = []
@@ -156,6 +157,10 @@ def _bind_batch(
         if convert is None:
             converted.append(values)
             continue
+        fast = _whole_column(convert, values)
+        if fast is not None:
+            converted.append(fast)
+            continue
         try:
             converted.append([None if value is None else convert(value) for value in values])
         except PostgresError as error:
@@ -163,7 +168,35 @@ def _bind_batch(
             name = columns[index] if index < len(columns) else str(index + 1)
             error.where = f'COPY {table}, line {first_line + row}, column {name}: "{values[row]}"'
             raise
-    return list(zip(*converted, strict=True))
+    return zip(*converted, strict=True)  # consumed by executemany, one row at a time
+
+
+def _whole_column(convert: Callable[[Any], Any], values: Sequence[Any]) -> list[Any] | None:
+    """A column of well-formed text converted with C-level loops (``map``); None when it is not
+    that simple (NULLs, other spellings, bad values: the value-by-value path decides)."""
+    kind = getattr(convert, "func", None)
+    if kind not in (_integer, _float, _timestamp) or None in values:
+        return None
+    try:
+        if kind is _timestamp:
+            stamps = list(map(datetime.fromisoformat, values))
+            if any(stamp.tzinfo is not None for stamp in stamps):
+                return None
+            return [
+                value if len(value) == 19 and value[10] == " " else stamp.isoformat(" ")
+                for value, stamp in zip(values, stamps, strict=True)
+            ]
+        if "_" in "".join(values):  # Python's int() and float() allow 1_000; PostgreSQL not
+            return None
+        if kind is _float:
+            return list(map(float, values))
+        numbers = list(map(int, values))
+    except (ValueError, TypeError):
+        return None
+    low, high = _INTEGER_RANGES[convert.keywords["pg_type"].oid]  # type: ignore[attr-defined]
+    if numbers and (min(numbers) < low or max(numbers) > high):
+        return None
+    return numbers
 
 
 def _fails(convert: Callable[[Any], Any], value: Any) -> bool:
@@ -179,21 +212,34 @@ def _fails(convert: Callable[[Any], Any], value: Any) -> bool:
 async def copy_from_stdin(
     backend: SQLiteBackend, statement: CopyStatement, rows: AsyncIterable[Sequence[Any]]
 ) -> int:
-    """Store the rows of ``COPY table FROM STDIN`` (batches from ``rows``); the row count."""
+    """Store the rows of ``COPY table FROM STDIN`` (batches from ``rows``); the row count.
+
+    When ``rows`` offers ``raw_batches()`` (the protocol's `CopyInStream`), the data is parsed
+    in the worker thread too, so that the reactor thread, which receives it, and the worker
+    thread, which stores it, do not contend for the GIL on every row.
+    """
     conn = backend._connection()
     schema: Schema = backend._schema()
     assert statement.table is not None
     table = statement.table.name
+    columns: Sequence[str] = statement.columns
+    if not columns:
+        found = schema.table(table)
+        if found is None:
+            raise PostgresError(f'relation "{table}" does not exist', "42P01")
+        columns = [column.name for column in found.columns]
+    width = len(columns)
+    sql = copy_insert_query(statement, width)
+    plan = backend._plan(sql, (0,) * width, schema)
+    converters = _converters(plan, backend._zone(), width)
     transaction = _CopyTransaction(conn, backend._lock)
     count = 0
-    plan: Plan | None = None
-    sql = ""
-    converters: list[Callable[[Any], Any] | None] = []
-    columns: Sequence[str] = statement.columns
-    zone = backend._zone()
 
-    def store(batch: Sequence[Sequence[Any]], first_line: int) -> None:
-        assert plan is not None
+    def store(item: Any) -> int:
+        batch = item.parse() if isinstance(item, RawCopyBatch) else item
+        if not batch:
+            return 0
+        first_line = getattr(batch, "first_line", 1)
         bound = _bind_batch(batch, converters, table, columns, first_line)
         context = backend._prepare_context()
         context.owners = schema.sequences
@@ -206,36 +252,24 @@ async def copy_from_stdin(
                 raise postgres_error(error, sql, plan, schema, context.error) from None
             except OverflowError:
                 raise PostgresError("value out of range for a 64-bit integer", "22003") from None
+        return len(batch)
 
-    opened = False
-    # The batch being stored in the worker thread while the next one is received and parsed.
+    raw = getattr(rows, "raw_batches", None)
+    source: AsyncIterable[Any] = raw() if raw is not None else rows
+    await _maybe_await(backend._call(transaction.open))
+    # The batch being stored in the worker thread while the next one is received.
     storing: Any = None
     try:
-        async for batch in rows:
-            if not batch:
-                continue
-            if plan is None:
-                width = len(batch[0])
-                sql = copy_insert_query(statement, width)
-                plan = backend._plan(sql, (0,) * width, schema)
-                converters = _converters(plan, zone, width)
-                if not columns:
-                    found = schema.table(table)
-                    columns = [column.name for column in found.columns] if found else []
-                await _maybe_await(backend._call(transaction.open))
-                opened = True
-            await _maybe_await(storing)
-            storing = backend._call(store, batch, getattr(batch, "first_line", 1))
-            count += len(batch)
-        await _maybe_await(storing)
+        async for item in source:
+            count += await _maybe_await(storing) or 0
+            storing = backend._call(store, item)
+        count += await _maybe_await(storing) or 0
     except BaseException:
-        if isinstance(storing, Deferred) and not storing.called:
-            storing.addErrback(lambda _: None)  # its worker ends before the lock below is free
-        if opened:
-            transaction.close(commit=False)
+        if isinstance(storing, Deferred):
+            storing.addErrback(lambda _: None)  # superseded by the error being raised
+        transaction.close(commit=False)
         raise
-    if opened:
-        await _maybe_await(backend._call(transaction.close, True))
+    await _maybe_await(backend._call(transaction.close, True))
     return count
 
 

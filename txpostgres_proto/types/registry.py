@@ -44,6 +44,8 @@ from txpostgres_proto.types.rows import (
 from txpostgres_proto.types.typecodecs import BINARY, TEXT, Decoder, Encoder, TypeCodecs
 
 _RECORD_HEADER_SIZE: Final = 4
+#: How many data-row encoders a registry keeps (the cache starts over when full).
+_DATA_ROW_CACHE_SIZE: Final = 1024
 
 
 def _passthrough(data: bytes) -> bytes:
@@ -81,6 +83,8 @@ class TypeRegistry:
         self._python_types: dict[type, int] = {}
         self._array_of: dict[int, int] = {}  # custom element oid -> array oid
         self._cache: dict[tuple[int, int, bool, tzinfo | None], Any] = {}
+        # Data-row encoders by (oids, formats, zone): servers answer the same shapes repeatedly.
+        self._data_rows: dict[tuple[Any, ...], DataRowEncoder] = {}
 
     def copy(self) -> TypeRegistry:
         """An independent registry with the same types; registering on it leaves self alone."""
@@ -123,6 +127,7 @@ class TypeRegistry:
         if python_type is not None:
             self._python_types[python_type] = oid
         self._cache.clear()
+        self._data_rows.clear()
 
     # --- questions ----------------------------------------------------------------------------
 
@@ -297,10 +302,17 @@ class TypeRegistry:
         """Like ``make_row_encoder``, but the function returns the row's whole DataRow message
         (what a server sends); arguments as for ``make_row_encoder``."""
         zone = resolve_timezone(timezone)
-        per_column = per_column_formats(formats, len(oids))
-        columns = zip(oids, per_column, strict=True)
-        encoders = [self._lookup(oid, fmt, True, zone) for oid, fmt in columns]
-        return compile_data_row_encoder(encoders)
+        key = (tuple(oids), tuple(formats), zone)
+        encoder = self._data_rows.get(key)
+        if encoder is None:
+            per_column = per_column_formats(formats, len(oids))
+            columns = zip(oids, per_column, strict=True)
+            encoders = [self._lookup(oid, fmt, True, zone) for oid, fmt in columns]
+            encoder = compile_data_row_encoder(encoders)
+            if len(self._data_rows) >= _DATA_ROW_CACHE_SIZE:
+                self._data_rows.clear()
+            self._data_rows[key] = encoder
+        return encoder
 
 
 DEFAULT_REGISTRY: Final = TypeRegistry()

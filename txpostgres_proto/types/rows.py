@@ -35,6 +35,8 @@ _data_row_factories: dict[int, Callable[..., DataRowEncoder]] = {}
 _FIELD_LENGTH: Final = struct.Struct("!i").pack
 _DATA_ROW_HEAD: Final = struct.Struct("!cih").pack
 _NULL_LENGTH: Final = _FIELD_LENGTH(-1)
+# Length prefixes of short fields, ready-made: indexing beats a call to pack per field.
+_SHORT_LENGTHS: Final = tuple(_FIELD_LENGTH(size) for size in range(256))
 
 
 def _generate(count: int, kind: str) -> Callable[..., Any]:
@@ -65,9 +67,12 @@ def _generate_data_row(count: int) -> Callable[..., DataRowEncoder]:
         for i in range(count)
     )
     size = " + ".join(f"n{i}" for i in range(count))
-    parts = ", ".join(f"null if v{i} is None else length(n{i}), e{i}" for i in range(count))
+    parts = ", ".join(
+        f"null if v{i} is None else short[n{i}] if n{i} < 256 else length(n{i}), e{i}"
+        for i in range(count)
+    )
     source = (
-        f"def factory({codecs}, length, head, null):\n"
+        f"def factory({codecs}, length, short, head, null):\n"
         f"    def data_row(row):\n"
         f"        {fields}= row\n"
         f"{encoded}"
@@ -173,4 +178,4 @@ def compile_data_row_encoder(encoders: Sequence[Encoder]) -> DataRowEncoder:
     factory = _data_row_factories.get(count)
     if factory is None:
         factory = _data_row_factories[count] = _generate_data_row(count)
-    return factory(*encoders, _FIELD_LENGTH, _DATA_ROW_HEAD, _NULL_LENGTH)
+    return factory(*encoders, _FIELD_LENGTH, _SHORT_LENGTHS, _DATA_ROW_HEAD, _NULL_LENGTH)
