@@ -107,10 +107,6 @@ TARGETS: tuple[TargetSpec, ...] = (
 _TARGETS_BY_NAME = {spec.name: spec for spec in TARGETS}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "needs_tls: run only against targets that offer TLS")
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target_server" not in metafunc.fixturenames:
         return
