@@ -116,7 +116,7 @@ class CopyParser:
             self._buffer = buffer
             return []
         self._buffer = buffer[cut + 1 :]
-        return self._lines(self._decode(buffer[:cut]).split("\n"))
+        return self._lines(self._decode(buffer[:cut]))
 
     def finish(self) -> list[Row]:
         """The last rows, at CopyDone; a truncated row is an error."""
@@ -128,7 +128,7 @@ class CopyParser:
                 raise _bad_format("unexpected EOF in COPY data", self.table, self.line + 1)
             return rows
         rest, self._buffer = self._buffer, b""
-        rows = self._lines([self._decode(rest)]) if rest else []
+        rows = self._lines(self._decode(rest)) if rest else []
         if self._pending_record:
             raise _bad_format("unterminated CSV quoted field", self.table, self.line)
         return rows
@@ -145,13 +145,16 @@ class CopyParser:
 
     # -- text and CSV ----------------------------------------------------------------------
 
-    def _lines(self, lines: list[str]) -> list[Row]:
+    def _lines(self, text: str) -> list[Row]:
+        """The rows of complete lines ``text`` (without the last line's newline)."""
         fmt = self.format
+        lines = text.split("\n")
         if (
             fmt.kind == "text"
             and "\\" in fmt.null
             and (self._header_seen or not fmt.header)
-            and not any("\\" in line or "\r" in line for line in lines)
+            and "\\" not in text
+            and "\r" not in text
         ):
             return self._plain_text_lines(lines)
         csv = fmt.kind == "csv"
@@ -190,7 +193,7 @@ class CopyParser:
         delimiter = self.format.delimiter
         rows = [tuple(line.split(delimiter)) for line in lines]
         width = len(self.columns)
-        if width:
+        if width and set(map(len, rows)) != {width}:
             for index, row in enumerate(rows):
                 if len(row) != width:
                     self.line += index + 1
