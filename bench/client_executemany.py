@@ -16,23 +16,22 @@ one untimed run, then ``--repeat`` timed (rows/s at the median run); peers take 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.common import (
     Target,
+    bench_main,
     client_params,
-    exit_on_sigterm,
     load_table,
-    measure_peers,
-    ours_missing,
+    measure_client_peers,
     print_target_table,
     rate_result,
-    react,
     real_postgres,
     report_result,
+    with_asyncpg,
+    with_our_client,
     worker_parser,
 )
 
@@ -72,48 +71,38 @@ async def _runs_async(
     return timings
 
 
+async def _measure_async(
+    connection: Any, count: Callable[[], Awaitable[int]], params: dict[str, Any]
+) -> None:
+    """Time ``connection.executemany`` (our client and asyncpg spell it alike), and report."""
+    rows = _rows(params["rows"])
+    timings = await _runs_async(
+        lambda: connection.executemany(INSERT, rows),
+        lambda: connection.execute(TRUNCATE),
+        count,
+        params,
+    )
+    report_result(rate_result(timings, params["rows"]))
+
+
 def _ours(params: dict[str, Any]) -> None:
-    async def main(reactor: Any) -> None:
-        from txpostgres_proto.client.connect import connect
-
-        connection = await connect(reactor, params["dsn"])
-        rows = _rows(params["rows"])
-
+    async def work(connection: Any) -> None:
         async def count() -> int:
             return int((await connection.query(COUNT))[0][0])
 
-        timings = await _runs_async(
-            lambda: connection.executemany(INSERT, rows),
-            lambda: connection.execute(TRUNCATE),
-            count,
-            params,
-        )
-        report_result(rate_result(timings, params["rows"]))
-        await connection.close()
+        await _measure_async(connection, count, params)
 
-    react(main)
+    with_our_client(params, work)
 
 
 def _asyncpg(params: dict[str, Any]) -> None:
-    import asyncpg
-
-    async def main() -> None:
-        connection = await asyncpg.connect(**params["kwargs"])
-        rows = _rows(params["rows"])
-
+    async def work(connection: Any) -> None:
         async def count() -> int:
             return int(await connection.fetchval(COUNT))
 
-        timings = await _runs_async(
-            lambda: connection.executemany(INSERT, rows),
-            lambda: connection.execute(TRUNCATE),
-            count,
-            params,
-        )
-        report_result(rate_result(timings, params["rows"]))
-        await connection.close()
+        await _measure_async(connection, count, params)
 
-    asyncio.run(main())
+    with_asyncpg(params, work)
 
 
 def _psycopg(params: dict[str, Any]) -> None:
@@ -151,10 +140,7 @@ def run(args: argparse.Namespace) -> None:
     with real_postgres() as server:
         load_table(server, f"CREATE TABLE {TABLE} (i int4, t text, f float8);")
         params = {**client_params(server), "rows": rows, "repeat": repeat}
-        missing = ours_missing(list(WORKERS), "txpostgres_proto.client.connect")
-        results = measure_peers(
-            dict.fromkeys(WORKERS, params), "bench.client_executemany", rounds, missing
-        )
+        results = measure_client_peers(WORKERS, "bench.client_executemany", params, rounds)
     print_target_table(
         f"executemany of {rows:,} INSERTs (int4, text, float8) (higher is better)",
         "rows/s",
@@ -165,15 +151,10 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = worker_parser(__doc__)
     parser.add_argument("--rows", type=int, help="inserts per batch (default 10,000)")
     parser.add_argument("--repeat", type=int, help="timed batches per peer (default 5)")
-    args = parser.parse_args()
-    if args.worker:
-        WORKERS[args.worker](args.params)
-    else:
-        run(args)
+    bench_main(parser, run, WORKERS)
 
 
 if __name__ == "__main__":

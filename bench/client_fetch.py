@@ -17,24 +17,23 @@ ratio to psycopg 3.  Targets (issue): ours >= 1.0x psycopg 3 and
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.common import (
     Target,
+    bench_main,
     client_params,
-    exit_on_sigterm,
     load_table,
-    measure_peers,
-    ours_missing,
+    measure_client_peers,
     print_target_table,
     rate_result,
-    react,
     real_postgres,
     report_result,
     timed_runs,
     timed_runs_async,
+    with_asyncpg,
+    with_our_client,
     worker_parser,
 )
 from bench.data import create_table_sql, select_sql
@@ -76,14 +75,10 @@ async def _measure_async(fetch: Callable[[], Awaitable[Any]], params: dict[str, 
 
 
 def _ours(params: dict[str, Any]) -> None:
-    async def main(reactor: Any) -> None:
-        from txpostgres_proto.client.connect import connect
-
-        connection = await connect(reactor, params["dsn"])
+    async def work(connection: Any) -> None:
         await _measure_async(lambda: connection.query(select_sql(TABLE)), params)
-        await connection.close()
 
-    react(main)
+    with_our_client(params, work)
 
 
 def _psycopg(params: dict[str, Any], binary: bool) -> None:
@@ -99,14 +94,10 @@ def _psycopg(params: dict[str, Any], binary: bool) -> None:
 
 
 def _asyncpg(params: dict[str, Any]) -> None:
-    import asyncpg
-
-    async def main() -> None:
-        connection = await asyncpg.connect(**params["kwargs"])
+    async def work(connection: Any) -> None:
         await _measure_async(lambda: connection.fetch(select_sql(TABLE)), params)
-        await connection.close()
 
-    asyncio.run(main())
+    with_asyncpg(params, work)
 
 
 def _psycopg2(params: dict[str, Any]) -> None:
@@ -156,10 +147,7 @@ def run(args: argparse.Namespace) -> None:
     with real_postgres() as server:
         load_table(server, create_table_sql(TABLE, rows))
         params = {**client_params(server), "rows": rows, "repeat": repeat}
-        missing = ours_missing(list(WORKERS), "txpostgres_proto.client.connect")
-        results = measure_peers(
-            dict.fromkeys(WORKERS, params), "bench.client_fetch", rounds, missing
-        )
+        results = measure_client_peers(WORKERS, "bench.client_fetch", params, rounds)
     print_target_table(
         f"Fetching {rows:,} rows x 6 types from PostgreSQL 15 (higher is better)",
         "rows/s",
@@ -173,15 +161,10 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = worker_parser(__doc__)
     parser.add_argument("--rows", type=int, help="rows in the result (default 100,000)")
     parser.add_argument("--repeat", type=int, help="timed runs per peer (default 5)")
-    args = parser.parse_args()
-    if args.worker:
-        WORKERS[args.worker](args.params)
-    else:
-        run(args)
+    bench_main(parser, run, WORKERS)
 
 
 if __name__ == "__main__":

@@ -17,23 +17,22 @@ turns for ``--rounds`` rounds, the table shows the median round.  Target
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from bench.common import (
     Target,
+    bench_main,
     client_params,
-    exit_on_sigterm,
-    measure_peers,
-    ours_missing,
+    measure_client_peers,
     print_target_table,
     rate_result,
-    react,
     real_postgres,
     report_result,
     timed_runs,
     timed_runs_async,
+    with_asyncpg,
+    with_our_client,
     worker_parser,
 )
 
@@ -48,10 +47,7 @@ def _expect(value: Any, wanted: int) -> None:
 
 
 def _ours(params: dict[str, Any], prepared: bool) -> None:
-    async def main(reactor: Any) -> None:
-        from txpostgres_proto.client.connect import connect
-
-        connection = await connect(reactor, params["dsn"])
+    async def work(connection: Any) -> None:
         statement = await connection.prepare(SQL) if prepared else None
 
         async def run() -> None:
@@ -64,16 +60,12 @@ def _ours(params: dict[str, Any], prepared: bool) -> None:
 
         timings = await timed_runs_async(run, params["repeat"])
         report_result(rate_result(timings, params["queries"]))
-        await connection.close()
 
-    react(main)
+    with_our_client(params, work)
 
 
 def _asyncpg(params: dict[str, Any]) -> None:
-    import asyncpg
-
-    async def main() -> None:
-        connection = await asyncpg.connect(**params["kwargs"])
+    async def work(connection: Any) -> None:
         statement = await connection.prepare(SQL)
 
         async def run() -> None:
@@ -82,9 +74,8 @@ def _asyncpg(params: dict[str, Any]) -> None:
 
         timings = await timed_runs_async(run, params["repeat"])
         report_result(rate_result(timings, params["queries"]))
-        await connection.close()
 
-    asyncio.run(main())
+    with_asyncpg(params, work)
 
 
 def _psycopg(params: dict[str, Any]) -> None:
@@ -120,10 +111,7 @@ def run(args: argparse.Namespace) -> None:
     with real_postgres() as server:
         params = {**client_params(server), "queries": queries}
         params["repeat"] = repeat
-        missing = ours_missing(list(WORKERS), "txpostgres_proto.client.connect")
-        results = measure_peers(
-            dict.fromkeys(WORKERS, params), "bench.client_roundtrips", rounds, missing
-        )
+        results = measure_client_peers(WORKERS, "bench.client_roundtrips", params, rounds)
     print_target_table(
         f"Serial round trips of a prepared {SQL} (higher is better)",
         "queries/s",
@@ -134,15 +122,10 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = worker_parser(__doc__)
     parser.add_argument("--queries", type=int, help="round trips per run (default 10,000)")
     parser.add_argument("--repeat", type=int, help="timed runs per peer (default 5)")
-    args = parser.parse_args()
-    if args.worker:
-        WORKERS[args.worker](args.params)
-    else:
-        run(args)
+    bench_main(parser, run, WORKERS)
 
 
 if __name__ == "__main__":

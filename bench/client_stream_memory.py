@@ -17,7 +17,6 @@ speed.  Target (issue): ours (stream) < 100 MB peak.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -25,15 +24,15 @@ from typing import Any
 
 from bench.common import (
     Target,
+    bench_main,
     client_params,
-    exit_on_sigterm,
-    measure_peers,
-    ours_missing,
+    measure_client_peers,
     print_target_table,
-    react,
     real_postgres,
     report_result,
     rss_kb,
+    with_asyncpg,
+    with_our_client,
     worker_parser,
 )
 from bench.data import generate_sql
@@ -66,10 +65,7 @@ class _Tally:
 
 
 def _ours(params: dict[str, Any], use_cursor: bool) -> None:
-    async def main(reactor: Any) -> None:
-        from txpostgres_proto.client.connect import connect
-
-        connection = await connect(reactor, params["dsn"])
+    async def work(connection: Any) -> None:
         sql = generate_sql(params["rows"])
         tally = _Tally(params["rows"])
         if use_cursor:
@@ -79,24 +75,19 @@ def _ours(params: dict[str, Any], use_cursor: bool) -> None:
         else:
             await connection.stream(sql, callback=tally.add)
         tally.report()
-        await connection.close()
 
-    react(main)
+    with_our_client(params, work)
 
 
 def _asyncpg(params: dict[str, Any]) -> None:
-    import asyncpg
-
-    async def main() -> None:
-        connection = await asyncpg.connect(**params["kwargs"])
+    async def work(connection: Any) -> None:
         tally = _Tally(params["rows"])
         async with connection.transaction():
             async for row in connection.cursor(generate_sql(params["rows"]), prefetch=CHUNK):
                 tally.add(row)
         tally.report()
-        await connection.close()
 
-    asyncio.run(main())
+    with_asyncpg(params, work)
 
 
 def _psycopg(params: dict[str, Any]) -> None:
@@ -126,9 +117,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"client_stream_memory: {rows:,} rows x 6 columns streamed, {rounds} round(s)")
     with real_postgres() as server:
         params = {**client_params(server), "rows": rows}
-        missing = ours_missing(list(WORKERS), "txpostgres_proto.client.connect")
-        peers = dict.fromkeys(WORKERS, params)
-        results = measure_peers(peers, "bench.client_stream_memory", rounds, missing)
+        results = measure_client_peers(WORKERS, "bench.client_stream_memory", params, rounds)
     print_target_table(
         f"Peak RSS streaming {rows:,} rows (lower is better)",
         "MB",
@@ -139,14 +128,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = worker_parser(__doc__)
     parser.add_argument("--rows", type=int, help="rows streamed (default 5,000,000)")
-    args = parser.parse_args()
-    if args.worker:
-        WORKERS[args.worker](args.params)
-    else:
-        run(args)
+    bench_main(parser, run, WORKERS)
 
 
 if __name__ == "__main__":

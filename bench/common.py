@@ -15,6 +15,7 @@ whether it was met.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import json
 import queue
@@ -262,6 +263,33 @@ def react(main: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
     return outcome["value"]  # type: ignore[no-any-return]
 
 
+def with_our_client(params: Mapping[str, Any], work: Callable[[Any], Awaitable[object]]) -> None:
+    """In a client worker: connect our client to ``params["dsn"]`` (on the reactor, `react`),
+    await ``work(connection)``, then close the connection."""
+
+    async def main(reactor: Any) -> None:
+        from txpostgres_proto.client.connect import connect
+
+        connection = await connect(reactor, params["dsn"])
+        await work(connection)
+        await connection.close()
+
+    react(main)
+
+
+def with_asyncpg(params: Mapping[str, Any], work: Callable[[Any], Awaitable[object]]) -> None:
+    """In a client worker: connect asyncpg with ``params["kwargs"]`` (on a new asyncio loop),
+    await ``work(connection)``, then close the connection."""
+    import asyncpg
+
+    async def main() -> None:
+        connection = await asyncpg.connect(**params["kwargs"])
+        await work(connection)
+        await connection.close()
+
+    asyncio.run(main())
+
+
 def worker_parser(doc: str | None) -> argparse.ArgumentParser:
     """`bench_parser` plus the hidden options the parent passes to a peer's worker process:
     ``--worker PEER`` and ``--params JSON`` (connection parameters and sizes)."""
@@ -269,6 +297,31 @@ def worker_parser(doc: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--params", type=json.loads, default={}, help=argparse.SUPPRESS)
     return parser
+
+
+def bench_main(
+    parser: argparse.ArgumentParser,
+    run: Callable[[argparse.Namespace], None],
+    workers: Mapping[str, Callable[[dict[str, Any]], None]] | None = None,
+) -> None:
+    """A benchmark's ``main``: SIGTERM becomes SystemExit (`exit_on_sigterm`), then with
+    ``--worker PEER`` (a `worker_parser` option) that peer of ``workers`` measures with
+    ``--params``, otherwise ``run`` runs the whole benchmark."""
+    exit_on_sigterm()
+    args = parser.parse_args()
+    if workers is not None and args.worker:
+        workers[args.worker](args.params)
+    else:
+        run(args)
+
+
+def measure_client_peers(
+    workers: Mapping[str, object], module: str, params: Mapping[str, object], rounds: int
+) -> list[PeerResult]:
+    """`measure_peers` for client benchmarks: every worker gets the same ``params``, and our
+    peers are "not available yet" while our client does not import."""
+    missing = ours_missing(list(workers), "txpostgres_proto.client.connect")
+    return measure_peers(dict.fromkeys(workers, params), module, rounds, missing)
 
 
 def ours_missing(peers: Sequence[str], *modules: str) -> dict[str, str]:

@@ -30,8 +30,8 @@ from contextlib import contextmanager
 from bench.common import (
     ServerSpec,
     Target,
+    bench_main,
     bench_parser,
-    exit_on_sigterm,
     our_server,
     print_target_table,
     raise_open_files_limit,
@@ -186,10 +186,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = bench_parser(__doc__)
     parser.add_argument("--count", type=int, help="idle connections to hold (default 10,000)")
-    run(parser.parse_args())
+    bench_main(parser, run)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,8 @@ from pathlib import Path
 from bench.common import (
     ServerSpec,
     Target,
+    bench_main,
     bench_parser,
-    exit_on_sigterm,
     our_server,
     print_target_table,
     real_postgres,
@@ -69,12 +69,35 @@ def pgbench(env: Mapping[str, str], script: Path, seconds: int) -> float:
     return float(tps.group(1))
 
 
+def pgbench_rounds(
+    targets: Mapping[str, Mapping[str, str]],
+    script: Path,
+    seconds: int,
+    rounds: int,
+    notes: dict[str, str],
+) -> dict[str, list[float]]:
+    """`pgbench` against every target (name -> libpq environment) ``rounds`` times,
+    interleaved: the tps of each run by name.  A target that fails is not run again and
+    ``notes`` says why; targets already in ``notes`` are not run."""
+    tps: dict[str, list[float]] = {}
+    for round_number in range(1, rounds + 1):
+        for name, env in targets.items():
+            if name in notes:
+                continue
+            print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
+            try:
+                tps.setdefault(name, []).append(pgbench(env, script, seconds))
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                print(f"  {name}: {error}", flush=True)
+                notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
+    return tps
+
+
 def run(args: argparse.Namespace) -> None:
     seconds = args.seconds or (3 if args.quick else 10)
     rounds = args.rounds or (1 if args.quick else 3)
     print(f"server_small_queries: pgbench -M extended -c 10 -j 2 -T {seconds}, {rounds} round(s)")
     notes: dict[str, str] = {}
-    tps: dict[str, list[float]] = {}
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
         script = Path(scratch) / "select_param.sql"
         script.write_text(SCRIPT, encoding="utf-8")
@@ -90,16 +113,7 @@ def run(args: argparse.Namespace) -> None:
                 notes[spec.name] = missing
                 continue
             targets[spec.name] = stack.enter_context(our_server(spec)).libpq_env()
-        for round_number in range(1, rounds + 1):
-            for name, env in targets.items():
-                if name in notes:
-                    continue
-                print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
-                try:
-                    tps.setdefault(name, []).append(pgbench(env, script, seconds))
-                except (RuntimeError, subprocess.TimeoutExpired) as error:
-                    print(f"  {name}: {error}", flush=True)
-                    notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
+        tps = pgbench_rounds(targets, script, seconds, rounds, notes)
     names = [POSTGRES, *(spec.name for spec in OUR_SERVERS)]
     results = summarize(names, tps, unavailable=notes)
     print_target_table(
@@ -112,10 +126,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = bench_parser(__doc__)
     parser.add_argument("--seconds", type=int, help="pgbench -T per run (default 10)")
-    run(parser.parse_args())
+    bench_main(parser, run)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ gain is bounded by what pgbench leaves over.  Target (issue): ``--workers 2`` >=
 from __future__ import annotations
 
 import argparse
-import subprocess
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -27,13 +26,13 @@ from pathlib import Path
 from bench.common import (
     ServerSpec,
     Target,
+    bench_main,
     bench_parser,
-    exit_on_sigterm,
     our_server,
     print_target_table,
     summarize,
 )
-from bench.server_small_queries import SCRIPT, pgbench
+from bench.server_small_queries import SCRIPT, pgbench, pgbench_rounds
 
 HANDLER = ("--handler", "bench.backends:SmallQueryBackend")
 ONE_PROCESS = ServerSpec("1 process", HANDLER)
@@ -47,7 +46,6 @@ def run(args: argparse.Namespace) -> None:
     rounds = args.rounds or (1 if args.quick else 3)
     print(f"server_workers: pgbench -M extended -c 10 -j 2 -T {seconds}, {rounds} round(s)")
     notes: dict[str, str] = {}
-    tps: dict[str, list[float]] = {}
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
         script = Path(scratch) / "select_param.sql"
         script.write_text(SCRIPT, encoding="utf-8")
@@ -58,16 +56,7 @@ def run(args: argparse.Namespace) -> None:
                 continue
             targets[spec.name] = env = stack.enter_context(our_server(spec)).libpq_env()
             pgbench(env, script, WARMUP_SECONDS)
-        for round_number in range(1, rounds + 1):
-            for name, env in targets.items():
-                if name in notes:
-                    continue
-                print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
-                try:
-                    tps.setdefault(name, []).append(pgbench(env, script, seconds))
-                except (RuntimeError, subprocess.TimeoutExpired) as error:
-                    print(f"  {name}: {error}", flush=True)
-                    notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
+        tps = pgbench_rounds(targets, script, seconds, rounds, notes)
     results = summarize([spec.name for spec in SERVERS], tps, unavailable=notes)
     print_target_table(
         "pgbench SELECT :aid, extended protocol, 10 clients, raw QueryBackend (higher is better)",
@@ -79,10 +68,9 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    exit_on_sigterm()
     parser = bench_parser(__doc__)
     parser.add_argument("--seconds", type=int, help="pgbench -T per run (default 10)")
-    run(parser.parse_args())
+    bench_main(parser, run)
 
 
 if __name__ == "__main__":

@@ -27,8 +27,8 @@ from tests.catalog_e2e.servers import (
 from tests.pgserver import RealPostgres
 
 
-def _serve(kind: str) -> Iterator[ServerProcess]:
-    server = ServerProcess(kind)
+def _serve(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = ServerProcess(kind, tmp_path_factory.mktemp(kind))
     try:
         yield server
     finally:
@@ -44,16 +44,16 @@ def psql() -> str:
 
 
 @pytest.fixture(scope="session")
-def default_server(psql: str) -> Iterator[ServerProcess]:
-    for server in _serve("default"):
+def default_server(psql: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    for server in _serve("default", tmp_path_factory):
         loaded = run_psql(server.host, server.port, script=DEFAULT_SCHEMA)
         assert loaded.returncode == 0 and not loaded.stderr, loaded.stderr
         yield server
 
 
 @pytest.fixture(scope="session")
-def inventory_server() -> Iterator[ServerProcess]:
-    yield from _serve("inventory")
+def inventory_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _serve("inventory", tmp_path_factory)
 
 
 @pytest.fixture(scope="session", params=KINDS)

@@ -1,8 +1,8 @@
 """Our server as a user runs it, and what each kind of server is expected to show.
 
 :class:`ServerProcess` starts ``python -m txpostgres_proto`` in a subprocess listening on a free
-loopback port (``tcp:0``; the port is read back from the server's log), so the real client
-programs (psql, the JDBC driver) and drivers talk to exactly what a user gets.
+loopback port (``tests/ourserver.py``), so the real client programs (psql, the JDBC driver) and
+drivers talk to exactly what a user gets.
 
 Two kinds are tested (:data:`KINDS`):
 
@@ -18,20 +18,16 @@ prints each column (type, nullability, default).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
-import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ourserver import start_server
+
 USER = "postgres"
 DATABASE = "e2e"
 PROGRAM_TIMEOUT = 60.0
-_STARTED = re.compile(r"PostgresServerFactory starting on (\d+)")
-_START_TIMEOUT = 30.0
 
 #: The application schema of the default server (and of the reference PostgreSQL database).
 DEFAULT_SCHEMA = """
@@ -118,49 +114,19 @@ _HANDLERS = {"default": None, "inventory": "examples.app_example.InventoryHandle
 
 class ServerProcess:
     """``python -m txpostgres_proto`` serving one kind of backend on a loopback port (the
-    default's database in a temporary file, or in ``database``)."""
+    default's database in a temporary file, or in ``database``), its log in ``workdir``."""
 
-    def __init__(self, kind: str, database: Path | None = None) -> None:
+    def __init__(self, kind: str, workdir: Path, database: Path | None = None) -> None:
         self.kind = kind
-        command = [
-            sys.executable,
-            "-m",
-            "txpostgres_proto",
-            "--listen",
-            "tcp:0:interface=127.0.0.1",
-        ]
+        arguments = []
         handler = _HANDLERS[kind]
         if handler is not None:
-            command += ["--handler", handler]
+            arguments += ["--handler", handler]
         if database is not None:
-            command += ["--database", str(database)]
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.log: list[str] = []
-        self._port: list[int] = []
-        self._started = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-        if not self._started.wait(_START_TIMEOUT) or not self._port:
-            self.stop()
-            raise RuntimeError(f"the {kind} server did not start:\n" + "".join(self.log))
-        self.host = "127.0.0.1"
-        self.port = self._port[0]
-
-    def _drain(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.log.append(line)
-            found = _STARTED.search(line)
-            if found and not self._port:
-                self._port.append(int(found.group(1)))
-                self._started.set()
-        self._started.set()
+            arguments += ["--database", str(database)]
+        self._server = start_server(arguments, workdir)
+        self.host = self._server.host
+        self.port = self._server.port
 
     @property
     def expected(self) -> Expected:
@@ -177,12 +143,7 @@ class ServerProcess:
         return f"jdbc:postgresql://{self.host}:{self.port}/{DATABASE}"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        self._server.stop()
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def test_type_statements_end_like_on_postgresql(
 
 def test_a_file_database_keeps_its_types(psql: str, tmp_path: Path) -> None:
     database = tmp_path / "types.sqlite3"
-    first = ServerProcess("default", database)
+    first = ServerProcess("default", tmp_path, database)
     try:
         created = run_psql(
             first.host,
@@ -96,7 +96,7 @@ def test_a_file_database_keeps_its_types(psql: str, tmp_path: Path) -> None:
         assert (created.returncode, created.stderr) == (0, "")
     finally:
         first.stop()
-    second = ServerProcess("default", database)
+    second = ServerProcess("default", tmp_path, database)
     try:
         described = run_psql(second.host, second.port, r"\dT", r"\d alarms")
         with psycopg.connect(second.dsn(), autocommit=True) as conn:

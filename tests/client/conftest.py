@@ -10,13 +10,16 @@ use the global reactor.
 ``db.connect(user=..., password=..., **protocol_options)`` (inside the coroutine) opens a
 connection to the session's real PostgreSQL (the shared ``real_postgres`` fixture) with the
 client's own ``ClientProtocol`` over a TCP endpoint; connections still open at the end of a
-test are closed.
+test are closed.  ``libpq_home`` hides the ``PG*`` variables and the user's home directory
+from tests of `connect()`; ``query_once`` connects, reads one row and closes.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +30,7 @@ from twisted.internet.threads import blockingCallFromThread
 
 from tests.pgserver import TRUST_USER, RealPostgres
 from txpostgres_proto.client.cancel import endpoint_cancel_connector
+from txpostgres_proto.client.connect import connect
 from txpostgres_proto.client.connection import Connection
 from txpostgres_proto.client.protocol import ClientProtocol
 
@@ -60,6 +64,32 @@ class ReactorThread:
     def stop(self) -> None:
         self.reactor.callFromThread(self.reactor.stop)
         self._thread.join(10)
+
+
+def query_once(run: ReactorThread, sql: str, dsn: str | None, **params: Any) -> tuple[Any, ...]:
+    """``connect(dsn, **params)``, the first row of ``sql``, close."""
+
+    async def go() -> tuple[Any, ...]:
+        connection = await connect(run.reactor, dsn, **params)
+        try:
+            return tuple((await connection.query(sql))[0])
+        finally:
+            await connection.close()
+
+    return run(go)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def libpq_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No ``PG*`` variables and an empty home directory (returned), so only what a test passes
+    counts: no ~/.pgpass, ~/.pg_service.conf or ~/.postgresql files unless it writes them."""
+    for name in list(os.environ):
+        if name.startswith("PG"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ file and cancellation through the connector `connect` installs.  TLS itself is c
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import pytest
 from twisted.internet.protocol import Factory, Protocol
 
-from tests.client.conftest import ReactorThread
+from tests.client.conftest import ReactorThread, query_once
 from tests.pgserver import RealPostgres, free_port
 from txpostgres_proto.client.connect import connect
 from txpostgres_proto.client.connect_errors import (
@@ -38,27 +37,12 @@ from txpostgres_proto.protocol.sqlstates import (
 WHO = "SELECT current_user, s.ssl FROM pg_stat_ssl s WHERE s.pid = pg_backend_pid()"
 
 
-@pytest.fixture(autouse=True)
-def no_libpq_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No PG* variables and an empty home: only what a test passes counts."""
-    for name in list(os.environ):
-        if name.startswith("PG"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path))
+pytestmark = pytest.mark.usefixtures("libpq_home")
 
 
 def who(run: ReactorThread, dsn: str | None = None, **params: Any) -> tuple[Any, ...]:
     """Connect, return (current_user, ssl in use), close."""
-
-    async def go() -> tuple[Any, ...]:
-        connection = await connect(run.reactor, dsn, **params)
-        try:
-            row = (await connection.query(WHO))[0]
-            return tuple(row)
-        finally:
-            await connection.close()
-
-    return run(go)  # type: ignore[no-any-return]
+    return query_once(run, WHO, dsn, **params)
 
 
 def failure(run: ReactorThread, dsn: str | None = None, **params: Any) -> BaseException:

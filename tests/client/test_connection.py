@@ -3,6 +3,8 @@ prepared statements and the statement cache, errors."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from twisted.internet.defer import Deferred, gatherResults
 
@@ -67,6 +69,26 @@ def test_query_parameters_and_rows(run: ReactorThread, db: Database) -> None:
     row = first[0]
     assert row["n"] == 42 and row["s"] == "x" and row.keys() == ("n", "s", "f", "z")
     assert dict(row) == {"n": 42, "s": "x", "f": 2.5, "z": None}
+
+
+def test_rows_of_scalars_are_not_tracked_by_the_garbage_collector(
+    run: ReactorThread, db: Database
+) -> None:
+    async def body() -> list[list[Row]]:
+        connection = await db.connect()
+        sql = "SELECT 1 AS i, 'a' AS t, now() AS ts, 1.5::numeric AS n"
+        containers = "SELECT 1 AS i, ARRAY[1, 2] AS a, '{}'::jsonb AS j"
+        return [
+            await connection.query(sql),
+            await connection.query(sql),  # binary this time
+            await connection.query(containers),
+            await connection.query(containers),
+        ]
+
+    scalars_text, scalars_binary, containers_text, containers_binary = run(body)
+    assert not gc.is_tracked(scalars_text[0]) and not gc.is_tracked(scalars_binary[0])
+    assert gc.is_tracked(containers_text[0]) and gc.is_tracked(containers_binary[0])
+    assert containers_binary[0] == (1, [1, 2], {})
 
 
 def test_execute_returns_command_tags(run: ReactorThread, db: Database) -> None:

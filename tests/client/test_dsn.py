@@ -25,16 +25,11 @@ ENVIRONMENT_VARIABLES = (
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No PG* variables, and a home directory without .pgpass or .pg_service.conf."""
-    for name in list(os.environ):
-        if name.startswith("PG"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
+def clean_environment(libpq_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No PG* variables, a home directory without .pgpass or .pg_service.conf
+    (`libpq_home`), and no system-wide service file."""
     monkeypatch.setenv("PGSYSCONFDIR", str(tmp_path / "sysconf"))
-    return home
+    return libpq_home
 
 
 OS_USER = pwd.getpwuid(os.geteuid()).pw_name

@@ -7,10 +7,8 @@ under the pool.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +21,7 @@ from txpostgres_proto.client.dbapi_cursor import InteractionCursor
 from txpostgres_proto.client.pool import ConnectionPool, PoolClosedError, PoolTimeoutError
 from txpostgres_proto.protocol.sqlstates import UniqueViolation
 
-
-@pytest.fixture(autouse=True)
-def no_libpq_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("PG"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path))
+pytestmark = pytest.mark.usefixtures("libpq_home")
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ listeners run on the test reactor and speak just enough protocol for one case ea
 from __future__ import annotations
 
 import datetime
-import os
 import shutil
 import struct
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Factory, Protocol
 
-from tests.client.conftest import ReactorThread
+from tests.client.conftest import ReactorThread, query_once
 from tests.pgserver import RealPostgres
 from tests.pki import Pki, make_pki
 from txpostgres_proto.client.connect import connect
@@ -47,27 +46,13 @@ WHO = "SELECT current_user, s.ssl, s.version FROM pg_stat_ssl s WHERE s.pid = pg
 
 
 @pytest.fixture(autouse=True)
-def home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No PG* variables; an empty home directory (so no ~/.postgresql files unless a test
-    puts them there)."""
-    for name in list(os.environ):
-        if name.startswith("PG"):
-            monkeypatch.delenv(name)
-    directory = tmp_path / "home"
-    directory.mkdir()
-    monkeypatch.setenv("HOME", str(directory))
-    return directory
+def home(libpq_home: Path) -> Path:
+    """No PG* variables; an empty home directory (`libpq_home`)."""
+    return libpq_home
 
 
 def who(run: ReactorThread, dsn: str, **params: Any) -> tuple[Any, ...]:
-    async def go() -> tuple[Any, ...]:
-        connection = await connect(run.reactor, dsn, **params)
-        try:
-            return tuple((await connection.query(WHO))[0])
-        finally:
-            await connection.close()
-
-    return run(go)  # type: ignore[no-any-return]
+    return query_once(run, WHO, dsn, **params)
 
 
 def failure(run: ReactorThread, dsn: str, **params: Any) -> BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import pickle
 import struct
 from typing import Any
@@ -152,6 +153,16 @@ def test_malformed_rows_raise_remote_protocol_error(
     decoder = make_run_decoder(["i", "t"], [unpack_int4, text], codes)
     with pytest.raises(RemoteProtocolError):
         decode(decoder, message)
+
+
+def test_atomic_rows_leave_the_garbage_collector_alone() -> None:
+    message = encode_data_row([int4(1), b"text"])
+    atomic = make_run_decoder(["i", "t"], [unpack_int4, text], ["i", UTF8_TEXT], atomic=True)
+    tracked = make_run_decoder(["i", "t"], [unpack_int4, text], ["i", UTF8_TEXT])
+    (untracked_row,) = decode(atomic, message)
+    (tracked_row,) = decode(tracked, message)
+    assert not gc.is_tracked(untracked_row) and gc.is_tracked(tracked_row)
+    assert untracked_row == tracked_row == (1, "text")
 
 
 def test_bad_arguments() -> None:

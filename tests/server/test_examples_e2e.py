@@ -13,12 +13,10 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -27,93 +25,45 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-_STARTED = re.compile(r"PostgresServerFactory starting on (\d+)")
-_START_TIMEOUT = 30.0
+from tests.ourserver import ROOT, OurServer, serving
+
+#: the twist runner, as in ``python -m twisted pgproto ...``
+_TWIST = (sys.executable, "-m", "twisted", "--log-format=text")
 
 
-class ExampleServer:
-    """A ``python -m twisted pgproto`` process serving one handler on a loopback port."""
-
-    def __init__(self, handler: str, env: dict[str, str] | None = None) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "twisted",
-            "--log-format=text",
-            "pgproto",
-            "--handler",
-            handler,
-            "--listen",
-            "tcp:0:interface=127.0.0.1",
-        ]
-        environment = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.log: list[str] = []
-        self._port: list[int] = []
-        self._started = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-        if not self._started.wait(_START_TIMEOUT) or not self._port:
-            self.stop()
-            raise RuntimeError("the example server did not start:\n" + "".join(self.log))
-        self.port = self._port[0]
-
-    def _drain(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.log.append(line)
-            found = _STARTED.search(line)
-            if found and not self._port:
-                self._port.append(int(found.group(1)))
-                self._started.set()
-        self._started.set()
-
-    @property
-    def dsn(self) -> str:
-        return f"host=127.0.0.1 port={self.port} user=tester dbname=examples connect_timeout=10"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def _serve(handler: str, env: dict[str, str] | None = None) -> Iterator[ExampleServer]:
-    server = ExampleServer(handler, env)
-    try:
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory, handler: str, env: dict[str, str] | None = None
+) -> Iterator[OurServer]:
+    workdir = tmp_path_factory.mktemp("example")
+    arguments = ["pgproto", "--handler", handler]
+    with serving(arguments, workdir, command=_TWIST, env=env) as server:
         yield server
-    finally:
-        server.stop()
+
+
+def _dsn(server: OurServer) -> str:
+    return f"host=127.0.0.1 port={server.port} user=tester dbname=examples connect_timeout=10"
 
 
 @pytest.fixture(scope="module")
-def dict_server() -> Iterator[ExampleServer]:
-    yield from _serve("examples.dict_example.DictHandler")
+def dict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OurServer]:
+    yield from _serve(tmp_path_factory, "examples.dict_example.DictHandler")
 
 
 @pytest.fixture(scope="module")
-def csv_server() -> Iterator[ExampleServer]:
+def csv_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OurServer]:
     yield from _serve(
-        "examples.csv_example.CsvHandler", {"TXPG_CSV_DIR": str(ROOT / "examples/data")}
+        tmp_path_factory,
+        "examples.csv_example.CsvHandler",
+        {"TXPG_CSV_DIR": str(ROOT / "examples/data")},
     )
 
 
 @pytest.fixture(scope="module")
-def app_server() -> Iterator[ExampleServer]:
-    yield from _serve("examples.app_example.InventoryHandler")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OurServer]:
+    yield from _serve(tmp_path_factory, "examples.app_example.InventoryHandler")
 
 
-def _asyncpg(server: ExampleServer, work: Any) -> Any:
+def _asyncpg(server: OurServer, work: Any) -> Any:
     async def session() -> Any:
         connection = await asyncpg.connect(
             host="127.0.0.1", port=server.port, user="tester", database="examples", ssl=False
@@ -126,7 +76,7 @@ def _asyncpg(server: ExampleServer, work: Any) -> Any:
     return asyncio.run(asyncio.wait_for(session(), 60))
 
 
-def _psql(server: ExampleServer, command: str) -> str:
+def _psql(server: OurServer, command: str) -> str:
     psql = shutil.which("psql")
     if psql is None:
         pytest.skip("psql is not installed")
@@ -145,8 +95,8 @@ def _psql(server: ExampleServer, command: str) -> str:
 # -- dict_example ------------------------------------------------------------------------------
 
 
-def test_dict_example_with_psycopg(dict_server: ExampleServer) -> None:
-    with psycopg.connect(dict_server.dsn, autocommit=True) as connection:
+def test_dict_example_with_psycopg(dict_server: OurServer) -> None:
+    with psycopg.connect(_dsn(dict_server), autocommit=True) as connection:
         assert connection.execute("select * from table1").fetchall() == [(1, "hello world")]
         cursor = connection.execute("select title from table1 where id = %s", [1])
         assert cursor.fetchall() == [("hello world",)]
@@ -158,7 +108,7 @@ def test_dict_example_with_psycopg(dict_server: ExampleServer) -> None:
             connection.execute("select * from missing")
 
 
-def test_dict_example_with_asyncpg_uses_the_described_types(dict_server: ExampleServer) -> None:
+def test_dict_example_with_asyncpg_uses_the_described_types(dict_server: OurServer) -> None:
     async def work(connection: Any) -> Any:
         return [tuple(row) for row in await connection.fetch("select id, title from table1")]
 
@@ -166,7 +116,7 @@ def test_dict_example_with_asyncpg_uses_the_described_types(dict_server: Example
     assert _asyncpg(dict_server, work) == [("1", "hello world")]
 
 
-def test_dict_example_with_psql(dict_server: ExampleServer) -> None:
+def test_dict_example_with_psql(dict_server: OurServer) -> None:
     output = _psql(dict_server, r"\d table1")
     assert "title" in output and "id" in output
     assert "hello world" in _psql(dict_server, "select * from table1")
@@ -175,8 +125,8 @@ def test_dict_example_with_psql(dict_server: ExampleServer) -> None:
 # -- csv_example -------------------------------------------------------------------------------
 
 
-def test_csv_example_with_psycopg(csv_server: ExampleServer) -> None:
-    with psycopg.connect(csv_server.dsn, autocommit=True) as connection:
+def test_csv_example_with_psycopg(csv_server: OurServer) -> None:
+    with psycopg.connect(_dsn(csv_server), autocommit=True) as connection:
         cursor = connection.execute(
             "select name, population from cities where population > %s order by population desc",
             [3_000_000],
@@ -186,7 +136,7 @@ def test_csv_example_with_psycopg(csv_server: ExampleServer) -> None:
         assert row.fetchone() == (True, datetime(1237, 10, 28).date())
 
 
-def test_csv_example_with_asyncpg(csv_server: ExampleServer) -> None:
+def test_csv_example_with_asyncpg(csv_server: OurServer) -> None:
     async def work(connection: Any) -> Any:
         return await connection.fetch(
             "select city, temperature_c from weather where observed_at > $1 and city = $2",
@@ -197,7 +147,7 @@ def test_csv_example_with_asyncpg(csv_server: ExampleServer) -> None:
     assert [tuple(row) for row in _asyncpg(csv_server, work)] == [("Paris", 11.2)]
 
 
-def test_csv_example_with_psql(csv_server: ExampleServer) -> None:
+def test_csv_example_with_psql(csv_server: OurServer) -> None:
     output = _psql(csv_server, r"\d cities")
     assert re.search(r"population\s*\|\s*bigint", output)
     assert re.search(r"area_km2\s*\|\s*double precision", output)
@@ -206,9 +156,9 @@ def test_csv_example_with_psql(csv_server: ExampleServer) -> None:
 # -- app_example -------------------------------------------------------------------------------
 
 
-def test_app_example_with_psycopg(app_server: ExampleServer) -> None:
+def test_app_example_with_psycopg(app_server: OurServer) -> None:
     notices: list[str] = []
-    with psycopg.connect(app_server.dsn, autocommit=True) as connection:
+    with psycopg.connect(_dsn(app_server), autocommit=True) as connection:
         connection.add_notice_handler(
             lambda diagnostic: notices.append(diagnostic.message_primary or "")
         )
@@ -235,7 +185,7 @@ def test_app_example_with_psycopg(app_server: ExampleServer) -> None:
     assert any("deleting all" in message for message in notices)
 
 
-def test_app_example_with_asyncpg(app_server: ExampleServer) -> None:
+def test_app_example_with_asyncpg(app_server: OurServer) -> None:
     async def work(connection: Any) -> Any:
         row = await connection.fetchrow(
             "insert into items (name, price, quantity) values ($1, $2, $3) returning id, price",
@@ -250,8 +200,8 @@ def test_app_example_with_asyncpg(app_server: ExampleServer) -> None:
     assert _asyncpg(app_server, work) == (Decimal("1.50"), 3)
 
 
-def test_app_example_errors_with_psycopg2(app_server: ExampleServer) -> None:
-    connection = psycopg2.connect(app_server.dsn)
+def test_app_example_errors_with_psycopg2(app_server: OurServer) -> None:
+    connection = psycopg2.connect(_dsn(app_server))
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:

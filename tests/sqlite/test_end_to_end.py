@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,62 +22,18 @@ import asyncpg
 import psycopg
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ourserver import running_server
+
 PSQL = shutil.which("psql")
 TWISTD = shutil.which("twistd")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server did not listen on {port}: {log.read_text()}")
-
-
-def _start(command: list[str], port: int, workdir: Path) -> Iterator[int]:
-    log = workdir / "server.log"
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
-    )
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=workdir, stdout=output, stderr=subprocess.STDOUT, env=env
-        )
-    try:
-        _wait_for(port, process, log)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """``python -m txpostgres_proto`` serving a database file."""
     workdir = tmp_path_factory.mktemp("e2e")
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "txpostgres_proto",
-        "--listen", f"tcp:{port}:interface=127.0.0.1",
-        "--database", str(workdir / "app.sqlite3"),
-    ]  # fmt: skip
-    yield from _start(command, port, workdir)
+    with running_server(["--database", str(workdir / "app.sqlite3")], workdir) as port:
+        yield port
 
 
 def _dsn(port: int) -> str:
@@ -241,16 +195,8 @@ def test_cancel_interrupts_a_running_statement(server: int) -> None:
 
 @pytest.mark.skipif(PSQL is None or TWISTD is None, reason="psql or twistd is not installed")
 def test_twistd_pgproto_default_is_sqlite(tmp_path: Path) -> None:
-    port = _free_port()
-    command = [
-        TWISTD or "twistd",
-        "-n",
-        "--pidfile=",
-        "pgproto",
-        "--listen",
-        f"tcp:{port}:interface=127.0.0.1",
-    ]
-    for running in _start(command, port, tmp_path):
+    twistd = [TWISTD or "twistd", "-n", "--pidfile="]
+    with running_server(["pgproto"], tmp_path, command=twistd) as running:
         output = _psql(
             running,
             "-c",

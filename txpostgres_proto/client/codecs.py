@@ -27,7 +27,8 @@
   as text.
 * Row decoders are ``protocol.client_rows`` run decoders built from the registry's column
   decoders; fixed-width binary types whose decoder is the registry's own are read in place,
-  and plain UTF-8 text is decoded inline.
+  plain UTF-8 text is decoded inline, and rows made only of immutable scalar values are
+  untracked by the garbage collector.
   They are cached per (columns, formats, session time zone).
 """
 
@@ -56,6 +57,38 @@ _TEXT_DECODES_FASTER: Final = frozenset(
         oids.TIMESTAMPTZ,
         oids.JSON,
         oids.JSONB,
+    )
+)
+#: Types the registry decodes to immutable, non-container values (so rows holding only them
+#: cannot be part of a reference cycle; see ``protocol.client_rows``).
+_ATOMIC_VALUES: Final = frozenset(
+    (
+        oids.BOOL,
+        oids.BYTEA,
+        oids.CHAR,
+        oids.NAME,
+        oids.INT8,
+        oids.INT2,
+        oids.INT4,
+        oids.TEXT,
+        oids.OID,
+        oids.XID,
+        oids.CID,
+        oids.FLOAT4,
+        oids.FLOAT8,
+        oids.BPCHAR,
+        oids.VARCHAR,
+        oids.DATE,
+        oids.TIME,
+        oids.TIMETZ,
+        oids.TIMESTAMP,
+        oids.TIMESTAMPTZ,
+        oids.INTERVAL,
+        oids.NUMERIC,
+        oids.UUID,
+        oids.INET,
+        oids.CIDR,
+        oids.UNKNOWN,
     )
 )
 _TEXTUAL: Final = frozenset((oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN))
@@ -280,7 +313,13 @@ class ClientCodecs:
             if decode is DEFAULT_REGISTRY.decoder(oids.TEXT, fmt):
                 code = UTF8_TEXT  # plain UTF-8 text (text, varchar, unknown types ...)
             inline.append(code)
-        return make_run_decoder([field.name for field in fields], decoders, inline)
+        atomic = all(
+            field.type_oid in _ATOMIC_VALUES
+            and decode is DEFAULT_REGISTRY.decoder(field.type_oid, fmt, timezone=zone)
+            for field, fmt, decode in zip(fields, formats, decoders, strict=True)
+        )
+        names = [field.name for field in fields]
+        return make_run_decoder(names, decoders, inline, atomic=atomic)
 
 
 def _text_first(encode: Callable[[Any], bytes]) -> Callable[[Any], bytes]:

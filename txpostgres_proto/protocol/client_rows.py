@@ -11,19 +11,29 @@ buffer: it reads each message's length, each field's length and value, calls the
 decoder and builds the `Row`, all in one loop with one generated branch per column.  Compared
 with cutting a DataRow message object per row, splitting its fields into a tuple, and then
 converting that tuple (``types.make_row_decoder``), this saves three allocations and two
-function calls per row.  Fixed-width binary columns (int2/int4/int8/oid/float4/float8/bool)
-are read with ``struct.unpack_from`` in place — no slice, no call into the codec — and a row
-made only of such columns is unpacked with a single precompiled ``Struct``.  The caller says
-which columns may be read that way (`FIXED_WIDTH_CODES`); the result is identical to the
-codec's.  The generated source depends only on the shape (column count and fixed-width codes),
-never on data from the server.
+function calls per row.  Further savings, all chosen by the caller per column:
 
-This module is sans-IO and knows nothing about type OIDs: the client layer passes one decoder
-callable per column (from the type registry) and the optional fixed-width code.
+* fixed-width binary fields (int2/int4/int8/oid/float4/float8/bool, `FIXED_WIDTH_CODES`) are
+  read in place by ``struct.unpack_from`` — no slice, no codec call;
+* a *segment* — the message header or the end of a variable-width field, the fixed-width
+  fields that follow, and the length of the next variable-width field — is read with one
+  precompiled ``Struct``; a NULL among its fixed-width fields (their lengths do not match)
+  sends just that segment through field-by-field code;
+* plain UTF-8 text (`UTF8_TEXT`) is decoded inline;
+* when no column can hold a mutable container (``atomic``), each row is taken out of the
+  cyclic garbage collector (CPython's ``PyObject_GC_UnTrack``, what the interpreter does by
+  itself for plain tuples of such values).  A row of atomic values cannot be part of a
+  reference cycle, and untracking keeps a large result from making every full collection
+  walk it: without it, holding 100,000 rows costs more in collections than in decoding.
+
+The generated source depends only on the shape (column count and inline codes), never on data
+from the server.  This module is sans-IO and knows nothing about type OIDs: the client layer
+passes one decoder callable per column (from the type registry) and the inline codes.
 """
 
 from __future__ import annotations
 
+import ctypes
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
@@ -136,6 +146,24 @@ _MAX_SEGMENT: Final = 16  # fixed-width fields read by one unpack
 #: Zero bytes appended to a run, so that reading a segment speculatively (before knowing
 #: whether a field is NULL) never runs off the end of the data.
 RUN_PADDING: Final = bytes(6 + _MAX_SEGMENT * 12 + 4)
+
+
+def _keep_tracked(row: Row) -> None:
+    pass
+
+
+def _gc_untrack() -> Callable[[Row], None]:
+    """CPython's ``PyObject_GC_UnTrack`` (a no-op elsewhere)."""
+    try:
+        untrack = ctypes.pythonapi.PyObject_GC_UnTrack
+    except AttributeError:  # not CPython
+        return _keep_tracked
+    untrack.argtypes = (ctypes.py_object,)
+    untrack.restype = None
+    return untrack  # type: ignore[no-any-return]
+
+
+_untrack: Final = _gc_untrack()
 
 
 def _bad_row(problem: str) -> RemoteProtocolError:
@@ -253,7 +281,9 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
     body += [
         "if p != stop:",
         "    raise bad('field lengths do not add up to the message length')",
-        f"append(new(cls, ({row})))",
+        f"row = new(cls, ({row}))",
+        "untrack(row)",
+        "append(row)",
         "pos = stop",
     ]
     lines = [
@@ -267,7 +297,7 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
     params = "".join(f", d{i}, fixed{i}" for i in range(count))
     params += "".join(f", segment{index}" for index in range(len(segments)))
     source = (
-        f"def factory(cls{params}):\n"
+        f"def factory(cls, untrack{params}):\n"
         + "\n".join("    " + line for line in lines)
         + "\n    return decode_run\n"
     )
@@ -284,7 +314,9 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
 _factories: dict[tuple[str | None, ...], Callable[..., RunDecoder]] = {}
 
 
-def _looping_run_decoder(cls: type[Row], decoders: Sequence[Callable[[bytes], Any]]) -> RunDecoder:
+def _looping_run_decoder(
+    cls: type[Row], untrack: Callable[[Row], None], decoders: Sequence[Callable[[bytes], Any]]
+) -> RunDecoder:
     """For very wide rows, where unrolled code stops paying for itself."""
     count = len(decoders)
     unpack_i32 = _INT32.unpack_from
@@ -312,7 +344,9 @@ def _looping_run_decoder(cls: type[Row], decoders: Sequence[Callable[[bytes], An
                         raise _bad_row("negative field length")
                 if p != stop:
                     raise _bad_row("field lengths do not add up to the message length")
-                append(new(cls, values))
+                row = new(cls, values)
+                untrack(row)
+                append(row)
                 pos = stop
         except (struct.error, IndexError):
             raise _bad_row("truncated") from None
@@ -324,6 +358,8 @@ def make_run_decoder(
     names: Sequence[str],
     decoders: Sequence[Callable[[bytes], Any]],
     inline_codes: Sequence[str | None] | None = None,
+    *,
+    atomic: bool = False,
 ) -> RunDecoder:
     """A decoder for runs of DataRow messages of this shape, producing `row_class(names)` rows.
 
@@ -333,6 +369,9 @@ def make_run_decoder(
     for UTF-8 text; the result must be what ``decoders[i]`` would return.  The data given to
     the decoder must be followed by `RUN_PADDING` (or any bytes of that length) after
     ``end``.  Malformed messages raise `RemoteProtocolError`.
+
+    ``atomic`` promises that no decoder returns a mutable container (a list, a dict ...): the
+    rows are then taken out of the garbage collector's care (see the module docstring).
     """
     if len(names) != len(decoders):
         raise ValueError("one decoder per column is needed")
@@ -342,8 +381,9 @@ def make_run_decoder(
         code is not None and code not in FIXED_WIDTH_CODES and code != UTF8_TEXT for code in codes
     ):
         raise ValueError("inline_codes must give a known code or None per column")
+    untrack = _untrack if atomic else _keep_tracked
     if len(decoders) > _MAX_UNROLLED_COLUMNS:
-        return _looping_run_decoder(cls, decoders)
+        return _looping_run_decoder(cls, untrack, decoders)
     factory = _factories.get(codes)
     if factory is None:
         factory = _factories[codes] = _generate(codes)
@@ -353,4 +393,4 @@ def make_run_decoder(
         codecs += (decode, struct.Struct("!i" + code).unpack_from if fixed else None)
     for segment in _segments(codes):
         codecs.append(struct.Struct("!" + segment.layout(codes)).unpack_from)
-    return factory(cls, *codecs)
+    return factory(cls, untrack, *codecs)

@@ -55,6 +55,7 @@ __all__ = [
     "ResultStream",
     "statement_type",
     "row_description",
+    "row_description_bytes",
 ]
 
 #: First words of the utility statements (`utility_statement` parses nothing else).
@@ -99,8 +100,10 @@ _SIMPLE_TYPES: Final = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def statement_type(sql: str) -> str:
-    """The statement type ``sql.command_tag`` names a tag after (``CREATE TABLE`` …)."""
+    """The statement type ``sql.command_tag`` names a tag after (``CREATE TABLE`` …); remembered
+    per text, as every Execute of a statement asks again."""
     first = _FIRST_WORD.match(sql)
     word = first[1].lower() if first is not None else ""
     simple = _SIMPLE_TYPES.get(word)
@@ -128,6 +131,20 @@ def row_description(columns: Sequence[ResultColumn], formats: Sequence[int]) -> 
             for column, fmt in zip(columns, formats, strict=True)
         )
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _encoded_row_description(columns: tuple[ResultColumn, ...], formats: tuple[int, ...]) -> bytes:
+    return row_description(columns, formats).encode()
+
+
+def row_description_bytes(columns: Sequence[ResultColumn], formats: Sequence[int]) -> bytes:
+    """The encoded RowDescription for ``columns`` in ``formats``, remembered for the result
+    shapes seen last (a statement run again and again is described the same way each time)."""
+    try:
+        return _encoded_row_description(tuple(columns), tuple(formats))
+    except TypeError:  # a column object that cannot be hashed: encode it every time
+        return row_description(columns, formats).encode()
 
 
 def result_formats(formats: Sequence[int], count: int) -> Sequence[int]:

@@ -74,7 +74,7 @@ from .extended import (
     PreparedStatement,
     ResultStream,
     result_formats,
-    row_description,
+    row_description_bytes,
     utility_statement,
 )
 from .session import SESSION_STATEMENTS, Session, transaction_exit_allowed
@@ -244,6 +244,11 @@ class PostgresServerProtocol(Protocol):
     def _send(self, message: m.BackendMessage) -> None:
         assert self._conn is not None
         self._out.append(self._conn.send(message))
+
+    def _send_encoded(self, kind: type[m.BackendMessage], data: bytes) -> None:
+        """Send an already-encoded message of a ``kind`` that leaves the state as it is."""
+        assert self._conn is not None
+        self._out.append(self._conn.send_batch(kind, data))
 
     def _flush(self) -> None:
         if self._out and not self._stopped:
@@ -1050,7 +1055,9 @@ class PostgresServerProtocol(Protocol):
         result = await self._run_sql(sql, utility)
         stream = self._stream(result, None, ())
         if stream.columns is not None:
-            self._send(row_description(stream.columns, stream.formats))
+            self._send_encoded(
+                m.RowDescription, row_description_bytes(stream.columns, stream.formats)
+            )
             count, _ = await self._send_rows(stream, 0)
         else:
             count = 0
@@ -1222,7 +1229,9 @@ class PostgresServerProtocol(Protocol):
                 self._send(m.NoData())
             else:
                 formats = (0,) * len(description.columns)
-                self._send(row_description(description.columns, formats))
+                self._send_encoded(
+                    m.RowDescription, row_description_bytes(description.columns, formats)
+                )
             return
         portal = self._portal(describe.name)
         columns = await self._portal_columns(portal)
@@ -1231,7 +1240,7 @@ class PostgresServerProtocol(Protocol):
             return
         portal.columns = columns
         formats = tuple(result_formats(portal.result_formats, len(columns)))
-        self._send(row_description(columns, formats))
+        self._send_encoded(m.RowDescription, row_description_bytes(columns, formats))
 
     async def _portal_columns(self, portal: Portal) -> tuple[ResultColumn, ...] | None:
         """The columns a portal returns; runs it (keeping the result) if nothing else tells."""

@@ -20,6 +20,7 @@ import threading
 from collections.abc import AsyncIterable, Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 from twisted.internet.defer import Deferred
@@ -127,6 +128,7 @@ def _timestamp(value: Any, pg_type: PgType, zone: tzinfo) -> Any:
     return _cast(value, pg_type, zone)
 
 
+_TZINFO: Final = attrgetter("tzinfo")
 _INTEGER_RANGES: Final = {
     oids.INT2: (-(2**15), 2**15 - 1),
     oids.INT4: (-(2**31), 2**31 - 1),
@@ -180,8 +182,10 @@ def _whole_column(convert: Callable[[Any], Any], values: Sequence[Any]) -> list[
     try:
         if kind is _timestamp:
             stamps = list(map(datetime.fromisoformat, values))
-            if any(stamp.tzinfo is not None for stamp in stamps):
+            if set(map(_TZINFO, stamps)) != {None}:
                 return None
+            if set(map(len, values)) == {19} and set("".join(values)[10::19]) == {" "}:
+                return list(values)  # all already in the stored form, YYYY-MM-DD HH:MM:SS
             return [
                 value if len(value) == 19 and value[10] == " " else stamp.isoformat(" ")
                 for value, stamp in zip(values, stamps, strict=True)
