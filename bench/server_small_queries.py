@@ -24,8 +24,8 @@ import argparse
 import re
 import subprocess
 import tempfile
-from collections.abc import Mapping
-from contextlib import ExitStack
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.common import (
@@ -69,6 +69,15 @@ def pgbench(env: Mapping[str, str], script: Path, seconds: int) -> float:
     return float(tps.group(1))
 
 
+@contextmanager
+def script_file() -> Iterator[Path]:
+    """`SCRIPT` in a temporary file, for ``pgbench -f``."""
+    with tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
+        script = Path(scratch) / "select_param.sql"
+        script.write_text(SCRIPT, encoding="utf-8")
+        yield script
+
+
 def pgbench_rounds(
     targets: Mapping[str, Mapping[str, str]],
     script: Path,
@@ -98,9 +107,7 @@ def run(args: argparse.Namespace) -> None:
     rounds = args.rounds or (1 if args.quick else 3)
     print(f"server_small_queries: pgbench -M extended -c 10 -j 2 -T {seconds}, {rounds} round(s)")
     notes: dict[str, str] = {}
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
-        script = Path(scratch) / "select_param.sql"
-        script.write_text(SCRIPT, encoding="utf-8")
+    with ExitStack() as stack, script_file() as script:
         postgres = stack.enter_context(real_postgres())
         targets = {
             POSTGRES: client_environment(

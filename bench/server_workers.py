@@ -19,9 +19,7 @@ gain is bounded by what pgbench leaves over.  Target (issue): ``--workers 2`` >=
 from __future__ import annotations
 
 import argparse
-import tempfile
 from contextlib import ExitStack
-from pathlib import Path
 
 from bench.common import (
     ServerSpec,
@@ -32,7 +30,7 @@ from bench.common import (
     print_target_table,
     summarize,
 )
-from bench.server_small_queries import SCRIPT, pgbench, pgbench_rounds
+from bench.server_small_queries import pgbench, pgbench_rounds, script_file
 
 HANDLER = ("--handler", "bench.backends:SmallQueryBackend")
 ONE_PROCESS = ServerSpec("1 process", HANDLER)
@@ -46,9 +44,7 @@ def run(args: argparse.Namespace) -> None:
     rounds = args.rounds or (1 if args.quick else 3)
     print(f"server_workers: pgbench -M extended -c 10 -j 2 -T {seconds}, {rounds} round(s)")
     notes: dict[str, str] = {}
-    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
-        script = Path(scratch) / "select_param.sql"
-        script.write_text(SCRIPT, encoding="utf-8")
+    with ExitStack() as stack, script_file() as script:
         targets = {}
         for spec in SERVERS:
             if missing := spec.missing():

@@ -78,6 +78,7 @@ from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
 from txpostgres_proto.sqlite.typemap import reader_for, to_storage
 from txpostgres_proto.types import oids
+from txpostgres_proto.types.rows import compile_row_decoder
 
 __all__ = ["SQLiteBackend", "make_backend_factory"]
 
@@ -526,8 +527,16 @@ def _from_catalog(column: CatalogColumn) -> ResultColumn:
     )
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _convert(columns: tuple[OutputColumn, ...], rows: list[Any]) -> list[tuple[Any, ...]]:
     readers = [reader_for(column.pg_type) for column in columns]
+    if rows and len(rows[0]) == len(readers):
+        # The usual case: one generated function per row (``types.rows``), no generator.
+        convert = compile_row_decoder([read or _same for read in readers])
+        return [convert(row) for row in rows]
     return [
         tuple(
             None if value is None or read is None else read(value)

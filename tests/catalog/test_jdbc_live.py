@@ -1,7 +1,7 @@
 """The catalog queries of the PostgreSQL JDBC driver, captured live and replayed on the catalog.
 
 ``JdbcMetadataProbe.java`` calls the DatabaseMetaData and ResultSetMetaData methods that make
-the driver (``/usr/share/java/postgresql.jar``) query the system catalogs.  It runs against the
+the driver (``tests/java.py``) query the system catalogs.  It runs against the
 reference database with ``log_statement=all`` for its session only; the test reads that
 session's statements (and their parameter values) from the server log, and checks that every
 catalog statement is claimed by the catalog engine, described exactly like PostgreSQL
@@ -11,18 +11,16 @@ catalog statement is claimed by the catalog engine, described exactly like Postg
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.catalog.support import Reference, Statement
+from tests.java import compile_java, run_java
 from tests.pgserver import SUPERUSER, RealPostgres
 from txpostgres_proto.catalog import Catalog, SimpleSession
 
-DRIVER = Path("/usr/share/java/postgresql.jar")
 PROBE = Path(__file__).with_name("JdbcMetadataProbe.java")
 
 
@@ -45,23 +43,11 @@ def _logged_statements(log: str, pid: str) -> list[Statement]:
 def jdbc_statements(
     reference_server: RealPostgres, tmp_path_factory: pytest.TempPathFactory
 ) -> list[Statement]:
-    if not (shutil.which("javac") and shutil.which("java") and DRIVER.exists()):
-        pytest.skip("javac/java or the PostgreSQL JDBC driver (postgresql.jar) is not installed")
-    build = tmp_path_factory.mktemp("jdbc")
-    subprocess.run(
-        ["javac", "-cp", str(DRIVER), "-d", str(build), str(PROBE)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    classes = compile_java(PROBE, tmp_path_factory.mktemp("jdbc"))
     options = quote("-c log_statement=all")
     url = f"jdbc:postgresql://{reference_server.host}:{reference_server.port}/catref"
-    run = subprocess.run(
-        ["java", "-cp", f"{DRIVER}:{build}", "JdbcMetadataProbe", f"{url}?options={options}",
-         SUPERUSER],
-        check=True, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    pid = run.stdout.split()[0]
+    printed = run_java(classes, "JdbcMetadataProbe", f"{url}?options={options}", SUPERUSER)
+    pid = printed[0].strip()
     statements = _logged_statements(reference_server.log_file.read_text(), pid)
     unique: dict[str, Statement] = {}
     for statement in statements:

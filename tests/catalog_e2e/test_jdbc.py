@@ -9,17 +9,14 @@ output must also equal what it prints against a real PostgreSQL 15 holding the s
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.catalog_e2e.servers import DATABASE, PROGRAM_TIMEOUT, USER, ServerProcess
+from tests.catalog_e2e.servers import DATABASE, USER, ServerProcess
+from tests.java import compile_java, run_java
 from tests.pgserver import RealPostgres
 
-DRIVER = Path(os.environ.get("TXPG_JDBC_JAR", "/usr/share/java/postgresql.jar"))
 PROBE = Path(__file__).with_name("CatalogProbe.java")
 
 EXPECTED_LINES = {
@@ -74,28 +71,12 @@ TABLES = {"default": ("items", "feelings"), "inventory": ("items",)}
 
 @pytest.fixture(scope="session")
 def probe_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (shutil.which("javac") and shutil.which("java") and DRIVER.exists()):
-        pytest.skip("javac/java or the PostgreSQL JDBC driver (postgresql.jar) is not installed")
-    build = tmp_path_factory.mktemp("jdbc-probe")
-    subprocess.run(
-        ["javac", "-cp", str(DRIVER), "-d", str(build), str(PROBE)],
-        check=True,
-        capture_output=True,
-        timeout=PROGRAM_TIMEOUT,
-    )
-    return build
+    return compile_java(PROBE, tmp_path_factory.mktemp("jdbc-probe"))
 
 
 def _probe(classes: Path, host: str, port: int, tables: tuple[str, ...]) -> list[str]:
     url = f"jdbc:postgresql://{host}:{port}/{DATABASE}?sslmode=disable"
-    done = subprocess.run(
-        ["java", "-cp", f"{DRIVER}:{classes}", "CatalogProbe", url, USER, *tables],
-        capture_output=True,
-        text=True,
-        timeout=PROGRAM_TIMEOUT,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
+    return run_java(classes, "CatalogProbe", url, USER, *tables)
 
 
 def test_jdbc_metadata(server: ServerProcess, probe_classes: Path) -> None:

@@ -10,8 +10,9 @@ use the global reactor.
 ``db.connect(user=..., password=..., **protocol_options)`` (inside the coroutine) opens a
 connection to the session's real PostgreSQL (the shared ``real_postgres`` fixture) with the
 client's own ``ClientProtocol`` over a TCP endpoint; connections still open at the end of a
-test are closed.  ``libpq_home`` hides the ``PG*`` variables and the user's home directory
-from tests of `connect()`; ``query_once`` connects, reads one row and closes.
+test are closed.  For tests of `connect()`: ``libpq_home`` hides the ``PG*`` variables and
+the user's home directory, ``query_once`` connects, reads one row and closes, and
+``connect_failure`` returns the exception of a connection attempt that must fail.
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ def query_once(run: ReactorThread, sql: str, dsn: str | None, **params: Any) -> 
             return tuple((await connection.query(sql))[0])
         finally:
             await connection.close()
+
+    return run(go)  # type: ignore[no-any-return]
+
+
+def connect_failure(run: ReactorThread, dsn: str | None = None, **params: Any) -> BaseException:
+    """``connect(dsn, **params)``, expecting it to fail: the exception."""
+
+    async def go() -> BaseException:
+        try:
+            connection = await connect(run.reactor, dsn, **params)
+        except BaseException as error:
+            return error
+        await connection.close()
+        raise AssertionError("the connection succeeded")
 
     return run(go)  # type: ignore[no-any-return]
 

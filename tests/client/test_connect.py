@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from twisted.internet.protocol import Factory, Protocol
 
-from tests.client.conftest import ReactorThread, query_once
+from tests.client.conftest import ReactorThread, connect_failure, query_once
 from tests.pgserver import RealPostgres, free_port
 from txpostgres_proto.client.connect import connect
 from txpostgres_proto.client.connect_errors import (
@@ -43,20 +43,6 @@ pytestmark = pytest.mark.usefixtures("libpq_home")
 def who(run: ReactorThread, dsn: str | None = None, **params: Any) -> tuple[Any, ...]:
     """Connect, return (current_user, ssl in use), close."""
     return query_once(run, WHO, dsn, **params)
-
-
-def failure(run: ReactorThread, dsn: str | None = None, **params: Any) -> BaseException:
-    """Connect, expecting failure; return the exception."""
-
-    async def go() -> BaseException:
-        try:
-            connection = await connect(run.reactor, dsn, **params)
-        except BaseException as error:
-            return error
-        await connection.close()
-        raise AssertionError("the connection succeeded")
-
-    return run(go)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------- authentication
@@ -97,11 +83,11 @@ def test_channel_binding_required_without_tls_or_scram_fails(
     run: ReactorThread, real_postgres: RealPostgres
 ) -> None:
     plain = real_postgres.dsn("scram_user", "scram_user_pw", sslmode="disable")
-    error = failure(run, plain, channel_binding="require")
+    error = connect_failure(run, plain, channel_binding="require")
     assert isinstance(error, ConnectError)
     assert "channel binding is required, but SSL is not in use" in str(error)
     md5 = real_postgres.dsn("md5_user", "md5_user_pw", sslmode="require")
-    error = failure(run, md5, channel_binding="require")
+    error = connect_failure(run, md5, channel_binding="require")
     assert "channel binding required, but the server asked for md5 authentication" in str(error)
 
 
@@ -110,22 +96,26 @@ def test_channel_binding_required_without_tls_or_scram_fails(
 def test_wrong_password_is_invalid_password(
     run: ReactorThread, real_postgres: RealPostgres, user: str, sslmode: str
 ) -> None:
-    error = failure(run, real_postgres.dsn(user, "wrong", sslmode=sslmode))
+    error = connect_failure(run, real_postgres.dsn(user, "wrong", sslmode=sslmode))
     assert isinstance(error, InvalidPassword)
     assert error.sqlstate == "28P01"
     assert f'password authentication failed for user "{user}"' in str(error)
 
 
 def test_missing_password_is_reported(run: ReactorThread, real_postgres: RealPostgres) -> None:
-    error = failure(run, real_postgres.dsn("scram_user", sslmode="disable"))
+    error = connect_failure(run, real_postgres.dsn("scram_user", sslmode="disable"))
     assert "SCRAM authentication, but no password was supplied" in str(error)
 
 
 def test_server_errors_keep_their_class(run: ReactorThread, real_postgres: RealPostgres) -> None:
-    error = failure(run, real_postgres.dsn("trust_user", dbname="no_such_db", sslmode="disable"))
+    error = connect_failure(
+        run, real_postgres.dsn("trust_user", dbname="no_such_db", sslmode="disable")
+    )
     assert isinstance(error, InvalidCatalogName)
     assert 'database "no_such_db" does not exist' in str(error)
-    error = failure(run, real_postgres.dsn("ssl_only_user", "ssl_only_user_pw", sslmode="disable"))
+    error = connect_failure(
+        run, real_postgres.dsn("ssl_only_user", "ssl_only_user_pw", sslmode="disable")
+    )
     assert isinstance(error, InvalidAuthorizationSpecification)
     assert "no encryption" in str(error)
 
@@ -147,14 +137,14 @@ def test_unsupported_authentication_method(run: ReactorThread) -> None:
 
     listener = run(listen)
     try:
-        error = failure(run, f"host=127.0.0.1 port={listener.getHost().port} user=u")
+        error = connect_failure(run, f"host=127.0.0.1 port={listener.getHost().port} user=u")
         assert "AuthenticationGSS is not supported" in str(error)
     finally:
         _stop(run, listener)
 
 
 def test_invalid_parameters_fail_the_deferred(run: ReactorThread) -> None:
-    error = failure(run, "host=x sslmode=sometimes")
+    error = connect_failure(run, "host=x sslmode=sometimes")
     assert isinstance(error, DsnError)
     assert 'invalid sslmode value: "sometimes"' in str(error)
 
@@ -192,11 +182,13 @@ def test_password_file(run: ReactorThread, real_postgres: RealPostgres, tmp_path
     passfile.chmod(0o600)
     dsn = real_postgres.dsn("scram_user", sslmode="disable", passfile=passfile)
     assert who(run, dsn) == ("scram_user", False)
-    error = failure(run, real_postgres.dsn("md5_user", sslmode="disable", passfile=passfile))
+    error = connect_failure(
+        run, real_postgres.dsn("md5_user", sslmode="disable", passfile=passfile)
+    )
     assert isinstance(error, InvalidPassword)
     assert f'password retrieved from file "{passfile}"' in "\n".join(error.__notes__)
     passfile.chmod(0o644)  # readable by others: ignored, as libpq does
-    error = failure(run, dsn)
+    error = connect_failure(run, dsn)
     assert "no password was supplied" in str(error)
 
 
@@ -209,7 +201,7 @@ def test_unix_socket(run: ReactorThread, real_postgres: RealPostgres) -> None:
     # sslmode=require is satisfied without TLS on a Unix socket, as in libpq.
     assert who(run, dsn, sslmode="require") == ("trust_user", False)
     assert who(run, dsn, requirepeer="postgres") == ("trust_user", False)
-    error = failure(run, dsn, requirepeer="nobody")
+    error = connect_failure(run, dsn, requirepeer="nobody")
     assert isinstance(error, ConnectError)
     assert 'requirepeer parameter is "nobody" but actual peer user name is "postgres"' in str(error)
 
@@ -230,7 +222,7 @@ def test_first_host_down(run: ReactorThread, real_postgres: RealPostgres) -> Non
 
 def test_all_hosts_down(run: ReactorThread) -> None:
     ports = free_port(), free_port()
-    error = failure(run, f"host=127.0.0.1,127.0.0.1 port={ports[0]},{ports[1]} user=u")
+    error = connect_failure(run, f"host=127.0.0.1,127.0.0.1 port={ports[0]},{ports[1]} user=u")
     assert isinstance(error, AllHostsFailed)
     assert len(error.errors) == 2
     for port in ports:
@@ -247,7 +239,7 @@ def test_server_error_wins_over_unreachable_hosts(
         f"host=127.0.0.1,{real_postgres.host} port={down},{real_postgres.port} "
         "user=scram_user password=wrong dbname=testdb sslmode=disable"
     )
-    error = failure(run, dsn)
+    error = connect_failure(run, dsn)
     assert isinstance(error, InvalidPassword)
     assert any(f"port {down} failed" in note for note in error.__notes__)
 
@@ -277,7 +269,7 @@ def test_connect_timeout_against_a_black_hole(
     hole, listener = _black_hole(run)
     try:
         started = time.monotonic()
-        error = failure(run, f"host=127.0.0.1 port={hole} user=u", connect_timeout=0.3)
+        error = connect_failure(run, f"host=127.0.0.1 port={hole} user=u", connect_timeout=0.3)
         assert isinstance(error, ConnectTimeoutError)
         assert "timeout expired" in str(error)
         assert 0.25 < time.monotonic() - started < 3
@@ -302,12 +294,12 @@ def test_target_session_attrs(run: ReactorThread, real_postgres: RealPostgres) -
         ("read-only", "session is not read-only"),
         ("standby", "server is not in hot standby mode"),
     ):
-        error = failure(run, dsn, target_session_attrs=attrs)
+        error = connect_failure(run, dsn, target_session_attrs=attrs)
         assert isinstance(error, SessionAttributesError)
         assert message in str(error)
     read_only = real_postgres.dsn("trust_user", options="-c default_transaction_read_only=on")
     assert who(run, read_only, target_session_attrs="read-only") == ("trust_user", True)
-    error = failure(run, read_only, target_session_attrs="read-write")
+    error = connect_failure(run, read_only, target_session_attrs="read-write")
     assert "session is read-only" in str(error)
 
 

@@ -7,6 +7,8 @@ by a small fraction of that.
 
 from __future__ import annotations
 
+import gc
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +73,27 @@ def test_stream_memory_stays_flat(run: ReactorThread, db: Database) -> None:
     tag, (count, total), growth = run(body, timeout=120)
     assert tag == f"SELECT {ROWS}" and count == ROWS and total == ROWS * (ROWS + 1) // 2
     assert growth < LIMIT, f"peak memory grew by {growth / 2**20:.0f} MB"
+
+
+def test_results_are_freed_without_the_garbage_collector(run: ReactorThread, db: Database) -> None:
+    """No reference cycle keeps a finished call's rows alive until a full collection."""
+
+    async def body() -> list[int]:
+        connection = await db.connect()
+        counts = []
+        gc.disable()
+        try:
+            for _ in range(2):  # first text, then binary results
+                rows = await connection.query("SELECT g, 'x' FROM generate_series(1, 10) g")
+                await connection.query("SELECT 1")  # the first call is long finished now
+                counts.append(sys.getrefcount(rows))
+            stream_rows: list[Row] = []
+            await connection.stream("SELECT 1", callback=stream_rows.append)
+            await connection.executemany("SELECT $1::int", [(1,), (2,)])
+            counts.append(sys.getrefcount(stream_rows))
+        finally:
+            gc.enable()
+        return counts
+
+    # The local name and getrefcount's argument: nobody else holds the lists.
+    assert run(body) == [2, 2, 2]

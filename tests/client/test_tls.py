@@ -27,10 +27,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Factory, Protocol
 
-from tests.client.conftest import ReactorThread, query_once
+from tests.client.conftest import ReactorThread, connect_failure, query_once
 from tests.pgserver import RealPostgres
 from tests.pki import Pki, make_pki
-from txpostgres_proto.client.connect import connect
 from txpostgres_proto.client.connect_errors import (
     CertificateVerificationError,
     TlsConfigurationError,
@@ -53,18 +52,6 @@ def home(libpq_home: Path) -> Path:
 
 def who(run: ReactorThread, dsn: str, **params: Any) -> tuple[Any, ...]:
     return query_once(run, WHO, dsn, **params)
-
-
-def failure(run: ReactorThread, dsn: str, **params: Any) -> BaseException:
-    async def go() -> BaseException:
-        try:
-            connection = await connect(run.reactor, dsn, **params)
-        except BaseException as error:
-            return error
-        await connection.close()
-        raise AssertionError("the connection succeeded")
-
-    return run(go)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------- the real server
@@ -124,7 +111,7 @@ def test_verify_full_host_name_mismatch(
         sslmode="verify-full",
         sslrootcert=pki.ca_cert,
     )
-    error = failure(run, dsn)
+    error = connect_failure(run, dsn)
     assert isinstance(error, CertificateVerificationError)
     assert str(error) == (
         'server certificate for "localhost" (and 2 other names) does not match host name '
@@ -147,7 +134,7 @@ def test_untrusted_server_certificate(
 ) -> None:
     # With sslrootcert given, require checks the chain too (as libpq does).
     dsn = real_postgres.dsn("trust_user", host="localhost", sslmode=sslmode)
-    error = failure(run, dsn, sslrootcert=other_pki.ca_cert)
+    error = connect_failure(run, dsn, sslrootcert=other_pki.ca_cert)
     assert isinstance(error, CertificateVerificationError)
     assert str(error).startswith("certificate verify failed: ")
 
@@ -156,7 +143,7 @@ def test_default_root_certificate_file(
     run: ReactorThread, real_postgres: RealPostgres, pki: Pki, other_pki: Pki, home: Path
 ) -> None:
     dsn = real_postgres.dsn("trust_user", host="localhost")
-    error = failure(run, dsn, sslmode="verify-ca")
+    error = connect_failure(run, dsn, sslmode="verify-ca")
     assert isinstance(error, TlsConfigurationError)
     assert f'root certificate file "{home}/.postgresql/root.crt" does not exist' in str(error)
     (home / ".postgresql").mkdir()
@@ -164,14 +151,14 @@ def test_default_root_certificate_file(
     assert who(run, dsn, sslmode="verify-full")[:2] == ("trust_user", True)
     # An existing root.crt makes require (and prefer) check the chain, as in libpq.
     shutil.copy(other_pki.ca_cert, home / ".postgresql" / "root.crt")
-    assert isinstance(failure(run, dsn, sslmode="require"), CertificateVerificationError)
+    assert isinstance(connect_failure(run, dsn, sslmode="require"), CertificateVerificationError)
 
 
 def test_system_roots_do_not_trust_the_test_ca(
     run: ReactorThread, real_postgres: RealPostgres
 ) -> None:
     dsn = real_postgres.dsn("trust_user", host="localhost", sslmode="verify-full")
-    error = failure(run, dsn, sslrootcert="system")
+    error = connect_failure(run, dsn, sslrootcert="system")
     assert isinstance(error, CertificateVerificationError)
 
 
@@ -203,7 +190,7 @@ def test_revoked_server_certificate(
 ) -> None:
     crl = _revocation_list(pki, tmp_path / "root.crl")
     dsn = real_postgres.dsn("trust_user", sslmode="verify-ca", sslrootcert=pki.ca_cert)
-    error = failure(run, dsn, sslcrl=crl)
+    error = connect_failure(run, dsn, sslcrl=crl)
     assert isinstance(error, CertificateVerificationError)
     assert "revoked" in str(error)
 
@@ -229,7 +216,7 @@ def test_client_certificate_from_home(
     run: ReactorThread, real_postgres: RealPostgres, pki: Pki, home: Path
 ) -> None:
     dsn = real_postgres.dsn("certuser", sslmode="require")
-    error = failure(run, dsn)
+    error = connect_failure(run, dsn)
     assert isinstance(error, InvalidAuthorizationSpecification)
     assert "certificate" in str(error)
     directory = home / ".postgresql"
@@ -239,11 +226,11 @@ def test_client_certificate_from_home(
     (directory / "postgresql.key").chmod(0o600)
     assert who(run, dsn)[:2] == ("certuser", True)
     (directory / "postgresql.key").chmod(0o644)
-    error = failure(run, dsn)
+    error = connect_failure(run, dsn)
     assert isinstance(error, TlsConfigurationError)
     assert "has group or world access" in str(error)
     (directory / "postgresql.key").unlink()
-    error = failure(run, dsn)
+    error = connect_failure(run, dsn)
     assert isinstance(error, TlsConfigurationError)
     assert "certificate present, but not private key file" in str(error)
 
@@ -266,7 +253,7 @@ def test_encrypted_client_key(
     )
     assert who(run, dsn, sslpassword="key secret")[:2] == ("certuser", True)
     for wrong in ("wrong", None):
-        error = failure(run, dsn, sslpassword=wrong)
+        error = connect_failure(run, dsn, sslpassword=wrong)
         assert isinstance(error, TlsConfigurationError)
         assert "could not load private key file" in str(error)
 
@@ -402,7 +389,7 @@ def test_plaintext_server_refused_when_tls_is_required(
     run: ReactorThread, fake_server: Any, pki: Pki, sslmode: str
 ) -> None:
     port = fake_server(PlaintextOnly)
-    error = failure(run, _fake_dsn(port, sslmode=sslmode, sslrootcert=pki.ca_cert))
+    error = connect_failure(run, _fake_dsn(port, sslmode=sslmode, sslrootcert=pki.ca_cert))
     assert isinstance(error, TlsError)
     assert str(error) == "server does not support SSL, but SSL was required"
 
@@ -412,7 +399,7 @@ def test_prefer_retries_without_tls_after_a_failed_handshake(
 ) -> None:
     port = fake_server(BrokenTls)
     assert who(run, _fake_dsn(port, sslmode="prefer"))[:2] == ("trust_user", False)
-    error = failure(run, _fake_dsn(port, sslmode="require"))
+    error = connect_failure(run, _fake_dsn(port, sslmode="require"))
     assert isinstance(error, TlsError)
 
 
@@ -421,20 +408,20 @@ def test_plaintext_injected_after_the_ssl_answer_is_refused(
 ) -> None:
     port = fake_server(Injecting)
     for sslmode in ("prefer", "require"):
-        error = failure(run, _fake_dsn(port, sslmode=sslmode))
+        error = connect_failure(run, _fake_dsn(port, sslmode=sslmode))
         assert isinstance(error, TlsError)
         assert "received unencrypted data after SSL response" in str(error)
 
 
 def test_error_answer_to_ssl_request(run: ReactorThread, fake_server: Any) -> None:
     port = fake_server(ErrorAnswer)
-    error = failure(run, _fake_dsn(port, sslmode="require"))
+    error = connect_failure(run, _fake_dsn(port, sslmode="require"))
     assert isinstance(error, TooManyConnections)
     assert str(error) == "sorry, too many clients already"
 
 
 def test_garbage_answer_to_ssl_request(run: ReactorThread, fake_server: Any) -> None:
     port = fake_server(GarbageAnswer)
-    error = failure(run, _fake_dsn(port, sslmode="prefer"))
+    error = connect_failure(run, _fake_dsn(port, sslmode="prefer"))
     assert isinstance(error, TlsError)
     assert "received invalid response to SSL negotiation" in str(error)

@@ -3,14 +3,15 @@
 :class:`TargetServer` is the one object every interop test receives (through the
 ``target_server`` fixture in ``conftest.py``); it turns a :class:`Login` into the connection
 parameters of each client family (libpq key/value strings, ``PG*`` environment variables, a
-Python ``ssl.SSLContext``).  :class:`TargetSpec` describes a server implementation to the
-collection hook before any server is started.
+Python ``ssl.SSLContext``), and `run_psql` runs psql against it.  :class:`TargetSpec` describes
+a server implementation to the collection hook before any server is started.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,6 @@ from tests import pgserver
 
 CONNECT_TIMEOUT = 5
 PROGRAM_TIMEOUT = 60.0
-JDBC_JAR = Path(os.environ.get("TXPG_JDBC_JAR", "/usr/share/java/postgresql.jar"))
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class TargetSpec:
 
 
 def find_program(name: str) -> str:
-    """Path of a PostgreSQL client or Java program; skip the test when it is not installed."""
+    """Path of a PostgreSQL client program; skip the test when it is not installed."""
     found = shutil.which(name)
     if found is None:
         bindir = pgserver.find_bindir()
@@ -143,3 +143,25 @@ def find_program(name: str) -> str:
     if found is None:
         pytest.skip(f"{name} is not installed (not on PATH or in /usr/lib/postgresql/*/bin)")
     return found
+
+
+def run_psql(
+    target: TargetServer,
+    *args: str,
+    script: str | None = None,
+    login: Login | None = None,
+    sslmode: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run psql (no psqlrc) with ``args``; a ``script`` is fed on stdin as ``-f -``."""
+    argv = [find_program("psql"), "-X", *args]
+    if script is not None:
+        argv += ["-f", "-"]
+    return subprocess.run(
+        argv,
+        input=script,
+        capture_output=True,
+        text=True,
+        env=target.libpq_env(login, sslmode),
+        timeout=PROGRAM_TIMEOUT,
+        check=False,
+    )

@@ -35,11 +35,12 @@ from tests import pgserver
 from tests.interop import txserver
 from tests.interop.targets import (
     CONNECT_TIMEOUT,
-    JDBC_JAR,
     PROGRAM_TIMEOUT,
     TargetServer,
     find_program,
+    run_psql,
 )
+from tests.java import compile_java, run_java
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,23 +92,6 @@ def prefix() -> str:
     return f"it{uuid.uuid4().hex[:10]}"
 
 
-def run_psql(
-    app: TargetServer, *args: str, script: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    argv = [find_program("psql"), "-X", *args]
-    if script is not None:
-        argv += ["-f", "-"]
-    return subprocess.run(
-        argv,
-        input=script,
-        capture_output=True,
-        text=True,
-        env=app.libpq_env(sslmode="verify-full"),
-        timeout=PROGRAM_TIMEOUT,
-        check=False,
-    )
-
-
 # -- psql ------------------------------------------------------------------------------------
 
 
@@ -123,7 +107,7 @@ SELECT n, square FROM numbers LIMIT 3;
 SELECT * FROM nowhere;
 VACUUM;
 """  # noqa: E501
-    result = run_psql(app, "-At", script=script)
+    result = run_psql(app, "-At", script=script, sslmode="verify-full")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"{prefix} bolt|0.25",
@@ -143,7 +127,7 @@ VACUUM;
 
 
 def test_psql_describe(app: TargetServer) -> None:
-    result = run_psql(app, "-c", r"\d items", "-c", r"\dt")
+    result = run_psql(app, "-c", r"\d items", "-c", r"\dt", sslmode="verify-full")
     assert result.returncode == 0, result.stderr
     described, listed = result.stdout.split("         List of relations\n")
     assert [line.rstrip() for line in described.splitlines()] == DESCRIBE_ITEMS.splitlines()
@@ -151,7 +135,7 @@ def test_psql_describe(app: TargetServer) -> None:
 
 
 def test_psql_over_tls_with_scram(app: TargetServer) -> None:
-    result = run_psql(app, "-c", r"\conninfo")
+    result = run_psql(app, "-c", r"\conninfo", sslmode="verify-full")
     assert result.returncode == 0, result.stderr
     assert f'as user "{app.user}"' in result.stdout
     assert "SSL connection (protocol: TLSv1." in result.stdout
@@ -360,31 +344,15 @@ def test_pg8000(app: TargetServer, prefix: str) -> None:
 
 
 def test_jdbc(app: TargetServer, tmp_path: Path, prefix: str) -> None:
-    javac, java = find_program("javac"), find_program("java")
-    if not JDBC_JAR.is_file():
-        pytest.skip(f"the PostgreSQL JDBC driver is not installed ({JDBC_JAR} is missing)")
-    subprocess.run(
-        [javac, "-encoding", "UTF-8", "-cp", str(JDBC_JAR), "-d", str(tmp_path), str(JDBC_SOURCE)],
-        check=True,
-        capture_output=True,
-        timeout=PROGRAM_TIMEOUT,
-    )
+    classes = compile_java(JDBC_SOURCE, tmp_path)
     query = urlencode({"sslmode": "verify-full", "sslrootcert": str(app.ca_cert)})
     url = f"jdbc:postgresql://{app.host}:{app.port}/{app.database}?{query}"
-    result = subprocess.run(
-        [java, "-Duser.timezone=UTC", "-Xshare:auto", "-XX:TieredStopAtLevel=1",
-         "-cp", f"{JDBC_JAR}:{tmp_path}", "JdbcAppProbe", url, app.user, app.password, prefix],
-        capture_output=True,
-        text=True,
-        timeout=PROGRAM_TIMEOUT,
-        check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    printed = run_java(classes, "JdbcAppProbe", url, app.user, app.password, prefix)
     prepared = [
         f"prepared {run} {prefix} {run % 3 + 1}|{run % 3 + 1}.25|{(run % 3 + 1) * 10}|true"
         for run in range(7)
     ]
-    assert result.stdout.splitlines() == [
+    assert printed == [
         "columns id:serial:NO name:text:NO price:numeric:YES quantity:int4:NO active:bool:NO "
         "updated_at:timestamptz:YES",
         *[f"inserted {prefix} {n}|{n}.25" for n in (1, 2, 3)],

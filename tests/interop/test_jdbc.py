@@ -10,13 +10,13 @@ error's SQLSTATE.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.interop.targets import JDBC_JAR, PROGRAM_TIMEOUT, TargetServer, find_program
+from tests.interop.targets import TargetServer
+from tests.java import compile_java, run_java
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,33 +29,13 @@ TYPE_VALUES = (
 
 @pytest.fixture(scope="module")
 def probe_classes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    javac = find_program("javac")
-    if not JDBC_JAR.is_file():
-        pytest.skip(f"the PostgreSQL JDBC driver is not installed ({JDBC_JAR} is missing)")
-    classes = Path(tmp_path_factory.mktemp("jdbc"))
-    subprocess.run(
-        [javac, "-encoding", "UTF-8", "-cp", str(JDBC_JAR), "-d", str(classes), str(SOURCE)],
-        check=True,
-        capture_output=True,
-        timeout=PROGRAM_TIMEOUT,
-    )
-    return classes
+    return compile_java(SOURCE, tmp_path_factory.mktemp("jdbc"))
 
 
 def run_probe(target: TargetServer, classes: Path, table: str, **url_params: str) -> list[str]:
-    java = find_program("java")
     url = f"jdbc:postgresql://{target.host}:{target.port}/{target.database}"
     url += "?" + urlencode(url_params)
-    result = subprocess.run(
-        [java, "-Duser.timezone=UTC", "-Xshare:auto", "-XX:TieredStopAtLevel=1",
-         "-cp", f"{JDBC_JAR}:{classes}", "JdbcProbe", url, target.user, target.password, table],
-        capture_output=True,
-        text=True,
-        timeout=PROGRAM_TIMEOUT,
-        check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout.splitlines()
+    return run_java(classes, "JdbcProbe", url, target.user, target.password, table)
 
 
 def expected_output() -> list[str]:

@@ -9,35 +9,12 @@ method requires it.
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 
 import pytest
 
-from tests.interop.targets import PROGRAM_TIMEOUT, Login, TargetServer, find_program
+from tests.interop.targets import Login, TargetServer, run_psql
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def run_psql(
-    target: TargetServer,
-    *args: str,
-    script: str | None = None,
-    login: Login | None = None,
-    sslmode: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run psql (no psqlrc) with ``args``; a ``script`` is fed on stdin as ``-f -``."""
-    argv = [find_program("psql"), "-X", *args]
-    if script is not None:
-        argv += ["-f", "-"]
-    return subprocess.run(
-        argv,
-        input=script,
-        capture_output=True,
-        text=True,
-        env=target.libpq_env(login, sslmode),
-        timeout=PROGRAM_TIMEOUT,
-        check=False,
-    )
 
 
 def test_several_statements_in_one_command(target_server: TargetServer) -> None:

@@ -225,6 +225,14 @@ class Operation:
     def not_sent(self) -> None:
         """`messages` raised: nothing of this operation reached the server."""
 
+    def detach(self) -> None:
+        """The operation is over: break the reference cycle with its requests, so that its
+        results (rows!) are freed as soon as the caller drops them, not at the next full
+        garbage collection."""
+        if self.request is not None:
+            self.request.owner = None
+            self.request = None
+
     def fail(self, error: BaseException) -> None:
         """Fail now (not sendable, or the connection ended); an earlier error takes precedence."""
         if self.error is None:
@@ -509,15 +517,17 @@ class StreamQuery(ExtendedQuery):
 class ExecuteMany(ExtendedQuery):
     """One Bind/Execute per parameter set, all before a single Sync (atomic as one batch).
 
-    A large batch is encoded and written in chunks of `CHUNK` sets, handing control back to
-    the reactor between chunks: the server executes the first chunks while the next ones are
-    encoded, and its answers are read meanwhile.  Nothing else is written on the connection
+    A large batch is encoded and written in chunks, handing control back to the reactor
+    between chunks: the server executes the first chunks while the next ones are encoded, and
+    its answers are read meanwhile.  Chunks start small (`FIRST_CHUNK` sets, so the server
+    starts at once) and double up to `CHUNK`.  Nothing else is written on the connection
     until the batch's Sync is.  If a later chunk cannot be encoded, or the call is cancelled,
     once earlier chunks went out, the batch is aborted on the server with a Bind the server
     must reject, so none of it is committed.
     """
 
-    CHUNK: ClassVar[int] = 1000
+    FIRST_CHUNK: ClassVar[int] = 64
+    CHUNK: ClassVar[int] = 2048
     quiet = True
 
     def __init__(
@@ -528,7 +538,9 @@ class ExecuteMany(ExtendedQuery):
         *,
         statement: Statement | None = None,
     ) -> None:
-        self.param_sets = [tuple(params) for params in param_sets]
+        self.param_sets: Sequence[Sequence[Any]] = (
+            param_sets if isinstance(param_sets, list | tuple) else list(param_sets)
+        )
         first = self.param_sets[0] if self.param_sets else ()
         super().__init__(protocol, sql, first, statement=statement)
         self.exclusive = True
@@ -581,7 +593,8 @@ class ExecuteMany(ExtendedQuery):
 
     def _next_chunk(self) -> list[FrontendMessage]:
         """The next chunk's Bind/Execute pairs (and the Sync after the last one)."""
-        chunk = self.param_sets[self._sent : self._sent + self.CHUNK]
+        size = min(self.CHUNK, max(self.FIRST_CHUNK, 2 * self._sent))
+        chunk = self.param_sets[self._sent : self._sent + size]
         data = self._encode_chunk(chunk)
         self._sent += len(chunk)
         messages: list[FrontendMessage] = [
@@ -640,6 +653,12 @@ class ExecuteMany(ExtendedQuery):
     def submitted(self, request: Request) -> None:
         super().submitted(request)
         self._requests.append(request)
+
+    def detach(self) -> None:
+        for request in self._requests:
+            request.owner = None
+        self._requests = []
+        super().detach()
 
     def finish(self) -> None:
         self.rowcount += sum(request.rowcount for request in self._requests)

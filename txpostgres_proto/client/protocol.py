@@ -283,6 +283,8 @@ class ClientProtocol(Protocol):
         if self._barrier is operation:
             self._barrier = None
         operation.finish()
+        if operation.request is not None:  # not re-queued for a retry
+            operation.detach()
         after = self._on_complete.pop(operation, None)
         if after is not None:
             after()
@@ -399,6 +401,8 @@ class ClientProtocol(Protocol):
         self._pauses.add(reason)
 
     def resume_reading(self, reason: object) -> None:
+        if reason not in self._pauses:
+            return
         self._pauses.discard(reason)
         if not self._pauses and self._ended is None:
             self.transport.resumeProducing()
@@ -477,6 +481,7 @@ class ClientProtocol(Protocol):
         self._on_complete.clear()
         for operation in operations:
             operation.fail(reason)
+            operation.detach()
         waiters, self._ready_waiters = self._ready_waiters, []
         for waiter in waiters:
             waiter.errback(reason)

@@ -389,8 +389,8 @@ def make_run_decoder(
         factory = _factories[codes] = _generate(codes)
     codecs: list[Any] = []
     for decode, code in zip(decoders, codes, strict=True):
-        fixed = code is not None and code in FIXED_WIDTH_CODES
-        codecs += (decode, struct.Struct("!i" + code).unpack_from if fixed else None)
+        fixed = struct.Struct("!i" + code).unpack_from if code in FIXED_WIDTH_CODES else None
+        codecs += (decode, fixed)
     for segment in _segments(codes):
         codecs.append(struct.Struct("!" + segment.layout(codes)).unpack_from)
     return factory(cls, untrack, *codecs)

@@ -212,9 +212,12 @@ def _row_mapper(
     indices = [output.index for output in outputs]
     width = len(names)
     plain = not converters
+    in_order = indices == list(range(width))
 
     def map_row(row: Any) -> tuple[Any, ...]:
-        if isinstance(row, Mapping):
+        if type(row) is tuple and in_order and len(row) == width:
+            values = row  # the common case: a tuple already in output order
+        elif isinstance(row, Mapping):
             values = tuple([row.get(key) for key in keys])
         else:
             if len(row) != width:

@@ -339,6 +339,13 @@ def _parse_datetime(value: Any, type_name: str) -> datetime:
 
 
 def _read_timestamp(value: Any) -> Any:
+    if type(value) is str:
+        try:  # the usual case: stored the way we store timestamps, read with no clean-up
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return stamp if stamp.tzinfo is None else stamp.replace(tzinfo=None)
     return _parse_datetime(value, "timestamp").replace(tzinfo=None)
 
 
