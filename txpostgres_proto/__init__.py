@@ -35,7 +35,26 @@ _EXPORTS: dict[str, str] = {
     "ConnectionPool": "txpostgres_proto.client.pool",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Column",
+    "Connection",
+    "ConnectionPool",
+    "Index",
+    "PostgresError",
+    "PostgresRequestHandler",
+    "PostgresServerFactory",
+    "ProtocolError",
+    "QueryBackend",
+    "QueryResult",
+    "ResultColumn",
+    "StatementDescription",
+    "StatementInfo",
+    "Table",
+    "catch_all_as_postgres_error_context",
+    "connect",
+    "parse_sql",
+    "stmt_handler",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -52,11 +71,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from .catalog.schema import Index
     from .client.connect import connect
     from .client.connection import Connection
     from .client.pool import ConnectionPool
     from .protocol.errors import PostgresError, ProtocolError, catch_all_as_postgres_error_context
-    from .catalog.schema import Index
     from .server.backend import QueryBackend, ResultColumn, StatementDescription
     from .server.factory import PostgresServerFactory
     from .server.handler import Column, PostgresRequestHandler, QueryResult, Table, stmt_handler
