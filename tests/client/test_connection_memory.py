@@ -1,78 +1,61 @@
 """Huge results with flat memory: the cursor (row-limited Execute) and stream (TCP backpressure).
 
 A million rows of about 200 bytes would take well over 200 MB if they were all held at once;
-the process's peak resident size (``VmHWM``, reset through ``/proc/self/clear_refs``) may grow
-by a small fraction of that.
+the peak resident size (``VmHWM``, reset through ``/proc/self/clear_refs``) may grow by a small
+fraction of that.  Each scenario runs in a fresh Python process (``memory_scenario.py``): the
+peak of the pytest process would also count what the rest of the suite does meanwhile.
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-
-from twisted.internet.defer import Deferred
 
 from tests.client.conftest import Database, ReactorThread
+from tests.pgserver import TRUST_USER, RealPostgres
 from txpostgres_proto.protocol.client_rows import Row
 
 ROWS = 1_000_000
-SQL = "SELECT g, repeat('x', 200) AS pad FROM generate_series(1, $1) g"
 LIMIT = 60 * 1024 * 1024
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def peak_rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmHWM in /proc/self/status")
+def run_scenario(server: RealPostgres, scenario: str) -> dict[str, object]:
+    """Run ``memory_scenario.py`` for ``scenario`` against ``server``; its JSON result."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.client.memory_scenario", scenario]
+        + [server.dsn(TRUST_USER), str(ROWS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
 
 
-def reset_peak() -> int:
-    Path("/proc/self/clear_refs").write_text("5")
-    return peak_rss()
+def test_cursor_memory_stays_flat(real_postgres: RealPostgres) -> None:
+    result = run_scenario(real_postgres, "cursor")
+    assert result["count"] == ROWS and result["total"] == ROWS * (ROWS + 1) // 2
+    growth = result["growth"]
+    assert isinstance(growth, int) and growth < LIMIT, (
+        f"peak memory grew by {growth / 2**20:.0f} MB"
+    )
 
 
-def test_cursor_memory_stays_flat(run: ReactorThread, db: Database) -> None:
-    async def body() -> list[Any]:
-        connection = await db.connect()
-        baseline = reset_peak()
-        count = total = 0
-        async with connection.cursor(SQL, ROWS, chunk=5000) as cursor:
-            async for row in cursor:
-                count += 1
-                total += row[0]
-        return [count, total, peak_rss() - baseline]
-
-    count, total, growth = run(body, timeout=120)
-    assert count == ROWS and total == ROWS * (ROWS + 1) // 2
-    assert growth < LIMIT, f"peak memory grew by {growth / 2**20:.0f} MB"
-
-
-def test_stream_memory_stays_flat(run: ReactorThread, db: Database) -> None:
-    async def body() -> list[Any]:
-        connection = await db.connect()
-        baseline = reset_peak()
-        seen = [0, 0]
-
-        def callback(row: Row) -> Deferred[None] | None:
-            seen[0] += 1
-            seen[1] += row[0]
-            if seen[0] % 100_000 == 0:
-                # A slow consumer: while it waits, reading stops, and the rest of the result
-                # (about 180 MB) stays on the server instead of piling up here.
-                waiter: Deferred[None] = Deferred()
-                db.reactor.callLater(0.5 if seen[0] == 100_000 else 0.01, waiter.callback, None)
-                return waiter
-            return None
-
-        tag = await connection.stream(SQL, ROWS, callback=callback)
-        return [tag, seen, peak_rss() - baseline]
-
-    tag, (count, total), growth = run(body, timeout=120)
-    assert tag == f"SELECT {ROWS}" and count == ROWS and total == ROWS * (ROWS + 1) // 2
-    assert growth < LIMIT, f"peak memory grew by {growth / 2**20:.0f} MB"
+def test_stream_memory_stays_flat(real_postgres: RealPostgres) -> None:
+    result = run_scenario(real_postgres, "stream")
+    assert result["tag"] == f"SELECT {ROWS}"
+    assert result["count"] == ROWS and result["total"] == ROWS * (ROWS + 1) // 2
+    growth = result["growth"]
+    assert isinstance(growth, int) and growth < LIMIT, (
+        f"peak memory grew by {growth / 2**20:.0f} MB"
+    )
 
 
 def test_results_are_freed_without_the_garbage_collector(run: ReactorThread, db: Database) -> None:

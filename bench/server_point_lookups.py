@@ -1,0 +1,170 @@
+"""Server benchmark: pgbench's select-only workload (point lookups by primary key), prepared.
+
+What: ``pgbench -S -M prepared -n -c 10 -j 2 -T 10`` — every transaction is ``SELECT abalance
+FROM pgbench_accounts WHERE aid = $1`` with a random ``aid``, parsed once per connection and then
+only bound and executed — against a real PostgreSQL 15 and against our embedded SQLite default
+(``python -m txpostgres_proto --database FILE``, no ``--handler``: real SQL through SQLite, the
+lookup served by the primary key index).  Both are loaded first with ``pgbench -i -s 1 -q``
+(100,000 accounts; our server takes the data through COPY FROM STDIN like PostgreSQL does), and
+the row count is checked on both before measuring.
+
+How: both servers are started and loaded, then each gets one pgbench run per round, rounds
+alternating (PostgreSQL, ours, PostgreSQL, ours ...); the table shows transactions/s at the
+median round and the ratio to PostgreSQL.  pgbench runs on the same two cores, so it takes CPU
+from whichever server it drives.  Target (issue 4): ours >= 0.5x PostgreSQL.
+
+    python -m bench.server_point_lookups [--quick] [--seconds N] [--rounds N] [--scale N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench.common import (
+    ServerSpec,
+    Target,
+    bench_main,
+    bench_parser,
+    our_server,
+    print_target_table,
+    real_postgres,
+    summarize,
+)
+from tests.pgserver import TRUST_USER, client_environment
+
+POSTGRES = "postgresql"
+OURS_NAME = "ours embedded SQLite"
+OURS_REQUIRES = "txpostgres_proto.sqlite_backend"
+#: pgbench's accounts per unit of scale (``-s``).
+ACCOUNTS_PER_SCALE = 100_000
+_TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
+_FAILED = re.compile(r"number of failed transactions: (\d+)")
+
+
+def _run(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> str:
+    """Run a libpq program; its stdout (raises RuntimeError with its output when it fails)."""
+    result = subprocess.run(
+        list(argv), env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip()[-500:]
+        raise RuntimeError(f"{argv[0]} failed ({result.returncode}): {output}")
+    return result.stdout
+
+
+def pgbench_load(env: Mapping[str, str], scale: int) -> float:
+    """``pgbench -i -s scale -q``, then check the account count; seconds the load took."""
+    started = time.perf_counter()
+    _run(["pgbench", "-i", "-s", str(scale), "-q"], env, timeout=600)
+    elapsed = time.perf_counter() - started
+    counted = _run(["psql", "-XtAc", "SELECT count(*) FROM pgbench_accounts"], env, timeout=60)
+    if counted.strip() != str(scale * ACCOUNTS_PER_SCALE):
+        raise RuntimeError(f"pgbench_accounts has {counted.strip()!r} rows after pgbench -i")
+    return elapsed
+
+
+def pgbench_select_only(env: Mapping[str, str], seconds: int) -> float:
+    """One ``pgbench -S -M prepared`` run with 10 clients; transactions per second (raises
+    when pgbench fails or reports a failed transaction)."""
+    argv = ["pgbench", "-S", "-M", "prepared", "-n", "-c", "10", "-j", "2", "-T", str(seconds)]
+    output = _run(argv, env, timeout=seconds + 120)
+    tps = _TPS.search(output)
+    if tps is None:
+        raise RuntimeError(f"pgbench printed no tps: {output.strip()[-500:]}")
+    failed = _FAILED.search(output)
+    if failed is not None and failed.group(1) != "0":
+        raise RuntimeError(f"pgbench: {failed.group(1)} failed transactions")
+    return float(tps.group(1))
+
+
+def alternate_rounds(
+    targets: Mapping[str, Mapping[str, str]], seconds: int, rounds: int, notes: dict[str, str]
+) -> dict[str, list[float]]:
+    """`pgbench_select_only` against every target (name -> libpq environment) ``rounds`` times,
+    alternating: the tps of each run by name.  A target that fails is not run again and
+    ``notes`` says why; targets already in ``notes`` are not run."""
+    tps: dict[str, list[float]] = {}
+    for round_number in range(1, rounds + 1):
+        for name, env in targets.items():
+            if name in notes:
+                continue
+            print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
+            try:
+                tps.setdefault(name, []).append(pgbench_select_only(env, seconds))
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                print(f"  {name}: {error}", flush=True)
+                notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
+            else:
+                print(f"    {tps[name][-1]:,.0f} tps", flush=True)
+    return tps
+
+
+def load_all(
+    targets: dict[str, Mapping[str, str]], scale: int, notes: dict[str, str]
+) -> dict[str, Mapping[str, str]]:
+    """`pgbench_load` every target; the ones that loaded (a failure goes to ``notes``)."""
+    loaded: dict[str, Mapping[str, str]] = {}
+    for name, env in targets.items():
+        print(f"  loading {name}: pgbench -i -s {scale} -q ...", flush=True)
+        try:
+            elapsed = pgbench_load(env, scale)
+        except (RuntimeError, subprocess.TimeoutExpired) as error:
+            print(f"  {name}: {error}", flush=True)
+            notes[name] = f"load failed: {str(error).splitlines()[0][:80]}"
+            continue
+        print(f"    loaded in {elapsed:.1f} s", flush=True)
+        loaded[name] = env
+    return loaded
+
+
+def run(args: argparse.Namespace) -> None:
+    seconds = args.seconds or (3 if args.quick else 10)
+    rounds = args.rounds or (1 if args.quick else 3)
+    scale = args.scale
+    print(
+        f"server_point_lookups: pgbench -S -M prepared -c 10 -j 2 -T {seconds}, scale {scale}, "
+        f"{rounds} round(s)"
+    )
+    notes: dict[str, str] = {}
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="txpg-bench-")))
+        ours = ServerSpec(OURS_NAME, ("--database", str(scratch / "bench.sqlite3")), OURS_REQUIRES)
+        postgres = stack.enter_context(real_postgres())
+        targets: dict[str, Mapping[str, str]] = {
+            POSTGRES: client_environment(
+                PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
+                PGDATABASE=postgres.database, PGSSLMODE="disable",
+            )
+        }  # fmt: skip
+        if missing := ours.missing():
+            notes[OURS_NAME] = missing
+        else:
+            targets[OURS_NAME] = stack.enter_context(our_server(ours)).libpq_env()
+        tps = alternate_rounds(load_all(targets, scale, notes), seconds, rounds, notes)
+    results = summarize([POSTGRES, OURS_NAME], tps, unavailable=notes)
+    print_target_table(
+        f"pgbench -S (point lookups by primary key), -M prepared, 10 clients, scale {scale} "
+        "(higher is better)",
+        "tps",
+        results,
+        baseline=POSTGRES,
+        targets=[Target(OURS_NAME, min_ratio=0.5, baseline=POSTGRES)],
+    )
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
+    parser.add_argument("--seconds", type=int, help="pgbench -T per run (default 10, 3 quick)")
+    parser.add_argument("--scale", type=int, default=1, help="pgbench -i -s (default 1)")
+    bench_main(parser, run)
+
+
+if __name__ == "__main__":
+    main()
