@@ -22,12 +22,13 @@ from twisted.internet import epollreactor
 
 epollreactor.install()
 
-from twisted.internet import reactor  # noqa: E402
+from twisted.internet import reactor as installed_reactor  # noqa: E402
 from twisted.internet.defer import Deferred, ensureDeferred  # noqa: E402
 
 from txpostgres_proto.client.connect import connect  # noqa: E402
 from txpostgres_proto.protocol.client_rows import Row  # noqa: E402
 
+reactor: Any = installed_reactor
 SQL = "SELECT g, repeat('x', 200) AS pad FROM generate_series(1, $1) g"
 
 
@@ -72,9 +73,7 @@ async def through_stream(dsn: str, rows: int) -> dict[str, Any]:
                 # A slow consumer: while it waits, reading stops, and the rest of the result
                 # stays on the server instead of piling up here.
                 waiter: Deferred[None] = Deferred()
-                reactor.callLater(  # type: ignore[attr-defined]
-                    0.5 if seen[0] == 100_000 else 0.01, waiter.callback, None
-                )
+                reactor.callLater(0.5 if seen[0] == 100_000 else 0.01, waiter.callback, None)
                 return waiter
             return None
 
@@ -93,13 +92,13 @@ def main(argv: list[str]) -> int:
 
     def finish(result: Any) -> None:
         outcome.append(result)
-        reactor.stop()  # type: ignore[attr-defined]
+        reactor.stop()
 
     def start() -> None:
         ensureDeferred(scenario(dsn, rows)).addBoth(finish)
 
-    reactor.callWhenRunning(start)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(start)
+    reactor.run()
     result = outcome[0]
     if not isinstance(result, dict):
         result.printTraceback(file=sys.stderr)

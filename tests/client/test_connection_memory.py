@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.client.conftest import Database, ReactorThread
 from tests.pgserver import TRUST_USER, RealPostgres
@@ -23,7 +24,7 @@ LIMIT = 60 * 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_scenario(server: RealPostgres, scenario: str) -> dict[str, object]:
+def run_scenario(server: RealPostgres, scenario: str) -> dict[str, Any]:
     """Run ``memory_scenario.py`` for ``scenario`` against ``server``; its JSON result."""
     done = subprocess.run(
         [sys.executable, "-m", "tests.client.memory_scenario", scenario]
@@ -35,7 +36,7 @@ def run_scenario(server: RealPostgres, scenario: str) -> dict[str, object]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 

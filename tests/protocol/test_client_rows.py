@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from txpostgres_proto.protocol.client_rows import (
     RUN_PADDING,
+    TEXT_PARSER,
     UTF8_TEXT,
     Row,
     make_run_decoder,
@@ -170,6 +171,41 @@ def test_bad_arguments() -> None:
         make_run_decoder(["a"], [text, text])
     with pytest.raises(ValueError):
         make_run_decoder(["a"], [text], ["x"])
+    with pytest.raises(ValueError):  # TEXT_PARSER without a parser
+        make_run_decoder(["a"], [text], [TEXT_PARSER])
+    with pytest.raises(ValueError):  # a parser for a column that does not use it
+        make_run_decoder(["a"], [text], [None], parsers=[int])
+
+
+def test_text_parsers_run_inline_and_leave_what_they_reject_to_the_decoder() -> None:
+    calls: list[bytes] = []
+
+    def decimal_or_special(data: bytes) -> Any:
+        calls.append(data)
+        special = {b"big": 10**30, b"\xff": "undecodable"}
+        return special[data] if data in special else data.decode()
+
+    decoder = make_run_decoder(
+        ["n", "t", "i"],
+        [decimal_or_special, text, unpack_int4],
+        [TEXT_PARSER, UTF8_TEXT, "i"],
+        parsers=[lambda value: int(value) // 2 * 2, None, None],
+    )
+    messages = [
+        encode_data_row([b"12", b"a", int4(1)]),
+        encode_data_row([b"big", b"b", int4(2)]),  # int() raises ValueError
+        encode_data_row([None, b"c", None]),
+        encode_data_row([b"\xff", b"d", int4(4)]),  # not UTF-8: UnicodeDecodeError
+        encode_data_row([b"7", b"e", int4(5)]),
+    ]
+    assert decode(decoder, *messages) == [
+        (12, "a", 1),
+        (10**30, "b", 2),
+        (None, "c", None),
+        ("undecodable", "d", 4),
+        (6, "e", 5),
+    ]
+    assert calls == [b"big", b"\xff"]
 
 
 @given(

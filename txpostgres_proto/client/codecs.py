@@ -27,8 +27,9 @@
   as text.
 * Row decoders are ``protocol.client_rows`` run decoders built from the registry's column
   decoders; fixed-width binary types whose decoder is the registry's own are read in place,
-  plain UTF-8 text is decoded inline, and rows made only of immutable scalar values are
-  untracked by the garbage collector.
+  plain UTF-8 text is decoded inline, numeric, timestamp and date text is parsed inline (by
+  ``Decimal`` and ``fromisoformat``; the decoders get what those reject, the infinities), and
+  rows made only of immutable scalar values are untracked by the garbage collector.
   They are cached per (columns, formats, session time zone).
 """
 
@@ -36,10 +37,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Container, Sequence
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from typing import Any, Final
 
-from ..protocol.client_rows import UTF8_TEXT, RunDecoder, make_run_decoder
+from ..protocol.client_rows import TEXT_PARSER, UTF8_TEXT, RunDecoder, make_run_decoder
 from ..protocol.messages import BINARY_FORMAT, TEXT_FORMAT, FieldDescription
 from ..types import DEFAULT_REGISTRY, TypeRegistry, oids, per_column_formats
 
@@ -59,6 +61,13 @@ _TEXT_DECODES_FASTER: Final = frozenset(
         oids.JSONB,
     )
 )
+#: Text parsers (C callables) that give what the registry's text decoder of the type gives, for
+#: every value PostgreSQL prints that they accept (the decoder handles the rest: infinities).
+_TEXT_PARSERS: Final[dict[int, Callable[[str], Any]]] = {
+    oids.NUMERIC: Decimal,
+    oids.TIMESTAMP: datetime.fromisoformat,
+    oids.DATE: date.fromisoformat,
+}
 #: Types the registry decodes to immutable, non-container values (so rows holding only them
 #: cannot be part of a reference cycle; see ``protocol.client_rows``).
 _ATOMIC_VALUES: Final = frozenset(
@@ -304,6 +313,7 @@ class ClientCodecs:
         zone = self.timezone
         decoders = []
         inline: list[str | None] = []
+        parsers: list[Callable[[str], Any] | None] = []
         for field, fmt in zip(fields, formats, strict=True):
             decode = registry.decoder(field.type_oid, fmt, timezone=zone)
             decoders.append(decode)
@@ -312,14 +322,20 @@ class ClientCodecs:
                 code = None  # a custom decoder: call it
             if decode is DEFAULT_REGISTRY.decoder(oids.TEXT, fmt):
                 code = UTF8_TEXT  # plain UTF-8 text (text, varchar, unknown types ...)
+            parser = _TEXT_PARSERS.get(field.type_oid) if fmt == TEXT_FORMAT else None
+            if parser is not None and decode is DEFAULT_REGISTRY.decoder(field.type_oid, fmt):
+                code = TEXT_PARSER
+            else:
+                parser = None
             inline.append(code)
+            parsers.append(parser)
         atomic = all(
             field.type_oid in _ATOMIC_VALUES
             and decode is DEFAULT_REGISTRY.decoder(field.type_oid, fmt, timezone=zone)
             for field, fmt, decode in zip(fields, formats, decoders, strict=True)
         )
         names = [field.name for field in fields]
-        return make_run_decoder(names, decoders, inline, atomic=atomic)
+        return make_run_decoder(names, decoders, inline, atomic=atomic, parsers=parsers)
 
 
 def _text_first(encode: Callable[[Any], bytes]) -> Callable[[Any], bytes]:

@@ -53,6 +53,7 @@ from ..protocol.messages import (
 from ..types import TypeRegistry, resolve_timezone
 from .codecs import ClientCodecs
 from .connection import Connection
+from .direct_write import can_write_now, write_now
 from .errors import ConnectionClosedError, InterfaceError
 from .notify import NoticeDispatcher, NotificationDispatcher
 from .operations import Operation
@@ -127,6 +128,8 @@ class ClientProtocol(Protocol):
         self._fatal: PostgresError | None = None
         #: Relay mode (see `relay_to`): who receives the raw bytes instead of the client core.
         self._relay: Protocol | None = None
+        #: Whether the transport takes `write_now` (a socket connection without TLS).
+        self._direct = False
 
     # ------------------------------------------------------------------ connect() seam
 
@@ -153,6 +156,7 @@ class ClientProtocol(Protocol):
         # back until the previous segment is acknowledged.  libpq and asyncpg disable it too.
         if hasattr(self.transport, "setTcpNoDelay"):
             self.transport.setTcpNoDelay(True)
+        self._direct = can_write_now(self.transport)
         self.transport.write(self.client.do_startup())
 
     def relay_to(self, receiver: Protocol) -> None:
@@ -378,7 +382,10 @@ class ClientProtocol(Protocol):
 
     def _write(self, data: bytes) -> None:
         if data and self.transport is not None:
-            self.transport.write(data)
+            if self._direct:
+                write_now(self.transport, data)  # no reactor iteration before it is sent
+            else:
+                self.transport.write(data)
 
     # ------------------------------------------------------------------ hooks for operations
 

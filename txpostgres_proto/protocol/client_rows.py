@@ -20,6 +20,9 @@ function calls per row.  Further savings, all chosen by the caller per column:
   precompiled ``Struct``; a NULL among its fixed-width fields (their lengths do not match)
   sends just that segment through field-by-field code;
 * plain UTF-8 text (`UTF8_TEXT`) is decoded inline;
+* a text value with a parser (`TEXT_PARSER`: a C callable taking the text, such as
+  ``Decimal`` or ``datetime.fromisoformat``) is decoded and parsed inline, and only what the
+  parser rejects (``infinity`` ...) goes to the column's decoder — one Python call less;
 * when no column can hold a mutable container (``atomic``), each row is taken out of the
   cyclic garbage collector (CPython's ``PyObject_GC_UnTrack``, what the interpreter does by
   itself for plain tuples of such values).  A row of atomic values cannot be part of a
@@ -46,6 +49,7 @@ __all__ = [
     "UTF8_TEXT",
     "Row",
     "RunDecoder",
+    "TEXT_PARSER",
     "make_run_decoder",
     "row_class",
 ]
@@ -140,6 +144,9 @@ def row_class(names: Sequence[str]) -> type[Row]:
 #: instead of by a call to the column's decoder.
 UTF8_TEXT: Final = "utf8"
 
+#: Inline code for text parsed by a given ``str`` parser (see `make_run_decoder`).
+TEXT_PARSER: Final = "parse"
+
 _INT32: Final = struct.Struct("!i")
 _HEADER: Final = struct.Struct("!ih")  # message length, field count
 _MAX_SEGMENT: Final = 16  # fixed-width fields read by one unpack
@@ -220,11 +227,21 @@ def _fixed_field(i: int, size: int) -> list[str]:
 
 
 def _variable_field(i: int, code: str | None) -> list[str]:
-    value = "data[p:q].decode()" if code == UTF8_TEXT else f"d{i}(data[p:q])"
+    if code == TEXT_PARSER:
+        value = [
+            "    try:",
+            f"        v{i} = parse{i}(data[p:q].decode())",
+            "    except (ValueError, ArithmeticError):",
+            f"        v{i} = d{i}(data[p:q])",
+        ]
+    else:
+        value = [
+            f"    v{i} = " + ("data[p:q].decode()" if code == UTF8_TEXT else f"d{i}(data[p:q])")
+        ]
     return [
         "if n >= 0:",
         "    q = p + n",
-        f"    v{i} = {value}",
+        *value,
         "    p = q",
         "elif n == -1:",
         f"    v{i} = None",
@@ -294,7 +311,7 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
         "    except (struct_error, IndexError):",
         "        raise bad('truncated') from None",
     ]
-    params = "".join(f", d{i}, fixed{i}" for i in range(count))
+    params = "".join(f", d{i}, fixed{i}, parse{i}" for i in range(count))
     params += "".join(f", segment{index}" for index in range(len(segments)))
     source = (
         f"def factory(cls, untrack{params}):\n"
@@ -360,13 +377,16 @@ def make_run_decoder(
     inline_codes: Sequence[str | None] | None = None,
     *,
     atomic: bool = False,
+    parsers: Sequence[Callable[[str], Any] | None] | None = None,
 ) -> RunDecoder:
     """A decoder for runs of DataRow messages of this shape, producing `row_class(names)` rows.
 
     ``decoders[i]`` turns field ``i``'s bytes into a value (NULL never reaches it).
     ``inline_codes[i]``, when not None, lets the generated code decode field ``i`` itself:
-    a `FIXED_WIDTH_CODES` key for a fixed-width binary value read in place, or `UTF8_TEXT`
-    for UTF-8 text; the result must be what ``decoders[i]`` would return.  The data given to
+    a `FIXED_WIDTH_CODES` key for a fixed-width binary value read in place, `UTF8_TEXT`
+    for UTF-8 text, or `TEXT_PARSER` for UTF-8 text passed to ``parsers[i]`` (a callable
+    taking a ``str``; when it raises ``ValueError`` or ``ArithmeticError`` the field goes to
+    ``decoders[i]``); the result must be what ``decoders[i]`` would return.  The data given to
     the decoder must be followed by `RUN_PADDING` (or any bytes of that length) after
     ``end``.  Malformed messages raise `RemoteProtocolError`.
 
@@ -377,20 +397,27 @@ def make_run_decoder(
         raise ValueError("one decoder per column is needed")
     cls = row_class(names)
     codes = tuple(inline_codes) if inline_codes is not None else (None,) * len(decoders)
+    known = (UTF8_TEXT, TEXT_PARSER)
     if len(codes) != len(decoders) or any(
-        code is not None and code not in FIXED_WIDTH_CODES and code != UTF8_TEXT for code in codes
+        code is not None and code not in FIXED_WIDTH_CODES and code not in known for code in codes
     ):
         raise ValueError("inline_codes must give a known code or None per column")
+    parse = tuple(parsers) if parsers is not None else (None,) * len(decoders)
+    if len(parse) != len(codes) or any(
+        (code == TEXT_PARSER) != (parser is not None)
+        for code, parser in zip(codes, parse, strict=True)
+    ):
+        raise ValueError("a parser is needed for each TEXT_PARSER column, and only for them")
     untrack = _untrack if atomic else _keep_tracked
-    if len(decoders) > _MAX_UNROLLED_COLUMNS:
+    if len(decoders) > _MAX_UNROLLED_COLUMNS:  # parsers unused: the decoders give the same
         return _looping_run_decoder(cls, untrack, decoders)
     factory = _factories.get(codes)
     if factory is None:
         factory = _factories[codes] = _generate(codes)
     codecs: list[Any] = []
-    for decode, code in zip(decoders, codes, strict=True):
+    for decode, code, parser in zip(decoders, codes, parse, strict=True):
         fixed = struct.Struct("!i" + code).unpack_from if code in FIXED_WIDTH_CODES else None
-        codecs += (decode, fixed)
+        codecs += (decode, fixed, parser)
     for segment in _segments(codes):
         codecs.append(struct.Struct("!" + segment.layout(codes)).unpack_from)
     return factory(cls, untrack, *codecs)

@@ -267,9 +267,24 @@ def make_timestamptz_text_decoder(zone: tzinfo | None) -> Callable[[bytes], date
     return decode_timestamptz_text
 
 
+def _decode_timestamptz_binary_utc(data: bytes) -> datetime:
+    microseconds = _INT8.unpack(data)[0]
+    try:
+        return _EPOCH_UTC + timedelta(0, 0, microseconds)
+    except OverflowError:
+        if microseconds == _INT8_MAX:
+            return _NAIVE_MAX.replace(tzinfo=UTC)
+        if microseconds == _INT8_MIN:
+            return _NAIVE_MIN.replace(tzinfo=UTC)
+        raise _out_of_range(microseconds) from None
+
+
 def make_timestamptz_binary_decoder(zone: tzinfo | None) -> Callable[[bytes], datetime]:
     """Decoder for timestamptz binary; values are in ``zone`` when one is given, else UTC."""
     target = zone or UTC
+    if target is UTC:
+        # Already in the session zone: no astimezone (the common case, and a third of the cost).
+        return _decode_timestamptz_binary_utc
 
     def decode_timestamptz_binary(data: bytes) -> datetime:
         microseconds = _INT8.unpack(data)[0]
@@ -281,8 +296,6 @@ def make_timestamptz_binary_decoder(zone: tzinfo | None) -> Callable[[bytes], da
             if microseconds == _INT8_MIN:
                 return _NAIVE_MIN.replace(tzinfo=target)
             raise _out_of_range(microseconds) from None
-        if zone is None:
-            return value
         try:
             return value.astimezone(zone)
         except OverflowError:
