@@ -40,6 +40,10 @@ statement (``sqlite3.Connection.interrupt``) and the client gets 57014.  SQLite 
 a time: a transaction that wrote something holds the database's write lock until it ends, so
 keep write transactions short.  ``threaded=False`` runs statements in the calling thread (for
 tests and embedding without a reactor; then keep statements short: they block the reactor).
+A thread hand-off costs more than a primary-key lookup, so a plain SELECT (no function calls, no
+subqueries) is first tried in the reactor thread with no busy wait and a small budget of SQLite
+VM steps; if it would wait or outgrows the budget it is aborted and runs in the pool as above
+(``sqlite/inline.py``).
 
 Transactions follow ``transaction(command, savepoint)``: BEGIN (deferred), COMMIT, ROLLBACK,
 SAVEPOINT, RELEASE, ROLLBACK TO map onto SQLite's; statements outside a block autocommit.  A
@@ -73,6 +77,7 @@ from txpostgres_proto.sqlite.copy import copy_from_stdin
 from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
 from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
+from txpostgres_proto.sqlite.inline import InlineGuard, is_inline_read
 from txpostgres_proto.sqlite.notify import register_pg_notify
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
@@ -222,7 +227,9 @@ class SQLiteBackend:
             column: (params[number - 1] if 0 < number <= len(params) else None) if number else value
             for column, number, value in plan.inserted
         }
-        raw = self._call(self._run, plan, bound, sql, schema, inserted)
+        raw = self._run_inline(plan, bound, sql, schema, inserted)
+        if raw is None:
+            raw = self._call(self._run, plan, bound, sql, schema, inserted)
         return _then(raw, lambda found: self._result(plan, schema, found))
 
     def transaction(self, command: str, savepoint: str | None = None) -> Any:
@@ -279,6 +286,34 @@ class SQLiteBackend:
         work = threads.deferToThreadPool(reactor, reactor.getThreadPool(), function, *args)
         work.addBoth(forward)
         return result
+
+    def _run_inline(
+        self,
+        plan: Plan,
+        bound: list[Any],
+        sql: str,
+        schema: Schema,
+        inserted: dict[str, Any],
+    ) -> tuple[list[Any], int] | None:
+        """Run a cheap read in the reactor thread; None when it must go to the thread pool.
+
+        A worker thread costs more than a point lookup, so a plain SELECT (`is_inline_read`)
+        runs here first, with no busy wait and a budget of SQLite VM steps (`inline.py`).  If
+        the budget runs out or the database is busy, it is aborted — a SELECT without function
+        calls changes nothing, so aborting it undoes nothing — and runs again in the pool,
+        where it can wait, take its time and be cancelled.
+        """
+        if not self.threaded or self._lost or not is_inline_read(plan) or self._lock.locked():
+            return None
+        conn = self._connection()
+        guard = InlineGuard(conn, self.database.busy_timeout)
+        with guard:
+            try:
+                return self._run(plan, bound, sql, schema, inserted)
+            except PostgresError as error:
+                if guard.should_retry(error):
+                    return None
+                raise
 
     def _close(self, conn: sqlite3.Connection) -> None:
         with self._lock:

@@ -1,0 +1,83 @@
+"""Which statements may run in the reactor thread, and the guard that keeps them short.
+
+Handing a statement to a worker thread costs far more than a primary-key lookup takes, so the
+backend (``sqlite_backend.py``) first tries a plain read in the reactor thread.  Only reads
+qualify: aborting a SELECT undoes nothing, whereas an interrupted INSERT, UPDATE or DELETE
+inside a transaction makes SQLite roll the whole transaction back (SQLite docs,
+``sqlite3_interrupt``), so writes cannot be retried and always run in the pool.
+
+A read qualifies when its translation is one SELECT with no parenthesis at all: no function
+calls (``pg_sleep`` would block the reactor, ``nextval`` would run twice on a retry), no
+subqueries, no aggregates, and no ``REGEXP`` (our Python regular expressions).  That alone does
+not bound its cost (``SELECT * FROM big`` scans), so `InlineGuard` gives it a budget of
+virtual-machine steps (``set_progress_handler``) and turns the busy timeout off (a reader in WAL
+mode is rarely busy, but must never wait here).  When either trips, the caller runs the
+statement again in a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from types import TracebackType
+
+from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sqlite.translate import Plan
+
+#: VM instructions between two progress-handler calls, and calls allowed before giving up:
+#: about 20,000 instructions, a millisecond or so (a primary-key lookup needs a few dozen).
+_STEP_INTERVAL = 1_000
+_STEP_CALLS = 20
+#: SQLSTATEs of SQLITE_BUSY/SQLITE_LOCKED (``errors.py``): a worker thread would have waited.
+_WAITABLE = frozenset({"55P03", "40001"})
+#: Operators SQLite answers by calling a Python function (``~`` becomes ``REGEXP``): a
+#: pathological pattern could take long between two VM steps, where the budget cannot see it.
+_PYTHON_OPERATORS = re.compile(r"\b(?:REGEXP|MATCH)\b", re.IGNORECASE)
+
+
+def is_inline_read(plan: Plan) -> bool:
+    """Whether ``plan`` is a single plain SELECT that is safe to abort and run again."""
+    if plan.command != "SELECT" or plan.columns is None or plan.explain:
+        return False
+    if plan.changes_schema or plan.restart_sequences or len(plan.statements) != 1:
+        return False
+    statement = plan.statements[0]
+    if "(" in statement or _PYTHON_OPERATORS.search(statement):
+        return False
+    return statement.lstrip()[:6].upper() == "SELECT"
+
+
+class InlineGuard:
+    """While entered: no busy wait and a step budget on ``conn``; ``gave_up`` when it aborted."""
+
+    def __init__(self, conn: sqlite3.Connection, busy_timeout: float) -> None:
+        self._conn = conn
+        self._busy_ms = int(busy_timeout * 1000)
+        self._calls = 0
+        self.gave_up = False
+
+    def _progress(self) -> int:
+        self._calls += 1
+        if self._calls > _STEP_CALLS:
+            self.gave_up = True
+            return 1
+        return 0
+
+    def __enter__(self) -> InlineGuard:
+        self._conn.execute("PRAGMA busy_timeout=0")
+        self._conn.set_progress_handler(self._progress, _STEP_INTERVAL)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._conn.set_progress_handler(None, _STEP_INTERVAL)
+        self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+
+    def should_retry(self, error: PostgresError) -> bool:
+        """Whether ``error`` means "run it in the pool": the budget ran out, or the database
+        was busy or locked (which in the pool would be waited for)."""
+        return self.gave_up or error.sqlstate in _WAITABLE
