@@ -316,3 +316,137 @@ def test_buffer_compacts_without_losing_data() -> None:
             assert m.decode_backend(*raw) == m.DataRow((b"x" * 1000,))
             count += 1
     assert count == 300
+
+
+# --------------------------------------------------------------------------- fast decoders
+# Parse, Bind, Describe, Close and Execute are read with direct offsets (the hot path of
+# extended-query traffic).  The oracle below reads them field by field with BodyReader, the way
+# the protocol's message formats describe them; both must agree on every body, well-formed or
+# not, down to the error message and SQLSTATE.
+
+
+def _reference_decode(code: int, body: bytes) -> m.FrontendMessage:
+    what = {ord("P"): "Parse", ord("B"): "Bind", ord("E"): "Execute"}.get(code)
+    if code in (ord("D"), ord("C")):
+        cls = m.Describe if code == ord("D") else m.Close
+        reader = m.BodyReader(body, cls.__name__)
+        kind = reader.byte()
+        if kind not in ("S", "P"):
+            raise RemoteProtocolError(f"invalid {cls.__name__} message subtype {kind!r}")
+        name = reader.cstring()
+        reader.end()
+        return cls(kind, name)
+    assert what is not None
+    reader = m.BodyReader(body, what)
+    if code == ord("E"):
+        portal = reader.cstring()
+        max_rows = reader.int32()
+        reader.end()
+        return m.Execute(portal, max_rows)
+    if code == ord("P"):
+        name = reader.cstring()
+        query = reader.cstring()
+        count = reader.int16()
+        if count < 0:
+            raise reader._fail("negative parameter count")
+        types = tuple(reader.uint32() for _ in range(count))
+        reader.end()
+        return m.Parse(name, query, types)
+    portal = reader.cstring()
+    statement = reader.cstring()
+    param_formats = reader.int16_list()
+    count = reader.int16()
+    if count < 0:
+        raise reader._fail("negative parameter count")
+    params = tuple(reader.sized_value() for _ in range(count))
+    result_formats = reader.int16_list()
+    reader.end()
+    return m.Bind(portal, statement, param_formats, params, result_formats)
+
+
+def _outcome(decode, code: int, body: bytes) -> object:
+    try:
+        return decode(code, body)
+    except RemoteProtocolError as exc:
+        return ("error", str(exc), exc.sqlstate)
+
+
+_names = st.text(st.characters(blacklist_characters="\x00"), max_size=6)
+_formats = st.lists(st.integers(-1, 2), max_size=3).map(tuple)
+_hot_messages = st.one_of(
+    st.builds(
+        m.Bind,
+        _names,
+        _names,
+        _formats,
+        st.lists(st.none() | st.binary(max_size=6), max_size=4).map(tuple),
+        _formats,
+    ),
+    st.builds(m.Parse, _names, _names, st.lists(st.integers(0, 2**32 - 1), max_size=3).map(tuple)),
+    st.builds(m.Execute, _names, st.integers(-(2**31), 2**31 - 1)),
+    st.builds(m.Describe, st.sampled_from("SP"), _names),
+    st.builds(m.Close, st.sampled_from("SP"), _names),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    _hot_messages,
+    st.integers(0, 40),
+    st.integers(0, 40),
+    st.binary(max_size=3),
+    st.integers(0, 255),
+)
+def test_fast_decoders_agree_with_field_by_field_reading(
+    message: m.FrontendMessage, cut: int, flip_at: int, extra: bytes, flip_to: int
+) -> None:
+    wire = message.encode()
+    code, body = wire[0], wire[5:]
+    assert m.decode_frontend(code, body) == message
+    # Near-misses: truncated, a byte changed, trailing bytes.
+    variants = [body[: max(len(body) - cut, 0)], body + extra]
+    if body:
+        index = flip_at % len(body)
+        variants.append(body[:index] + bytes([flip_to]) + body[index + 1 :])
+    for variant in variants:
+        assert _outcome(m.decode_frontend, code, variant) == _outcome(
+            _reference_decode, code, variant
+        )
+
+
+@pytest.mark.parametrize(
+    ("code", "body", "error"),
+    [
+        (ord("B"), b"\x00\x00\x00\x00\x00\x01\x00\x00\x00\x09ab\x00\x00", "value longer than"),
+        (ord("B"), b"\x00\x00\x00\x00\xff\xff\x00\x00", "negative parameter count"),
+        (ord("B"), b"\x00\x00\xff\xff\x00\x00\x00\x00", "bad int16 array"),
+        (ord("B"), b"\x00\x00\x00\x00\x00\x01\xff\xff\xff\xfe\x00\x00", "negative value length"),
+        (ord("B"), b"\x00\x00\x00\x00\x00\x00\x00\x00\x00", "trailing bytes"),
+        (ord("B"), b"\x00\x00\x00\x00\x00\x00", "truncated int16"),
+        (ord("B"), b"portal", "missing string terminator"),
+        (ord("P"), b"\x00q\x00\xff\xff", "negative parameter count"),
+        (ord("P"), b"\x00q\x00\x00\x01\x00\x00", "truncated int32"),
+        (ord("E"), b"\x00\x00\x00\x00\x00\x00", "trailing bytes"),
+        (ord("E"), b"p\x00\x00\x00", "truncated int32"),
+        (ord("D"), b"", "truncated byte"),
+        (ord("D"), b"Sname", "missing string terminator"),
+        (ord("C"), b"Pa\x00b\x00", "trailing bytes"),
+    ],
+)
+def test_fast_decoders_keep_their_error_messages(code: int, body: bytes, error: str) -> None:
+    with pytest.raises(RemoteProtocolError, match=error) as info:
+        m.decode_frontend(code, body)
+    assert info.value.sqlstate == "08P01"
+
+
+@pytest.mark.parametrize("code", [ord("B"), ord("P"), ord("E"), ord("D")])
+def test_fast_decoders_report_bad_utf8(code: int) -> None:
+    body = {
+        ord("B"): b"\xff\x00\x00\x00\x00\x00\x00\x00\x00",
+        ord("P"): b"\x00\xff\x00\x00\x00",
+        ord("E"): b"\xff\x00\x00\x00\x00\x00",
+        ord("D"): b"S\xff\x00",
+    }[code]
+    with pytest.raises(RemoteProtocolError) as info:
+        m.decode_frontend(code, body)
+    assert info.value.sqlstate == "22021"

@@ -520,3 +520,30 @@ def test_valid_messages_then_garbage(messages: list[m.FrontendMessage], garbage:
                 conn.send(m.ReadyForQuery())
     except ProtocolError:
         assert conn.state is ServerState.ERROR
+
+
+def test_pgbench_extended_transactions_back_to_back() -> None:
+    """The hot path of ``pgbench -M extended``: Parse/Bind/Describe/Execute/Sync, many times."""
+    statements = [
+        ("UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2;", (b"-42", b"7")),
+        ("SELECT abalance FROM pgbench_accounts WHERE aid = $1;", (b"7",)),
+    ]
+    conn = ready_connection()
+    for query, params in statements * 3:
+        sent = [
+            m.Parse("", query),
+            m.Bind("", "", (), params, ()),
+            m.Describe("P", ""),
+            m.Execute("", 0),
+            m.Sync(),
+        ]
+        conn.receive_data(b"".join(message.encode() for message in sent))
+        assert events(conn) == [*sent, PAUSED]
+        assert conn.state is ServerState.SYNCING
+        conn.send(m.ReadyForQuery())
+        assert conn.state is ServerState.READY
+        assert conn.next_event() is NEED_DATA
+    conn.receive_data(m.frame(b"B", m.Bind("", "", (), (b"1",), ()).encode()[5:] + b"\x00"))
+    with pytest.raises(RemoteProtocolError, match="invalid Bind message format: trailing bytes"):
+        conn.next_event()
+    assert conn.state is ServerState.ERROR

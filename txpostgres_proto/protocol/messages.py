@@ -4,7 +4,9 @@ Implements the formats of "Message Formats" (protocol chapter 55.7).  Each messa
 slotted dataclass with ``encode() -> bytes`` producing the complete wire form (type byte,
 length, body).  Decoding goes the other way: `decode_frontend` / `decode_backend` turn a type
 byte and a body (as cut out by `framing.MessageBuffer`) into a message, and `decode_startup`
-handles the untyped packets a connection starts with.
+handles the untyped packets a connection starts with.  The messages of every extended-query
+cycle (Parse, Bind, Describe, Execute, Close) are read with direct offsets when well formed
+and fall back to the field-by-field `BodyReader` otherwise, so errors are worded the same.
 
 Frontend and backend type bytes are two separate namespaces (`FrontendCode`, `BackendCode`):
 the same letter means different things in each direction (``D`` is Describe going up and DataRow
@@ -27,7 +29,7 @@ import enum
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from .errors import RemoteProtocolError
 
@@ -1005,6 +1007,22 @@ def _decode_query(body: bytes) -> Query:
 
 
 def _decode_parse(body: bytes) -> Parse:
+    # Fast path for a well-formed body; anything else goes to the field-by-field reader, which
+    # raises the precise error.
+    try:
+        first = body.index(0)
+        second = body.index(0, first + 1)
+        count = INT16.unpack_from(body, second + 1)[0]
+        if count >= 0 and second + 3 + 4 * count == len(body):
+            types = struct.unpack_from(f"!{count}I", body, second + 3) if count else ()
+            name = body[:first].decode("utf-8")
+            return Parse(name, body[first + 1 : second].decode("utf-8"), types)
+    except (ValueError, struct.error):  # no terminator, bad UTF-8, body too short
+        pass
+    return _decode_parse_checked(body)
+
+
+def _decode_parse_checked(body: bytes) -> Parse:
     reader = BodyReader(body, "Parse")
     name = reader.cstring()
     query = reader.cstring()
@@ -1017,6 +1035,63 @@ def _decode_parse(body: bytes) -> Parse:
 
 
 def _decode_bind(body: bytes) -> Bind:
+    """Bind, read with direct offsets: the hottest message of extended-query traffic.
+
+    Anything unusual (a missing terminator, a negative count, a short or over-long body, bad
+    UTF-8) is handed to `_decode_bind_checked`, which reads the body field by field and raises
+    the precise error; a well-formed body decodes to exactly what that reader would return.
+    """
+    try:
+        first = body.index(0)
+        second = body.index(0, first + 1)
+        portal = body[:first].decode("utf-8")
+        statement = body[first + 1 : second].decode("utf-8")
+        pos = second + 1
+        count = INT16.unpack_from(body, pos)[0]
+        pos += 2
+        if count:
+            if count < 0:
+                return _decode_bind_checked(body)
+            param_formats = struct.unpack_from(f"!{count}h", body, pos)
+            pos += 2 * count
+        else:
+            param_formats = ()
+        count = INT16.unpack_from(body, pos)[0]
+        pos += 2
+        if count < 0:
+            return _decode_bind_checked(body)
+        size = len(body)
+        params: list[bytes | None] = []
+        append = params.append
+        unpack_int32 = INT32.unpack_from
+        for _ in range(count):
+            length = unpack_int32(body, pos)[0]
+            pos += 4
+            if length == -1:
+                append(None)
+                continue
+            end = pos + length
+            if length < 0 or end > size:
+                return _decode_bind_checked(body)
+            append(body[pos:end])
+            pos = end
+        count = INT16.unpack_from(body, pos)[0]
+        pos += 2
+        if count:
+            if count < 0:
+                return _decode_bind_checked(body)
+            result_formats = struct.unpack_from(f"!{count}h", body, pos)
+            pos += 2 * count
+        else:
+            result_formats = ()
+    except (ValueError, struct.error):  # no terminator, bad UTF-8, body too short
+        return _decode_bind_checked(body)
+    if pos != size:
+        return _decode_bind_checked(body)
+    return Bind(portal, statement, param_formats, tuple(params), result_formats)
+
+
+def _decode_bind_checked(body: bytes) -> Bind:
     reader = BodyReader(body, "Bind")
     portal = reader.cstring()
     statement = reader.cstring()
@@ -1030,8 +1105,15 @@ def _decode_bind(body: bytes) -> Bind:
     return Bind(portal, statement, param_formats, params, result_formats)
 
 
+_KINDS: Final = {ord("S"): "S", ord("P"): "P"}
+
+
 def _decode_kind_name(cls: type[Describe] | type[Close]) -> _Decoder:
     def decode(body: bytes) -> Message:
+        # Fast path: a known kind byte and the only NUL at the very end.
+        last = len(body) - 1
+        if last > 0 and body.find(0, 1) == last and body[0] in _KINDS:
+            return cls(_KINDS[body[0]], decode_text(body[1:last]))
         reader = BodyReader(body, cls.__name__)
         kind = reader.byte()
         if kind not in ("S", "P"):
@@ -1044,6 +1126,10 @@ def _decode_kind_name(cls: type[Describe] | type[Close]) -> _Decoder:
 
 
 def _decode_execute(body: bytes) -> Execute:
+    # Fast path: the portal name's terminator is the first NUL, followed by exactly an int32.
+    end = len(body) - 5
+    if end >= 0 and body.find(0) == end:
+        return Execute(decode_text(body[:end]), INT32.unpack_from(body, end + 1)[0])
     reader = BodyReader(body, "Execute")
     portal = reader.cstring()
     max_rows = reader.int32()

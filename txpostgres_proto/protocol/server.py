@@ -245,6 +245,14 @@ def _rows(table: dict[tuple[ServerState, type[m.Message]], object]) -> dict[Serv
 _FRONTEND_ROWS: Final = _rows(_FRONTEND)
 _BACKEND_ROWS: Final = _rows(_BACKEND)
 
+# The states `next_event` tests for every message, bound once: reading a member off an Enum
+# class goes through a Python-level descriptor (about 50 ns each on 3.11).
+_AWAITING_STARTUP: Final = S.AWAITING_STARTUP
+_AUTHENTICATING: Final = S.AUTHENTICATING
+_FAILED_UNTIL_SYNC: Final = S.FAILED_UNTIL_SYNC
+_CLOSED: Final = S.CLOSED
+_ERROR: Final = S.ERROR
+
 
 def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
     """What to send before authentication when the client asked for more than 3.0.
@@ -338,13 +346,13 @@ class ServerConnection:
     def _next_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
         while True:
             state = self._state
-            if self._paused or (state is ServerState.AUTHENTICATING and self._auth_answer is None):
+            if self._paused or (state is _AUTHENTICATING and self._auth_answer is None):
                 return PAUSED
-            if state is ServerState.ERROR:
+            if state is _ERROR:
                 raise RemoteProtocolError("connection is in the error state")
-            if state is ServerState.CLOSED:
+            if state is _CLOSED:
                 return ConnectionClosed()
-            if state is ServerState.AWAITING_STARTUP:
+            if state is _AWAITING_STARTUP:
                 event = self._next_startup_packet()
             else:
                 event = self._next_message()
@@ -352,7 +360,7 @@ class ServerConnection:
                 if self._eof:
                     if self._buffer.pending:
                         raise RemoteProtocolError("unexpected EOF within message")
-                    self.state = ServerState.CLOSED
+                    self.state = _CLOSED
                     return ConnectionClosed()
                 return NEED_DATA
             if event is not _DISCARD:
@@ -398,7 +406,7 @@ class ServerConnection:
         code, body = cut
         message = m.decode_frontend(code, body)
         state = self._state
-        if state is ServerState.AUTHENTICATING:
+        if state is _AUTHENTICATING:
             if isinstance(message, m.AuthResponse):
                 assert self._auth_answer is not None
                 message = self._auth_answer(message.payload)
@@ -407,7 +415,7 @@ class ServerConnection:
                 raise RemoteProtocolError(f"expected password response, got message type {code}")
         target = self._frontend_row.get(type(message))
         if target is None:
-            if state is ServerState.FAILED_UNTIL_SYNC:
+            if state is _FAILED_UNTIL_SYNC:
                 return _DISCARD
             raise RemoteProtocolError(
                 f"unexpected message type {chr(code)!r} ({type(message).__name__}) "
@@ -464,7 +472,7 @@ class ServerConnection:
             )
         if kind in (m.CopyInResponse, m.CopyOutResponse):
             self._copy_return = state
-        if state is ServerState.AUTHENTICATING and kind in _AUTH_ANSWERS:
+        if state is _AUTHENTICATING and kind in _AUTH_ANSWERS:
             self._auth_answer = _AUTH_ANSWERS[kind]
         elif kind is m.AuthenticationOk:
             self._auth_answer = None
