@@ -18,9 +18,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.pgserver import RealPostgres, find_bindir
 from tests.pki import Pki, make_pki
+
+# In CI, property tests run a fixed sequence of examples so a run is repeatable; locally they
+# explore new examples every time.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+    settings.load_profile("ci")
 
 _SKIPPED: list[str] = []  # node ids of skipped tests and collectors, for the CI rule
 

@@ -371,7 +371,8 @@ def _outcome(decode, code: int, body: bytes) -> object:
         return ("error", str(exc), exc.sqlstate)
 
 
-_names = st.text(st.characters(blacklist_characters="\x00"), max_size=6)
+_name_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+_names = st.text(_name_chars, max_size=6)
 _formats = st.lists(st.integers(-1, 2), max_size=3).map(tuple)
 _hot_messages = st.one_of(
     st.builds(
