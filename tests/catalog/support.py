@@ -20,11 +20,11 @@ from typing import Any
 
 from psycopg import pq
 
+from tests.sql.corpus import CLIENTS_DIR
 from txpostgres_proto.catalog import Catalog, Column, Index, RegOid, Table
 from txpostgres_proto.catalog.arrays import format_array_literal
 from txpostgres_proto.types import oids
 
-CLIENTS_DIR = Path("/work/shared/clients")
 CORPUS_FILES = (CLIENTS_DIR / "statements.sql", CLIENTS_DIR / "psql15_describe.sql")
 EXTRA_FILE = Path(__file__).with_name("extra_statements.sql")
 #: OIDs the captured corpus was recorded with: ``items`` and the ``mood`` enum type.

@@ -1,6 +1,6 @@
 """Every catalog statement real clients sent, through the wire to the embedded default.
 
-The statements of ``/work/shared/clients/statements.sql`` that read the system catalogs (those
+The statements of ``shared/clients/statements.sql`` that read the system catalogs (those
 the catalog engine claims) run on our default server with psycopg (3): statements without
 parameters through the simple query protocol (``execute(..., prepare=False)``), statements the
 capture ran with parameters through the extended protocol with those values (libpq's
@@ -14,7 +14,6 @@ the OID its own ``items`` has.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,9 +22,10 @@ from psycopg import pq
 from tests.catalog.support import CORPUS_ITEMS_OID, Statement, corpus_statements
 from tests.catalog_e2e.servers import DATABASE, USER, ServerProcess
 from tests.pgserver import RealPostgres
+from tests.sql.corpus import CLIENTS_DIR
 from txpostgres_proto.catalog import Catalog
 
-STATEMENTS_FILE = Path("/work/shared/clients/statements.sql")
+STATEMENTS_FILE = CLIENTS_DIR / "statements.sql"
 _ROUTER = Catalog()
 STATEMENTS = [s for s in corpus_statements([STATEMENTS_FILE]) if _ROUTER.handles(s.sql)]
 IDS = [f"{i:02d}-" + " ".join(s.sql.split())[:50] for i, s in enumerate(STATEMENTS)]

@@ -1,4 +1,4 @@
-"""Read the statements real clients sent, from the capture files in /work/shared/clients.
+"""Read the statements real clients sent, from the capture files in shared/clients beside the repo.
 
 Each entry of a capture starts with a header comment ``-- [pid] app='name' kind``
 (``statement``, ``execute <name>`` or ``parameters``; psql15_describe.sql has no ``app=``).  The
@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-CLIENTS_DIR = Path("/work/shared/clients")
+#: ``shared/clients`` beside the repository root (where CI puts shared/ too).
+CLIENTS_DIR = Path(__file__).resolve().parents[3] / "shared" / "clients"
 CORPUS_FILES = (CLIENTS_DIR / "statements.sql", CLIENTS_DIR / "psql15_describe.sql")
 _HEADER = re.compile(r"^-- \[\d+\] (?:app='[^']*' )?(\w+)")
 
