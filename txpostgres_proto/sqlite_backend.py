@@ -68,10 +68,9 @@ from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
 from txpostgres_proto.catalog import Catalog
-from txpostgres_proto.catalog import ResultColumn as CatalogColumn
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
-from txpostgres_proto.server.columns import type_size
+from txpostgres_proto.server.columns import from_catalog, type_size
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.copy import copy_from_stdin
 from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
@@ -195,7 +194,7 @@ class SQLiteBackend:
                 _given(param_oids, i) or (inferred[i] if i < len(inferred) else 0) or oids.TEXT
                 for i in range(count)
             )
-            described = tuple(_from_catalog(column) for column in catalog.describe(sql))
+            described = tuple(from_catalog(column) for column in catalog.describe(sql))
             return StatementDescription(catalog_types, described)
         plan = self._plan(sql, param_oids, schema)
         types = tuple(
@@ -211,7 +210,7 @@ class SQLiteBackend:
         schema = self._schema()
         if self._is_catalog_query(sql):
             result = self._catalog(schema).execute(sql, params, self.session)
-            columns = tuple(_from_catalog(column) for column in result.columns)
+            columns = tuple(from_catalog(column) for column in result.columns)
             return QueryResult(columns, result.rows, result.command_tag or None, len(result.rows))
         plan = self._plan(sql, param_oids, schema)
         if plan.transaction is not None:
@@ -548,17 +547,6 @@ def _result_column(column: OutputColumn, catalog: Catalog | None) -> ResultColum
         table_oid or 0,
         column.attnum if table_oid else 0,
         type_size(oid),
-    )
-
-
-def _from_catalog(column: CatalogColumn) -> ResultColumn:
-    return ResultColumn(
-        column.name,
-        column.type_oid,
-        column.typmod,
-        column.table_oid,
-        column.attnum,
-        type_size(column.type_oid),
     )
 
 

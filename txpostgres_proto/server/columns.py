@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Final, TypeAlias
 
+from txpostgres_proto.catalog import ResultColumn as CatalogColumn
 from txpostgres_proto.catalog.schema import Column
 from txpostgres_proto.server.backend import ResultColumn
 from txpostgres_proto.types import DEFAULT_REGISTRY, oids
@@ -60,6 +61,18 @@ def type_size(type_oid: int) -> int:
     """``pg_type.typlen`` of a type as RowDescription reports it (-1 for variable length)."""
     info = DEFAULT_REGISTRY.type_info(type_oid)
     return info.typlen if info is not None else -1
+
+
+def from_catalog(column: CatalogColumn) -> ResultColumn:
+    """A catalog engine's result column as the protocol's `ResultColumn`."""
+    return ResultColumn(
+        column.name,
+        column.type_oid,
+        column.typmod,
+        column.table_oid,
+        column.attnum,
+        type_size(column.type_oid),
+    )
 
 
 def named_column(name: str, type_oid: int) -> ResultColumn:

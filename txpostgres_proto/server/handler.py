@@ -52,7 +52,6 @@ from typing import Any, ClassVar, Protocol
 from twisted.internet import defer
 
 from txpostgres_proto.catalog import Catalog
-from txpostgres_proto.catalog import ResultColumn as CatalogColumn
 from txpostgres_proto.catalog.schema import Column, Table
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.protocol.errors import PostgresError
@@ -62,9 +61,9 @@ from txpostgres_proto.server.catalogs import shared_catalog
 from txpostgres_proto.server.columns import (
     ColumnSpec,
     declared_column,
+    from_catalog,
     named_column,
     spec_name,
-    type_size,
 )
 from txpostgres_proto.server.param_types import context_types, parameter_types
 from txpostgres_proto.server.params import BoundStatementInfo, bind
@@ -285,7 +284,7 @@ class PostgresRequestHandler:
     async def _catalog_result(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
         await self._ensure_schema()
         result = self.catalog.execute(sql, params, self.session)
-        columns = tuple(_result_column(column) for column in result.columns)
+        columns = tuple(from_catalog(column) for column in result.columns)
         tag = result.command_tag or None
         return NormalizedResult(columns, result.rows, tag, len(result.rows), {"catalog": True})
 
@@ -315,7 +314,7 @@ class PostgresRequestHandler:
     async def _describe(self, sql: str, param_oids: Sequence[int]) -> StatementDescription:
         if self.catalog.handles(sql):
             await self._ensure_schema()
-            found = tuple(_result_column(column) for column in self.catalog.describe(sql))
+            found = tuple(from_catalog(column) for column in self.catalog.describe(sql))
             return StatementDescription(self._catalog_param_types(sql, param_oids), found)
         stmt_type, stmt_info = self._parse(sql)
         self._method_for(stmt_type)  # 0A000 now rather than at execution
@@ -341,18 +340,6 @@ class PostgresRequestHandler:
             if type_oid not in (0, oids.UNKNOWN)
         }
         return parameter_types(param_oids, len(inferred), {}, known)
-
-
-def _result_column(column: CatalogColumn) -> ResultColumn:
-    """A catalog result column as the protocol's `ResultColumn`."""
-    return ResultColumn(
-        column.name,
-        column.type_oid,
-        column.typmod,
-        column.table_oid,
-        column.attnum,
-        type_size(column.type_oid),
-    )
 
 
 def _described(specs: Sequence[ColumnSpec], targets: Sequence[Target]) -> list[ResultColumn]:
