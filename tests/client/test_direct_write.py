@@ -1,4 +1,4 @@
-"""Requests leave at once on plain TCP connections (``client/direct_write.py``).
+"""Requests leave at once on plain TCP connections (``direct_write.py``).
 
 Twisted's socket transports buffer every ``write`` until the next reactor iteration; the client
 sends a request straight away when nothing is queued before it, and keeps using the buffer
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.client.conftest import Database, ReactorThread
-from txpostgres_proto.client.direct_write import can_write_now
+from txpostgres_proto.direct_write import can_write_now
 
 
 def buffered(transport: Any) -> int:

@@ -39,6 +39,7 @@ from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from ..direct_write import can_write_now, write_now
 from ..protocol.auth import tls_server_end_point_hash
 from ..protocol.client import NEED_DATA, SansIOClient
 from ..protocol.client_events import AuthenticationCompleted, ConnectionClosed
@@ -53,7 +54,6 @@ from ..protocol.messages import (
 from ..types import TypeRegistry, resolve_timezone
 from .codecs import ClientCodecs
 from .connection import Connection
-from .direct_write import can_write_now, write_now
 from .errors import ConnectionClosedError, InterfaceError
 from .notify import NoticeDispatcher, NotificationDispatcher
 from .operations import Operation

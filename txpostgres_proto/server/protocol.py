@@ -41,6 +41,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from txpostgres_proto.direct_write import can_write_now, write_now
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError, ProtocolError
 from txpostgres_proto.protocol.server import (
@@ -160,6 +161,8 @@ class PostgresServerProtocol(Protocol):
         self._running = False
         self._stopped = False
         self._tls = False
+        #: Whether the transport takes `write_now` (a socket connection without TLS).
+        self._direct = False
         self._reading_paused = False
         self._producer_paused = False
         self._resume_waiters: list[Deferred[None]] = []
@@ -186,6 +189,7 @@ class PostgresServerProtocol(Protocol):
         if hasattr(self.transport, "setTcpNoDelay"):
             self.transport.setTcpNoDelay(True)
         self.transport.registerProducer(self, True)
+        self._direct = can_write_now(self.transport)
         if factory.startup_timeout:
             self._startup_timer = factory.reactor.callLater(
                 factory.startup_timeout, self._startup_timed_out
@@ -254,7 +258,10 @@ class PostgresServerProtocol(Protocol):
         if self._out and not self._stopped:
             data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
             self._out = []
-            self.transport.write(data)
+            if self._direct:
+                write_now(self.transport, data)  # no reactor iteration before it is sent
+            else:
+                self.transport.write(data)
         else:
             self._out = []
 

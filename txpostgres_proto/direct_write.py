@@ -1,15 +1,17 @@
 """Write to a plain TCP/UNIX transport's socket at once when nothing is queued before the data.
 
-Twisted's socket transports never send inside ``write``: they buffer the bytes, ask the reactor
-to watch the socket for writability, and send on the next reactor iteration (then stop
-watching).  For a client doing one request at a time that costs a full extra reactor iteration
-and two ``epoll_ctl`` calls per query — about a third of a prepared round trip's client-side
-time.  `write_now` sends straight away instead when the transport's own buffers are empty (so
-the byte order on the wire cannot change) and hands whatever the socket did not take (or the
-whole data, after an error) to ``transport.write``, which then proceeds exactly as usual:
-buffering, retrying, or reporting the lost connection.  While a producer is registered on the
-transport (COPY FROM STDIN), everything goes through ``transport.write``: a pull producer is
-asked for more only when the transport's buffer drains, which needs the buffer to be used.
+Twisted's socket transports never send inside ``write``: they buffer the bytes, ask the reactor to
+watch the socket for writability, and send on the next reactor iteration (then stop watching).  For
+a client doing one request at a time, or a server answering one, that costs a full extra reactor
+iteration and two ``epoll_ctl`` calls per exchange — about a third of a prepared round trip's
+client-side time.  `write_now` sends straight away instead when the transport's own buffers are
+empty (so the byte order on the wire cannot change) and hands whatever the socket did not take (or
+the whole data, after an error) to ``transport.write``, which then proceeds exactly as usual:
+buffering, retrying, or reporting the lost connection.  While a pull producer is registered on the
+transport (the client's COPY FROM STDIN), everything goes through ``transport.write``: a pull
+producer is asked for more only when the transport's buffer drains, which needs the buffer to be
+used.  A push producer (the server registers itself as one) is paused by ``transport.write`` when
+what the socket did not take fills the buffer, exactly as before.
 
 Only transports that are Twisted's own socket connections without TLS qualify; TLS transports
 (whose bytes must pass through the TLS engine) and any other transport always go through
@@ -39,7 +41,7 @@ def write_now(transport: SocketConnection, data: bytes) -> None:
         and transport.connected
         and not transport.disconnecting
         and not transport.TLS
-        and transport.producer is None
+        and (transport.producer is None or transport.streamingProducer)
     ):
         sent = transport.writeSomeData(data)
         if isinstance(sent, int) and sent > 0:
