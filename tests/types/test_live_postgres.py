@@ -178,6 +178,14 @@ def test_same_as_postgres(
     run()
 
 
+def test_float4_half_way_digits_round_to_even(connection: psycopg.Connection[Any]) -> None:
+    # Between 2**20 and 2**24 a float4 has 1 to 3 binary places, so many values sit exactly
+    # half-way between the two shortest decimals; PostgreSQL's Ryu then keeps the even digit.
+    values = [2.0**20 + step / 4 for step in range(1, 40)] + [2.0**23 + 0.5, 3.0 * 2**21 + 0.5]
+    for value in values:
+        check(connection, oids.FLOAT4, value)
+
+
 def test_jsonb_same_value_as_postgres(connection: psycopg.Connection[Any]) -> None:
     # jsonb output order and number spelling are PostgreSQL's own; compare values.
     value = {"b": [1, 2.5, None, True], "a": {"x": "y\u00e9"}, "long key": -3}

@@ -52,7 +52,9 @@ def _shortest_strict(
     value: float, layout: tuple[struct.Struct, struct.Struct], start: int, limit: int
 ) -> Decimal:
     """The fewest significant digits (from ``start``) strictly inside the rounding interval of
-    ``value`` (> 0), nearest to it when two candidates of that length qualify."""
+    ``value`` (> 0), nearest to it when two candidates of that length qualify, and the one
+    with an even last digit when both are equally near (Ryu's round-half-even:
+    ``1048576.75::float4`` prints ``1.0485768e+06``)."""
     low, high = _rounding_interval(value, layout)
     exact = Decimal(value)
     for digits in range(start, limit + 1):
@@ -62,8 +64,13 @@ def _shortest_strict(
         ]
         inside = [candidate for candidate in candidates if low < candidate < high]
         if inside:
-            return min(inside, key=lambda candidate: abs(candidate - exact))
+            return min(inside, key=lambda candidate: (abs(candidate - exact), _odd(candidate)))
     raise AssertionError(f"no {limit}-digit decimal identifies {value!r}")
+
+
+def _odd(number: Decimal) -> bool:
+    """Whether the last significant digit of ``number`` is odd."""
+    return number.as_tuple().digits[-1] % 2 == 1
 
 
 def _render(number: Decimal, negative: bool, fixed_limit: int) -> bytes:
