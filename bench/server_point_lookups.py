@@ -11,7 +11,9 @@ the row count is checked on both before measuring.
 How: both servers are started and loaded, then each gets one pgbench run per round, rounds
 alternating (PostgreSQL, ours, PostgreSQL, ours ...); the table shows transactions/s at the
 median round and the ratio to PostgreSQL.  pgbench runs on the same two cores, so it takes CPU
-from whichever server it drives.  Target (issue 4): ours >= 0.5x PostgreSQL.
+from whichever server it drives.  Target (issue 4): ours >= 0.5x PostgreSQL.  Our row also
+notes the CPU time (user + system) our server process used per transaction, at the median
+round: unlike transactions/s it hardly changes with what else the machine is doing.
 
     python -m bench.server_point_lookups [--quick] [--seconds N] [--rounds N] [--scale N]
 """
@@ -19,7 +21,9 @@ from whichever server it drives.  Target (issue 4): ours >= 0.5x PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import statistics
 import subprocess
 import tempfile
 import time
@@ -46,6 +50,7 @@ OURS_REQUIRES = "txpostgres_proto.sqlite_backend"
 ACCOUNTS_PER_SCALE = 100_000
 _TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
 _FAILED = re.compile(r"number of failed transactions: (\d+)")
+_PROCESSED = re.compile(r"number of transactions actually processed: (\d+)")
 
 
 def _run(argv: Sequence[str], env: Mapping[str, str], timeout: float) -> str:
@@ -70,39 +75,61 @@ def pgbench_load(env: Mapping[str, str], scale: int) -> float:
     return elapsed
 
 
-def pgbench_select_only(env: Mapping[str, str], seconds: int) -> float:
-    """One ``pgbench -S -M prepared`` run with 10 clients; transactions per second (raises
-    when pgbench fails or reports a failed transaction)."""
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far (``/proc/<pid>/stat``)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # from field 3 on: past the name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pgbench_select_only(env: Mapping[str, str], seconds: int) -> tuple[float, int]:
+    """One ``pgbench -S -M prepared`` run with 10 clients: (transactions per second,
+    transactions) (raises when pgbench fails or reports a failed transaction)."""
     argv = ["pgbench", "-S", "-M", "prepared", "-n", "-c", "10", "-j", "2", "-T", str(seconds)]
     output = _run(argv, env, timeout=seconds + 120)
     tps = _TPS.search(output)
-    if tps is None:
+    processed = _PROCESSED.search(output)
+    if tps is None or processed is None:
         raise RuntimeError(f"pgbench printed no tps: {output.strip()[-500:]}")
     failed = _FAILED.search(output)
     if failed is not None and failed.group(1) != "0":
         raise RuntimeError(f"pgbench: {failed.group(1)} failed transactions")
-    return float(tps.group(1))
+    return float(tps.group(1)), int(processed.group(1))
 
 
 def alternate_rounds(
-    targets: Mapping[str, Mapping[str, str]], seconds: int, rounds: int, notes: dict[str, str]
+    targets: Mapping[str, Mapping[str, str]],
+    seconds: int,
+    rounds: int,
+    notes: dict[str, str],
+    cpu: Mapping[str, tuple[int, list[float]]] = {},  # noqa: B006 - read only
 ) -> dict[str, list[float]]:
     """`pgbench_select_only` against every target (name -> libpq environment) ``rounds`` times,
     alternating: the tps of each run by name.  A target that fails is not run again and
-    ``notes`` says why; targets already in ``notes`` are not run."""
+    ``notes`` says why; targets already in ``notes`` are not run.  For a target in ``cpu``
+    (name -> (server pid, list)) the list gets the server's CPU microseconds per transaction
+    of each run."""
     tps: dict[str, list[float]] = {}
     for round_number in range(1, rounds + 1):
         for name, env in targets.items():
             if name in notes:
                 continue
             print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
+            pid, per_transaction = cpu.get(name, (0, []))
             try:
-                tps.setdefault(name, []).append(pgbench_select_only(env, seconds))
+                used = cpu_seconds(pid) if pid else 0.0
+                rate, transactions = pgbench_select_only(env, seconds)
+                used = cpu_seconds(pid) - used if pid else 0.0
             except (RuntimeError, subprocess.TimeoutExpired) as error:
                 print(f"  {name}: {error}", flush=True)
                 notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
-            else:
-                print(f"    {tps[name][-1]:,.0f} tps", flush=True)
+                continue
+            tps.setdefault(name, []).append(rate)
+            cpu_note = ""
+            if pid and transactions:
+                per_transaction.append(used * 1e6 / transactions)
+                cpu_note = f", server CPU {per_transaction[-1]:.0f} us/transaction"
+            print(f"    {rate:,.0f} tps{cpu_note}", flush=True)
     return tps
 
 
@@ -143,12 +170,20 @@ def run(args: argparse.Namespace) -> None:
                 PGDATABASE=postgres.database, PGSSLMODE="disable",
             )
         }  # fmt: skip
+        cpu: dict[str, tuple[int, list[float]]] = {}
         if missing := ours.missing():
             notes[OURS_NAME] = missing
         else:
-            targets[OURS_NAME] = stack.enter_context(our_server(ours)).libpq_env()
-        tps = alternate_rounds(load_all(targets, scale, notes), seconds, rounds, notes)
-    results = summarize([POSTGRES, OURS_NAME], tps, unavailable=notes)
+            server = stack.enter_context(our_server(ours))
+            targets[OURS_NAME] = server.libpq_env()
+            cpu[OURS_NAME] = (server.pid, [])
+        tps = alternate_rounds(load_all(targets, scale, notes), seconds, rounds, notes, cpu)
+    cpu_notes = {
+        name: [f"server CPU {statistics.median(values):.0f} us/transaction"]
+        for name, (_, values) in cpu.items()
+        if values
+    }
+    results = summarize([POSTGRES, OURS_NAME], tps, cpu_notes, unavailable=notes)
     print_target_table(
         f"pgbench -S (point lookups by primary key), -M prepared, 10 clients, scale {scale} "
         "(higher is better)",

@@ -45,6 +45,13 @@ subqueries) is first tried in the reactor thread with no busy wait and a small b
 VM steps; if it would wait or outgrows the budget it is aborted and runs in the pool as above
 (``sqlite/inline.py``).
 
+Statements sent again (prepared statements, drivers' statement caches) cost little: what the
+backend derives from a translation (RowDescription columns, parameter binding, row conversion)
+is kept with it (``sqlite/prepared.py``), and a plain SELECT seen before runs inline without
+reading the database file's schema version first: SQLite recompiles a statement whose schema
+changed, the backend notices that through the connection's authorizer and only then checks
+(``_read_known``).
+
 Transactions follow ``transaction(command, savepoint)``: BEGIN (deferred), COMMIT, ROLLBACK,
 SAVEPOINT, RELEASE, ROLLBACK TO map onto SQLite's; statements outside a block autocommit.  A
 transaction sees a snapshot taken at its first read (PostgreSQL's REPEATABLE READ rather than
@@ -71,22 +78,19 @@ from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
 from txpostgres_proto.server.columns import from_catalog, type_size
-from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.copy import copy_from_stdin
 from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
 from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
-from txpostgres_proto.sqlite.inline import InlineGuard, is_inline_read
+from txpostgres_proto.sqlite.inline import InlineGuard
 from txpostgres_proto.sqlite.notify import register_pg_notify
+from txpostgres_proto.sqlite.prepared import Prepared, prepare
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
-from txpostgres_proto.sqlite.typemap import reader_for, to_storage
 from txpostgres_proto.types import oids
-from txpostgres_proto.types.rows import compile_row_decoder
 
 __all__ = ["SQLiteBackend", "make_backend_factory"]
 
-_TEXT_LIKE = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN})
 _TRANSACTION_SQL = {
     "BEGIN": "BEGIN",
     "COMMIT": "COMMIT",
@@ -124,7 +128,15 @@ class SQLiteBackend:
         self._lock = threading.Lock()
         # Opened on first use (`_open`); `_lost` once the client has gone.
         self._conn: sqlite3.Connection | None = None
+        #: Whether SQLite compiled a statement on the connection since `_read_known` last
+        #: found the schema unchanged.
+        self._compiled = True
+        #: The cursor that runs statements' results, reused (`_run_locked`).
+        self._cursor: sqlite3.Cursor | None = None
+        self._guard: InlineGuard | None = None
         self._lost = False
+        #: Calls handed to the thread pool that have not come back yet (`_call`).
+        self._pending = 0
         self._context: FunctionContext | None = None
         self._feed: CatalogFeed | None = None
         self.session: Any = None
@@ -186,7 +198,8 @@ class SQLiteBackend:
 
     def describe(self, sql: str, param_oids: Sequence[int]) -> Any:
         schema = self._schema()
-        if self._is_catalog_query(sql):
+        prepared = self._prepared(sql, param_oids, schema)
+        if prepared is None:
             catalog = self._catalog(schema)
             inferred = catalog.parameter_types(sql)
             count = max(len(inferred), len(param_oids))
@@ -196,23 +209,37 @@ class SQLiteBackend:
             )
             described = tuple(from_catalog(column) for column in catalog.describe(sql))
             return StatementDescription(catalog_types, described)
-        plan = self._plan(sql, param_oids, schema)
+        plan = prepared.plan
         types = tuple(
             _given(param_oids, i) or pg_type.oid for i, pg_type in enumerate(plan.param_types)
         )
-        columns = self._result_columns(plan, schema)
+        columns = prepared.columns
         if plan.columns is None or len(plan.statements) != 1 or plan.explain:
             return StatementDescription(types, columns)
         checked = self._call(self._check, plan, schema)
         return _then(checked, lambda _: StatementDescription(types, columns))
 
     def execute(self, sql: str, params: Sequence[Any], param_oids: Sequence[int]) -> Any:
+        prepared = self._known_read(sql, param_oids)
+        if prepared is None:
+            return self._execute(sql, params, param_oids, inline=True)
+        answered = self._read_known(prepared, sql, params)
+        if isinstance(answered, QueryResult):
+            return answered
+        return self._execute(sql, params, param_oids, inline=answered)
+
+    def _execute(
+        self, sql: str, params: Sequence[Any], param_oids: Sequence[int], *, inline: bool
+    ) -> Any:
+        """`execute` with the schema checked first; ``inline``: a plain read may be tried in
+        the reactor thread."""
         schema = self._schema()
-        if self._is_catalog_query(sql):
+        prepared = self._prepared(sql, param_oids, schema)
+        if prepared is None:
             result = self._catalog(schema).execute(sql, params, self.session)
             columns = tuple(from_catalog(column) for column in result.columns)
             return QueryResult(columns, result.rows, result.command_tag or None, len(result.rows))
-        plan = self._plan(sql, param_oids, schema)
+        plan = prepared.plan
         if plan.transaction is not None:
             command, savepoint = plan.transaction
             return _then(
@@ -221,15 +248,78 @@ class SQLiteBackend:
             )
         if not plan.statements:
             return QueryResult(command_tag=plan.command)
-        bound = self._bind(params, plan)
-        inserted = {
-            column: (params[number - 1] if 0 < number <= len(params) else None) if number else value
-            for column, number, value in plan.inserted
-        }
-        raw = self._run_inline(plan, bound, sql, schema, inserted)
-        if raw is None:
-            raw = self._call(self._run, plan, bound, sql, schema, inserted)
-        return _then(raw, lambda found: self._result(plan, schema, found))
+        bound = prepared.bind(params, self._zone())
+        inserted = _inserted(plan, params) if plan.inserted else {}
+        if inline and prepared.inline:
+            found = self._run_inline(plan, bound, sql, schema, inserted)
+            if found is not None:
+                return self._result(prepared, found)
+        raw = self._call(self._run, plan, bound, sql, schema, inserted)
+        return _then(raw, functools.partial(self._result, prepared))
+
+    def _known_read(self, sql: str, param_oids: Sequence[int]) -> Prepared | None:
+        """The prepared statement of a plain read this session may run inline at once,
+        without checking the database file's schema first (`_read_known`); else None."""
+        if not self.threaded or self._pending or self._ddl_in_transaction or self._conn is None:
+            return None
+        schema = self.database.known_schema()
+        if schema is None:
+            return None
+        found = self.database.prepared.get(sql, param_oids, self.database.schema_version, schema)
+        return found if found is not None and found.inline else None
+
+    def _read_known(
+        self, prepared: Prepared, sql: str, params: Sequence[Any]
+    ) -> QueryResult | bool:
+        """Run a plain read prepared before, with the schema checked afterwards and only when
+        SQLite compiled something: the result, or whether `_execute` may still try it inline.
+
+        Reading the schema version costs as much as the read, and it only matters when
+        another process (a ``--workers`` sibling, any SQLite tool) changed the schema:
+        changes made here are known without it (`SQLiteDatabase.known_schema`).  SQLite
+        itself notices such a change when a statement starts, and compiles the statement
+        again; compiling calls the connection's authorizer (`_note_compile`).  So when nothing
+        was compiled on this connection since the schema was last found unchanged here, the
+        read ran on the schema it was translated for.  Otherwise (a statement compiled by any
+        path) the version is read; if the schema did change, the result is dropped (a plain
+        read changes nothing) and `_execute` translates and runs it again.  An error is left
+        to `_execute` too, which checks the schema before it runs again and words the error.
+        Otherwise this is `_run_inline`, `_run_locked` and `_result` for one SELECT, without
+        what a SELECT does not need.
+        """
+        conn, cursor, guard, context = self._conn, self._cursor, self._guard, self._context
+        assert conn is not None and cursor is not None and guard is not None
+        assert context is not None
+        zone = self._zone()
+        try:
+            bound = prepared.bind(params, zone)
+        except PostgresError:
+            return True
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            with guard:
+                context.error = None
+                context.zone = zone
+                if not conn.in_transaction:
+                    context.started = datetime.now(UTC)
+                context.owners = prepared.schema.sequences
+                try:
+                    cursor.execute(prepared.plan.statements[0], bound)
+                    rows = cursor.fetchall()
+                except (sqlite3.Error, OverflowError, PostgresError):
+                    return not guard.gave_up  # out of budget: straight to the pool
+        finally:
+            lock.release()
+        if self._compiled:
+            if self.database.schema() is not prepared.schema:
+                return True
+            self._compiled = False
+        assert prepared.convert is not None
+        rows = prepared.convert(rows)
+        count = len(rows)
+        return QueryResult(prepared.columns, rows, f"SELECT {count}", count)
 
     def transaction(self, command: str, savepoint: str | None = None) -> Any:
         kind = " ".join(command.upper().split())
@@ -247,6 +337,7 @@ class SQLiteBackend:
     def connection_lost(self) -> Any:
         self._lost = True
         conn, self._conn = self._conn, None
+        self._guard = None
         if conn is None:
             return None
         conn.interrupt()
@@ -257,7 +348,7 @@ class SQLiteBackend:
     def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run ``function`` in a worker thread (a cancellable Deferred), or inline."""
         if not self.threaded:
-            return function(*args)
+            return self._with_busy_timeout(function, *args)
         if self._conn is None and not self._lost:
             self._open()  # here, in the reactor thread, so that cancelling can interrupt it
         reactor = self._reactor
@@ -277,14 +368,26 @@ class SQLiteBackend:
         result: Deferred[Any] = Deferred(canceller=cancel)
 
         def forward(outcome: Any) -> None:
+            self._pending -= 1
             if not result.called:
                 result.callback(outcome)
 
+        function, args = self._with_busy_timeout, (function, *args)
         if context is not None:
             function, args = context.run_cancellable, (cancelled, function, *args)
         work = threads.deferToThreadPool(reactor, reactor.getThreadPool(), function, *args)
+        self._pending += 1
         work.addBoth(forward)
         return result
+
+    def _with_busy_timeout(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` with the connection's busy timeout on: the last inline read may
+        have left it off (``inline.py``), and no inline read runs while this call is pending."""
+        guard = self._guard
+        if guard is not None and guard.busy_off:
+            with self._lock:
+                guard.restore_busy_timeout()
+        return function(*args)
 
     def _run_inline(
         self,
@@ -300,19 +403,27 @@ class SQLiteBackend:
         runs here first, with no busy wait and a budget of SQLite VM steps (`inline.py`).  If
         the budget runs out or the database is busy, it is aborted — a SELECT without function
         calls changes nothing, so aborting it undoes nothing — and runs again in the pool,
-        where it can wait, take its time and be cancelled.
+        where it can wait, take its time and be cancelled.  While something of this session is
+        in the pool, everything else goes there too, in order.
         """
-        if not self.threaded or self._lost or not is_inline_read(plan) or self._lock.locked():
+        if not self.threaded or self._lost or self._pending:
             return None
-        conn = self._connection()
-        guard = InlineGuard(conn, self.database.busy_timeout)
-        with guard:
-            try:
-                return self._run(plan, bound, sql, schema, inserted)
-            except PostgresError as error:
-                if guard.should_retry(error):
-                    return None
-                raise
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            self._connection()
+            guard = self._guard
+            assert guard is not None
+            with guard:
+                try:
+                    return self._run_locked(plan, bound, sql, schema, inserted)
+                except PostgresError as error:
+                    if guard.should_retry(error):
+                        return None
+                    raise
+        finally:
+            lock.release()
 
     def _close(self, conn: sqlite3.Connection) -> None:
         with self._lock:
@@ -334,8 +445,16 @@ class SQLiteBackend:
         conn = self.database.connect()
         register_functions(conn, self._context)
         register_pg_notify(conn, self.session, self._context)
+        conn.set_authorizer(self._note_compile)
         self._conn = conn
+        self._cursor = conn.cursor()
+        self._guard = InlineGuard(conn, self.database.busy_timeout)
         return conn
+
+    def _note_compile(self, *_: Any) -> int:
+        """The connection's authorizer: SQLite compiles a statement; allow everything."""
+        self._compiled = True
+        return sqlite3.SQLITE_OK
 
     def _schema(self) -> Schema:
         """The schema this session sees: the shared one, or its own while its transaction
@@ -362,6 +481,21 @@ class SQLiteBackend:
         version = self.database.schema_version if self._private is None else self._private_version
         return self.database.plans.plan(sql, param_oids, schema, version)
 
+    def _prepared(self, sql: str, param_oids: Sequence[int], schema: Schema) -> Prepared | None:
+        """The statement translated and prepared for running (``sqlite/prepared.py``); None for
+        a query the catalog emulation answers."""
+        version = self.database.schema_version if self._private is None else self._private_version
+        cache = self.database.prepared
+        found = cache.get(sql, param_oids, version, schema)
+        if found is not None:
+            return found
+        if self._is_catalog_query(sql):
+            return None
+        plan = self.database.plans.plan(sql, param_oids, schema, version)
+        found = prepare(plan, schema, self._result_columns(plan, schema))
+        cache.put(sql, param_oids, version, found)
+        return found
+
     def _result_columns(self, plan: Plan, schema: Schema) -> tuple[ResultColumn, ...] | None:
         if plan.columns is None:
             return None
@@ -370,17 +504,6 @@ class SQLiteBackend:
         return tuple(_result_column(column, catalog) for column in plan.columns)
 
     # -- helpers: running ---------------------------------------------------------------------
-
-    def _bind(self, params: Sequence[Any], plan: Plan) -> list[Any]:
-        zone = self._zone()
-        bound = []
-        for index, value in enumerate(params):
-            pg_type = plan.param_types[index] if index < len(plan.param_types) else None
-            if isinstance(value, str) and pg_type is not None and pg_type.oid not in _TEXT_LIKE:
-                bound.append(cast_value(value, pg_type, zone))
-            else:
-                bound.append(to_storage(value))
-        return bound
 
     def _zone(self) -> Any:
         zone = getattr(self.session, "timezone", None)
@@ -416,6 +539,18 @@ class SQLiteBackend:
         inserted: dict[str, Any],
     ) -> tuple[list[Any], int]:
         """Run the plan's statements (in a worker thread); (raw rows, rows affected)."""
+        with self._lock:
+            return self._run_locked(plan, bound, sql, schema, inserted)
+
+    def _run_locked(
+        self,
+        plan: Plan,
+        bound: list[Any],
+        sql: str,
+        schema: Schema,
+        inserted: dict[str, Any],
+    ) -> tuple[list[Any], int]:
+        """`_run`, the caller holding the connection's lock."""
         conn = self._connection()
         context = self._prepare_context()
         if plan.restart_sequences:
@@ -426,33 +561,33 @@ class SQLiteBackend:
             )
         context.owners = schema.sequences
         several = len(plan.statements) > 1
-        with self._lock:
-            opened = None
-            try:
-                if several:
-                    opened = "savepoint" if conn.in_transaction else "transaction"
-                    conn.execute(
-                        f'SAVEPOINT "{_STATEMENT_SAVEPOINT}"' if opened == "savepoint" else "BEGIN"
-                    )
-                for statement in plan.statements[:-1]:
-                    conn.execute(statement)
-                cursor = conn.execute(plan.statements[-1], bound)
-                rows = cursor.fetchall() if plan.columns is not None else []
-                count = cursor.rowcount
-                cursor.close()
-                if opened == "savepoint":
-                    conn.execute(f'RELEASE SAVEPOINT "{_STATEMENT_SAVEPOINT}"')
-                elif opened == "transaction":
-                    conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                self._undo(conn, opened)
-                raise postgres_error(error, sql, plan, schema, context.error, inserted) from None
-            except OverflowError:
-                self._undo(conn, opened)
-                raise PostgresError("value out of range for a 64-bit integer", "22003") from None
-            except PostgresError:
-                self._undo(conn, opened)
-                raise
+        cursor = self._cursor
+        assert cursor is not None
+        opened = None
+        try:
+            if several:
+                opened = "savepoint" if conn.in_transaction else "transaction"
+                conn.execute(
+                    f'SAVEPOINT "{_STATEMENT_SAVEPOINT}"' if opened == "savepoint" else "BEGIN"
+                )
+            for statement in plan.statements[:-1]:
+                conn.execute(statement)
+            cursor.execute(plan.statements[-1], bound)
+            rows = cursor.fetchall() if plan.columns is not None else []
+            count = cursor.rowcount
+            if opened == "savepoint":
+                conn.execute(f'RELEASE SAVEPOINT "{_STATEMENT_SAVEPOINT}"')
+            elif opened == "transaction":
+                conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._undo(conn, opened)
+            raise postgres_error(error, sql, plan, schema, context.error, inserted) from None
+        except OverflowError:
+            self._undo(conn, opened)
+            raise PostgresError("value out of range for a 64-bit integer", "22003") from None
+        except PostgresError:
+            self._undo(conn, opened)
+            raise
         return rows, count
 
     @staticmethod
@@ -463,20 +598,20 @@ class SQLiteBackend:
         elif opened == "transaction" and conn.in_transaction:
             conn.execute("ROLLBACK")
 
-    def _result(self, plan: Plan, schema: Schema, found: tuple[list[Any], int]) -> QueryResult:
+    def _result(self, prepared: Prepared, found: tuple[list[Any], int]) -> QueryResult:
         """Typed rows and the command tag (in the reactor thread)."""
         rows, count = found
+        plan = prepared.plan
         if plan.changes_schema:
             if self._connection().in_transaction:
                 self._ddl_in_transaction = True
                 self._private = None
             else:
                 self.database.schema_changed()
-        columns = self._result_columns(plan, schema)
         if plan.explain:
             rows = [(_explain_line(row),) for row in rows]
-        elif plan.columns is not None:
-            rows = _convert(plan.columns, rows)
+        elif prepared.convert is not None:
+            rows = prepared.convert(rows)
         affected = len(rows) if plan.columns is not None else max(count, 0)
         command = plan.command
         if command == "INSERT":
@@ -485,7 +620,7 @@ class SQLiteBackend:
             tag = f"{command} {affected}"
         else:
             tag = command
-        return QueryResult(columns, rows, tag, affected)
+        return QueryResult(prepared.columns, rows, tag, affected)
 
     def _run_transaction(self, kind: str, statement: str) -> None:
         conn = self._connection()
@@ -522,6 +657,14 @@ def _then(value: Any, function: Callable[[Any], Any]) -> Any:
     return function(value)
 
 
+def _inserted(plan: Plan, params: Sequence[Any]) -> dict[str, Any]:
+    """The values a single-row INSERT gives its columns (for a unique violation's detail)."""
+    return {
+        column: (params[number - 1] if 0 < number <= len(params) else None) if number else value
+        for column, number, value in plan.inserted
+    }
+
+
 def _given(param_oids: Sequence[int], index: int) -> int:
     oid = param_oids[index] if index < len(param_oids) else 0
     return 0 if oid == oids.UNKNOWN else oid
@@ -548,25 +691,6 @@ def _result_column(column: OutputColumn, catalog: Catalog | None) -> ResultColum
         column.attnum if table_oid else 0,
         type_size(oid),
     )
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _convert(columns: tuple[OutputColumn, ...], rows: list[Any]) -> list[tuple[Any, ...]]:
-    readers = [reader_for(column.pg_type) for column in columns]
-    if rows and len(rows[0]) == len(readers):
-        # The usual case: one generated function per row (``types.rows``), no generator.
-        convert = compile_row_decoder([read or _same for read in readers])
-        return [convert(row) for row in rows]
-    return [
-        tuple(
-            None if value is None or read is None else read(value)
-            for read, value in zip(readers, row, strict=False)
-        )
-        for row in rows
-    ]
 
 
 def _explain_line(row: Any) -> str:

@@ -1,16 +1,23 @@
 """Fixtures for the embedded SQLite backend: a fresh database file per test and sessions on it.
 
 The backend runs inline (``threaded=False``) so tests need no reactor, and with no busy
-timeout, so a lock conflict between two sessions fails at once instead of waiting.
+timeout, so a lock conflict between two sessions fails at once instead of waiting.  Tests of
+the threaded backend use `PoolReactor`: a real Twisted thread pool, the test playing the
+reactor.
 """
 
 from __future__ import annotations
 
+import queue
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
 
 from txpostgres_proto.catalog import SimpleSession
 from txpostgres_proto.server.backend import QueryResult
@@ -42,6 +49,40 @@ class Client:
 
     def transaction(self, command: str, savepoint: str | None = None) -> None:
         self.backend.transaction(command, savepoint)
+
+
+class PoolReactor:
+    """The two reactor methods ``deferToThreadPool`` uses, over a real thread pool."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self.pool = ThreadPool(minthreads=1, maxthreads=threads)
+        self.pool.start()
+        self._delivered: queue.Queue[Callable[[], Any]] = queue.Queue()
+
+    def getThreadPool(self) -> ThreadPool:  # noqa: N802 - Twisted's reactor API
+        return self.pool
+
+    def callFromThread(self, function: Callable[..., Any], *args: Any) -> None:  # noqa: N802
+        self._delivered.put(lambda: function(*args))
+
+    def wait(self, deferred: Deferred[Any], timeout: float = 10.0) -> Any:
+        """Run delivered callbacks until ``deferred`` fires; its result (or raise its error)."""
+        outcome: list[Any] = []
+        deferred.addBoth(outcome.append)
+        deadline = time.monotonic() + timeout
+        while not outcome:
+            self._delivered.get(timeout=max(deadline - time.monotonic(), 0.01))()
+        if isinstance(outcome[0], Failure):
+            outcome[0].raiseException()
+        return outcome[0]
+
+
+@pytest.fixture
+def reactor() -> Iterator[PoolReactor]:
+    """A stand-in reactor whose thread pool really runs the backend's statements."""
+    running = PoolReactor()
+    yield running
+    running.pool.stop()
 
 
 @pytest.fixture

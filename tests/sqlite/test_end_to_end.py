@@ -21,6 +21,7 @@ from pathlib import Path
 import asyncpg
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from tests.ourserver import running_server
 
@@ -91,7 +92,7 @@ def test_psycopg_parameters_binary_results_and_errors(server: int) -> None:
         row = conn.execute(
             "insert into orders (customer, total, placed, paid, meta) "
             "values (%s, %s, %s, %s, %s) returning id",
-            ("ann", Decimal("12.50"), placed, True, psycopg.types.json.Jsonb({"n": 1})),
+            ("ann", Decimal("12.50"), placed, True, Jsonb({"n": 1})),
         ).fetchone()
         assert row == (1,)
         conn.commit()

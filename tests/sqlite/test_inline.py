@@ -1,24 +1,20 @@
 """The inline path of the SQLite backend: cheap reads skip the thread pool, the rest do not.
 
 The backend runs threaded here, on a real Twisted thread pool; the test itself plays the
-reactor (`PoolReactor` delivers the results the workers hand back with ``callFromThread``).  A
-statement answered inline comes back as a plain `QueryResult`; one sent to the pool comes back
-as a Deferred.
+reactor (``conftest.PoolReactor``).  A statement answered inline comes back as a plain
+`QueryResult`; one sent to the pool comes back as a Deferred.
 """
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from twisted.internet.defer import Deferred
-from twisted.python.failure import Failure
-from twisted.python.threadpool import ThreadPool
 
 from txpostgres_proto.catalog import SimpleSession
 from txpostgres_proto.protocol.errors import PostgresError
@@ -29,40 +25,9 @@ from txpostgres_proto.sqlite.inline import InlineGuard
 from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite_backend import SQLiteBackend
 
+from .conftest import PoolReactor
+
 _INT8 = 20
-
-
-class PoolReactor:
-    """The two reactor methods ``deferToThreadPool`` uses, over a real thread pool."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPool(minthreads=1, maxthreads=2)
-        self.pool.start()
-        self._delivered: queue.Queue[Callable[[], Any]] = queue.Queue()
-
-    def getThreadPool(self) -> ThreadPool:  # noqa: N802 - Twisted's reactor API
-        return self.pool
-
-    def callFromThread(self, function: Callable[..., Any], *args: Any) -> None:  # noqa: N802
-        self._delivered.put(lambda: function(*args))
-
-    def wait(self, deferred: Deferred[Any], timeout: float = 10.0) -> Any:
-        """Run delivered callbacks until ``deferred`` fires; its result (or raise its error)."""
-        outcome: list[Any] = []
-        deferred.addBoth(outcome.append)
-        deadline = time.monotonic() + timeout
-        while not outcome:
-            self._delivered.get(timeout=max(deadline - time.monotonic(), 0.01))()
-        if isinstance(outcome[0], Failure):
-            outcome[0].raiseException()
-        return outcome[0]
-
-
-@pytest.fixture
-def reactor() -> Iterator[PoolReactor]:
-    running = PoolReactor()
-    yield running
-    running.pool.stop()
 
 
 @pytest.fixture
@@ -130,10 +95,13 @@ def test_long_scan_gives_up_inline_and_finishes_in_the_pool(
     rows, inline = _run(reactor, backend, "SELECT id, email FROM accounts ORDER BY email DESC")
     assert inline is False
     assert len(rows) == 20000 and rows[0] == (9999, "user9999")
-    # The budget was lifted again: the next cheap read is inline and the busy timeout is back.
+    # The budget was lifted again: the next cheap read is inline, and what runs in the pool
+    # after it has its busy timeout back.
     assert _run(reactor, backend, "SELECT balance FROM accounts WHERE id = 1") == ([(10,)], True)
     conn = backend._conn
-    assert conn is not None and conn.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    assert conn is not None
+    in_pool = backend._call(lambda: conn.execute("PRAGMA busy_timeout").fetchone())
+    assert reactor.wait(in_pool) == (5000,)
 
 
 def test_busy_database_gives_up_without_waiting(tmp_path: Path) -> None:
@@ -158,6 +126,9 @@ def test_busy_database_gives_up_without_waiting(tmp_path: Path) -> None:
     assert time.monotonic() - started < 1.0
     error = postgres_error(raised.value, "SELECT", None, Schema())
     assert error.sqlstate == "55P03" and guard.should_retry(error)
+    # Left off for the next inline read, until the connection's user restores it.
+    assert reader.execute("PRAGMA busy_timeout").fetchone() == (0,)
+    guard.restore_busy_timeout()
     assert reader.execute("PRAGMA busy_timeout").fetchone() == (5000,)
     locker.execute("COMMIT")
     locker.close()
@@ -179,3 +150,24 @@ def test_inline_read_inside_a_transaction_sees_its_own_writes(
     assert _run(reactor, backend, "SELECT balance FROM accounts WHERE id = 3") == ([(99,)], True)
     reactor.wait(backend.transaction("ROLLBACK"))
     assert _run(reactor, backend, "SELECT balance FROM accounts WHERE id = 3") == ([(30,)], True)
+
+
+def test_reads_wait_for_what_the_session_has_in_the_pool(database: SQLiteDatabase) -> None:
+    """A read sent while an UPDATE of the same session is still in the pool is not run inline
+    ahead of it: it queues behind it (one worker thread: in order) and sees its change."""
+    reactor = PoolReactor(threads=1)
+    session = SQLiteBackend(database, threaded=True, reactor=reactor)
+    session.connection_made(SimpleSession())
+    try:
+        reactor.wait(session.execute("CREATE TABLE t (id bigint PRIMARY KEY, n bigint)", (), ()))
+        reactor.wait(session.execute("INSERT INTO t VALUES (9, 90)", (), ()))
+        assert _run(reactor, session, "SELECT n FROM t WHERE id = 9") == ([(90,)], True)
+        update = session.execute("UPDATE t SET n = 7 WHERE id = 9", (), ())
+        read = session.execute("SELECT n FROM t WHERE id = $1", (9,), (_INT8,))
+        assert isinstance(update, Deferred) and isinstance(read, Deferred)
+        assert [tuple(row) for row in reactor.wait(read).rows] == [(7,)]
+        assert reactor.wait(update).command_tag == "UPDATE 1"
+        assert _run(reactor, session, "SELECT n FROM t WHERE id = 9") == ([(7,)], True)
+    finally:
+        reactor.wait(session.connection_lost())
+        reactor.pool.stop()

@@ -79,7 +79,10 @@ def _to_numeric(value: Any, pg_type: PgType) -> Any:
         raise invalid_input(pg_type, value) from None
     if pg_type.typmod >= 4 and number.is_finite():
         precision, scale = (pg_type.typmod - 4) >> 16, (pg_type.typmod - 4) & 0xFFFF
-        number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        try:
+            number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            pass  # more digits than the decimal context holds: far too large, said below
         if number.adjusted() >= precision - scale:
             raise PostgresError(
                 "numeric field overflow",
@@ -253,3 +256,29 @@ def cast_value(value: Any, pg_type: PgType, zone: tzinfo = UTC) -> Any:
     if zoned is not None:
         return zoned(value, pg_type, zone)
     return _to_string(value, pg_type)
+
+
+#: `cast_value` of a string with the type known in advance (``caster_for``).
+Caster = Callable[[str, tzinfo], Any]
+
+
+def caster_for(pg_type: PgType) -> Caster:
+    """`cast_value` for strings of one type, with the choice by type made once: the binding of
+    a prepared statement's parameters runs it for every execution."""
+    if pg_type.element is None and pg_type.oid in _INTEGERS:
+        read = reader_for(pg_type)
+        assert read is not None
+
+        def cast_integer(value: str, zone: tzinfo) -> Any:
+            try:
+                number = int(value.strip())
+            except ValueError:
+                raise invalid_input(pg_type, value) from None
+            return read(number)
+
+        return cast_integer
+
+    def cast(value: str, zone: tzinfo) -> Any:
+        return cast_value(value, pg_type, zone)
+
+    return cast

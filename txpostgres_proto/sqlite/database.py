@@ -14,9 +14,9 @@ deleted when the server stops: it behaves exactly like a file database (WAL, sna
 busy timeout) and vanishes like a memory one.
 
 `SQLiteDatabase` also holds what the connections share: the sequences of serial columns, the
-reflected schema (re-read after DDL, see `schema_version`), the plan cache, and the catalog
-emulation fed from the schema (`CatalogFeed`; the catalog serves every database name a client
-asks for, so one per SQLite database is enough).
+reflected schema (re-read after DDL, see `schema_version`), the plan caches (``translate.py``,
+``prepared.py``), and the catalog emulation fed from the schema (`CatalogFeed`; the catalog
+serves every database name a client asks for, so one per SQLite database is enough).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from pathlib import Path
 
 from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.sqlite.functions import Sequences
+from txpostgres_proto.sqlite.prepared import PreparedCache
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import TranslationCache
 
@@ -72,6 +73,7 @@ class SQLiteDatabase:
             self.path = str(Path(path).expanduser())
         self.sequences = Sequences()
         self.plans = TranslationCache()
+        self.prepared = PreparedCache()
         #: Bumped whenever a committed schema change may have happened.
         self.schema_version = 0
         self._schema: Schema | None = None
@@ -125,6 +127,13 @@ class SQLiteDatabase:
             self._schema_seen = self.schema_version
             self._schema = reflect(self._reflector)
         return self._schema
+
+    def known_schema(self) -> Schema | None:
+        """The schema as `schema` last reflected it when no change made in this process came
+        since (None: call `schema`).  The database file is not asked, so a change made by
+        another process is not seen: only a caller that notices such a change itself may use
+        this (``SQLiteBackend._read_known``)."""
+        return self._schema if self._schema_seen == self.schema_version else None
 
     def private_version(self) -> int:
         """A plan-cache version for a session's private schema (negative, never reused)."""

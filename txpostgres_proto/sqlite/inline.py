@@ -13,6 +13,11 @@ not bound its cost (``SELECT * FROM big`` scans), so `InlineGuard` gives it a bu
 virtual-machine steps (``set_progress_handler``) and turns the busy timeout off (a reader in WAL
 mode is rarely busy, but must never wait here).  When either trips, the caller runs the
 statement again in a worker thread.
+
+A PRAGMA costs about as much as the lookup itself, so the busy timeout is not switched back
+after every inline read: it stays off until a statement is about to run in a worker thread,
+where the backend calls `InlineGuard.restore_busy_timeout` first.  A run of cheap reads thus
+sets it once; statements in the pool always run with it.
 """
 
 from __future__ import annotations
@@ -48,12 +53,15 @@ def is_inline_read(plan: Plan) -> bool:
 
 
 class InlineGuard:
-    """While entered: no busy wait and a step budget on ``conn``; ``gave_up`` when it aborted."""
+    """The guard of one ``sqlite3`` connection: while entered, no busy wait and a step budget;
+    ``gave_up`` when the budget aborted the statement (module docstring)."""
 
     def __init__(self, conn: sqlite3.Connection, busy_timeout: float) -> None:
         self._conn = conn
         self._busy_ms = int(busy_timeout * 1000)
         self._calls = 0
+        #: Whether the connection's busy timeout is off (left so by the last inline read).
+        self.busy_off = False
         self.gave_up = False
 
     def _progress(self) -> int:
@@ -64,7 +72,11 @@ class InlineGuard:
         return 0
 
     def __enter__(self) -> InlineGuard:
-        self._conn.execute("PRAGMA busy_timeout=0")
+        if not self.busy_off:
+            self._conn.execute("PRAGMA busy_timeout=0")
+            self.busy_off = True
+        self._calls = 0
+        self.gave_up = False
         self._conn.set_progress_handler(self._progress, _STEP_INTERVAL)
         return self
 
@@ -75,7 +87,13 @@ class InlineGuard:
         traceback: TracebackType | None,
     ) -> None:
         self._conn.set_progress_handler(None, _STEP_INTERVAL)
-        self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+
+    def restore_busy_timeout(self) -> None:
+        """Give the connection its busy timeout back: before a statement that may wait for
+        another connection's lock (the caller holds the connection, outside the guard)."""
+        if self.busy_off:
+            self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            self.busy_off = False
 
     def should_retry(self, error: PostgresError) -> bool:
         """Whether ``error`` means "run it in the pool": the budget ran out, or the database

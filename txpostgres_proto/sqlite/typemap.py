@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache, lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any, Final
 
@@ -262,6 +263,7 @@ def _read_bool(value: Any) -> Any:
     raise _invalid("boolean", value)
 
 
+@cache  # one reader per integer type: `reader_for` runs for every cast of a parameter
 def _integer_reader(oid: int) -> Reader:
     low, high, name = _INT_RANGES.get(oid, _INT_RANGES[oids.INT8])
 
@@ -293,6 +295,7 @@ def _read_float(value: Any) -> Any:
         raise _invalid("double precision", value) from None
 
 
+@lru_cache(maxsize=256)
 def _numeric_reader(typmod: int) -> Reader:
     quantum = Decimal(1).scaleb(-((typmod - 4) & 0xFFFF)) if typmod >= 4 else None
 
