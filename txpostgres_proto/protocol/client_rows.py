@@ -29,6 +29,19 @@ function calls per row.  Further savings, all chosen by the caller per column:
   reference cycle, and untracking keeps a large result from making every full collection
   walk it: without it, holding 100,000 rows costs more in collections than in decoding.
 
+Rows whose field lengths (and NULLs) repeat — fixed-width columns, text of one length
+(timestamps, dates, numerics of one width, codes, uuids), columns that are always NULL — are
+read in *bulk* (`_bulk_run_decoder`): once two rows decoded field by field have shown the
+decoder their layout (each field's length), the rows after them are checked against that
+layout a batch at a time with one ``Struct.iter_unpack`` of their headers and field lengths,
+the leading rows that match are read with one ``iter_unpack`` of their values, and they are
+converted column by column (``zip`` and ``map`` over the column codecs, C loops throughout):
+no Python bytecode runs per row.  This takes about a third off the per-row cost of the
+field-by-field loop.  Rows of another layout go field by field (and show the next layout); a
+run whose rows keep changing layout stops trying after a few misses, so free text of varying
+length costs no more than before.  Both paths apply the same codecs to the same bytes, so
+they give the same rows.
+
 The generated source depends only on the shape (column count and inline codes), never on data
 from the server.  This module is sans-IO and knows nothing about type OIDs: the client layer
 passes one decoder callable per column (from the type registry) and the inline codes.
@@ -38,7 +51,9 @@ from __future__ import annotations
 
 import ctypes
 import struct
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from itertools import repeat
 from typing import Any, ClassVar, Final
 
 from .errors import RemoteProtocolError
@@ -70,6 +85,13 @@ FIXED_WIDTH_CODES: Final[dict[str, int]] = {
 RunDecoder = Callable[[bytes, int, int, Callable[[Any], None]], None]
 
 _MAX_CACHED_CLASSES: Final = 512
+_MAX_CACHED_LAYOUTS: Final = 16
+_MAX_CACHED_CONVERTERS: Final = 1024
+#: Rows per run that may miss the expected layout before the run stops reading in bulk.
+_MAX_MISSES: Final = 4
+_FIRST_BATCH: Final = 4
+_MAX_BATCH: Final = 128
+_DATA_ROW: Final = ord("D")
 _MAX_UNROLLED_COLUMNS: Final = 64
 
 
@@ -161,6 +183,8 @@ def _keep_tracked(row: Row) -> None:
 
 def _gc_untrack() -> Callable[[Row], None]:
     """CPython's ``PyObject_GC_UnTrack`` (a no-op elsewhere)."""
+    if sys.implementation.name != "cpython":
+        return _keep_tracked
     try:
         untrack = ctypes.pythonapi.PyObject_GC_UnTrack
     except AttributeError:  # not CPython
@@ -171,6 +195,18 @@ def _gc_untrack() -> Callable[[Row], None]:
 
 
 _untrack: Final = _gc_untrack()
+
+
+def _gc_untrack_address() -> Callable[[int], None] | None:
+    """``PyObject_GC_UnTrack`` called with the object's address (``id`` in CPython), which
+    ctypes converts faster than the object itself: for rows untracked in bulk."""
+    if _untrack is _keep_tracked:
+        return None
+    prototype = ctypes.PYFUNCTYPE(None, ctypes.c_void_p)
+    return prototype(("PyObject_GC_UnTrack", ctypes.pythonapi))  # type: ignore[call-overload]
+
+
+_untrack_address: Final = _gc_untrack_address()
 
 
 def _bad_row(problem: str) -> RemoteProtocolError:
@@ -239,11 +275,11 @@ def _variable_field(i: int, code: str | None) -> list[str]:
             f"    v{i} = " + ("data[p:q].decode()" if code == UTF8_TEXT else f"d{i}(data[p:q])")
         ]
     return [
-        "if n >= 0:",
-        "    q = p + n",
+        f"if n{i} >= 0:",
+        f"    q = p + n{i}",
         *value,
         "    p = q",
-        "elif n == -1:",
+        f"elif n{i} == -1:",
         f"    v{i} = None",
         "else:",
         "    raise bad('negative field length')",
@@ -267,7 +303,7 @@ def _segment_code(
     fast = [f"v{i} = s[{base + 2 * k + 1}]" for k, i in enumerate(segment.fixed)]
     width = sum(4 + size for size in sizes)
     if segment.variable is not None:
-        fast.append(f"n = s[{base + 2 * len(sizes)}]")
+        fast.append(f"n{segment.variable} = s[{base + 2 * len(sizes)}]")
         width += 4
     start = "pos + 7" if segment.header else "p"
     fast.append(f"p = {start} + {width}")
@@ -275,7 +311,7 @@ def _segment_code(
     for i, size in zip(segment.fixed, sizes, strict=True):
         slow += _fixed_field(i, size)
     if segment.variable is not None:
-        slow += ["n = unpack_i32(data, p)[0]", "p += 4"]
+        slow += [f"n{segment.variable} = unpack_i32(data, p)[0]", "p += 4"]
     if sizes:
         checks = " and ".join(f"s[{base + 2 * k}] == {size}" for k, size in enumerate(sizes))
         lines += [f"if {checks}:", *("    " + line for line in fast), "else:"]
@@ -287,14 +323,25 @@ def _segment_code(
     return lines
 
 
-def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
-    """Source for the run decoder of one shape; returns a factory binding the codecs."""
+def _general_code(codes: tuple[str | None, ...]) -> list[str]:
+    """``decode_rows(data, pos, end, append, learn)``: rows one at a time, field by field.
+
+    Returns ``(pos, None)`` at ``end``; with ``learn`` it stops after the first row and
+    returns ``(pos, lengths)``, the lengths of its fields, -1 for NULL (what `_layouts` needs
+    to read rows like it in bulk).
+    """
     count = len(codes)
     segments = _segments(codes)
     body: list[str] = []
     for index, segment in enumerate(segments):
         body += _segment_code(index, segment, codes, count)
     row = "".join(f"v{i}, " for i in range(count))
+    lengths = "".join(
+        f"n{i}, " if code not in FIXED_WIDTH_CODES else f"-1 if v{i} is None else {size}, "
+        for i, (code, size) in enumerate(
+            (code, FIXED_WIDTH_CODES.get(code or "", 0)) for code in codes
+        )
+    )
     body += [
         "if p != stop:",
         "    raise bad('field lengths do not add up to the message length')",
@@ -302,21 +349,31 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
         "untrack(row)",
         "append(row)",
         "pos = stop",
+        "if learn:",
+        f"    return pos, ({lengths})",
     ]
-    lines = [
-        "def decode_run(data, pos, end, append):",
+    return [
+        "def decode_rows(data, pos, end, append, learn):",
         "    try:",
         "        while pos < end:",
         *("            " + line for line in body),
         "    except (struct_error, IndexError):",
         "        raise bad('truncated') from None",
+        "    return pos, None",
     ]
+
+
+def _generate(codes: tuple[str | None, ...]) -> Callable[..., Any]:
+    """Source for the field-by-field half of one shape's run decoder; returns a factory
+    binding the codecs and returning ``decode_rows``."""
+    count = len(codes)
+    lines = _general_code(codes)
     params = "".join(f", d{i}, fixed{i}, parse{i}" for i in range(count))
-    params += "".join(f", segment{index}" for index in range(len(segments)))
+    params += "".join(f", segment{index}" for index in range(len(_segments(codes))))
     source = (
         f"def factory(cls, untrack{params}):\n"
         + "\n".join("    " + line for line in lines)
-        + "\n    return decode_run\n"
+        + "\n    return decode_rows\n"
     )
     namespace: dict[str, Any] = {
         "unpack_i32": _INT32.unpack_from,
@@ -328,7 +385,199 @@ def _generate(codes: tuple[str | None, ...]) -> Callable[..., RunDecoder]:
     return namespace["factory"]  # type: ignore[no-any-return]
 
 
-_factories: dict[tuple[str | None, ...], Callable[..., RunDecoder]] = {}
+def _convert_code(codes: tuple[str | None, ...], nulls: tuple[bool, ...]) -> list[str]:
+    """``convert(values)``: the rows of a bulk read, from its per-row value tuples (one value
+    per column that is not NULL in this layout: ``nulls``).
+
+    Column-wise: ``zip(*values)`` turns the rows into columns, each column goes through its
+    codec with ``map``, and ``zip`` / ``map(new, ...)`` make the rows again: no bytecode per
+    row.  A value a codec rejects raises; the caller then decodes those rows one by one.
+    """
+    present = [i for i, null in enumerate(nulls) if not null]
+    if not present:
+        return [
+            "def convert(values):",
+            f"    return [new(cls, {(None,) * len(codes)}) for _ in values]",
+        ]
+    if len(present) == len(codes) and all(code in FIXED_WIDTH_CODES for code in codes):
+        return ["def convert(values):", "    return list(map(new, repeat(cls), values))"]
+    columns: list[str] = []
+    for i, code in enumerate(codes):
+        if nulls[i]:
+            columns.append("repeat(None)")
+        elif code in FIXED_WIDTH_CODES:
+            columns.append(f"c{i}")
+        elif code == UTF8_TEXT:
+            columns.append(f"map(utf8, c{i})")
+        elif code == TEXT_PARSER:
+            columns.append(f"map(parse{i}, map(utf8, c{i}))")
+        else:
+            columns.append(f"map(d{i}, c{i})")
+    return [
+        "def convert(values):",
+        f"    {''.join(f'c{i}, ' for i in present)}= zip(*values)",
+        f"    return list(map(new, repeat(cls), zip({', '.join(columns)})))",
+    ]
+
+
+def _generate_convert(codes: tuple[str | None, ...], nulls: tuple[bool, ...]) -> Callable[..., Any]:
+    """A factory binding the codecs into ``convert`` for one shape and NULL pattern."""
+    params = "".join(f", d{i}, parse{i}" for i in range(len(codes)))
+    source = (
+        f"def factory(cls{params}):\n"
+        + "\n".join("    " + line for line in _convert_code(codes, nulls))
+        + "\n    return convert\n"
+    )
+    namespace: dict[str, Any] = {"new": tuple.__new__, "repeat": repeat, "utf8": bytes.decode}
+    exec(compile(source, f"<row converter {codes} {nulls}>", "exec"), namespace)
+    return namespace["factory"]  # type: ignore[no-any-return]
+
+
+_converter_factories: dict[tuple[Any, ...], Callable[..., Any]] = {}
+
+
+def _converters(
+    codes: tuple[str | None, ...], cls: type[Row], codecs: Sequence[Any]
+) -> Callable[[tuple[bool, ...]], Callable[[Iterator[tuple[Any, ...]]], list[Row]]]:
+    """``convert_for(nulls)``: the bound converter of this decoder for a NULL pattern."""
+
+    def convert_for(nulls: tuple[bool, ...]) -> Callable[[Iterator[tuple[Any, ...]]], list[Row]]:
+        key = (codes, nulls)
+        factory = _converter_factories.get(key)
+        if factory is None:
+            if len(_converter_factories) >= _MAX_CACHED_CONVERTERS:
+                _converter_factories.clear()
+            factory = _converter_factories[key] = _generate_convert(codes, nulls)
+        return factory(cls, *codecs)  # type: ignore[no-any-return]
+
+    return convert_for
+
+
+#: (key, keys_of, values_of, size, convert) of one layout: ``keys_of(chunk)`` iterates over
+#: the header and field lengths of the rows in ``chunk`` (each must equal ``key`` for the row
+#: to have this layout), ``values_of(chunk)`` over their field values (bytes for the
+#: variable-width fields, nothing for NULLs), ``convert`` makes the rows from those;
+#: ``size`` is the length of one whole message.
+Layout = tuple[
+    tuple[int, ...],
+    Callable[[memoryview], Iterator[tuple[Any, ...]]],
+    Callable[[memoryview], Iterator[tuple[Any, ...]]],
+    int,
+    Callable[[Iterator[tuple[Any, ...]]], list[Row]],
+]
+
+
+def _layouts(
+    codes: tuple[str | None, ...],
+    convert_for: Callable[[tuple[bool, ...]], Callable[[Iterator[tuple[Any, ...]]], list[Row]]],
+) -> Callable[[tuple[int, ...]], Layout]:
+    """``layout_of(lengths)``: the `Layout` of a DataRow whose fields have these lengths (-1
+    for NULL), cached per lengths."""
+    cache: dict[tuple[int, ...], Layout] = {}
+
+    def layout_of(lengths: tuple[int, ...]) -> Layout:
+        found = cache.get(lengths)
+        if found is None:
+            keys = ["!Bih"]
+            values = ["!7x"]
+            for code, size in zip(codes, lengths, strict=True):
+                if size < 0:
+                    keys.append("i")
+                    values.append("4x")
+                    continue
+                keys.append(f"i{size}x")
+                fixed = code is not None and code in FIXED_WIDTH_CODES
+                values.append("4x" + code if fixed else f"4x{size}s")  # type: ignore[operator]
+            length = 6 + sum(4 + max(size, 0) for size in lengths)
+            key = (_DATA_ROW, length, len(codes), *lengths)
+            keys_of = struct.Struct("".join(keys)).iter_unpack
+            values_of = struct.Struct("".join(values)).iter_unpack
+            convert = convert_for(tuple(size < 0 for size in lengths))
+            found = (key, keys_of, values_of, length + 1, convert)
+            if len(cache) >= _MAX_CACHED_LAYOUTS:
+                cache.clear()
+            cache[lengths] = found
+        return found
+
+    return layout_of
+
+
+def _leading(keys: list[tuple[int, ...]], key: tuple[int, ...]) -> int:
+    """How many of ``keys`` equal ``key`` before the first that does not."""
+    for index, found in enumerate(keys):
+        if found != key:
+            return index
+    return len(keys)
+
+
+def _bulk_run_decoder(
+    decode_rows: Callable[..., tuple[int, tuple[int, ...] | None]],
+    layout_of: Callable[[tuple[int, ...]], Layout],
+    untrack_address: Callable[[int], None] | None,
+) -> RunDecoder:
+    """The run decoder: rows of a known layout in bulk, the others one by one.
+
+    Two consecutive rows decoded one by one with the same field lengths (and NULLs) make
+    that layout the expected one; the rows after them are checked against it in batches
+    (one ``iter_unpack`` of their lengths) and the leading rows that match are read with one
+    ``iter_unpack`` of their values and converted column-wise.  Batches grow from
+    `_FIRST_BATCH` to `_MAX_BATCH` while every row matches.  A row that does not match goes
+    one by one; after `_MAX_MISSES` such misses (or pairs of rows that disagree) without a
+    whole batch in between, the rest of the run goes one by one, so varying field lengths
+    (free text) cost almost nothing extra.  The answers are those of the one-by-one path:
+    the same codecs on the same bytes.
+    """
+    state: list[Any] = [None, _FIRST_BATCH]  # the layout and batch size, kept between runs
+
+    def decode_run(data: bytes, pos: int, end: int, append: Callable[[Any], None]) -> None:
+        layout, batch = state
+        misses = 0
+        previous = None  # field lengths of the row just decoded one by one
+        with memoryview(data) as view:
+            while pos < end:
+                if layout is not None:
+                    key, keys_of, values_of, size, convert = layout
+                    count = min(batch, (end - pos) // size)
+                    if count:
+                        stop = pos + count * size
+                        keys = list(keys_of(view[pos:stop]))
+                        if keys.count(key) == count:
+                            batch = min(batch * 2, _MAX_BATCH)
+                            misses = 0
+                        else:  # bulk only for the leading rows, if there are enough
+                            count = _leading(keys, key)
+                            count = count if count >= _FIRST_BATCH else 0
+                            stop = pos + count * size
+                            batch = _FIRST_BATCH
+                    if count:
+                        try:
+                            rows = convert(values_of(view[pos:stop]))
+                        except Exception:  # a value only its column decoder takes, or none
+                            decode_rows(data, pos, stop, append, False)
+                        else:
+                            if untrack_address is not None:
+                                any(map(untrack_address, map(id, rows)))
+                            any(map(append, rows))
+                            pos = stop
+                            previous = None
+                            continue
+                        pos = stop
+                    layout = previous = None
+                    misses += 1
+                pos, lengths = decode_rows(data, pos, end, append, misses < _MAX_MISSES)
+                if lengths is not None:
+                    if lengths == previous:
+                        layout = layout_of(lengths)
+                    elif previous is not None:
+                        misses += 1
+                    previous = lengths
+        state[0] = layout
+        state[1] = batch
+
+    return decode_run
+
+
+_factories: dict[tuple[str | None, ...], Callable[..., Any]] = {}
 
 
 def _looping_run_decoder(
@@ -420,4 +669,9 @@ def make_run_decoder(
         codecs += (decode, fixed, parser)
     for segment in _segments(codes):
         codecs.append(struct.Struct("!" + segment.layout(codes)).unpack_from)
-    return factory(cls, untrack, *codecs)
+    decode_rows = factory(cls, untrack, *codecs)
+    convert_for = _converters(
+        codes, cls, [f for pair in zip(decoders, parse, strict=True) for f in pair]
+    )
+    bulk_untrack = None if untrack is _keep_tracked else _untrack_address
+    return _bulk_run_decoder(decode_rows, _layouts(codes, convert_for), bulk_untrack)
