@@ -9,6 +9,11 @@ does the same for the protocol:
   binary rows are decoded with the type registry's binary decoders of the target columns.  A
   malformed row raises 22P04 (``bad_copy_file_format``) with a ``where`` field naming the table
   and line, as PostgreSQL's error context does (``COPY t, line 3: "..."``).
+* `CopyParser.feed_values` gives the same rows as one flat list of fields (`CopyValues`): lines
+  whose every delimiter and newline separates fields (no CSV quote, no escaped delimiter) are
+  cut with one ``str.split`` of a whole run of them instead of one per line, and no tuple is
+  made per row; a bulk loader binds the list as it is.  Other lines (quoted CSV, the header)
+  take the line-by-line path, and give the same fields and errors.
 * `CopyInStream` is what a backend's ``copy_in(statement, rows)`` receives: an async iterator
   of `CopyBatch` lists of rows.  The protocol feeds it raw CopyData; it parses lazily, one batch
   per pull, and reports itself ``full`` while unread data piles up, which is when the protocol
@@ -29,7 +34,14 @@ from txpostgres_proto.sql import CopyStatement
 
 from .copy import BINARY_HEADER, CopyFormat, csv_quoted, split_unescaped, unescape_text
 
-__all__ = ["CopyBatch", "CopyInStream", "CopyParser", "RawCopyBatch", "column_option"]
+__all__ = [
+    "CopyBatch",
+    "CopyInStream",
+    "CopyParser",
+    "CopyValues",
+    "RawCopyBatch",
+    "column_option",
+]
 
 #: Unparsed CopyData held before a batch is cut even if nobody asked for one.
 BATCH_BYTES: Final = 256 * 1024
@@ -50,6 +62,25 @@ class CopyBatch(list[Row]):
     def __init__(self, rows: list[Row], first_line: int) -> None:
         super().__init__(rows)
         self.first_line = first_line
+
+
+class CopyValues:
+    """The rows of a batch as one flat list, row after row: field j of row i is
+    ``values[i * width + j]``; ``count`` rows, the first of them data line (or tuple)
+    ``first_line``."""
+
+    def __init__(self, values: list[Any], width: int, count: int, first_line: int) -> None:
+        self.values = values
+        self.width = width
+        self.count = count
+        self.first_line = first_line
+
+    def __len__(self) -> int:
+        return self.count
+
+    def column(self, index: int) -> list[Any]:
+        """Field ``index`` of every row."""
+        return self.values[index :: self.width]
 
 
 def column_option(statement: CopyStatement, name: str, columns: Sequence[str]) -> tuple[str, ...]:
@@ -95,6 +126,13 @@ class CopyParser:
         self._header_seen = False
         self._force_not_null = {self._index(name) for name in force_not_null}
         self._force_null = {self._index(name) for name in force_null}
+        # What `_plain_values` deletes to see the lines' structure (None: it does not apply).
+        self._others: bytes | None = None
+        delimiter = copy_format.delimiter
+        if self.columns and delimiter.isascii() and delimiter not in "\n\\":
+            kept = {ord(delimiter), ord("\n")}
+            self._others = bytes(byte for byte in range(256) if byte not in kept)
+        self._row_skeleton = (delimiter * (len(self.columns) - 1) + "\n").encode()
 
     def _index(self, name: str) -> int:
         if name in self.columns:
@@ -110,13 +148,34 @@ class CopyParser:
         if self.format.binary:
             self._buffer += data
             return self._binary_rows(final=False)
+        chunk = self._complete_lines(data)
+        return [] if chunk is None else self._lines(self._decode(chunk))
+
+    def feed_values(self, data: bytes) -> list[Any]:
+        """`feed`'s rows as one flat list of fields, row after row (see `CopyValues`)."""
+        if self.format.binary or self.ended:
+            return _flat(self.feed(data))
+        chunk = self._complete_lines(data)
+        if chunk is None:
+            return []
+        text = self._decode(chunk)
+        plain = self._plain_values(chunk, text)
+        if plain is not None:
+            return plain
+        if self.format.kind == "csv" or (self.format.header and not self._header_seen):
+            return self._segmented_values(text)
+        return _flat(self._lines(text))
+
+    def _complete_lines(self, data: bytes) -> bytes | None:
+        """The complete lines buffered with ``data`` (without the last newline); the incomplete
+        rest stays buffered."""
         buffer = self._buffer + data if self._buffer else data
         cut = buffer.rfind(b"\n")
         if cut < 0:
             self._buffer = buffer
-            return []
+            return None
         self._buffer = buffer[cut + 1 :]
-        return self._lines(self._decode(buffer[:cut]))
+        return buffer[:cut]
 
     def finish(self) -> list[Row]:
         """The last rows, at CopyDone; a truncated row is an error."""
@@ -132,6 +191,10 @@ class CopyParser:
         if self._pending_record:
             raise _bad_format("unterminated CSV quoted field", self.table, self.line)
         return rows
+
+    def finish_values(self) -> list[Any]:
+        """`finish`'s rows as one flat list of fields."""
+        return _flat(self.finish())
 
     def _decode(self, data: bytes) -> str:
         try:
@@ -201,6 +264,85 @@ class CopyParser:
         self.line += len(rows)
         return rows  # type: ignore[return-value]
 
+    def _plain_values(self, chunk: bytes, text: str) -> list[Any] | None:
+        """The fields of lines with nothing to unescape or unquote, cut with one ``split`` of
+        the whole text (``chunk`` decoded); None when the general path must decide (other data,
+        or a line with the wrong number of fields: its error is raised there).
+
+        Every line has the right number of fields when the chunk's delimiters and newlines
+        alone (``bytes.translate`` deletes the rest) are ``width - 1`` delimiters per newline.
+
+        Plain means: no carriage return, no end marker, no header still to skip; in CSV no
+        quote and no record left open by the previous chunk; in the text format no backslash
+        right before a delimiter or a newline, so that every delimiter and newline separates
+        fields.  Fields with a backslash other than NULL markers (``\\N``; counted: when the
+        text holds as many backslashes as its NULL fields do, there is nothing else) are
+        unescaped one by one.
+        """
+        fmt = self.format
+        width = len(self.columns)
+        delimiter, null = fmt.delimiter, fmt.null
+        csv = fmt.kind == "csv"
+        if self._others is None or (fmt.header and not self._header_seen) or "\r" in text:
+            return None
+        if csv:
+            escapes = 0
+            if fmt.quote in text or "\\." in text or self._pending_record:
+                return None
+        else:
+            escapes = text.count("\\")
+            if escapes and "\\." in text:
+                return None
+        skeleton = chunk.translate(None, self._others) + b"\n"
+        count = skeleton.count(b"\n")
+        if skeleton != self._row_skeleton * count:
+            return None
+        values: list[Any] = (
+            text.replace("\n", delimiter).split(delimiter) if width > 1 else text.split("\n")
+        )
+        nulls = values.count(null) if csv or escapes or "\\" not in null else 0
+        if not csv and escapes != nulls * null.count("\\"):
+            # Escapes too: the split is right when none of them escapes a delimiter or newline.
+            if "\\" + delimiter in text or "\\\n" in text or text.endswith("\\"):
+                return None
+            values = [
+                unescape_text(field) if "\\" in field and field != null else field
+                for field in values
+            ]
+        self.line += count
+        if nulls:
+            for index in range(width):
+                column = values[index::width]
+                if null in column:
+                    marker = "" if index in self._force_not_null else None
+                    values[index::width] = [marker if field == null else field for field in column]
+        return values
+
+    def _segmented_values(self, text: str) -> list[Any]:
+        """The fields of complete lines ``text`` that cannot be cut at once: the lines that
+        need the general path (the header, a line with a CSV quote, the rest of a record
+        spanning lines) take it one by one, the runs of lines between them the fast path."""
+        fmt = self.format
+        values: list[Any] = []
+        start, end = 0, len(text)
+        while start <= end and not self.ended:
+            if self._pending_record or (fmt.header and not self._header_seen):
+                special = start
+            else:
+                quote = text.find(fmt.quote, start) if fmt.kind == "csv" else -1
+                special = end + 1 if quote < 0 else max(text.rfind("\n", start, quote) + 1, start)
+            if special > start:
+                run = text[start : special - 1]
+                plain = self._plain_values(run.encode("utf-8"), run)
+                values.extend(plain if plain is not None else _flat(self._lines(run)))
+                if special > end:
+                    break
+            line_end = text.find("\n", special)
+            line_end = end if line_end < 0 else line_end
+            values.extend(_flat(self._lines(text[special:line_end])))
+            start = line_end + 1
+        return values
+
     def _text_row(self, line: str) -> Row:
         delimiter = self.format.delimiter
         null = self.format.null
@@ -247,7 +389,7 @@ class CopyParser:
             fields: list[Any] = record.split(delimiter)
             if null in fields:
                 fields = [
-                    "" if index in self._force_not_null else None if field == null else field
+                    ("" if index in self._force_not_null else None) if field == null else field
                     for index, field in enumerate(fields)
                 ]
             return tuple(fields)
@@ -359,6 +501,10 @@ class CopyParser:
             position = cursor
         self._buffer = buffer[position:]
         return rows
+
+
+def _flat(rows: list[Row]) -> list[Any]:
+    return [field for row in rows for field in row]
 
 
 class CopyInStream:
@@ -476,6 +622,22 @@ class CopyInStream:
         self.rows_read += len(rows)
         return CopyBatch(rows, first_line)
 
+    def _parse_values(self, data: bytes, final: bool) -> CopyValues:
+        """`_parse`'s rows as one flat list of fields."""
+        parser = self.parser
+        first_line = parser.line + 1
+        try:
+            values = parser.feed_values(data)
+            if final:
+                values.extend(parser.finish_values())
+        except PostgresError as error:
+            self._error = error
+            raise
+        width = len(parser.columns)
+        count = len(values) // width if width else 0
+        self.rows_read += count
+        return CopyValues(values, width, count, first_line)
+
 
 class RawCopyBatch:
     """Received COPY data not parsed yet (see `CopyInStream.raw_batches`)."""
@@ -485,5 +647,14 @@ class RawCopyBatch:
         self.data = data
         self.final = final
 
+    @property
+    def width(self) -> int:
+        """The number of fields of each row (0: not known, `parse_values` cannot be used)."""
+        return len(self._stream.parser.columns)
+
     def parse(self) -> CopyBatch:
         return self._stream._parse(self.data, self.final)
+
+    def parse_values(self) -> CopyValues:
+        """The rows as one flat list (cheaper than `parse` for plain text and CSV data)."""
+        return self._stream._parse_values(self.data, self.final)

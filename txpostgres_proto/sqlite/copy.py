@@ -3,9 +3,16 @@
 PostgreSQL's COPY FROM stores every row or none (SQL reference "COPY": an error aborts the
 whole command).  `copy_from_stdin` gives the SQLite default the same behaviour: it opens a
 transaction (or, inside the session's transaction block, a savepoint) before the first batch,
-stores each batch the protocol hands over (``server/copy_in.py``) with one ``executemany`` in a
-worker thread while the next batch is being received, and commits (releases) at CopyDone.  A
-bad value, a CopyFail, a cancel or a lost connection rolls everything back.
+stores each batch the protocol hands over (``server/copy_in.py``) in a worker thread while the
+next batch is being received, and commits (releases) at CopyDone.  A bad value, a CopyFail, a
+cancel or a lost connection rolls everything back.
+
+The cost per row is what limits a bulk load, so a batch is handled a column at a time, never a
+row at a time in Python: the parser hands over one flat list of fields (`CopyValues`), each
+column is cast with C-level loops (``map(int, ...)``; `_whole_column`), and the INSERT is
+widened to `ROWS_PER_INSERT` rows per execution, bound straight from slices of that list
+(`_Inserter`).  Anything unusual in a column (other spellings, bad values) falls back to the
+value-by-value cast, which gives the same stored values and PostgreSQL's errors.
 
 Values arrive as text (text and CSV formats) and are cast to the columns' types here, or already
 decoded (binary format); both are converted to SQLite's storage form the same way a bound
@@ -17,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import AsyncIterable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterable, Callable, Sequence
 from datetime import datetime, tzinfo
 from functools import partial
 from operator import attrgetter
@@ -27,7 +34,7 @@ from twisted.internet.defer import Deferred
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.copy import copy_insert_query
-from txpostgres_proto.server.copy_in import RawCopyBatch
+from txpostgres_proto.server.copy_in import CopyValues, RawCopyBatch
 from txpostgres_proto.sql import CopyStatement
 from txpostgres_proto.types import oids
 
@@ -42,6 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = ["copy_from_stdin"]
 
+#: Rows one execution of the widened INSERT stores (`_Inserter`).
+ROWS_PER_INSERT: Final = 100
 _SAVEPOINT: Final = "_txpg_copy"
 _TEXT_LIKE: Final = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN})
 
@@ -144,60 +153,76 @@ _FAST: Final[dict[int, Callable[..., Any]]] = {
 }
 
 
-def _bind_batch(
-    batch: Sequence[Sequence[Any]],
+def _to_storage(
+    batch: CopyValues,
     converters: list[Callable[[Any], Any] | None],
     table: str,
     columns: Sequence[str],
-    first_line: int,
-) -> Iterator[tuple[Any, ...]]:
-    """The batch's rows in storage form (converted column by column); a bad value raises with
-    COPY's error context."""
-    converted: list[Sequence[Any]] = []
-    for index, values in enumerate(zip(*batch, strict=True)):
-        convert = converters[index]
+) -> None:
+    """Convert the batch's values to storage form in place, column by column; a bad value
+    raises with COPY's error context."""
+    values, width = batch.values, batch.width
+    for index, convert in enumerate(converters):
         if convert is None:
-            converted.append(values)
             continue
-        fast = _whole_column(convert, values)
+        column = values[index::width]
+        fast = _whole_column(convert, column)
         if fast is not None:
-            converted.append(fast)
+            values[index::width] = fast
             continue
         try:
-            converted.append([None if value is None else convert(value) for value in values])
+            values[index::width] = [None if value is None else convert(value) for value in column]
         except PostgresError as error:
-            row = next(i for i, value in enumerate(values) if _fails(convert, value))
+            row = next(i for i, value in enumerate(column) if _fails(convert, value))
             name = columns[index] if index < len(columns) else str(index + 1)
-            error.where = f'COPY {table}, line {first_line + row}, column {name}: "{values[row]}"'
+            line = batch.first_line + row
+            error.where = f'COPY {table}, line {line}, column {name}: "{column[row]}"'
             raise
-    return zip(*converted, strict=True)  # consumed by executemany, one row at a time
 
 
-def _whole_column(convert: Callable[[Any], Any], values: Sequence[Any]) -> list[Any] | None:
-    """A column of well-formed text converted with C-level loops (``map``); None when it is not
-    that simple (NULLs, other spellings, bad values: the value-by-value path decides)."""
+def _whole_column(convert: Callable[[Any], Any], values: list[Any]) -> list[Any] | None:
+    """A column of well-formed text converted with C-level loops (``map``), NULLs kept; None
+    when it is not that simple (other spellings, bad values: the value-by-value path decides)."""
     kind = getattr(convert, "func", None)
-    if kind not in (_integer, _float, _timestamp) or None in values:
+    if kind not in (_integer, _float, _timestamp):
         return None
+    pg_type: PgType = convert.keywords["pg_type"]  # type: ignore[attr-defined]
+    converted = _converted(kind, pg_type, values)
+    if converted is not None or None not in values:
+        return converted
+    converted = _converted(kind, pg_type, [value for value in values if value is not None])
+    if converted is None:
+        return None
+    remaining = iter(converted)
+    return [None if value is None else next(remaining) for value in values]
+
+
+def _converted(kind: Callable[..., Any], pg_type: PgType, values: list[Any]) -> list[Any] | None:
+    """`_whole_column` for a column without NULLs (with one, None at once: ``join`` fails)."""
     try:
+        joined = "".join(values)
         if kind is _timestamp:
             stamps = list(map(datetime.fromisoformat, values))
-            if set(map(_TZINFO, stamps)) != {None}:
+            if any(map(_TZINFO, stamps)):
                 return None
-            if set(map(len, values)) == {19} and set("".join(values)[10::19]) == {" "}:
-                return list(values)  # all already in the stored form, YYYY-MM-DD HH:MM:SS
+            if (
+                len(joined) == 19 * len(values)
+                and min(map(len, values), default=19) == 19
+                and set(joined[10::19]) <= {" "}
+            ):
+                return values  # all already in the stored form, YYYY-MM-DD HH:MM:SS
             return [
                 value if len(value) == 19 and value[10] == " " else stamp.isoformat(" ")
                 for value, stamp in zip(values, stamps, strict=True)
             ]
-        if "_" in "".join(values):  # Python's int() and float() allow 1_000; PostgreSQL not
+        if "_" in joined:  # Python's int() and float() allow 1_000; PostgreSQL does not
             return None
         if kind is _float:
             return list(map(float, values))
         numbers = list(map(int, values))
     except (ValueError, TypeError):
         return None
-    low, high = _INTEGER_RANGES[convert.keywords["pg_type"].oid]  # type: ignore[attr-defined]
+    low, high = _INTEGER_RANGES[pg_type.oid]
     if numbers and (min(numbers) < low or max(numbers) > high):
         return None
     return numbers
@@ -211,6 +236,52 @@ def _fails(convert: Callable[[Any], Any], value: Any) -> bool:
     except PostgresError:
         return True
     return False
+
+
+class _Inserter:
+    """Stores a batch's rows with the plan's INSERT.  A plain ``INSERT ... VALUES (?1, ...,
+    ?n)`` is widened to `ROWS_PER_INSERT` rows per execution: SQLite then steps one statement
+    per hundred rows, and the values are bound from one flat list, with no tuple per row."""
+
+    def __init__(self, sql: str, width: int, variable_limit: int) -> None:
+        self.width = width
+        self.single = sql
+        self.rows = min(ROWS_PER_INSERT, variable_limit // width) if width else 1
+        placeholders = ", ".join(f"?{number}" for number in range(1, width + 1))
+        self.multi: str | None = None
+        if self.rows > 1 and sql.endswith(f" VALUES ({placeholders})"):
+            more = (
+                ", ".join(f"?{row * width + number}" for number in range(1, width + 1))
+                for row in range(1, self.rows)
+            )
+            self.multi = sql + "".join(f", ({group})" for group in more)
+
+    def run(self, conn: sqlite3.Connection, values: list[Any]) -> None:
+        """Store ``values``: rows of `width` fields one after the other."""
+        width = self.width
+        total = len(values)
+        whole = 0
+        if self.multi is not None:
+            step = self.rows * width
+            whole = total - total % step
+            conn.executemany(self.multi, [values[i : i + step] for i in range(0, whole, step)])
+        if whole < total:
+            rest = [values[i : i + width] for i in range(whole, total, width)]
+            conn.executemany(self.single, rest)
+
+
+def _values_of(item: Any, width: int) -> CopyValues:
+    """A received batch (raw data, or a list of rows) as one flat list of fields."""
+    if isinstance(item, RawCopyBatch):
+        if item.width == width:
+            return item.parse_values()
+        item = item.parse()
+    rows: Sequence[Sequence[Any]] = item
+    for row in rows:
+        if len(row) != width:
+            raise PostgresError(f"COPY row has {len(row)} fields, expected {width}", "22P04")
+    values = [field for row in rows for field in row]
+    return CopyValues(values, width, len(rows), getattr(item, "first_line", 1))
 
 
 async def copy_from_stdin(
@@ -236,27 +307,29 @@ async def copy_from_stdin(
     sql = copy_insert_query(statement, width)
     plan = backend._plan(sql, (0,) * width, schema)
     converters = _converters(plan, backend._zone(), width)
+    with backend._lock:
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    inserter = _Inserter(plan.statements[-1], width, limit)
     transaction = _CopyTransaction(conn, backend._lock)
     count = 0
 
     def store(item: Any) -> int:
-        batch = item.parse() if isinstance(item, RawCopyBatch) else item
-        if not batch:
+        batch = _values_of(item, width)
+        if not batch.count:
             return 0
-        first_line = getattr(batch, "first_line", 1)
-        bound = _bind_batch(batch, converters, table, columns, first_line)
+        _to_storage(batch, converters, table, columns)
         context = backend._prepare_context()
         context.owners = schema.sequences
         with backend._lock:
             try:
                 for statement_sql in plan.statements[:-1]:
                     conn.execute(statement_sql)
-                conn.executemany(plan.statements[-1], bound)
+                inserter.run(conn, batch.values)
             except sqlite3.Error as error:
                 raise postgres_error(error, sql, plan, schema, context.error) from None
             except OverflowError:
                 raise PostgresError("value out of range for a 64-bit integer", "22003") from None
-        return len(batch)
+        return batch.count
 
     raw = getattr(rows, "raw_batches", None)
     source: AsyncIterable[Any] = raw() if raw is not None else rows
