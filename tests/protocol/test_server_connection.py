@@ -286,7 +286,7 @@ def test_simple_query_cycle_and_pipelining() -> None:
     assert conn.state is ServerState.IN_SIMPLE_QUERY
     assert conn.next_event() is PAUSED  # the second query waits for ReadyForQuery
     conn.send(m.RowDescription((m.FieldDescription("x", 23),)))
-    assert conn.send_batch(m.DataRow, b"D-rows") == b"D-rows"
+    assert conn.send_encoded(m.DataRow, b"D-rows") == b"D-rows"
     conn.send(m.CommandComplete("SELECT 1"))
     conn.send(m.NoticeResponse({"S": "NOTICE", "M": "hi"}))
     conn.send(m.ParameterStatus("application_name", "x"))
@@ -303,7 +303,7 @@ def test_local_protocol_errors() -> None:
     assert conn.state is ServerState.ERROR
     conn = ready_connection()
     with pytest.raises(LocalProtocolError):
-        conn.send_batch(m.DataRow, b"")
+        conn.send_encoded(m.DataRow, b"")
     conn = ready_connection()
     with pytest.raises(LocalProtocolError):
         conn.send(ERROR)  # an ERROR needs a command to belong to
@@ -547,3 +547,20 @@ def test_pgbench_extended_transactions_back_to_back() -> None:
     with pytest.raises(RemoteProtocolError, match="invalid Bind message format: trailing bytes"):
         conn.next_event()
     assert conn.state is ServerState.ERROR
+
+
+def test_quiet_kinds_leave_the_state_alone() -> None:
+    conn = ready_connection()
+    assert m.ReadyForQuery not in conn.quiet  # not allowed at all while ready
+    conn.receive_data(m.Parse("", "select 1").encode())
+    conn.next_event()
+    assert conn.state is ServerState.IN_EXTENDED
+    assert {m.ParseComplete, m.BindComplete, m.DataRow, m.CommandComplete} <= conn.quiet
+    assert m.ErrorResponse not in conn.quiet  # its severity decides where it leads
+    assert m.CopyOutResponse not in conn.quiet
+    for kind in conn.quiet:
+        assert conn.send_encoded(kind, b"x") == b"x"
+        assert conn.state is ServerState.IN_EXTENDED
+    conn.send(ERROR)
+    assert conn.state is ServerState.FAILED_UNTIL_SYNC
+    assert m.DataRow not in conn.quiet

@@ -534,6 +534,15 @@ def test_reading_pauses_when_too_much_input_waits() -> None:
     assert client.transport.producerState == "producing"
 
 
+def test_reading_goes_on_while_one_large_message_arrives() -> None:
+    client = connected()
+    wire = m.Query("select 4 -- " + "x" * 3_000_000).encode()
+    for start in range(0, len(wire), 65536):  # the message is incomplete until the last piece
+        client.send(wire[start : start + 65536])
+        assert client.transport.producerState == "producing"
+    assert kinds(client.received()) == ["RowDescription", "DataRow", "C:SELECT 1", "Z:I"]
+
+
 def test_disconnect_cancels_the_pending_backend_call() -> None:
     client = connected()
     client.send(m.Query("wait"))

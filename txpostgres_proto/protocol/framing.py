@@ -42,6 +42,8 @@ class MessageBuffer:
     `next_message` returns ``(type_byte, body)`` or None when more bytes are needed;
     `next_startup_packet` does the same for the untyped packets at the start of a connection.
     ``b""`` fed through `feed` is not special here: end of stream is the state machine's call.
+    The hot loops of the sans-IO connections (``server.ServerConnection.next_event``,
+    ``client_buffer.ClientBuffer``) read the slots directly, with the same checks.
     """
 
     __slots__ = ("_buffer", "_pos", "_limits")

@@ -7,7 +7,8 @@ chapter 55.2, "Message Flow") and nothing about SQL, sockets or time:
 * ``next_event()`` cuts the next message out of the buffer and returns it, or `NEED_DATA`
   (more bytes are needed), or `PAUSED` (the server must answer before it reads on: after a
   Query, a Sync, an SSLRequest ...), or `ConnectionClosed` once the stream has ended;
-* ``send(message)`` returns the bytes to write and moves the state on.
+* ``send(message)`` returns the bytes to write and moves the state on; ``send_encoded(kind,
+  data)`` does the same for messages the caller encoded (or cached) itself.
 
 Every transition lives in the tables below: `_FRONTEND` says which client message is allowed in
 which state and where it leads, `_BACKEND` the same for our own messages.  A client message not
@@ -41,7 +42,7 @@ import enum
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar, Final, cast
 
 from . import messages as m
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -244,6 +245,27 @@ def _rows(table: dict[tuple[ServerState, type[m.Message]], object]) -> dict[Serv
 
 _FRONTEND_ROWS: Final = _rows(_FRONTEND)
 _BACKEND_ROWS: Final = _rows(_BACKEND)
+#: Backend messages whose transition depends on more than their kind (the severity of an
+#: error, what an answer to SSLRequest accepted, the state COPY returns to, the step of
+#: authentication): they must go through `ServerConnection.send`.
+_SEND_WHOLE: Final = frozenset(
+    {m.ErrorResponse, EncryptionResponse, m.CopyInResponse, m.CopyOutResponse, m.AuthenticationOk}
+    | set(_AUTH_ANSWERS)
+)
+#: Everything a state change sets, in one lookup: (frontend row, backend row, paused, quiet).
+_ENTER: Final = {
+    state: (
+        _FRONTEND_ROWS[state],
+        _BACKEND_ROWS[state],
+        state in _PAUSED_STATES,
+        frozenset(
+            kind
+            for kind, target in _BACKEND_ROWS[state].items()
+            if target is state and kind not in _SEND_WHOLE
+        ),
+    )
+    for state in ServerState
+}
 
 # The states `next_event` tests for every message, bound once: reading a member off an Enum
 # class goes through a Python-level descriptor (about 50 ns each on 3.11).
@@ -252,6 +274,19 @@ _AUTHENTICATING: Final = S.AUTHENTICATING
 _FAILED_UNTIL_SYNC: Final = S.FAILED_UNTIL_SYNC
 _CLOSED: Final = S.CLOSED
 _ERROR: Final = S.ERROR
+#: States `next_event` leaves to `_next_startup_event`.
+_STARTUP_STATES: Final = frozenset({_AWAITING_STARTUP, _AUTHENTICATING, _CLOSED, _ERROR})
+
+#: Decoded messages by body, for the kinds whose bodies repeat (a client runs the same
+#: statements again and again): the messages are immutable, so one decoding serves every
+#: connection.  Bind is not here (its parameter values differ every time), nor are bodies over
+#: `_MEMO_MAX_BODY` bytes; a table is emptied when it reaches `_MEMO_ENTRIES`.
+_MEMO_MAX_BODY: Final = 2048
+_MEMO_ENTRIES: Final = 256
+_DECODED: Final[dict[int, dict[bytes, m.FrontendMessage]]] = {ord(code): {} for code in "QPDCESHc"}
+#: By type byte: (the memo of its messages or None, its decoder or None if there is none).
+_DECODING: Final = [(_DECODED.get(code), m.FRONTEND_DECODERS.get(code)) for code in range(256)]
+_unpack_int32: Final = m.INT32.unpack_from
 
 
 def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
@@ -288,9 +323,7 @@ class ServerConnection:
 
     def __init__(self, *, max_message_size: int = DEFAULT_LARGE_MESSAGE_LIMIT) -> None:
         self._state = ServerState.AWAITING_STARTUP
-        self._frontend_row = _FRONTEND_ROWS[self._state]
-        self._backend_row = _BACKEND_ROWS[self._state]
-        self._paused = False
+        self._frontend_row, self._backend_row, self._paused, self.quiet = _ENTER[self._state]
         self._buffer = MessageBuffer(_STARTUP_LIMITS)
         self._limits = _message_limits(max_message_size)
         self._eof = False
@@ -298,6 +331,10 @@ class ServerConnection:
         self._gss_done = False
         self._auth_answer: Callable[[bytes], m.FrontendMessage] | None = None
         self._copy_return = ServerState.IN_SIMPLE_QUERY
+
+    #: The kinds of backend message allowed now that leave the state as it is (results, most
+    #: extended-query answers, notices …): a caller may send those without `send_encoded`.
+    quiet: frozenset[type[m.Message]]
 
     @property
     def state(self) -> ServerState:
@@ -307,9 +344,7 @@ class ServerConnection:
     @state.setter
     def state(self, state: ServerState) -> None:
         self._state = state
-        self._frontend_row = _FRONTEND_ROWS[state]
-        self._backend_row = _BACKEND_ROWS[state]
-        self._paused = state in _PAUSED_STATES
+        self._frontend_row, self._backend_row, self._paused, self.quiet = _ENTER[state]
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -338,33 +373,91 @@ class ServerConnection:
     def next_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
         """The next client message, `NEED_DATA`, `PAUSED` or `ConnectionClosed`."""
         try:
-            return self._next_event()
+            if self._state in _STARTUP_STATES:
+                return self._next_startup_event()
+            # The query cycle, once per message: cut, decode (memoised for repeated bodies),
+            # look the transition up, move — in one function, it is most of the server's work.
+            # The framing is `MessageBuffer.next_message`, inlined: its slots are read here.
+            buffer = self._buffer
+            while True:
+                if self._paused:
+                    return PAUSED
+                data = buffer._buffer
+                pos = buffer._pos
+                if len(data) - pos < 5:
+                    return self._out_of_data() if self._eof else NEED_DATA
+                code = data[pos]
+                length = _unpack_int32(data, pos + 1)[0]
+                if length < 4 or length > buffer._limits[code]:
+                    buffer.next_message()  # raises the error that says what is wrong
+                end = pos + 1 + length
+                if end > len(data):
+                    return self._out_of_data() if self._eof else NEED_DATA
+                body = bytes(data[pos + 5 : end])
+                buffer._pos = end
+                memo, decode = _DECODING[code]
+                if memo is None:
+                    message = cast(
+                        m.FrontendMessage,
+                        m.decode_frontend(code, body) if decode is None else decode(body),
+                    )
+                else:
+                    remembered = memo.get(body)
+                    if remembered is None:
+                        message = m.decode_frontend(code, body)
+                        if len(body) <= _MEMO_MAX_BODY:
+                            if len(memo) >= _MEMO_ENTRIES:
+                                memo.clear()
+                            memo[body] = message
+                    else:
+                        message = remembered
+                state = self._state
+                target = self._frontend_row.get(message.__class__)
+                if target is None:
+                    if state is _FAILED_UNTIL_SYNC:
+                        continue
+                    raise RemoteProtocolError(
+                        f"unexpected message type {chr(code)!r} ({type(message).__name__}) "
+                        f"while {state.value}"
+                    )
+                if target is _DISCARD:
+                    continue
+                if target is not state:
+                    if target == "return":
+                        target = self._copy_return
+                    self._state = target  # type: ignore[assignment]
+                    self._frontend_row, self._backend_row, self._paused, self.quiet = _ENTER[target]  # type: ignore[index]
+                return message
         except RemoteProtocolError:
             self.state = ServerState.ERROR
             raise
 
-    def _next_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
-        while True:
-            state = self._state
-            if self._paused or (state is _AUTHENTICATING and self._auth_answer is None):
-                return PAUSED
-            if state is _ERROR:
-                raise RemoteProtocolError("connection is in the error state")
-            if state is _CLOSED:
-                return ConnectionClosed()
-            if state is _AWAITING_STARTUP:
-                event = self._next_startup_packet()
-            else:
-                event = self._next_message()
-            if event is NEED_DATA:
-                if self._eof:
-                    if self._buffer.pending:
-                        raise RemoteProtocolError("unexpected EOF within message")
-                    self.state = _CLOSED
-                    return ConnectionClosed()
-                return NEED_DATA
-            if event is not _DISCARD:
-                return event
+    def _out_of_data(self) -> ConnectionClosed | _Sentinel:
+        """What `next_event` returns when no complete message is buffered."""
+        if self._eof:
+            if self._buffer.pending:
+                raise RemoteProtocolError("unexpected EOF within message")
+            self.state = _CLOSED
+            return ConnectionClosed()
+        return NEED_DATA
+
+    def _next_startup_event(self) -> m.FrontendMessage | ConnectionClosed | _Sentinel:
+        """`next_event` before the query cycle: startup packets and authentication answers,
+        and after it: closed or failed connections."""
+        state = self._state
+        if self._paused or (state is _AUTHENTICATING and self._auth_answer is None):
+            return PAUSED
+        if state is _ERROR:
+            raise RemoteProtocolError("connection is in the error state")
+        if state is _CLOSED:
+            return ConnectionClosed()
+        if state is _AWAITING_STARTUP:
+            event = self._next_startup_packet()
+        else:
+            event = self._next_auth_message()
+        if event is NEED_DATA:
+            return self._out_of_data()
+        return event
 
     def _next_startup_packet(self) -> m.FrontendMessage | _Sentinel:
         body = self._buffer.next_startup_packet()
@@ -399,33 +492,20 @@ class ServerConnection:
         if self._buffer.pending:
             raise RemoteProtocolError("received unencrypted data after SSL request")
 
-    def _next_message(self) -> m.FrontendMessage | _Sentinel:
+    def _next_auth_message(self) -> m.FrontendMessage | _Sentinel:
         cut = self._buffer.next_message()
         if cut is None:
             return NEED_DATA
         code, body = cut
         message = m.decode_frontend(code, body)
-        state = self._state
-        if state is _AUTHENTICATING:
-            if isinstance(message, m.AuthResponse):
-                assert self._auth_answer is not None
-                message = self._auth_answer(message.payload)
-                self._auth_answer = None
-            elif not isinstance(message, m.Terminate):
-                raise RemoteProtocolError(f"expected password response, got message type {code}")
-        target = self._frontend_row.get(type(message))
-        if target is None:
-            if state is _FAILED_UNTIL_SYNC:
-                return _DISCARD
-            raise RemoteProtocolError(
-                f"unexpected message type {chr(code)!r} ({type(message).__name__}) "
-                f"while {state.value}"
-            )
-        if target is _DISCARD:
-            return _DISCARD
-        if target == "return":
-            target = self._copy_return
-        if target is not state:
+        if isinstance(message, m.AuthResponse):
+            assert self._auth_answer is not None
+            message = self._auth_answer(message.payload)
+            self._auth_answer = None
+        elif not isinstance(message, m.Terminate):
+            raise RemoteProtocolError(f"expected password response, got message type {code}")
+        target = self._frontend_row[type(message)]
+        if target is not _AUTHENTICATING:
             self.state = target  # type: ignore[assignment]
         return message
 
@@ -436,12 +516,19 @@ class ServerConnection:
         self._transition(message)
         return message.encode()
 
-    def send_batch(self, kind: type[m.BackendMessage], data: bytes) -> bytes:
-        """Already-encoded messages of one kind that does not change the state (a batch of
-        DataRow or CopyData): checked once, returned unchanged."""
-        if self._backend_row.get(kind) is not self._state:
-            state, self.state = self._state, ServerState.ERROR
-            raise LocalProtocolError(f"cannot send {kind.__name__} while {state.value}")
+    def send_encoded(self, kind: type[m.BackendMessage], data: bytes) -> bytes:
+        """``data``, already-encoded messages of one ``kind`` (a batch of DataRows, a cached
+        RowDescription, ReadyForQuery …), after checking and moving the state as `send` would.
+
+        The kinds whose transition depends on their content (`_SEND_WHOLE`: errors, COPY
+        responses, authentication) must go through `send`.
+        """
+        target = self._backend_row.get(kind)
+        if target is self._state:  # allowed, nothing changes: most messages
+            return data
+        if kind in _SEND_WHOLE:
+            raise LocalProtocolError(f"{kind.__name__} must be sent with send()")
+        self._move(kind, target)
         return data
 
     def _transition(self, message: m.BackendMessage) -> None:
@@ -458,7 +545,11 @@ class ServerConnection:
                 raise LocalProtocolError("GSSAPI encryption is not supported")
             if state in (ServerState.SSL_NEGOTIATION, ServerState.GSS_NEGOTIATION):
                 self._refuse_unencrypted_leftovers()
-        target = self._backend_row.get(kind)
+        self._move(kind, self._backend_row.get(kind))
+
+    def _move(self, kind: type[m.BackendMessage], target: object) -> None:
+        """Sending a ``kind`` leads to ``target`` (from the backend table): go there."""
+        state = self._state
         if target is None:
             self.state = ServerState.ERROR
             raise LocalProtocolError(f"cannot send {kind.__name__} while {state.value}")

@@ -147,8 +147,14 @@ def row_description_bytes(columns: Sequence[ResultColumn], formats: Sequence[int
         return row_description(columns, formats).encode()
 
 
+#: ``sql.command_tag`` remembered for the tags seen last (the same few come again and again).
+_command_tag: Final = functools.lru_cache(maxsize=256)(command_tag)
+
+
 def result_formats(formats: Sequence[int], count: int) -> Sequence[int]:
     """Bind's result-format codes for ``count`` columns; 08P01 when they do not fit."""
+    if not formats:
+        return (0,) * count  # all text: what most clients ask for
     try:
         expanded = per_column_formats(formats, count)
     except ValueError:
@@ -191,6 +197,9 @@ class PreparedStatement:
     param_oids: tuple[int, ...]
     utility: UtilityStatement | None = None
     description: StatementDescription | None = None
+    #: What the last Bind worked out, for the next one: (parameter formats as sent, parameter
+    #: types, settings version, decoders); see ``extended_query.py``.
+    bind_plan: tuple[Any, ...] | None = None
 
     @property
     def empty(self) -> bool:
@@ -235,7 +244,8 @@ class ResultStream:
         self._data_row_encoder: DataRowEncoder | None = None
         self._registry = registry
         self._timezone = timezone
-        self._sync_rows: Iterator[Any] | None = None
+        #: The row source when it is synchronous (``rows.py`` iterates it directly).
+        self.sync_rows: Iterator[Any] | None = None
         self._async_rows: AsyncIterator[Any] | None = None
         if columns is not None:
             self.formats = result_formats(formats, len(columns))
@@ -243,7 +253,7 @@ class ResultStream:
             if hasattr(rows, "__aiter__"):
                 self._async_rows = aiter(rows)  # type: ignore[arg-type]
             else:
-                self._sync_rows = iter(rows)  # type: ignore[arg-type]
+                self.sync_rows = iter(rows)  # type: ignore[arg-type]
 
     @property
     def encoder(self) -> RowEncoder | None:
@@ -271,8 +281,8 @@ class ResultStream:
 
     def next_sync_row(self) -> Any:
         """The next row of a synchronous source; raises StopIteration at the end."""
-        assert self._sync_rows is not None
-        return next(self._sync_rows)
+        assert self.sync_rows is not None
+        return next(self.sync_rows)
 
     async def next_async_row(self) -> Any:
         """The next row of an async source; raises StopAsyncIteration at the end."""
@@ -288,13 +298,13 @@ class ResultStream:
             kind = statement_type(sql)
             if self.columns is not None and kind not in _OWN_TAG_WITH_ROWS:
                 kind = "SELECT"  # rows from a statement the parser does not know
-            return command_tag(kind, count)
-        return command_tag(tag, count) if tag in _COUNTED_TAGS else tag
+            return _command_tag(kind, count)
+        return _command_tag(tag, count) if tag in _COUNTED_TAGS else tag
 
     def close(self) -> None:
         """Stop the row source (generators get ``close``/``aclose``)."""
         self.finished = True
-        rows, self._sync_rows = self._sync_rows, None
+        rows, self.sync_rows = self.sync_rows, None
         close = getattr(rows, "close", None)
         if close is not None:
             close()
@@ -332,5 +342,6 @@ class Portal:
     position: int = 0
 
     def close(self) -> None:
-        if self.stream is not None:
-            self.stream.close()
+        stream = self.stream
+        if stream is not None and not stream.finished:  # a finished source has ended already
+            stream.close()

@@ -45,9 +45,9 @@ are remembered, and a later execution of that text is conformed to them.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Coroutine, Sequence
 from functools import lru_cache
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from twisted.internet import defer
 
@@ -65,6 +65,7 @@ from txpostgres_proto.server.columns import (
     named_column,
     spec_name,
 )
+from txpostgres_proto.server.eager import Resumption, run_now
 from txpostgres_proto.server.param_types import context_types, parameter_types
 from txpostgres_proto.server.params import BoundStatementInfo, bind
 from txpostgres_proto.server.results import NormalizedResult, ResultContext, to_query_result
@@ -83,6 +84,8 @@ _DESCRIBED_CACHE_SIZE = 256
 #: How many parsed statements the process remembers.
 _PARSED_CACHE_SIZE = 1024
 
+T = TypeVar("T")
+
 
 class HandlerSession(SessionInfo, Protocol):
     """What a handler needs of its connection (`server.session.Session` is one): who is
@@ -93,6 +96,23 @@ class HandlerSession(SessionInfo, Protocol):
     ) -> None: ...
 
     def notify(self, channel: str, payload: str = "") -> None: ...
+
+
+def _deferred(coroutine: Coroutine[Any, Any, T]) -> defer.Deferred[T]:
+    """``defer.ensureDeferred(coroutine)``, made cheaply when the coroutine never waits (most
+    statements: the hooks answer at once): it runs now and its outcome comes in a fired
+    Deferred; one that waits goes on under ``ensureDeferred`` (cancellable as usual)."""
+    try:
+        value, rest = run_now(coroutine)
+    except Exception:  # noqa: BLE001 - the Deferred carries it, as ensureDeferred's would
+        return defer.fail()
+    if rest is None:
+        return defer.succeed(value)  # type: ignore[arg-type]
+    return defer.ensureDeferred(_finish(rest))
+
+
+async def _finish(rest: Resumption[T]) -> T:
+    return await rest
 
 
 def _syntax_error(error: SqlSyntaxError) -> PostgresError:
@@ -121,6 +141,8 @@ class PostgresRequestHandler:
         self._app_schema: AppSchema | None = None
         self._described: OrderedDict[str, tuple[ResultColumn, ...]] = OrderedDict()
         self._targets_cache: dict[str, tuple[Target, ...] | None] = {}
+        #: Catalog result columns as `ResultColumn`s (the catalog repeats the same ones).
+        self._catalog_columns: dict[tuple[Any, ...], tuple[ResultColumn, ...]] = {}
 
     # -- the statement parser (seed API: ``self.parse_sql``) ------------------------------
 
@@ -139,13 +161,13 @@ class PostgresRequestHandler:
 
     def describe(self, sql: str, param_oids: Sequence[int]) -> defer.Deferred[StatementDescription]:
         """Parameter types and result columns of ``sql``, without executing it."""
-        return defer.ensureDeferred(self._describe(sql, param_oids))
+        return _deferred(self._describe(sql, param_oids))
 
     def execute(
         self, sql: str, params: Sequence[Any], param_oids: Sequence[int]
     ) -> defer.Deferred[QueryResult]:
         """Run one statement through `execute_query` and normalise its result."""
-        return defer.ensureDeferred(self._execute(sql, params))
+        return _deferred(self._execute(sql, params))
 
     def transaction(self, command: str, savepoint: str | None = None) -> Any:
         """Told about BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE/ROLLBACK TO; override to map
@@ -284,7 +306,12 @@ class PostgresRequestHandler:
     async def _catalog_result(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
         await self._ensure_schema()
         result = self.catalog.execute(sql, params, self.session)
-        columns = tuple(from_catalog(column) for column in result.columns)
+        found = tuple(result.columns)
+        columns = self._catalog_columns.get(found)
+        if columns is None:
+            if len(self._catalog_columns) >= _DESCRIBED_CACHE_SIZE:
+                self._catalog_columns.clear()
+            columns = self._catalog_columns[found] = tuple(from_catalog(c) for c in found)
         tag = result.command_tag or None
         return NormalizedResult(columns, result.rows, tag, len(result.rows), {"catalog": True})
 

@@ -70,6 +70,7 @@ SESSION_STATEMENTS = (
     UnlistenStatement,
     NotifyStatement,
 )
+_IDLE = TransactionStatus.IDLE
 _TRANSACTION_SETTINGS = ("transaction_isolation", "transaction_read_only", "transaction_deferrable")
 
 
@@ -141,6 +142,16 @@ class Session:
         self._backend: Any = None
         self._hub: NotificationHub | None = None
         self._listener: Listener | None = None
+        self._timezone: tzinfo | None = None
+        self._timezone_version = -1
+
+    def portal(self, name: str, noun: str = "portal") -> Portal:
+        """The open portal ``name``; 34000 ``<noun> "name" does not exist`` when there is none
+        (a SQL-level cursor is a portal too: ``noun`` says which the client asked for)."""
+        portal = self.portals.get(name)
+        if portal is None:
+            raise PostgresError(f'{noun} "{name}" does not exist', "34000")
+        return portal
 
     def attach(
         self,
@@ -169,7 +180,11 @@ class Session:
     @property
     def timezone(self) -> tzinfo | None:
         """The session's TimeZone as a ``tzinfo``, for timestamptz codecs."""
-        return session_tzinfo(self.settings.get("TimeZone"))
+        version = self.settings.version
+        if self._timezone_version != version:
+            self._timezone = session_tzinfo(self.settings.get("TimeZone"))
+            self._timezone_version = version
+        return self._timezone
 
     @property
     def in_transaction_block(self) -> bool:
@@ -269,14 +284,16 @@ class Session:
 
     def end_implicit_transaction(self) -> None:
         """ReadyForQuery outside a block: the implicit transaction (if any) commits."""
-        if not self.in_transaction_block:
+        if self.transaction_status is _IDLE:
             self.settings.commit()
-            self.close_portals(True)
-            self._transaction_committed()
+            if self.portals:
+                self.close_portals(True)
+            if self._listen_actions or self._notifies:
+                self._transaction_committed()
 
     def start_implicit_transaction(self) -> None:
         """A statement runs outside a block: settings changes become undoable until it ends."""
-        if not self.in_transaction_block:
+        if self.transaction_status is _IDLE:
             self.settings.begin()
 
     # -- utility statements ----------------------------------------------------------------

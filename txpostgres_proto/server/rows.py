@@ -1,0 +1,150 @@
+"""Sending a result's rows: encoding, batching into few writes, and waiting for the transport.
+
+A backend's `QueryResult` becomes a `ResultStream` (its rows, lazily, and their encoder) here.
+
+Rows are encoded by the result's row encoder and framed (a DataRow, or CopyData for COPY TO
+STDOUT), collected into batches of `ROW_BATCH_BYTES` and written one ``write`` per batch.  The
+protocol is the transport's push producer: after each batch it waits while the transport is
+paused (`RowOutput._writable`), so a result of any size runs in constant memory.  A stopped
+connection or a cancel request (protocol section 55.2.9) ends the sending there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from twisted.internet.defer import Deferred
+
+from txpostgres_proto.protocol import messages as m
+from txpostgres_proto.protocol.errors import PostgresError
+
+from .backend import QueryResult, ResultColumn
+from .backend_calls import BackendCalls
+from .extended import ResultStream
+from .protocol_core import Stopped, cancelled_error
+
+__all__ = ["ROW_BATCH_BYTES", "RowOutput"]
+
+#: Encoded rows are written once this many bytes have accumulated.
+ROW_BATCH_BYTES: Final = 64 * 1024
+
+
+class RowOutput(BackendCalls):
+    """The row-sending part of `PostgresServerProtocol`."""
+
+    def _stream(
+        self, result: QueryResult, columns: tuple[ResultColumn, ...] | None, formats: Any
+    ) -> ResultStream:
+        """The stream of ``result``'s rows, in ``formats``; ``columns`` are those already
+        described to the client (the result must have as many)."""
+        session = self.session
+        assert session is not None
+        result_columns = result.columns
+        if result_columns is not None:
+            if columns is None:
+                columns = tuple(result_columns)
+            elif len(result_columns) != len(columns):
+                raise PostgresError(
+                    f"query returned {len(result_columns)} columns but was described with "
+                    f"{len(columns)}",
+                    "XX000",
+                )
+        return ResultStream(result, columns, formats, session.registry, session.timezone)
+
+    async def _writable(self) -> None:
+        """Wait until the transport wants more output; raise if the command must stop."""
+        while True:
+            if self._stopped:
+                raise Stopped
+            if self._cancel_requested:
+                raise cancelled_error()
+            if not self._producer_paused:
+                return
+            waiter: Deferred[None] = Deferred()
+            self._resume_waiters.append(waiter)
+            await waiter
+
+    async def _send_rows(
+        self,
+        stream: ResultStream,
+        max_rows: int,
+        frame: Callable[[list[bytes | None]], bytes] = m.encode_data_row,
+        kind: type[m.BackendMessage] = m.DataRow,
+    ) -> tuple[int, bool]:
+        """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
+
+        Each row is encoded by the stream's row encoder and framed (a DataRow, or CopyData for
+        COPY TO STDOUT); DataRows come whole from the stream's data-row encoder.  Rows are
+        written in batches of `ROW_BATCH_BYTES`, one ``write`` each, and early when an async
+        row source has to wait (so slow sources still deliver promptly); after each write the
+        transport may pause us (`_writable`).  A synchronous source never makes this wait
+        unless the transport does: run through ``eager.run_now``, it usually ends at once.
+        """
+        conn = self._conn
+        assert conn is not None and stream.columns is not None
+        if stream.finished:
+            return 0, False
+        if frame is m.encode_data_row:
+            encode_row = stream.data_row_encoder()
+        else:
+            encode = stream.encoder
+            assert encode is not None
+
+            def encode_row(row: Any) -> bytes:
+                return frame(encode(row))
+
+        batch: list[bytes] = []
+        size = 0
+        count = 0
+
+        def write_batch() -> None:
+            nonlocal batch, size
+            self._out.append(conn.send_encoded(kind, b"".join(batch)))
+            self._flush()
+            batch = []
+            size = 0
+
+        try:
+            sync_rows = stream.sync_rows
+            if sync_rows is not None:
+                for row in sync_rows:
+                    encoded = encode_row(row)
+                    batch.append(encoded)
+                    size += len(encoded)
+                    count += 1
+                    if size >= ROW_BATCH_BYTES:
+                        write_batch()
+                        if self._producer_paused or self._stopped or self._cancel_requested:
+                            await self._writable()
+                    if count == max_rows:
+                        break
+                else:
+                    stream.finished = True
+            else:
+                while not max_rows or count < max_rows:
+                    pending = Deferred.fromCoroutine(stream.next_async_row())
+                    if not pending.called and batch:
+                        write_batch()
+                    try:
+                        row = await pending
+                    except StopAsyncIteration:
+                        stream.finished = True
+                        break
+                    encoded = encode_row(row)
+                    batch.append(encoded)
+                    size += len(encoded)
+                    count += 1
+                    if size >= ROW_BATCH_BYTES:
+                        write_batch()
+                        await self._writable()
+        except BaseException:
+            if batch and not self._stopped:
+                self._out.append(conn.send_encoded(kind, b"".join(batch)))
+            stream.close()
+            raise
+        if batch:
+            data = b"".join(batch)
+            self._out.append(data if kind in conn.quiet else conn.send_encoded(kind, data))
+        stream.sent_total += count
+        return count, not stream.finished
