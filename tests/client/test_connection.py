@@ -583,3 +583,105 @@ def test_a_call_that_cannot_be_sent_leaves_no_stale_statement(
         return [first, second]
 
     assert run(body) == [2, [(1, {"a": 2})]]  # "SELECT 1" twice
+
+
+def test_prepared_runs_take_the_fast_and_the_general_path_alike(
+    run: ReactorThread, db: Database
+) -> None:
+    # Values the compiled encoder sends itself (ints, str for text) and values it leaves to
+    # the general path (None, a str for an int parameter) alternate on one statement.
+    async def body() -> list[object]:
+        connection = await db.connect()
+        select = await connection.prepare("SELECT $1::int4 AS n, $2::text AS t, $3::int8 AS b")
+        results: list[object] = []
+        for params in [(1, "a", 2**40), (None, "b", 3), ("7", None, -1), (2, "c", None)]:
+            results.append(list(await select.query(*params)))
+        await connection.execute("BEGIN")
+        results.append(list(await select.query(3, "d", 4)))
+        results.append(connection.transaction_status)
+        try:
+            await select.query(2**40, "e", 1)
+        except ParameterError as error:
+            results.append(str(error))
+        results.append(list(await connection.query("SELECT $1::int AS x", 5)))
+        await connection.execute("ROLLBACK")
+        results.append(connection.transaction_status)
+        return results
+
+    results = run(body)
+    assert results[:5] == [
+        [(1, "a", 2**40)],
+        [(None, "b", 3)],
+        [(7, None, -1)],
+        [(2, "c", None)],
+        [(3, "d", 4)],
+    ]
+    assert results[5] is TransactionStatus.IN_TRANSACTION
+    assert "$1" in results[6]  # type: ignore[operator]
+    assert results[7] == [(5,)] and results[8] is TransactionStatus.IDLE
+
+
+def test_serial_queries_keep_errors_and_tags(run: ReactorThread, db: Database) -> None:
+    async def body() -> list[object]:
+        connection = await db.connect()
+        divide = await connection.prepare("SELECT 10 / $1::int AS q")
+        seen: list[object] = []
+        for divisor in (5, 0, 2):
+            try:
+                seen.append(list(await divide.query(divisor)))
+            except PostgresError as error:
+                seen.append((error.sqlstate, error.message, error.routine))
+        await connection.execute("CREATE TEMP TABLE tagged (i int)")
+        insert = await connection.prepare("INSERT INTO tagged VALUES ($1)")
+        seen.append(await insert.execute(1))
+        seen.append(await connection.execute("UPDATE tagged SET i = $1", 2))
+        return seen
+
+    seen = run(body)
+    assert seen[0] == [(2,)] and seen[2] == [(5,)]
+    assert seen[1] == ("22012", "division by zero", "int4div")
+    assert seen[3:] == ["INSERT 0 1", "UPDATE 1"]
+
+
+def test_executemany_counts_rows_of_differing_tags(run: ReactorThread, db: Database) -> None:
+    # Runs of identical answers are skipped in bulk; the odd ones in between must count too.
+    async def body() -> tuple[int, int, int]:
+        connection = await db.connect()
+        await connection.execute("CREATE TEMP TABLE uniq (i int PRIMARY KEY)")
+        thirds = [(i,) for i in range(0, 3000, 3)]
+        await connection.executemany("INSERT INTO uniq VALUES ($1)", thirds)
+        inserted = await connection.executemany(
+            "INSERT INTO uniq VALUES ($1) ON CONFLICT DO NOTHING", [(i,) for i in range(3000)]
+        )
+        updated = await connection.executemany(
+            "UPDATE uniq SET i = i WHERE i < $1", [(n,) for n in (0, 5, 5, 0, 3000)]
+        )
+        (row,) = await connection.query("SELECT count(*) AS c FROM uniq")
+        return inserted, updated, row["c"]
+
+    assert run(body) == (2000, 0 + 5 + 5 + 0 + 3000, 3000)
+
+
+def test_small_stream_fires_after_its_last_row(run: ReactorThread, db: Database) -> None:
+    # A small result arrives in one piece; the call must still wait for the callback's
+    # Deferreds before it fires, as with a large one.
+    async def body() -> tuple[str, list[int], list[int]]:
+        connection = await db.connect()
+        await connection.query("SELECT $1::int AS g", 1)  # the statement is described
+        seen: list[int] = []
+        seen_when_done: list[int] = []
+
+        def callback(row: Row) -> object:
+            seen.append(row[0])
+            waiter: Deferred[None] = Deferred()
+            db.reactor.callLater(0.01, waiter.callback, None)
+            return waiter
+
+        sql = "SELECT g FROM generate_series(1, $1) g"
+        await connection.query(sql, 1)
+        done = connection.stream(sql, 3, callback=callback)
+        done.addCallback(lambda tag: seen_when_done.extend(seen) or tag)
+        return await done, seen, seen_when_done
+
+    tag, seen, seen_when_done = run(body)
+    assert tag == "SELECT 3" and seen == seen_when_done == [1, 2, 3]

@@ -18,6 +18,7 @@ from txpostgres_proto.protocol.client_events import (
     ConnectionClosed,
     CopyOutData,
     DataRows,
+    ExecutionCompleted,
     PreparedStatementInfo,
 )
 from txpostgres_proto.protocol.client_pipeline import Expect, PreEncoded
@@ -700,3 +701,248 @@ def test_pre_encoded_messages_keep_their_expectations() -> None:
     assert [event for _, event in responses(client)] == [*answers, ReadyForQuery()]
     with pytest.raises(LocalProtocolError):
         client.submit([PreEncoded(b"", (Expect.DESCRIBE_STATEMENT,))])
+
+
+def test_quiet_requests_skip_runs_of_identical_pairs_at_every_split_point() -> None:
+    sets = 40
+    expects = (Expect.BIND, Expect.EXECUTE) * sets
+    tags = ["INSERT 0 1"] * 17 + ["INSERT 0 0", "INSERT 0 12"] + ["INSERT 0 1"] * (sets - 19)
+    answers = wire(*[m for tag in tags for m in (BindComplete(), CommandComplete(tag))])
+    answers += wire(ReadyForQuery())
+    for cut in range(1, len(answers), 7):
+        client = ready_client()
+        batch = client.submit([PreEncoded(b"", expects), Sync()], quiet=True)
+        client.receive_bytes(answers[:cut])
+        seen = responses(client)
+        client.receive_bytes(answers[cut:])
+        seen += responses(client)
+        assert seen == [(batch, ReadyForQuery())]
+        assert batch.rowcount == sets - 2 + 12 and batch.done and client.ready
+
+
+def test_quiet_pairs_stop_where_the_batch_ends() -> None:
+    # Two quiet requests back to back: the run of identical pairs of the first one must not
+    # swallow the answers of the second one (a separate request, with its own row count).
+    client = ready_client()
+    first = client.submit([PreEncoded(b"", (Expect.BIND, Expect.EXECUTE) * 2)], quiet=True)
+    second = client.submit([PreEncoded(b"", (Expect.BIND, Expect.EXECUTE) * 3), Sync()], quiet=True)
+    pair = wire(BindComplete(), CommandComplete("INSERT 0 1"))
+    client.receive_bytes(pair * 5 + wire(ReadyForQuery()))
+    assert responses(client) == [(second, ReadyForQuery())]
+    assert (first.rowcount, first.done) == (2, True)
+    assert (second.rowcount, second.done) == (3, True)
+
+
+# ----------------------------------------------------------------------------- combined answers
+
+INT_ROWS = RowDescription((FieldDescription("n", INT4, format=0),))
+
+
+def int_decoder() -> object:
+    return make_run_decoder(["n"], [lambda data: int(data)])
+
+
+def execution(client: SansIOClient, decoder: object = None) -> object:
+    messages = [Bind("", "s"), Execute(), Sync()]
+    return client.submit(messages, row_decoder=decoder, combine=True)  # type: ignore[arg-type]
+
+
+def test_combined_answer_is_one_event() -> None:
+    client = ready_client()
+    request = execution(client, int_decoder())
+    client.receive_bytes(
+        wire(
+            BindComplete(),
+            DataRow((b"1",)),
+            DataRow((b"2",)),
+            CommandComplete("SELECT 2"),
+            ReadyForQuery(TransactionStatus.IN_TRANSACTION),
+        )
+    )
+    [(owner, event)] = responses(client)
+    assert owner is request and isinstance(event, ExecutionCompleted)
+    assert [tuple(row) for row in event.rows] == [(1,), (2,)]
+    assert event.tag == "SELECT 2" and event.command == CommandComplete("SELECT 2")
+    assert event.status is TransactionStatus.IN_TRANSACTION
+    assert client.transaction_status is TransactionStatus.IN_TRANSACTION
+    assert request.done and client.ready  # type: ignore[attr-defined]
+
+
+def test_combined_answer_split_anywhere_gives_the_same_rows_and_tag() -> None:
+    answers = wire(
+        BindComplete(),
+        DataRow((b"1",)),
+        DataRow((b"22",)),
+        CommandComplete("SELECT 2"),
+        ReadyForQuery(TransactionStatus.IN_TRANSACTION),
+        BindComplete(),
+        CommandComplete("UPDATE 0"),
+        ReadyForQuery(TransactionStatus.IDLE),
+    )
+    first_end = answers.index(b"Z") + 6
+    for cut in range(1, len(answers)):
+        client = ready_client()
+        first = execution(client, int_decoder())
+        second = execution(client, int_decoder())
+        client.receive_bytes(answers[:cut])
+        seen = responses(client)
+        client.receive_bytes(answers[cut:])
+        seen += responses(client)
+        for request, tag in ((first, "SELECT 2"), (second, "UPDATE 0")):
+            events = [event for owner, event in seen if owner is request]
+            rows = [
+                tuple(row) for event in events if isinstance(event, DataRows) for row in event.rows
+            ]
+            tags = [
+                event.tag
+                for event in events
+                if isinstance(event, CommandComplete | ExecutionCompleted)
+            ]
+            assert tags == [tag]
+            assert rows == ([(1,), (22,)] if request is first else [])
+            assert request.done  # type: ignore[attr-defined]
+        combined = [event for _, event in seen if isinstance(event, ExecutionCompleted)]
+        # An answer is one event unless the cut left its BindComplete alone in the first part.
+        bind_size = len(BindComplete().encode())
+        first_combined = cut < bind_size or cut >= first_end
+        second_combined = cut < first_end + bind_size
+        assert len(combined) == first_combined + second_combined
+        assert client.ready and client.transaction_status is TransactionStatus.IDLE
+
+
+@pytest.mark.parametrize(
+    "middle",
+    [
+        [NoticeResponse({"S": "NOTICE", "M": "hello"}), CommandComplete("SELECT 1")],
+        [PortalSuspended()],
+        [EmptyQueryResponse()],
+        [ParameterStatus("TimeZone", "UTC"), CommandComplete("SELECT 1")],
+    ],
+    ids=["notice", "suspended", "empty", "parameter"],
+)
+def test_anything_unusual_gives_the_usual_events(middle: list[object]) -> None:
+    client = ready_client()
+    request = execution(client, int_decoder())
+    client.receive_bytes(wire(BindComplete(), DataRow((b"7",)), *middle, ReadyForQuery()))
+    items = responses(client)
+    assert not any(isinstance(event, ExecutionCompleted) for _, event in items)
+    assert [type(event).__name__ for owner, event in items if owner is request] == [
+        "BindComplete",
+        "DataRows",
+        *[type(m).__name__ for m in middle if not isinstance(m, NoticeResponse | ParameterStatus)],
+        "ReadyForQuery",
+    ]
+    assert request.done and client.ready  # type: ignore[attr-defined]
+
+
+def test_error_after_bind_complete_is_reported_as_usual() -> None:
+    client = ready_client()
+    request = execution(client, int_decoder())
+    error = ErrorResponse({"S": "ERROR", "C": "22012", "M": "division by zero"})
+    client.receive_bytes(wire(BindComplete(), error, ReadyForQuery()))
+    assert responses(client) == [
+        (request, BindComplete()),
+        (request, error),
+        (request, ReadyForQuery()),
+    ]
+
+
+def test_rows_without_a_decoder_are_not_combined() -> None:
+    client = ready_client()
+    request = execution(client)
+    client.receive_bytes(
+        wire(BindComplete(), DataRow((b"1",)), CommandComplete("SELECT 1"), ReadyForQuery())
+    )
+    assert [event for _, event in responses(client)] == [
+        BindComplete(),
+        DataRow((b"1",)),
+        CommandComplete("SELECT 1"),
+        ReadyForQuery(),
+    ]
+    assert request.done  # type: ignore[attr-defined]
+
+
+def test_without_rows_no_decoder_is_needed() -> None:
+    client = ready_client()
+    execution(client)
+    client.receive_bytes(wire(BindComplete(), CommandComplete("INSERT 0 1"), ReadyForQuery()))
+    [(_, event)] = responses(client)
+    assert event == ExecutionCompleted([], "INSERT 0 1", TransactionStatus.IDLE)
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [BindComplete(), b"C\x00\x00\x00\x07a\x00b", ReadyForQuery()],  # NUL inside the tag
+        [BindComplete(), b"C\x00\x00\x00\x06\xff\x00", ReadyForQuery()],  # not UTF-8
+        [BindComplete(), CommandComplete("SELECT 0"), b"Z\x00\x00\x00\x05?"],  # bad status
+        [BindComplete(), b"D\x00\x00\x00\x02", CommandComplete("SELECT 0"), ReadyForQuery()],
+    ],
+    ids=["tag-nul", "tag-utf8", "status", "row-length"],
+)
+def test_malformed_answers_are_reported_by_the_usual_path(messages: list[object]) -> None:
+    client = ready_client()
+    execution(client, int_decoder())
+    data = b"".join(m if isinstance(m, bytes) else m.encode() for m in messages)  # type: ignore[attr-defined]
+    client.receive_bytes(data)
+    with pytest.raises(RemoteProtocolError):
+        drain(client)
+
+
+def test_combine_only_applies_to_a_closing_bind_execute_sync() -> None:
+    client = ready_client()
+    simple = client.submit([Query("SELECT 1")], combine=True)
+    unsynced = client.submit([Bind("", "s"), Execute()], combine=True)
+    prepared = client.submit(
+        [Parse("s", "SELECT 1"), Describe("S", "s"), Bind("", "s"), Execute(), Sync()],
+        combine=True,
+    )
+    assert not simple.combine and not unsynced.combine and prepared.combine
+
+
+def test_statement_description_then_combined_execution() -> None:
+    client = ready_client()
+    decoder = int_decoder()
+    request = client.submit(
+        [Parse("s", "SELECT $1"), Describe("S", "s"), Bind("", "s"), Execute(), Sync()],
+        row_decoder=decoder,  # type: ignore[arg-type]
+        combine=True,
+    )
+    client.receive_bytes(
+        wire(
+            ParseComplete(),
+            ParameterDescription((INT4,)),
+            INT_ROWS,
+            BindComplete(),
+            DataRow((b"5",)),
+            CommandComplete("SELECT 1"),
+            ReadyForQuery(),
+        )
+    )
+    kinds = [type(event).__name__ for owner, event in responses(client) if owner is request]
+    assert kinds == [
+        "ParseComplete",
+        "ParameterDescription",
+        "PreparedStatementInfo",
+        "ExecutionCompleted",
+    ]
+
+
+def test_decoder_failure_leaves_the_rest_to_the_usual_path() -> None:
+    client = ready_client()
+
+    def refuse(data: bytes) -> int:
+        raise ValueError("no")
+
+    request = execution(client, make_run_decoder(["n"], [refuse]))
+    client.receive_bytes(
+        wire(BindComplete(), DataRow((b"1",)), CommandComplete("SELECT 1"), ReadyForQuery())
+    )
+    with pytest.raises(ValueError):
+        client.next_response()
+    assert client.current_request is request
+    assert responses(client) == [
+        (request, CommandComplete("SELECT 1")),
+        (request, ReadyForQuery()),
+    ]
+    assert request.done and client.ready  # type: ignore[attr-defined]

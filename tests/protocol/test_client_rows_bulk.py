@@ -1,4 +1,4 @@
-"""Bulk reading of DataRow runs (``client_rows._bulk_run_decoder``) against row-by-row decoding.
+"""Bulk reading of DataRow runs (``client_row_bulk``) against row-by-row decoding.
 
 A run decoder reads rows whose field lengths repeat in bulk, and every other row one by one.
 The reference here is the same decoder shape used on one message at a time, each with a fresh

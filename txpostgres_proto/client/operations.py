@@ -7,9 +7,11 @@ server's ReadyForQuery closes it and the transaction status is known when its De
 
 * `SimpleQuery` — a Query message: every result set of a multi-statement string;
 * `ExtendedQuery` — Bind/Execute/Sync on a cached statement (preceded by Parse/Describe the
-  first time), rows decoded by the statement's run decoder; `ExecuteQuery` wants its command
-  tag, `StreamQuery` hands rows to a callback; `ExecuteMany` pipelines one Bind/Execute per
-  parameter set before a single Sync;
+  first time), rows decoded by the statement's run decoder; once the statement is described,
+  the three messages come from its compiled encoder (``Statement.execution``) and, when the
+  answer arrived in one piece, it is handled as one `ExecutionCompleted` event;
+  `ExecuteQuery` wants its command tag, `StreamQuery` hands rows to a callback;
+  `ExecuteMany` pipelines one Bind/Execute per parameter set before a single Sync;
 * `Prepare` and `CloseStatement` for explicitly prepared statements.
 
 A COPY that a query did not ask for (``query("COPY t FROM STDIN")``) is refused with CopyFail
@@ -18,7 +20,6 @@ and its outgoing data discarded; COPY has its own operations in ``copy.py``.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,8 +29,13 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from ..protocol.client_binds import BindExecute
-from ..protocol.client_events import CopyOutData, DataRows, PreparedStatementInfo
-from ..protocol.client_pipeline import Expect, PreEncoded, Request
+from ..protocol.client_events import (
+    CopyOutData,
+    DataRows,
+    ExecutionCompleted,
+    PreparedStatementInfo,
+)
+from ..protocol.client_pipeline import EXECUTION, Expect, PreEncoded, Request
 from ..protocol.client_rows import Row, RunDecoder
 from ..protocol.errors import PostgresError
 from ..protocol.messages import (
@@ -60,7 +66,7 @@ from ..protocol.messages import (
 )
 from .codecs import ENCODING_ERRORS
 from .errors import query_canceled
-from .statements import Statement
+from .statements import Statement, mentions_copy, parameter_encoders
 
 if TYPE_CHECKING:
     from .protocol import ClientProtocol
@@ -79,16 +85,11 @@ __all__ = [
     "mentions_copy",
 ]
 
-_COPY_WORD: Final = re.compile(r"\bcopy\b", re.IGNORECASE)
 _STATEMENT_GONE: Final = "26000"  # prepared statement does not exist
 _PLAN_CHANGED: Final = "RevalidateCachedQuery"  # routine of 0A000 "cached plan must not ..."
 _DROPS_ALL_STATEMENTS: Final = frozenset(("DISCARD ALL", "DEALLOCATE ALL"))
 _UNWANTED_COPY: Final = "COPY FROM STDIN is not supported by this call; use copy_from()"
-
-
-def mentions_copy(sql: str) -> bool:
-    """True when ``sql`` may run COPY (nothing may be pipelined behind COPY FROM STDIN)."""
-    return _COPY_WORD.search(sql) is not None
+_BIND_COMPLETE: Final = BindComplete()
 
 
 @dataclass(slots=True)
@@ -108,6 +109,7 @@ class Result:
 
 _HANDLER_NAMES: Final[dict[type, str]] = {
     DataRows: "on_rows",
+    ExecutionCompleted: "on_execution_completed",
     DataRow: "on_data_row",
     RowDescription: "on_row_description",
     PreparedStatementInfo: "on_statement_info",
@@ -140,19 +142,25 @@ class Operation:
     quiet: ClassVar[bool] = False
     #: True while the operation still has messages to write after its first request.
     sending: bool = False
+    #: Ask for the answer to a closing Bind/Execute/Sync as one `ExecutionCompleted`.
+    combine: ClassVar[bool] = False
+
+    # Per-operation state; the class attributes are the initial values (cheaper than setting
+    # them in every __init__: an operation is made for every call).
+    #: The first error among the answers (or raised while handling them).
+    error: BaseException | None = None
+    #: True once the caller cancelled; answers still arrive but the result is dropped.
+    cancelled: bool = False
+    row_decoder: RunDecoder | None = None
+    request: Request | None = None
+    #: Why the operation is being cancelled (the message of its 57014 error).
+    cancel_reason: str | None = None
+    #: Send a cancel request when this operation reaches the head of the pipeline.
+    cancel_when_running: bool = False
 
     def __init__(self, protocol: ClientProtocol) -> None:
         self.protocol = protocol
         self.deferred: Deferred[Any] = Deferred(self._cancel)
-        self.error: BaseException | None = None
-        #: True once the caller cancelled; answers still arrive but the result is dropped.
-        self.cancelled = False
-        self.row_decoder: RunDecoder | None = None
-        self.request: Request | None = None
-        #: Why the operation is being cancelled (the message of its 57014 error).
-        self.cancel_reason: str | None = None
-        #: Send a cancel request when this operation reaches the head of the pipeline.
-        self.cancel_when_running = False
 
     def messages(self) -> Sequence[FrontendMessage]:
         """The messages to send, built when the operation's turn to be written comes."""
@@ -184,6 +192,13 @@ class Operation:
 
     def on_data_row(self, message: DataRow) -> None:
         raise RuntimeError("a row arrived before its description")
+
+    def on_execution_completed(self, event: ExecutionCompleted) -> None:
+        """The answers a combined event stands for, in order (ReadyForQuery is ignored)."""
+        self.on_bind_complete(_BIND_COMPLETE)
+        if event.rows:
+            self.on_rows(event)
+        self.on_command_complete(event.command)
 
     on_row_description = on_ignored
     on_statement_info = on_ignored
@@ -305,6 +320,15 @@ class CommandQuery(SimpleQuery):
 class ExtendedQuery(Operation):
     """Bind/Execute/Sync of a statement (the cached one for ``sql``, or a given one)."""
 
+    combine = True
+    tag: str = ""
+    suspended: bool = False
+    _describes: bool = False
+    _parsed: bool = False
+    _result_formats: tuple[int, ...] = ()
+    _stale: bool = False
+    _retried: bool = False
+
     def __init__(
         self,
         protocol: ClientProtocol,
@@ -321,16 +345,8 @@ class ExtendedQuery(Operation):
         self.statement = statement
         self.portal = portal
         self.max_rows = max_rows
-        self.exclusive = mentions_copy(sql)
         self.rows: list[Row] = []
-        self.tag = ""
-        self.suspended = False
-        self._describes = False
-        self._parsed = False
-        self._result_formats: tuple[int, ...] = ()
         self._automatic = statement is None  # the statement comes from the cache
-        self._stale = False
-        self._retried = False
 
     def statement_messages(self) -> list[FrontendMessage]:
         """Parse/Describe when the statement is new; sets ``self.statement``."""
@@ -347,15 +363,22 @@ class ExtendedQuery(Operation):
         return self.statement.parse_messages()
 
     def messages(self) -> Sequence[FrontendMessage]:
-        messages = self.statement_messages()
+        messages = [] if self.statement is not None else self.statement_messages()
         statement = self.statement
         assert statement is not None
-        bind = statement.bind(self.params, self.protocol.codecs, self.portal)
+        self.exclusive = statement.mentions_copy
+        codecs = self.protocol.codecs
+        if statement.param_oids is not None:
+            self._result_formats = statement.result_formats
+            if self.portal or self.max_rows:
+                self.row_decoder = statement.run_decoder(codecs)
+            else:
+                data, self.row_decoder = statement.execution(self.params, codecs)
+                if data is not None:
+                    messages.append(PreEncoded(data, EXECUTION))
+                    return messages
+        bind = statement.bind(self.params, codecs, self.portal)
         self._result_formats = bind.result_formats
-        if statement.described and statement.fields:
-            self.row_decoder = self.protocol.codecs.run_decoder(
-                statement.fields, bind.result_formats
-            )
         messages += [bind, Execute(self.portal, self.max_rows), Sync()]
         return messages
 
@@ -376,6 +399,15 @@ class ExtendedQuery(Operation):
     def on_bind_complete(self, message: BindComplete) -> None:
         # A statement described by an earlier request still in flight is known by now.
         self._install_decoder()
+
+    def on_execution_completed(self, event: ExecutionCompleted) -> None:
+        # No BindComplete: it installs the row decoder, and every row arrived already.
+        if event.rows:
+            self.on_rows(event)
+        if type(self).on_command_complete is ExtendedQuery.on_command_complete:
+            self.tag = event.tag  # what on_command_complete does, without a message object
+        else:
+            self.on_command_complete(event.command)
 
     def on_rows(self, event: DataRows) -> None:
         self.rows.extend(event.rows)
@@ -405,7 +437,7 @@ class ExtendedQuery(Operation):
     def finish(self) -> None:
         if self._describes and not self._parsed and self.statement is not None:
             self.protocol.statements.discard(self.statement, close=False)
-        if self._may_retry():
+        if self._stale and self._may_retry():
             self._retried = True
             self._reset()
             self.protocol.retry(self)
@@ -458,8 +490,12 @@ class StreamQuery(ExtendedQuery):
     While the callback's Deferred is pending, the protocol stops reading from the server, so
     TCP flow control holds the rest of the result on the server and memory stays flat.  The
     first exception (or failed Deferred) from the callback stops delivery; the remaining rows
-    are read and dropped, and the call fails with that exception.
+    are read and dropped, and the call fails with that exception.  Its answers are not
+    combined: a paused callback must hold back the CommandComplete and ReadyForQuery that end
+    the call.
     """
+
+    combine = False
 
     def __init__(
         self,
@@ -529,6 +565,7 @@ class ExecuteMany(ExtendedQuery):
     FIRST_CHUNK: ClassVar[int] = 64
     CHUNK: ClassVar[int] = 2048
     quiet = True
+    combine = False
 
     def __init__(
         self,
@@ -562,25 +599,25 @@ class ExecuteMany(ExtendedQuery):
         statement = self.statement
         assert statement is not None
         count = len(statement.param_oids or self.params)
-        formats, encoders = self.protocol.codecs.batch_encoders(
-            statement.param_oids, statement.declared_oids, count, text_columns
+        formats, encoders, text, widths = parameter_encoders(
+            self.protocol.codecs, statement.param_oids, statement.declared_oids, count, text_columns
         )
         results = statement.result_formats if statement.described else ()
-        return BindExecute(statement.name, formats, results).compile(encoders)
+        return BindExecute(statement.name, formats, results).compile(encoders, text, widths)
 
     def _encode_chunk(self, chunk: Sequence[Sequence[Any]]) -> bytes:
         """The chunk's Bind/Execute pairs: in binary where possible, and if some value is a
         ``str`` where binary was expected, again with its column in text (for this chunk)."""
         assert self._encode is not None
         try:
-            return b"".join([self._encode(params) for params in chunk])
+            return b"".join(map(self._encode, chunk))
         except ENCODING_ERRORS:
             pass
         codecs = self.protocol.codecs
         text_columns = codecs.str_columns(chunk)
         encode = self._compile(text_columns)
         try:
-            return b"".join([encode(params) for params in chunk])
+            return b"".join(map(encode, chunk))
         except ENCODING_ERRORS as error:
             statement = self.statement
             assert statement is not None

@@ -52,7 +52,8 @@ class PreparedStatement:
 
     def query(self, *params: Any, timeout: float | None = None) -> Deferred[list[Row]]:
         """Run with ``params``; fires with the rows."""
-        operation = ExtendedQuery(self._protocol, self.sql, params, statement=self._statement)
+        statement = self._statement
+        operation = ExtendedQuery(self._protocol, statement.sql, params, statement=statement)
         return self._protocol.enqueue(operation, timeout)
 
     def execute(self, *params: Any, timeout: float | None = None) -> Deferred[str]:

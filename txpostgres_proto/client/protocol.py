@@ -42,7 +42,11 @@ from twisted.python.failure import Failure
 from ..direct_write import can_write_now, write_now
 from ..protocol.auth import tls_server_end_point_hash
 from ..protocol.client import NEED_DATA, SansIOClient
-from ..protocol.client_events import AuthenticationCompleted, ConnectionClosed
+from ..protocol.client_events import (
+    AuthenticationCompleted,
+    ConnectionClosed,
+    ExecutionCompleted,
+)
 from ..protocol.errors import PostgresError, ProtocolError
 from ..protocol.messages import (
     CancelRequest,
@@ -214,10 +218,11 @@ class ClientProtocol(Protocol):
             return
         self._pumping = True
         client = self.client
+        next_response = client.next_response
         try:
             while not self._pauses and self._ended is None:
                 try:
-                    item = client.next_response()
+                    item = next_response()
                 except ProtocolError as error:
                     self._protocol_failure(error)
                     return
@@ -233,12 +238,16 @@ class ClientProtocol(Protocol):
                     self._session_event(event)
                     continue
                 operation: Operation = request.owner
+                kind = type(event)
                 try:
-                    operation.handle(event)
+                    if kind is ExecutionCompleted:
+                        operation.on_execution_completed(event)
+                    else:
+                        operation.handle(event)
                 except Exception as error:
                     if operation.error is None:
                         operation.error = error
-                if isinstance(event, ErrorResponse) and event.severity in _FATAL:
+                if kind is ErrorResponse and event.severity in _FATAL:
                     self._fatal = PostgresError.from_fields(event.fields)
                 if request.outstanding == 0 and request is operation.request:
                     if not operation.sending:
@@ -246,7 +255,9 @@ class ClientProtocol(Protocol):
         finally:
             self._pumping = False
         if self._ended is None:
-            self._write(client.data_to_send())
+            data = client.data_to_send()
+            if data:
+                self._write(data)
 
     def _decode_failure(self, error: Exception) -> None:
         request = self.client.current_request
@@ -280,23 +291,26 @@ class ClientProtocol(Protocol):
         self._drain()
 
     def _complete(self, operation: Operation) -> None:
-        if self._in_flight and self._in_flight[0] is operation:
-            self._in_flight.popleft()
+        in_flight = self._in_flight
+        if in_flight and in_flight[0] is operation:
+            in_flight.popleft()
         else:
-            self._in_flight.remove(operation)
+            in_flight.remove(operation)
         if self._barrier is operation:
             self._barrier = None
         operation.finish()
         if operation.request is not None:  # not re-queued for a retry
             operation.detach()
-        after = self._on_complete.pop(operation, None)
-        if after is not None:
-            after()
-        head = self._in_flight[0] if self._in_flight else None
-        if head is not None and head.cancel_when_running:
+        if self._on_complete:
+            after = self._on_complete.pop(operation, None)
+            if after is not None:
+                after()
+        if in_flight and in_flight[0].cancel_when_running:
+            head = in_flight[0]
             head.cancel_when_running = False
             self._send_cancel(head)
-        self._drain()
+        if self._queue or self._closing:
+            self._drain()
 
     # ------------------------------------------------------------------ issuing operations
 
@@ -360,13 +374,15 @@ class ClientProtocol(Protocol):
                 operation.not_sent()
                 operation.fail(error)
                 continue
-            closes = self.statements.take_closes()
+            if self.statements.to_close:
+                messages = [*self.statements.take_closes(), *messages]
             request = client.submit(
-                [*closes, *messages],
+                messages,
                 operation,
                 row_decoder=operation.row_decoder,
                 batch_copy=operation.batch_copy,
                 quiet=operation.quiet,
+                combine=operation.combine,
             )
             operation.submitted(request)
             self._in_flight.append(operation)

@@ -37,7 +37,12 @@ Things the protocol leaves to the client and how they are handled here:
 * big answers stay cheap: a request with a run decoder gets its rows as `DataRows` batches cut
   and decoded straight from the receive buffer, and a *quiet* request (a batch of executions)
   has its BindComplete / CommandComplete answers consumed without an event each, their row
-  counts added up in ``Request.rowcount``.
+  counts added up in ``Request.rowcount`` (runs of identical answers are skipped by comparing
+  bytes);
+* small answers stay cheap too: a *combine* request (a serial query) whose BindComplete, rows,
+  CommandComplete and ReadyForQuery were received together gets them as one
+  `ExecutionCompleted` event, recognised in one scan of the buffer; anything else (split
+  arrival, a notice, an error, a malformed message) takes the message-by-message path.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ import enum
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
-from itertools import takewhile
+from itertools import repeat
+from operator import call
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -58,13 +64,16 @@ from .client_events import (
     ConnectionClosed,
     CopyOutData,
     DataRows,
+    ExecutionCompleted,
     NeedData,
     PreparedStatementInfo,
 )
 from .client_pipeline import (
-    RESULT_EXPECTATIONS,
+    EXECUTION,
+    ROUTINE_ANSWERS,
     SYNC_POINTS,
     Expect,
+    PreEncoded,
     Request,
     expectation_of,
 )
@@ -113,8 +122,6 @@ Response = tuple[Request | None, Event]
 
 _FATAL_SEVERITIES: Final = frozenset(("FATAL", "PANIC"))
 _SYNC_BYTES: Final = Sync().encode()
-#: Type bytes of the answers a quiet request skips, by what they answer.
-_QUIET_CODES: Final = {Expect.BIND: ord("2"), Expect.EXECUTE: ord("C")}
 
 
 class ProtocolState(enum.Enum):
@@ -328,30 +335,56 @@ class SansIOClient:
         row_decoder: Callable[..., Any] | None = None,
         batch_copy: bool = False,
         quiet: bool = False,
+        combine: bool = False,
     ) -> Request:
         """Queue a group of frontend messages; their bytes wait in `data_to_send`.
 
         Returns the `Request` that `next_response` will pair with every answer to them.
         The group should end with Sync (or be a Query) unless the caller sends one later.
+        ``combine`` asks for one `ExecutionCompleted` event for a closing Bind/Execute/Sync
+        (see `Request`); it is ignored when the group does not end with those three.
         """
-        self._require(_MAY_SUBMIT, "send a request")
+        state = self._state
+        if (state is not ProtocolState.BUSY and state is not ProtocolState.READY) or (
+            self._terminating
+        ):
+            self._require(_MAY_SUBMIT, "send a request")
         request = Request(owner, row_decoder, batch_copy, quiet)
         expect = self._expect
-        statements = self._statements
         parts: list[bytes] = []
+        routine: list[bytes] = []
         for message in messages:
+            if type(message) is PreEncoded:
+                kinds = message.expects
+                if Expect.DESCRIBE_STATEMENT in kinds:
+                    raise LocalProtocolError("a statement Describe cannot be pre-encoded")
+                parts.append(message.data)
+                if quiet:
+                    routine.append(bytes(kinds))
+                    expect.extend(zip(kinds, repeat(request), repeat(None)))
+                else:
+                    for kind in kinds:
+                        expect.append((kind, request, None))
+                request.outstanding += len(kinds)
+                continue
             kinds = expectation_of(message)
+            if quiet:
+                routine.append(bytes(kinds))
             detail = None
             if type(message) is Parse:
-                statements[message.name] = message.query
+                self._statements[message.name] = message.query
             elif type(message) is Describe:
                 detail = message.name
             elif type(message) is Close and message.kind == "S":
-                statements.pop(message.name, None)
+                self._statements.pop(message.name, None)
             for kind in kinds:
                 expect.append((kind, request, detail))
             request.outstanding += len(kinds)
             parts.append(message.encode())
+        if combine and request.outstanding >= 3:
+            request.combine = (expect[-3][0], expect[-2][0], expect[-1][0]) == EXECUTION
+        if quiet:
+            request.routine = b"".join(routine).translate(ROUTINE_ANSWERS)
         self._outbox.append(b"".join(parts))
         if expect:
             self._state = ProtocolState.BUSY
@@ -484,13 +517,21 @@ class SansIOClient:
 
     def _next_response(self) -> Response | NeedData:
         buffer = self._buffer
+        if buffer.exhausted() and not self._eof:
+            return NEED_DATA
         while True:
             state = self._state
             if state is ProtocolState.BUSY and self._expect:
                 kind, request, _ = self._expect[0]
                 if request.quiet and self._skip_quiet_answers(request):
                     continue
-                if request.row_decoder is not None and kind in RESULT_EXPECTATIONS:
+                if kind is Expect.BIND and request.combine and request.outstanding == 3:
+                    found = buffer.execution_answer()
+                    if found is not None and (found[0] == found[1] or request.row_decoder):
+                        return self._take_execution(request, *found)
+                if request.row_decoder is not None and (
+                    kind is Expect.EXECUTE or kind is Expect.QUERY
+                ):
                     if buffer.peek_code() == 0x44:  # "D"
                         if kind is Expect.QUERY and not self._in_result_set:
                             raise RemoteProtocolError("unexpected DataRow without RowDescription")
@@ -514,16 +555,42 @@ class SansIOClient:
             if result is not None:
                 return result  # type: ignore[no-any-return]
 
+    def _take_execution(
+        self,
+        request: Request,
+        rows_start: int,
+        rows_end: int,
+        end: int,
+        tag: str,
+        status: TransactionStatus,
+    ) -> Response:
+        """Consume the answer `ClientBuffer.execution_answer` found for the request's closing
+        Bind/Execute/Sync (its last three expectations), as one `ExecutionCompleted`."""
+        expect = self._expect
+        expect.popleft()  # BindComplete
+        request.outstanding -= 1
+        rows: list[Any] = []
+        # A decoder failure leaves the CommandComplete and ReadyForQuery to the usual path.
+        self._buffer.take_execution(rows_start, rows_end, end, request.row_decoder, rows.append)
+        expect.popleft()  # CommandComplete
+        expect.popleft()  # ReadyForQuery
+        request.outstanding -= 2
+        self.transaction_status = status
+        if not expect:
+            self._state = ProtocolState.TERMINATED if self._terminating else ProtocolState.READY
+        return request, ExecutionCompleted(rows, tag, status)
+
     def _skip_quiet_answers(self, request: Request) -> bool:
         """Consume the BindComplete / CommandComplete answers of a quiet request at the front
         of the buffer without producing events; True when any was consumed."""
-        expect = self._expect
-        codes = (_QUIET_CODES.get(entry[0], 0) for entry in takewhile(request.owns, expect))
-        consumed, rowcount = self._buffer.take_routine_answers(codes)
-        for _ in range(consumed):
-            expect.popleft()
-        request.outstanding -= consumed
-        request.rowcount += rowcount
+        routine = request.routine
+        index = len(routine) - request.outstanding
+        consumed, rowcount = self._buffer.take_routine_answers(routine, index)
+        if consumed:
+            # Pop that many expectations, looping in C rather than in Python.
+            deque(map(call, repeat(self._expect.popleft, consumed)), maxlen=0)
+            request.outstanding -= consumed
+            request.rowcount += rowcount
         return consumed > 0
 
     def _no_message(self) -> Response | NeedData:

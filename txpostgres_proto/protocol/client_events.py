@@ -11,6 +11,10 @@ where many messages are better handled as one:
   and the RowDescription (or NoData) that follow it, as one object.
 * `DataRows` — a batch of decoded rows, produced instead of individual DataRow messages when
   the request has a run decoder (see ``client_rows.py``).
+* `ExecutionCompleted` — the whole answer to a request's closing Bind/Execute/Sync
+  (BindComplete, the rows, CommandComplete, ReadyForQuery) as one event, for a request that
+  asked for it when every one of those messages was already received: a serial query then
+  costs one event instead of four.
 * `CopyOutData` — consecutive CopyData messages of a COPY TO STDOUT, joined, when the request
   asked for batched copy data.
 * `ConnectionClosed` — the server closed the connection (end of stream).
@@ -22,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .messages import FieldDescription, RowDescription
+from .messages import CommandComplete, FieldDescription, RowDescription, TransactionStatus
 
 __all__ = [
     "NEED_DATA",
@@ -30,6 +34,7 @@ __all__ = [
     "ConnectionClosed",
     "CopyOutData",
     "DataRows",
+    "ExecutionCompleted",
     "NeedData",
     "PreparedStatementInfo",
 ]
@@ -80,11 +85,30 @@ class PreparedStatementInfo:
         return () if self.row_description is None else self.row_description.fields
 
 
-@dataclass(frozen=True, slots=True)
+# DataRows and ExecutionCompleted are made for every query: not frozen, because a frozen
+# dataclass sets each field through object.__setattr__, which makes it several times slower to
+# build.  Nothing changes them after they are made.
+
+
+@dataclass(slots=True)
 class DataRows:
     """Rows decoded by the request's run decoder, in order (one batch per buffer scan)."""
 
     rows: list[Any] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ExecutionCompleted(DataRows):
+    """BindComplete, the rows (decoded by the run decoder), CommandComplete with ``tag`` and
+    ReadyForQuery with ``status`` answering one Bind/Execute/Sync, in one event."""
+
+    tag: str = ""
+    status: TransactionStatus = TransactionStatus.IDLE
+
+    @property
+    def command(self) -> CommandComplete:
+        """The CommandComplete message the event stands for."""
+        return CommandComplete(self.tag)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from .messages import (
     Sync,
 )
 
-__all__ = ["Expect", "PreEncoded", "Request", "expectation_of"]
+__all__ = ["EXECUTION", "ROUTINE_ANSWERS", "Expect", "PreEncoded", "Request", "expectation_of"]
 
 
 class Expect(enum.IntEnum):
@@ -53,15 +53,23 @@ class Expect(enum.IntEnum):
     FUNCTION_CALL = 9
 
 
-#: Expectations whose answer may include rows (DataRow) or a COPY.
-RESULT_EXPECTATIONS = frozenset((Expect.EXECUTE, Expect.QUERY))
-#: Expectations that end with ReadyForQuery.
-SYNC_POINTS = frozenset((Expect.SYNC, Expect.QUERY, Expect.FUNCTION_CALL))
+#: Expectations that end with ReadyForQuery (a tuple: an enum's hash is computed in Python).
+SYNC_POINTS = (Expect.SYNC, Expect.QUERY, Expect.FUNCTION_CALL)
+#: The answers a Bind/Execute/Sync waits for (see `Request` ``combine``).
+EXECUTION = (Expect.BIND, Expect.EXECUTE, Expect.SYNC)
+#: `bytes.translate` table from expectations to the type bytes of `Request.routine`.
+ROUTINE_ANSWERS = bytes(
+    ord("2") if kind == Expect.BIND else ord("C") if kind == Expect.EXECUTE else 0
+    for kind in range(256)
+)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PreEncoded(FrontendMessage):
     """Frontend messages already in wire form, with the answers they will produce.
+
+    Not frozen, unlike the messages: one is made for every query, and a frozen dataclass is
+    several times slower to build.  Nothing changes it after it is made.
 
     Only messages with plain answers may be pre-encoded (Bind, Execute, Close, Sync, Flush,
     Parse); Describe of a statement must be submitted as a `Describe` object, because the
@@ -85,10 +93,21 @@ class Request:
     RowDescription is known).  ``batch_copy`` asks for COPY TO STDOUT data as `CopyOutData`
     batches instead of CopyData messages.  ``quiet`` drops the routine answers to Bind and
     Execute (BindComplete, and CommandComplete, whose row counts add up in `rowcount`):
-    a batch of thousands of executions then costs no event per execution.
+    a batch of thousands of executions then costs no event per execution.  ``combine``, for
+    a request ending with Bind/Execute/Sync, asks for the answers to those three as one
+    `ExecutionCompleted` event when they arrived together (and as the usual events when not).
     """
 
-    __slots__ = ("owner", "row_decoder", "batch_copy", "quiet", "outstanding", "rowcount")
+    __slots__ = (
+        "owner",
+        "row_decoder",
+        "batch_copy",
+        "quiet",
+        "combine",
+        "outstanding",
+        "rowcount",
+        "routine",
+    )
 
     def __init__(
         self,
@@ -96,19 +115,20 @@ class Request:
         row_decoder: Callable[..., Any] | None = None,
         batch_copy: bool = False,
         quiet: bool = False,
+        combine: bool = False,
     ) -> None:
         self.owner = owner
         self.row_decoder = row_decoder
         self.batch_copy = batch_copy
         self.quiet = quiet
+        self.combine = combine
         #: How many answers are still to come.
         self.outstanding = 0
         #: Rows affected, summed over the CommandCompletes a quiet request did not report.
         self.rowcount = 0
-
-    def owns(self, entry: tuple[Any, ...]) -> bool:
-        """True when an expectation queue entry (kind, request, detail) is this request's."""
-        return entry[1] is self
+        #: For a quiet request: per expectation, the type byte of the routine answer it skips
+        #: (BindComplete, CommandComplete; 0 where the answer is reported).
+        self.routine = b""
 
     @property
     def done(self) -> bool:
