@@ -10,8 +10,10 @@ row with ``--workers 2``).  Neither pooler uses TLS upstream (pgbouncer's defaul
 
 How: the pgbench tables (scale 1) are created directly in PostgreSQL; every target gets one
 pgbench run per round, rounds interleaved; the table shows tps at the median round and the
-ratio to pgbouncer.  pgbench, the pooler and PostgreSQL share the machine's two cores.
-Target (issue 5): our proxy >= 1.0x pgbouncer.
+ratio to pgbouncer.  pgbench, the pooler and PostgreSQL share the machine's two cores, so
+each row also notes the pooler's own CPU time per transaction (user + system of all its
+processes, from ``/proc``, median round): unlike tps, that figure hardly moves when other
+jobs load the machine.  Target (issue 5): our proxy >= 1.0x pgbouncer.
 
     python -m bench.proxy_vs_pgbouncer [--quick] [--seconds N] [--rounds N]
 """
@@ -23,6 +25,7 @@ import os
 import pwd
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -50,19 +53,47 @@ POOL_SIZE = 20
 OURS = "ours proxy"
 OURS_WORKERS = "ours proxy --workers 2"
 _TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
+_PROCESSED = re.compile(r"^number of transactions actually processed: (\d+)", re.MULTILINE)
 
 
-def pgbench_select_only(env: Mapping[str, str], seconds: int) -> float:
-    """One ``pgbench -S`` run: transactions per second; raises if any transaction failed."""
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants
+    (pgbouncer runs under ``runuser``; our ``--workers`` server is a supervisor and workers)."""
+    seconds = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()  # from field 3 on: past the name
+            with open(f"/proc/{current}/task/{current}/children", encoding="ascii") as children:
+                pending += [int(child) for child in children.read().split()]
+        except FileNotFoundError:  # it exited meanwhile
+            continue
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def pgbench_select_only(env: Mapping[str, str], seconds: int, pooler: int) -> tuple[float, float]:
+    """One ``pgbench -S`` run: (transactions per second, CPU microseconds the ``pooler``
+    process tree used per transaction); raises if any transaction failed."""
     argv = ["pgbench", "-S", "-n", "-c", "10", "-j", "2", "-T", str(seconds)]
+    cpu_before = process_tree_cpu(pooler)
     result = subprocess.run(
         argv, env=dict(env), capture_output=True, text=True, timeout=seconds + 120, check=False
     )
+    cpu = process_tree_cpu(pooler) - cpu_before
     tps = _TPS.search(result.stdout)
-    if result.returncode != 0 or tps is None or "failed transactions: 0 " not in result.stdout:
+    processed = _PROCESSED.search(result.stdout)
+    if (
+        result.returncode != 0
+        or tps is None
+        or processed is None
+        or "failed transactions: 0 " not in result.stdout
+    ):
         output = (result.stdout + result.stderr).strip()[-500:]
         raise RuntimeError(f"pgbench failed ({result.returncode}): {output}")
-    return float(tps.group(1))
+    return float(tps.group(1)), cpu / int(processed.group(1)) * 1e6
 
 
 @contextmanager
@@ -112,6 +143,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"proxy_vs_pgbouncer: pgbench -S -n -c 10 -j 2 -T {seconds}, {rounds} round(s)")
     notes: dict[str, str] = {}
     tps: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     with ExitStack() as stack:
         postgres = stack.enter_context(real_postgres())
         subprocess.run(
@@ -124,9 +156,10 @@ def run(args: argparse.Namespace) -> None:
         )  # fmt: skip
         upstream = postgres.uri(TRUST_USER, sslmode="disable")
         proxy_args = ("--proxy", upstream, "--pool-mode", "transaction")
-        targets: dict[str, Mapping[str, str]] = {}
+        targets: dict[str, tuple[Mapping[str, str], int]] = {}
         if shutil.which(PGBOUNCER_PROGRAM):
-            targets[PGBOUNCER] = _env(stack.enter_context(pgbouncer(postgres)), postgres)
+            bouncer = stack.enter_context(pgbouncer(postgres))
+            targets[PGBOUNCER] = (_env(bouncer, postgres), bouncer.pid)
         else:
             notes[PGBOUNCER] = f"{PGBOUNCER_PROGRAM} not installed"
         for name, extra in (
@@ -137,16 +170,25 @@ def run(args: argparse.Namespace) -> None:
             if missing := spec.missing():
                 notes[name] = missing
                 continue
-            targets[name] = _env(stack.enter_context(our_server(spec)), postgres)
+            server = stack.enter_context(our_server(spec))
+            targets[name] = (_env(server, postgres), server.pid)
         for round_number in range(1, rounds + 1):
-            for name, env in targets.items():
+            for name, (env, pid) in targets.items():
                 print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
                 try:
-                    tps.setdefault(name, []).append(pgbench_select_only(env, seconds))
+                    rate, per_transaction = pgbench_select_only(env, seconds, pid)
                 except (RuntimeError, subprocess.TimeoutExpired) as error:
                     print(f"  {name}: {error}", flush=True)
                     notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
-    results = summarize([PGBOUNCER, OURS, OURS_WORKERS], tps, unavailable=notes)
+                    continue
+                print(f"    {rate:,.0f} tps, pooler CPU {per_transaction:.1f} us/transaction")
+                tps.setdefault(name, []).append(rate)
+                cpu.setdefault(name, []).append(per_transaction)
+    cpu_notes = {
+        name: [f"pooler CPU {statistics.median(values):.1f} us/transaction"]
+        for name, values in cpu.items()
+    }
+    results = summarize([PGBOUNCER, OURS, OURS_WORKERS], tps, cpu_notes, unavailable=notes)
     print_target_table(
         "pgbench -S (select only), 10 clients, transaction pooling (higher is better)",
         "tps",

@@ -4,8 +4,9 @@ What: the pgbench run of ``server_small_queries`` (``pgbench -n -M extended -c 1
 with ``SELECT :aid``, i.e. Parse/Bind/Describe/Execute/Sync of ``SELECT $1``) against our
 server with the raw `SmallQueryBackend` (``bench/backends.py``: protocol cost only), started as
 users start it: ``python -m txpostgres_proto --handler bench.backends:SmallQueryBackend``, once
-as one process and once with ``--workers 2`` (a supervisor and two workers sharing the listening
-socket, ``txpostgres_proto/server/workers.py``).
+as one process and once with ``--workers 2`` (a supervisor that accepts and hands each connection
+to the next of two workers, so pgbench's 10 connections split 5/5;
+``txpostgres_proto/server/workers.py``).
 
 How: both servers are started, then warmed up by a short pgbench run each (a worker starts
 accepting a moment after the supervisor binds the port); then every round runs pgbench once

@@ -117,6 +117,17 @@ def test_listen_notify(transaction_proxy: ProxyProcess) -> None:
         assert all(n.channel == "proxy_channel" for n in received)
 
 
+def test_listen_as_a_prepared_statement_pins(transaction_proxy: ProxyProcess) -> None:
+    """LISTEN sent with Parse/Bind/Execute pins the session as a simple Query does."""
+    with psycopg.connect(transaction_proxy.dsn(), autocommit=True) as listener:
+        listener.execute("listen proxy_prepared", prepare=True)
+        for payload in ("one", "two"):
+            with psycopg.connect(transaction_proxy.dsn(), autocommit=True) as sender:
+                sender.execute("select pg_notify('proxy_prepared', %s)", (payload,))
+        received = list(listener.notifies(timeout=5, stop_after=2))
+        assert [n.payload for n in received] == ["one", "two"]
+
+
 def test_transactions_do_not_interleave(
     real_postgres: RealPostgres, transaction_proxy: ProxyProcess
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from txpostgres_proto.protocol import messages as m
-from txpostgres_proto.proxy.frames import frame, scan_frames
+from txpostgres_proto.proxy.frames import FrameCutter, frame_end
 from txpostgres_proto.proxy.statements import StatementMap
 
 
@@ -19,11 +19,10 @@ class _Target:
 
 
 def _messages(out: list[bytes]) -> list[m.FrontendMessage]:
-    data = bytearray(b"".join(out))
-    return [
-        m.decode_frontend(code, bytes(data[start + 5 : end]))
-        for code, start, end in scan_frames(data)
-    ]
+    data = b"".join(out)
+    frames, starts = FrameCutter(range(256)).cut(data)
+    assert frames == data
+    return [m.decode_frontend(data[s], data[s + 5 : frame_end(data, s)]) for s in starts]
 
 
 def _parse(name: str, sql: str, oids: tuple[int, ...] = ()) -> bytes:
@@ -80,8 +79,3 @@ def test_close_keeps_the_shared_statement_and_unnamed_messages_pass() -> None:
     assert isinstance(close, m.Close) and close.name == ""
     assert isinstance(bind, m.Bind) and bind.statement == ""
     assert len(statements) == 0 and len(target.prepared) == 1
-
-
-def test_scan_frames_stops_at_an_incomplete_frame() -> None:
-    data = bytearray(frame(b"Z", b"I") + frame(b"D", b"\x00\x00")[:4])
-    assert list(scan_frames(data)) == [(ord("Z"), 0, 6)]

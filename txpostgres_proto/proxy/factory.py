@@ -23,6 +23,7 @@ from txpostgres_proto.client.dsn import parse_dsn
 from txpostgres_proto.server.factory import PostgresServerFactory
 
 from .pool import UpstreamPool
+from .readloop import ReadLoop
 from .session import ProxyServerProtocol
 
 __all__ = ["DEFAULT_POOL_SIZE", "PoolMode", "ProxyFactory"]
@@ -58,7 +59,9 @@ class ProxyFactory(PostgresServerFactory):
     ) -> None:
         super().__init__(_no_backend, reactor=reactor, **server_options)
         self.pool_mode = PoolMode(pool_mode)
-        self.pool = UpstreamPool(self.reactor, parse_dsn(upstream), pool_size)
+        #: Reads the relayed sockets of both sides (``readloop.py``).
+        self.read_loop = ReadLoop(self.reactor)
+        self.pool = UpstreamPool(self.reactor, parse_dsn(upstream), pool_size, self.read_loop)
 
     @property
     def session_pooling(self) -> bool:
@@ -71,3 +74,4 @@ class ProxyFactory(PostgresServerFactory):
 
     def stopFactory(self) -> None:  # noqa: N802 - Twisted API
         self.pool.close()
+        self.read_loop.close()

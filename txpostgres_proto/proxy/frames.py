@@ -1,50 +1,101 @@
 """Raw protocol frames for the proxy: cutting a byte stream without decoding the messages.
 
-A proxy relays almost every message unchanged, so it never builds message objects for them:
-`scan_frames` walks a buffer and reports each complete frame as ``(type byte, start, end)``
-offsets (protocol section 55.7: one type byte, an Int32 length counting itself, the body).
-Callers look at the few types they care about (ReadyForQuery, ParseComplete, ErrorResponse on
-one side; Sync, Query, Parse, Bind, Describe, Close, Terminate on the other) and copy the
-runs in between as single slices, so a batch of DataRows costs one slice and one write.
+A proxy relays almost every message unchanged, so it never builds message objects for them.
+Each received chunk goes through `FrameCutter.cut` once: it walks the frames (protocol section
+55.7: one type byte, an Int32 length counting itself, the body), returns the complete ones,
+and lists the offsets of the few frames whose type the caller must look at (ReadyForQuery,
+ParseComplete, ErrorResponse, ParameterStatus from the server; Sync, Query, Parse, Bind,
+Describe, Close, Execute, Terminate from the client).  Everything else — DataRows, CopyData —
+is passed on inside the chunk it arrived in, so a chunk costs one scan and one write.
 
-Unlike `framing.MessageBuffer` (which the server and client cores use to hand out message
-bodies) nothing is copied per message here; the length limit is the same large-message limit.
+The incomplete frame at the end of a chunk is held until the rest arrives; it is not scanned
+again before it is complete, so a large message arriving in many chunks costs linear time.
+The length limit is the large-message limit of `framing.MessageBuffer` (which the server and
+client cores use to hand out message bodies).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container
 from struct import Struct
 from typing import Final
 
 from txpostgres_proto.protocol.errors import RemoteProtocolError
 from txpostgres_proto.protocol.framing import DEFAULT_LARGE_MESSAGE_LIMIT
 
-__all__ = ["frame", "scan_frames", "split_cstring"]
+__all__ = ["FrameCutter", "frame", "frame_end", "split_cstring"]
 
 _INT32: Final = Struct("!i")
 _unpack_length = _INT32.unpack_from
 
 
-def scan_frames(
-    buffer: bytearray, limit: int = DEFAULT_LARGE_MESSAGE_LIMIT
-) -> Iterator[tuple[int, int, int]]:
-    """Yield ``(code, start, end)`` for each complete frame at the start of ``buffer``.
+def _bad_length(length: int) -> RemoteProtocolError:
+    return RemoteProtocolError(f"invalid message length {length}", "08P01")
 
-    ``buffer[start:end]`` is the whole frame, type byte included.  Iteration stops at the
-    first incomplete frame; the caller drops ``buffer[:end]`` of the last frame it used.
+
+class FrameCutter:
+    """Cuts one direction of a connection into complete frames, chunk by chunk.
+
+    ``notable`` are the type bytes the caller looks at; ``limit`` is the largest length a
+    frame may declare (a larger or negative one raises `RemoteProtocolError`, 08P01).
     """
-    size = len(buffer)
-    pos = 0
-    while size - pos >= 5:
-        length = _unpack_length(buffer, pos + 1)[0]
-        if length < 4 or length > limit:
-            raise RemoteProtocolError(f"invalid message length {length}", "08P01")
-        end = pos + 1 + length
-        if end > size:
-            return
-        yield buffer[pos], pos, end
-        pos = end
+
+    __slots__ = ("_held", "_need", "limit", "notable")
+
+    def __init__(self, notable: Container[int], limit: int = DEFAULT_LARGE_MESSAGE_LIMIT) -> None:
+        self.notable = notable
+        self.limit = limit
+        #: The received start of an incomplete frame, and the size it must reach to be whole
+        #: (5 while even its length is unknown).
+        self._held: bytearray | None = None
+        self._need = 0
+
+    def cut(self, data: bytes) -> tuple[bytes, list[int]]:
+        """``(frames, offsets)``: the complete frames now available (what was held first, then
+        ``data``; empty when none is complete yet), and the offsets in ``frames`` of those
+        whose type byte is notable.  The incomplete rest is held for the next call."""
+        held = self._held
+        if held is not None:
+            held += data
+            if len(held) < self._need or len(held) < self._frame_size(held):
+                return b"", []
+            data, self._held = bytes(held), None
+        size = len(data)
+        pos = 0
+        found: list[int] = []
+        notable = self.notable
+        limit = self.limit
+        while size - pos >= 5:
+            length = _unpack_length(data, pos + 1)[0]
+            if length < 4 or length > limit:
+                raise _bad_length(length)
+            end = pos + 1 + length
+            if end > size:
+                break
+            if data[pos] in notable:
+                found.append(pos)
+            pos = end
+        if pos < size:
+            self._held = bytearray(data[pos:])
+            self._frame_size(self._held)
+            data = data[:pos]
+        return data, found
+
+    def _frame_size(self, held: bytearray) -> int:
+        """Remember (and return) how long the held frame is, once its length has arrived."""
+        if len(held) < 5:
+            self._need = 5
+        else:
+            length = _unpack_length(held, 1)[0]
+            if length < 4 or length > self.limit:
+                raise _bad_length(length)
+            self._need = 1 + length
+        return self._need
+
+
+def frame_end(data: bytes, start: int) -> int:
+    """The end of the frame starting at ``start`` (one `FrameCutter.cut` returned)."""
+    return start + 1 + _unpack_length(data, start + 1)[0]
 
 
 def frame(code: bytes, body: bytes) -> bytes:

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 from txpostgres_proto.client.connect import connect_params
 from txpostgres_proto.client.dsn import ConnectParams
 
+from .readloop import ReadLoop
 from .upstream import Upstream
 
 __all__ = ["UpstreamPool"]
@@ -26,10 +27,13 @@ __all__ = ["UpstreamPool"]
 class UpstreamPool:
     """Upstream connections to one server, database and user (see the module docstring)."""
 
-    def __init__(self, reactor: Any, params: ConnectParams, size: int) -> None:
+    def __init__(
+        self, reactor: Any, params: ConnectParams, size: int, read_loop: ReadLoop | None = None
+    ) -> None:
         if size < 1:
             raise ValueError("the pool size must be at least 1")
         self.reactor = reactor
+        self.read_loop = read_loop
         self.params = params
         self.size = size
         self._count = 0
@@ -74,8 +78,10 @@ class UpstreamPool:
             upstream.run_quietly(reset).addCallbacks(
                 lambda _: self._put(upstream), lambda _: upstream.abort()
             )
+        elif self._waiters:
+            self._waiters.popleft().callback(upstream)
         else:
-            self._put(upstream)
+            self._idle.append(upstream)
 
     def close(self) -> None:
         """Drop every idle connection and fail the waiters (the proxy is stopping)."""
@@ -103,7 +109,7 @@ class UpstreamPool:
         connect_params(self.reactor, self.params).addCallbacks(self._opened, self._open_failed)
 
     def _opened(self, connection: Any) -> None:
-        upstream = Upstream(connection)
+        upstream = Upstream(connection, self.read_loop)
         upstream.on_lost = self._lost
         self._put(upstream)
 

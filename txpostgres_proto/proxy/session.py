@@ -4,7 +4,10 @@
 trust/password/md5/SCRAM authentication against the users file and the startup timeout are the
 server's own) that, once the client is authenticated, stops running the server state machine:
 it borrows an upstream from the pool, reports the upstream's ParameterStatus values with its
-own BackendKeyData, and from then on relays raw frames both ways (`frames.scan_frames`).
+own BackendKeyData, and from then on relays raw frames both ways: each chunk read from one
+side is cut into frames once (`frames.FrameCutter`) and written to the other side in one
+call, straight to the socket when it can take it (`writer.send_relayed`).  Reading both
+sides goes through the factory's `ReadLoop` where the sockets allow it (``readloop.py``).
 
 Pool modes:
 
@@ -12,8 +15,10 @@ Pool modes:
   a ``ROLLBACK`` if needed) when the client leaves;
 * ``transaction`` — an upstream is borrowed when the client sends something and returned when
   a ReadyForQuery with status ``I`` answers the last Sync/Query sent and no unsynced extended
-  message is outstanding.  Named prepared statements are rewritten by `StatementMap`;
-  ``LISTEN`` pins the session to its upstream for good.
+  message is outstanding.  Borrowing an idle upstream whose settings match the client's is
+  a list pop and one tuple comparison; giving it back is an append.  Named prepared
+  statements are rewritten by `StatementMap`; ``LISTEN`` pins the session to its upstream
+  for good.
 
 Settings: the reported settings a client asked for in its startup packet (``client_encoding``,
 ``DateStyle``, ``TimeZone`` …) and later changed with ``SET`` follow it: an upstream whose
@@ -35,6 +40,7 @@ gets it rolled back before reuse.
 from __future__ import annotations
 
 import re
+import socket
 from typing import TYPE_CHECKING, Final
 
 from twisted.internet.defer import Deferred, succeed
@@ -47,10 +53,10 @@ from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError, ProtocolError
 from txpostgres_proto.server.protocol import PostgresServerProtocol
 
-from .frames import scan_frames
+from .frames import FrameCutter, frame_end
 from .statements import StatementMap
-from .upstream import Upstream
-from .writer import write_now
+from .upstream import TRACKED_SETTINGS, Upstream, settings_key
+from .writer import relay_socket, send_relayed
 
 if TYPE_CHECKING:
     from .factory import ProxyFactory
@@ -59,27 +65,20 @@ __all__ = ["ProxyServerProtocol"]
 
 _SYNC, _QUERY, _FUNCTION_CALL, _TERMINATE = b"S"[0], b"Q"[0], b"F"[0], b"X"[0]
 _PARSE, _BIND, _DESCRIBE, _CLOSE, _EXECUTE = b"P"[0], b"B"[0], b"D"[0], b"C"[0], b"E"[0]
-#: Extended-query messages that leave the upstream busy until a Sync follows.
-_UNSYNCED: Final = frozenset((_PARSE, _BIND, _DESCRIBE, _CLOSE, _EXECUTE))
-_REWRITTEN: Final = frozenset((_PARSE, _BIND, _DESCRIBE, _CLOSE))
+#: Client messages the relay looks at: the ones answered by ReadyForQuery, the extended-query
+#: messages that leave the upstream busy until a Sync follows, and Terminate.
+_NOTABLE: Final = frozenset(b"QSFPBDCEX")
+#: Leading blanks and comments of a statement.
+_LEAD: Final = rb"\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*"
 #: Statements that tie the session to one upstream (transaction pooling).
-_PINNING: Final = re.compile(rb"^\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*listen\b", re.I | re.S)
-_DISCARDING: Final = re.compile(
-    rb"^\s*(?:discard\s+all|deallocate\s+(?:prepare\s+)?all)\b", re.I | re.S
+_PINNING: Final = re.compile(_LEAD + rb"listen\b", re.I | re.S)
+#: A Query that pins (group 1) or drops the upstream's prepared statements.
+_SESSION_QUERY: Final = re.compile(
+    _LEAD + rb"(?:(listen)|discard\s+all|deallocate\s+(?:prepare\s+)?all)\b", re.I | re.S
 )
 _ROLLBACK: Final = "ROLLBACK"
 #: Settings that follow a client from upstream to upstream (lower-case name -> proper name).
-_TRACKED: Final = {
-    name.lower(): name
-    for name in (
-        "application_name",
-        "client_encoding",
-        "DateStyle",
-        "IntervalStyle",
-        "TimeZone",
-        "standard_conforming_strings",
-    )
-}
+_TRACKED: Final = {name.lower(): name for name in TRACKED_SETTINGS}
 _DISCARD_ALL: Final = "DISCARD ALL"
 
 
@@ -91,14 +90,21 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def __init__(self) -> None:
         super().__init__()
         self._relaying = False
-        self._input = bytearray()
+        self._transaction_pooling = False
+        self._frames = FrameCutter(_NOTABLE)
+        self._socket: socket.socket | None = None
         self._upstream: Upstream | None = None
         self._acquiring = False
+        #: The client transport paused us: its send buffer is full.
+        self._client_full = False
+        #: Complete client frames that arrived while an upstream was being acquired.
+        self._waiting: list[bytes] = []
         self._pinned = False
         self._unsynced = False
         self._cancel_key: int | None = None
         self._statements = StatementMap()
         self._settings: dict[str, str] = {}
+        self._settings_key = settings_key(self._settings)
         self._reader = _ClientReader(self)
 
     # -- start-up: authentication is the server's, the rest comes from an upstream ----------
@@ -112,12 +118,13 @@ class ProxyServerProtocol(PostgresServerProtocol):
             self._send_fatal(_upstream_error(error))
             return
         # The client's settings: the server's defaults, then what its startup packet asks for.
-        for name in _TRACKED.values():
+        for name in TRACKED_SETTINGS:
             if name in upstream.initial_parameters:
                 self._settings[name] = upstream.initial_parameters[name]
         for name, value in self._startup.parameters.items():
             if name.lower() in _TRACKED:
                 self._settings[_TRACKED[name.lower()]] = value
+        self._settings_key = settings_key(self._settings)
         try:
             await self._apply_settings(upstream)
         except Exception:  # noqa: BLE001 - the upstream said why; the values are the client's
@@ -139,7 +146,11 @@ class ProxyServerProtocol(PostgresServerProtocol):
             self._attach(upstream)
         else:
             factory.pool.release(upstream)
+        self._transaction_pooling = not factory.session_pooling
+        self._frames.limit = factory.max_message_size
+        self._socket = relay_socket(self.transport)
         self._relaying = True
+        factory.read_loop.adopt(self.transport, self._socket, self._relay_input)
         assert self._conn is not None
         leftover = self._conn.take_unprocessed()
         if leftover:
@@ -164,11 +175,13 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def pauseProducing(self) -> None:  # noqa: N802 - the client reads slowly: so does upstream
         super().pauseProducing()
+        self._client_full = True
         if self._upstream is not None and not self._upstream.closed:
             self._upstream.transport.pauseProducing()
 
     def resumeProducing(self) -> None:  # noqa: N802
         super().resumeProducing()
+        self._client_full = False
         if self._upstream is not None and not self._upstream.closed:
             self._upstream.transport.resumeProducing()
 
@@ -181,42 +194,67 @@ class ProxyServerProtocol(PostgresServerProtocol):
     # -- client -> upstream ----------------------------------------------------------------
 
     def _relay_input(self, data: bytes) -> None:
-        self._input += data
-        if self._upstream is None:
-            self._borrow()
-            return
-        upstream = self._upstream
-        buffer = self._input
-        transaction_pooling = not self.factory.session_pooling
-        out: list[bytes] = []
-        run = consumed = 0
+        """One chunk from the client: cut, looked at where needed, sent on in one write."""
         try:
-            for code, start, end in scan_frames(buffer, self.factory.max_message_size):
-                consumed = end
-                if code == _TERMINATE:
-                    out.append(bytes(buffer[run:start]))
-                    self._write_upstream(upstream, b"".join(out))
-                    self._close()
-                    return
-                if code in _UNSYNCED:
-                    self._unsynced = True
-                elif code == _SYNC or code == _QUERY or code == _FUNCTION_CALL:
-                    upstream.syncs_sent += 1
-                    self._unsynced = False
-                    if code == _QUERY and transaction_pooling:
-                        self._inspect_query(bytes(buffer[start + 5 : end]), upstream)
-                if transaction_pooling and code in _REWRITTEN:
-                    out.append(bytes(buffer[run:start]))
-                    run = end
-                    self._rewrite(code, bytes(buffer[start + 5 : end]), upstream, out)
-        except (ProtocolError, ValueError) as error:
+            data, notable = self._frames.cut(data)
+        except ProtocolError as error:
             self._fail(PostgresError(str(error), "08P01", severity="FATAL"))
             return
-        if run < consumed:
-            out.append(bytes(buffer[run:consumed]))
-        del buffer[:consumed]
-        if out:
-            self._write_upstream(upstream, b"".join(out) if len(out) > 1 else out[0])
+        if data:
+            self._forward(data, notable)
+
+    def _forward(self, data: bytes, notable: list[int]) -> None:
+        """Send the complete frames ``data`` upstream (``notable``: see `FrameCutter.cut`)."""
+        upstream = self._upstream
+        if upstream is None:
+            upstream = self._lease(data)
+            if upstream is None:
+                return
+        if notable:
+            try:
+                relayed = self._client_messages(data, notable, upstream)
+            except (ProtocolError, ValueError) as error:
+                self._fail(PostgresError(str(error), "08P01", severity="FATAL"))
+                return
+            if relayed is None:
+                return
+            data = relayed
+        if data:
+            self._write_upstream(upstream, data)
+
+    def _client_messages(self, data: bytes, offsets: list[int], upstream: Upstream) -> bytes | None:
+        """Count the Syncs, rewrite named statements, spot pinning queries: the bytes to
+        send upstream, or None when the client said Terminate."""
+        transaction_pooling = self._transaction_pooling
+        kept: list[bytes] | None = None
+        run = 0
+        for start in offsets:
+            code = data[start]
+            if code == _QUERY or code == _SYNC or code == _FUNCTION_CALL:
+                upstream.syncs_sent += 1
+                self._unsynced = False
+                if code == _QUERY and transaction_pooling:
+                    found = _SESSION_QUERY.match(data, start + 5)
+                    if found is not None:
+                        self._session_query(found, upstream)
+            elif code == _TERMINATE:
+                before = b"".join(kept) + data[run:start] if kept is not None else data[:start]
+                if before:
+                    self._write_upstream(upstream, before)
+                self._close()
+                return None
+            else:
+                self._unsynced = True
+                if transaction_pooling and code != _EXECUTE:
+                    if kept is None:
+                        kept = []
+                    kept.append(data[run:start])
+                    run = frame_end(data, start)
+                    self._rewrite(code, data[start + 5 : run], upstream, kept)
+        if kept is None:
+            return data
+        kept.append(data[run:])
+        return b"".join(kept)
 
     def _rewrite(self, code: int, body: bytes, upstream: Upstream, out: list[bytes]) -> None:
         statements = self._statements
@@ -231,33 +269,37 @@ class ProxyServerProtocol(PostgresServerProtocol):
         else:
             statements.close(body, out)
 
-    def _inspect_query(self, sql: bytes, upstream: Upstream) -> None:
-        if _PINNING.match(sql):
+    def _session_query(self, found: re.Match[bytes], upstream: Upstream) -> None:
+        """A Query that pins the session (LISTEN) or drops the prepared statements."""
+        if found.group(1) is not None:
             self._pinned = True
-        elif _DISCARDING.match(sql):
+        else:
             upstream.prepared.clear()
 
-    def _borrow(self) -> None:
-        """Get an upstream for the messages waiting in the input buffer."""
-        if self._acquiring or self._stopped:
-            return
-        for code, _, _ in scan_frames(self._input, self.factory.max_message_size):
-            if code == _TERMINATE:
-                self._close()
-                return
-            break
-        else:
-            return  # no complete message yet
+    def _lease(self, data: bytes) -> Upstream | None:
+        """An upstream for the complete frames ``data``: an idle one with the client's
+        settings at once, else None after starting to acquire one (``data`` then waits)."""
+        if self._acquiring:
+            self._waiting.append(data)
+            return None
+        if self._stopped:
+            return None
+        if data[0] == _TERMINATE:
+            self._close()
+            return None
         pool = self.factory.pool
         upstream = pool.take_idle()
-        if upstream is not None and not self._settings_missing(upstream):
+        if upstream is not None and (
+            upstream.settings == self._settings_key or not self._settings_missing(upstream)
+        ):
             self._attach(upstream)
-            self._relay_input(b"")
-            return
+            return upstream
         self._acquiring = True
+        self._waiting.append(data)
         self.transport.pauseProducing()
         waiting = succeed(upstream) if upstream is not None else pool.acquire()
         waiting.addCallback(self._prepare).addCallbacks(self._borrowed, self._borrow_failed)
+        return None
 
     def _settings_missing(self, upstream: Upstream) -> list[str]:
         """``SET`` commands that give ``upstream`` this client's settings."""
@@ -276,6 +318,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
             # would SET them again.
             for name in self._settings:
                 self._settings[name] = upstream.parameters.get(name, self._settings[name])
+            self._settings_key = settings_key(self._settings)
 
     def _prepare(self, upstream: Upstream) -> Deferred[Upstream]:
         """``upstream`` once it has this client's settings (returned to the pool if not)."""
@@ -289,21 +332,27 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def _borrowed(self, upstream: Upstream) -> None:
         self._acquiring = False
+        waiting, self._waiting = self._waiting, []
         if self._stopped:
             self.factory.pool.release(upstream)
             return
         self.transport.resumeProducing()
         self._attach(upstream)
-        self._relay_input(b"")
+        cutter = FrameCutter(_NOTABLE, self._frames.limit)
+        data, notable = cutter.cut(b"".join(waiting))  # whole frames: nothing is held
+        self._forward(data, notable)
 
     def _borrow_failed(self, failure: Failure) -> None:
         self._acquiring = False
+        self._waiting = []
         if not self._stopped:
             self._fail(_upstream_error(failure.value))
 
     def _attach(self, upstream: Upstream) -> None:
         self._upstream = upstream
         upstream.listener = self
+        if self._client_full:  # the client's send buffer is full: hold the answers back
+            upstream.transport.pauseProducing()
 
     def _write_upstream(self, upstream: Upstream, data: bytes) -> None:
         # Client -> upstream backpressure (a large COPY FROM STDIN): once the upstream buffers
@@ -314,7 +363,13 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def _detach(self) -> Upstream | None:
         upstream, self._upstream = self._upstream, None
-        if upstream is not None and self._reader.registered:
+        if upstream is None:
+            return None
+        if self._client_full and not upstream.closed:
+            # Paused on this client's account (its last answer filled the send buffer): the
+            # next session must find it reading.
+            upstream.transport.resumeProducing()
+        if self._reader.registered:
             self._reader.registered = False
             if not upstream.closed:
                 upstream.transport.unregisterProducer()
@@ -323,9 +378,18 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     # -- upstream -> client (UpstreamListener) ---------------------------------------------
 
-    def upstream_data(self, data: bytes) -> None:
-        if not self._stopped:
-            write_now(self.transport, data)
+    def upstream_data(self, data: bytes, ready: bool) -> None:
+        if data and not self._stopped:
+            send_relayed(self.transport, self._socket, data)
+        if ready and self._transaction_pooling and not self._pinned and not self._unsynced:
+            upstream = self._upstream
+            if (
+                upstream is not None
+                and upstream.syncs_sent == upstream.syncs_done
+                and upstream.status == b"I"
+            ):
+                self._detach()
+                self.factory.pool.release(upstream)
 
     def upstream_parse_failed(self, name: bytes) -> None:
         self._statements.forget(name)
@@ -333,19 +397,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def upstream_parameter(self, name: str, value: str) -> None:
         if name.lower() in _TRACKED:
             self._settings[_TRACKED[name.lower()]] = value
-
-    def upstream_ready(self) -> None:
-        upstream = self._upstream
-        if (
-            upstream is not None
-            and not self.factory.session_pooling
-            and not self._pinned
-            and not self._unsynced
-            and upstream.pending == 0
-            and upstream.status == b"I"
-        ):
-            self._detach()
-            self.factory.pool.release(upstream)
+            self._settings_key = settings_key(self._settings)
 
     def upstream_lost(self, fatal_relayed: bool) -> None:
         self._detach()

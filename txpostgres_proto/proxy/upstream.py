@@ -2,8 +2,8 @@
 
 `connect()` does the upstream start-up (TLS per ``sslmode``, authentication); the connection
 is then switched to relay mode (`Connection.detach_for_relay`) and wrapped in an `Upstream`.
-From there on the backend's messages are not decoded: `scan_frames` cuts them, and only the
-type byte of most is looked at.  The few exceptions:
+From there on the backend's messages are not decoded: a `FrameCutter` cuts each received chunk,
+and only four message types are looked at:
 
 * ReadyForQuery (``Z``): its status byte, and the count of answered Sync/Query messages, tell
   the pool when the connection is idle and outside a transaction (protocol section 55.2.3);
@@ -15,14 +15,15 @@ type byte of most is looked at.  The few exceptions:
 * ParameterStatus (``S``): `parameters` follows the upstream's reported settings, and the
   listener hears of changes (a client's ``SET TimeZone`` must follow it to other upstreams).
 
-Everything else is handed to the listener (the client's proxy session) as one ``bytes`` per
-received chunk, which it writes in one call.
+Everything else is handed to the listener (the client's proxy session) in one ``bytes`` per
+received chunk — the very object received when the chunk ends on a frame boundary and nothing
+is swallowed — together with whether a ReadyForQuery was among it.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Final, Protocol
 
 from twisted.internet.defer import Deferred
@@ -31,23 +32,37 @@ from twisted.python.failure import Failure
 
 from txpostgres_proto.protocol.messages import CancelRequest, Query
 
-from .frames import scan_frames, split_cstring
-from .writer import write_now
+from .frames import FrameCutter, split_cstring
+from .readloop import ReadLoop
+from .writer import relay_socket, send_relayed
 
-__all__ = ["Upstream", "UpstreamListener"]
+__all__ = ["TRACKED_SETTINGS", "Upstream", "UpstreamListener"]
 
 _READY: Final = ord("Z")
 _PARSE_COMPLETE: Final = ord("1")
 _ERROR: Final = ord("E")
 _PARAMETER_STATUS: Final = ord("S")
+_NOTABLE: Final = frozenset((_READY, _PARSE_COMPLETE, _ERROR, _PARAMETER_STATUS))
+#: Reported settings that follow a client from upstream to upstream (pgbouncer's list).
+TRACKED_SETTINGS: Final = (
+    "application_name",
+    "client_encoding",
+    "DateStyle",
+    "IntervalStyle",
+    "TimeZone",
+    "standard_conforming_strings",
+)
+
+
+def settings_key(values: dict[str, str]) -> tuple[str | None, ...]:
+    """The tracked settings in ``values`` in a form compared in one step."""
+    return tuple(values.get(name) for name in TRACKED_SETTINGS)
 
 
 class UpstreamListener(Protocol):
     """The proxy session an upstream is lent to."""
 
-    def upstream_data(self, data: bytes) -> None: ...
-
-    def upstream_ready(self) -> None: ...
+    def upstream_data(self, data: bytes, ready: bool) -> None: ...
 
     def upstream_parameter(self, name: str, value: str) -> None: ...
 
@@ -61,12 +76,15 @@ class Upstream:
 
     _log = Logger()
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, read_loop: ReadLoop | None = None) -> None:
         self.parameters: dict[str, str] = dict(connection.parameters)
         #: The settings of a fresh session (the server's defaults for this user and database).
         self.initial_parameters: dict[str, str] = dict(self.parameters)
+        #: `settings_key` of `parameters`: a session whose key is equal needs no ``SET``.
+        self.settings = settings_key(self.parameters)
         self._protocol = connection.detach_for_relay(self)
         self.transport: Any = self._protocol.transport
+        self._socket = relay_socket(self.transport)
         self.listener: UpstreamListener | None = None
         #: ReadyForQuery status of the last answered Sync: ``I``, ``T`` or ``E``.
         self.status = b"I"
@@ -76,12 +94,14 @@ class Upstream:
         self.prepared: set[bytes] = set()
         self.closed = False
         self._parses: deque[tuple[bytes | None, bool, int]] = deque()
-        self._buffer = bytearray()
+        self._frames = FrameCutter(_NOTABLE)
         self._fatal_relayed = False
         self._quiet: Deferred[None] | None = None
         self._quiet_failed = False
         #: Set by the pool: called once when the connection is gone.
         self.on_lost: Callable[[Upstream], None] | None = None
+        if read_loop is not None:
+            read_loop.adopt(self.transport, self._socket, self.dataReceived)
 
     @property
     def pending(self) -> int:
@@ -92,7 +112,7 @@ class Upstream:
 
     def write(self, data: bytes) -> bool:
         """Send ``data``; False when some of it had to be buffered."""
-        return self.closed or write_now(self.transport, data)
+        return self.closed or send_relayed(self.transport, self._socket, data)
 
     def note_parse(self, name: bytes | None, swallow: bool) -> None:
         """A Parse was written (named ``name``); swallow its ParseComplete when injected."""
@@ -131,54 +151,69 @@ class Upstream:
     # -- receiving (relay-mode protocol) ---------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted protocol API
-        buffer = self._buffer
-        buffer += data
-        out: list[bytes] = []
-        run = consumed = 0
-        ready = False
         try:
-            for code, start, end in scan_frames(buffer):
-                consumed = end
-                if code == _READY:
-                    self.status = bytes(buffer[start + 5 : end])
-                    self._sync_answered()
-                    ready = True
-                elif code == _PARSE_COMPLETE:
-                    if self._parses and self._parses.popleft()[1]:
-                        out.append(bytes(buffer[run:start]))
-                        run = end
-                elif code == _ERROR:
-                    severity = bytes(buffer[start + 5 : start + 11])
-                    if severity in (b"SFATAL", b"SPANIC"):
-                        self._fatal_relayed = self.listener is not None
-                    self._quiet_failed = True
-                elif code == _PARAMETER_STATUS:
-                    name, after = split_cstring(buffer, start + 5)
-                    value = split_cstring(buffer, after)[0].decode("utf-8", "replace")
-                    self.parameters[name.decode("utf-8", "replace")] = value
-                    if self.listener is not None:
-                        self.listener.upstream_parameter(name.decode("utf-8", "replace"), value)
+            data, notable = self._frames.cut(data)
+            ready = False
+            if notable:
+                data, ready = self._notable(data, notable)
         except Exception:  # noqa: BLE001 - a garbled stream: the connection is unusable
             self._log.failure("bad data from the upstream server", failure=Failure())
             self.abort()
             return
-        if run < consumed:
-            out.append(bytes(buffer[run:consumed]))
-        del buffer[:consumed]
         listener = self.listener
         if listener is not None:
-            if out:
-                listener.upstream_data(b"".join(out) if len(out) > 1 else out[0])
-            if ready:
-                listener.upstream_ready()
-        elif ready and self._quiet is not None and self.pending == 0:
+            if data or ready:
+                listener.upstream_data(data, ready)
+        elif ready and self._quiet is not None and self.syncs_sent == self.syncs_done:
             waiter, self._quiet = self._quiet, None
             if self._quiet_failed or self.status != b"I":
                 waiter.errback(RuntimeError("a query run quietly on the upstream failed"))
             else:
                 waiter.callback(None)
 
-    def _sync_answered(self) -> None:
+    def _notable(self, data: bytes, offsets: Iterable[int]) -> tuple[bytes, bool]:
+        """Look at the frames at ``offsets``: the bytes to relay, and whether one was a
+        ReadyForQuery."""
+        ready = False
+        kept: list[bytes] | None = None
+        run = 0
+        for start in offsets:
+            code = data[start]
+            if code == _READY:
+                self.status = data[start + 5 : start + 6]
+                if self._parses:
+                    self._forget_unconfirmed()
+                self.syncs_done += 1
+                ready = True
+            elif code == _PARSE_COMPLETE:
+                if self._parses and self._parses.popleft()[1]:  # injected by us: swallow it
+                    if kept is None:
+                        kept = []
+                    kept.append(data[run:start])
+                    run = start + 5
+            elif code == _ERROR:
+                severity = data[start + 5 : start + 11]
+                if severity in (b"SFATAL", b"SPANIC"):
+                    self._fatal_relayed = self.listener is not None
+                self._quiet_failed = True
+            else:
+                self._parameter_status(data, start)
+        if kept is not None:
+            kept.append(data[run:])
+            data = b"".join(kept)
+        return data, ready
+
+    def _parameter_status(self, data: bytes, start: int) -> None:
+        raw_name, after = split_cstring(data, start + 5)
+        name = raw_name.decode("utf-8", "replace")
+        value = split_cstring(data, after)[0].decode("utf-8", "replace")
+        self.parameters[name] = value
+        self.settings = settings_key(self.parameters)
+        if self.listener is not None:
+            self.listener.upstream_parameter(name, value)
+
+    def _forget_unconfirmed(self) -> None:
+        """At a ReadyForQuery: Parses sent before its Sync and not confirmed failed."""
         parses = self._parses
         done = self.syncs_done
         while parses and parses[0][2] <= done:
@@ -187,7 +222,6 @@ class Upstream:
                 self.prepared.discard(name)
                 if not injected and self.listener is not None:
                     self.listener.upstream_parse_failed(name)
-        self.syncs_done = done + 1
 
     def connectionLost(self, reason: Failure | None = None) -> None:  # noqa: N802
         self.closed = True

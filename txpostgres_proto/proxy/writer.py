@@ -1,37 +1,46 @@
-"""Writing relayed bytes at once instead of at the reactor's next turn.
+"""Writing relayed bytes straight to the socket instead of at the reactor's next turn.
 
-A Twisted TCP transport's ``write`` only buffers: the bytes go out when the reactor next finds
-the socket writable, which costs two epoll updates and one more trip round the loop for every
-message the proxy relays — most of a small query's time in the proxy.  When nothing is
-buffered already, `write_now` sends straight away with the transport's own ``writeSomeData``
-and buffers only what the socket did not take, so ordering and backpressure are unchanged.
-Transports without that machinery, and TLS ones (``startTLS`` encrypts inside ``write``),
-simply get ``write``.
+A Twisted socket transport's ``write`` only buffers: the bytes go out when the reactor next
+finds the socket writable, which costs two epoll updates and one more trip round the loop for
+every chunk the proxy relays.  `send_relayed` sends at once when nothing is buffered already
+and buffers only what the socket did not take, so ordering and backpressure are unchanged —
+the same rule as the library's `direct_write.write_now`, trimmed for the relay: which socket
+qualifies (`relay_socket`) is decided once per connection, not per write, and the caller
+learns whether anything had to be buffered (its cue to apply backpressure).
 """
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
-__all__ = ["write_now"]
+from txpostgres_proto.direct_write import can_write_now
+
+__all__ = ["relay_socket", "send_relayed"]
 
 
-def write_now(transport: Any, data: bytes) -> bool:
-    """Write ``data`` to ``transport``, sending immediately when its buffer is empty.
+def relay_socket(transport: Any) -> socket.socket | None:
+    """The socket of a plain TCP/UNIX ``transport``; None for TLS or any other transport,
+    which `send_relayed` then always writes through ``transport.write``."""
+    return transport.socket if can_write_now(transport) else None
 
-    True when everything went out at once; False when some of it waits in the transport.
-    """
+
+def send_relayed(transport: Any, sock: socket.socket | None, data: bytes) -> bool:
+    """Write ``data``: True when the socket took it all at once, False when some or all of it
+    waits in the transport's buffer (``sock`` is `relay_socket`'s answer for ``transport``)."""
     if (
-        getattr(transport, "TLS", None) is False  # after startTLS writes must go through TLS
-        and getattr(transport, "dataBuffer", None) == b""
-        and not getattr(transport, "_tempDataBuffer", True)
+        sock is not None
+        and not transport._tempDataLen
+        and not transport.dataBuffer
         and transport.connected
         and not transport.disconnecting
     ):
-        sent = transport.writeSomeData(data)
-        if isinstance(sent, int):
-            if sent == len(data):
-                return True
-            data = data[sent:]
+        try:
+            sent = sock.send(data)
+        except OSError:  # would block, or a broken connection that transport.write reports
+            sent = 0
+        if sent == len(data):
+            return True
+        data = data[sent:]
     transport.write(data)
     return False
