@@ -34,6 +34,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Final, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .memo import EncodedValues
+
 TimeZoneSpec = str | tzinfo | None
 
 _DATE_EPOCH_ORDINAL: Final = date(2000, 1, 1).toordinal()
@@ -205,13 +207,24 @@ def _infinity(value: datetime) -> bytes | None:
     return None
 
 
+# Text of recently printed naive timestamps: a datetime caches its hash, so a hit costs one
+# dict lookup (a third of printing). Naive values that compare equal print alike (``fold`` is
+# not printed). Emptied when full.
+_timestamp_texts = EncodedValues()
+
+
 def encode_timestamp_text(value: Any) -> bytes:
     """The wall-clock fields of ``value`` (an aware value's offset is dropped, as PostgreSQL
     does when it reads ``'... +05'::timestamp``)."""
     if type(value) is datetime and value.tzinfo is None and 1 < value.year < 9999:
         # The common case, inlined: a naive value that is not an infinity.
-        text = value.isoformat(" ")
-        return (text.rstrip("0") if value.microsecond else text).encode()
+        encoded = _timestamp_texts.get(value)
+        if encoded is None:
+            text = value.isoformat(" ")
+            encoded = _timestamp_texts.remember(
+                value, (text.rstrip("0") if value.microsecond else text).encode()
+            )
+        return encoded
     if type(value) is date:
         value = datetime(value.year, value.month, value.day)
     special = _infinity(value)
@@ -234,7 +247,20 @@ def decode_timestamp_binary(data: bytes) -> datetime:
         raise _out_of_range(microseconds) from None
 
 
+# Binary form of recently sent naive timestamps (see ``_timestamp_texts``). Emptied when full.
+_timestamp_binaries = EncodedValues()
+
+
 def encode_timestamp_binary(value: Any) -> bytes:
+    if type(value) is datetime and value.tzinfo is None:
+        encoded = _timestamp_binaries.get(value)
+        if encoded is None:
+            encoded = _timestamp_binaries.remember(value, _encode_timestamp_binary(value))
+        return encoded
+    return _encode_timestamp_binary(value)
+
+
+def _encode_timestamp_binary(value: Any) -> bytes:
     if type(value) is date:
         value = datetime(value.year, value.month, value.day)
     if value.tzinfo is not None:

@@ -23,6 +23,8 @@ import struct
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import Any, Final
 
+from .memo import EncodedValues
+
 _DOUBLE: Final = (struct.Struct("!d"), struct.Struct("!q"))
 _SINGLE: Final = (struct.Struct("!f"), struct.Struct("!i"))
 _FLOAT4_MAX: Final = 3.4028234663852886e38
@@ -103,15 +105,25 @@ def _special(value: float) -> bytes | None:
     return None
 
 
+# Text of recently printed float8 values in the positional range (never 0.0, which equals
+# -0.0, nor NaN): a float's hash is cheap, a hit costs a seventh of printing. Emptied when full.
+_float8_texts = EncodedValues()
+
+
 def encode_float8(value: Any) -> bytes:
     """``float8out``: ``1.5``, ``100``, ``1e+15``, ``0.0001``, ``1e-05``, ``-0``, ``NaN``."""
     if type(value) is not float:
         value = float(value)
+    encoded = _float8_texts.get(value)
+    if encoded is not None:
+        return encoded
     magnitude = abs(value)
-    if 1e-4 <= magnitude < 1e15 or magnitude == 0.0:
+    if 1e-4 <= magnitude < 1e15:
         # Python's repr is positional in this range and its digits are PostgreSQL's.
         text = repr(value)
-        return (text[:-2] if text.endswith(".0") else text).encode()
+        return _float8_texts.remember(value, (text[:-2] if text.endswith(".0") else text).encode())
+    if magnitude == 0.0:
+        return b"-0" if math.copysign(1.0, value) < 0 else b"0"
     special = _special(value)
     if special is not None:
         return special
