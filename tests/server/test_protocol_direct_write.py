@@ -93,6 +93,16 @@ def available(sock: socket.socket | ssl.SSLSocket) -> bytes:
     return data
 
 
+def request_tls(server: Server, raw: socket.socket) -> bytes:
+    """Send SSLRequest on ``raw`` and turn the server until its one-byte answer arrives."""
+    raw.sendall(m.SSLRequest().encode())
+    answer = b""
+    while not answer:
+        server.turn()
+        answer = available(raw)
+    return answer
+
+
 def ends_with_ready_for_query(data: bytes) -> bool:
     return data[-6:-1] == b"Z" + struct.pack("!i", 5)
 
@@ -160,12 +170,7 @@ def test_replies_through_tls_go_through_the_transport_buffer(pki: Pki) -> None:
     try:
         raw = socket.create_connection(server.address, timeout=5)
         server.turn()
-        raw.sendall(m.SSLRequest().encode())
-        answer = b""
-        while not answer:
-            server.turn()
-            answer = available(raw)
-        assert answer == b"S"
+        assert request_tls(server, raw) == b"S"
         context = ssl.create_default_context(cafile=str(pki.ca_cert))
         sock = context.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
         sock.setblocking(False)

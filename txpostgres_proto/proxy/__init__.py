@@ -10,8 +10,10 @@ pooled per session or per transaction (see ``session.py``).  Modules:
 * ``pool.py`` — `UpstreamPool`;
 * ``statements.py`` — named prepared statements under transaction pooling;
 * ``frames.py`` — cutting raw frames without decoding them;
-* ``writer.py`` — sending relayed bytes at once rather than at the reactor's next turn;
-* ``readloop.py`` — reading the relayed sockets in batches, past the reactor's per-read cost.
+* ``writer.py`` — sending relayed bytes at once rather than at the reactor's next turn.
+
+Both sides' plain sockets are read by the server factory's shared `ReadLoop`
+(``txpostgres_proto/readloop.py``), in batches past the reactor's per-read cost.
 """
 
 from .factory import DEFAULT_POOL_SIZE, PoolMode, ProxyFactory

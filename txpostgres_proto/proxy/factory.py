@@ -23,7 +23,6 @@ from txpostgres_proto.client.dsn import parse_dsn
 from txpostgres_proto.server.factory import PostgresServerFactory
 
 from .pool import UpstreamPool
-from .readloop import ReadLoop
 from .session import ProxyServerProtocol
 
 __all__ = ["DEFAULT_POOL_SIZE", "PoolMode", "ProxyFactory"]
@@ -59,8 +58,7 @@ class ProxyFactory(PostgresServerFactory):
     ) -> None:
         super().__init__(_no_backend, reactor=reactor, **server_options)
         self.pool_mode = PoolMode(pool_mode)
-        #: Reads the relayed sockets of both sides (``readloop.py``).
-        self.read_loop = ReadLoop(self.reactor)
+        # The server's read loop reads the upstream sockets too (``txpostgres_proto/readloop.py``).
         self.pool = UpstreamPool(self.reactor, parse_dsn(upstream), pool_size, self.read_loop)
 
     @property
@@ -74,4 +72,4 @@ class ProxyFactory(PostgresServerFactory):
 
     def stopFactory(self) -> None:  # noqa: N802 - Twisted API
         self.pool.close()
-        self.read_loop.close()
+        super().stopFactory()

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from txpostgres_proto.client.connect import connect_params
 from txpostgres_proto.client.dsn import ConnectParams
 
-from .readloop import ReadLoop
+from ..readloop import ReadLoop
 from .upstream import Upstream
 
 __all__ = ["UpstreamPool"]

@@ -7,7 +7,8 @@ it borrows an upstream from the pool, reports the upstream's ParameterStatus val
 own BackendKeyData, and from then on relays raw frames both ways: each chunk read from one
 side is cut into frames once (`frames.FrameCutter`) and written to the other side in one
 call, straight to the socket when it can take it (`writer.send_relayed`).  Reading both
-sides goes through the factory's `ReadLoop` where the sockets allow it (``readloop.py``).
+sides goes through the factory's `ReadLoop` where the sockets allow it
+(``txpostgres_proto/readloop.py``).
 
 Pool modes:
 
@@ -150,7 +151,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._frames.limit = factory.max_message_size
         self._socket = relay_socket(self.transport)
         self._relaying = True
-        factory.read_loop.adopt(self.transport, self._socket, self._relay_input)
+        factory.read_loop.adopt(self.transport, self._relay_input)
         assert self._conn is not None
         leftover = self._conn.take_unprocessed()
         if leftover:

@@ -32,8 +32,8 @@ from twisted.python.failure import Failure
 
 from txpostgres_proto.protocol.messages import CancelRequest, Query
 
+from ..readloop import ReadLoop
 from .frames import FrameCutter, split_cstring
-from .readloop import ReadLoop
 from .writer import relay_socket, send_relayed
 
 __all__ = ["TRACKED_SETTINGS", "Upstream", "UpstreamListener"]
@@ -101,7 +101,7 @@ class Upstream:
         #: Set by the pool: called once when the connection is gone.
         self.on_lost: Callable[[Upstream], None] | None = None
         if read_loop is not None:
-            read_loop.adopt(self.transport, self._socket, self.dataReceived)
+            read_loop.adopt(self.transport, self.dataReceived)
 
     @property
     def pending(self) -> int:

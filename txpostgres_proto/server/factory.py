@@ -3,8 +3,9 @@
 `PostgresServerFactory` builds one `PostgresServerProtocol` per connection and holds what they
 share: the backend factory (called once per authenticated connection), TLS, the authentication
 method and password store, server settings (``server_version``, ``TimeZone`` …), limits, the
-type registry, the registry of cancel keys that routes CancelRequests between connections, and
-the LISTEN/NOTIFY switchboard.
+type registry, the registry of cancel keys that routes CancelRequests between connections, the
+LISTEN/NOTIFY switchboard, and the `ReadLoop` that reads the plain (non-TLS) sockets of its
+connections past the reactor's per-read cost (``txpostgres_proto/readloop.py``).
 
 Listen with any Twisted stream endpoint (``tcp:5432``, ``unix:/tmp/.s.PGSQL.5432``); TLS is
 negotiated inside the protocol, so do not use an ``ssl:`` endpoint::
@@ -23,6 +24,7 @@ from twisted.internet.protocol import Factory
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.framing import DEFAULT_LARGE_MESSAGE_LIMIT
+from txpostgres_proto.readloop import ReadLoop
 from txpostgres_proto.types import DEFAULT_REGISTRY, TypeRegistry
 
 from .cancel import CancelRegistry
@@ -95,8 +97,12 @@ class PostgresServerFactory(Factory):
         self.registry = registry
         self.cancel_registry = CancelRegistry()
         self.notifications = NotificationHub()
+        self.read_loop = ReadLoop(reactor)
 
     def buildProtocol(self, addr: IAddress | None) -> PostgresServerProtocol:  # type: ignore[override]
         protocol = PostgresServerProtocol()
         protocol.factory = self
         return protocol
+
+    def stopFactory(self) -> None:  # noqa: N802 - Twisted API
+        self.read_loop.close()

@@ -14,7 +14,7 @@ runs (`_step`) until it waits for a Deferred that has not fired.  While a comman
 protocol is busy: no further message is read, so pipelined messages are answered in order, and
 reading from the socket pauses when too many complete ones pile up.  Everything written during
 one read goes out in one write (`_flush`), straight to the socket when the transport allows it
-(``direct_write.py``).
+(``direct_write.py``); a plain socket is read by the factory's `ReadLoop` (``readloop.py``).
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ class ServerProtocolCore(Protocol):
             self.transport.setTcpNoDelay(True)
         self.transport.registerProducer(self, True)
         self._direct = can_write_now(self.transport)
+        factory.read_loop.adopt(self.transport, self.dataReceived)
         if factory.startup_timeout:
             self._startup_timer = factory.reactor.callLater(
                 factory.startup_timeout, self._startup_timed_out

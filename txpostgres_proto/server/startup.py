@@ -101,6 +101,8 @@ class StartupFlow(BackendCalls):
         self._send(EncryptionResponse(tls is not None))
         self._flush()
         if tls is not None:
+            # TLS bytes must pass through the TLS engine: the reactor reads this socket again.
+            self.factory.read_loop.release(self.transport)
             self.transport.startTLS(tls.context_factory)
             self._tls = True
 
