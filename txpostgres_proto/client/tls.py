@@ -393,6 +393,25 @@ def _schedule_tls_writes_on(transport: Any, reactor: Any) -> None:
         aggregator._clock = reactor
 
 
+def _deliver_directly(transport: Any, negotiator: Protocol, inner: Protocol) -> None:
+    """Take the negotiator (and an endpoint's wrapper) out of the path of every later event.
+
+    Once the stream is ready the negotiator only forwards, and so does the ``_WrappingProtocol``
+    a Twisted endpoint puts in front of it: two extra Python calls per read.  The protocol the
+    transport delivers to — the transport's own ``protocol``, or the TLS layer's
+    ``wrappedProtocol`` after ``startTLS`` — is pointed straight at ``inner`` when it is the
+    negotiator or a wrapper around it (then ``inner`` gets ``dataReceived`` and its single
+    ``connectionLost`` directly).  Any other arrangement is left alone; forwarding still works.
+    """
+    holder = transport
+    attribute = "protocol"
+    top = getattr(transport, "protocol", None)
+    if isinstance(top, TLSMemoryBIOProtocol):
+        holder, attribute, top = top, "wrappedProtocol", top.wrappedProtocol
+    if top is negotiator or getattr(top, "_wrappedProtocol", None) is negotiator:
+        setattr(holder, attribute, inner)
+
+
 @implementer(IHandshakeListener)
 class SSLNegotiator(Protocol):
     """The first protocol on a new connection: settles TLS, then forwards to the real protocol.
@@ -538,6 +557,8 @@ class SSLNegotiator(Protocol):
             return
         self._inner = inner
         inner.makeConnection(self.transport)
+        if not self._failed:
+            _deliver_directly(self.transport, self, inner)
 
     def _fail(self, error: Exception) -> None:
         if self._failed:

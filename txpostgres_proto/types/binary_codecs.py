@@ -25,19 +25,16 @@ _BIT_COUNT: Final = struct.Struct("!i")
 
 
 def _struct_codec(fmt: str) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]]:
+    """Encoder and decoder of one fixed-size value: the encoder is the bound ``Struct.pack``
+    itself (same bytes, same ``struct.error``, no Python frame per parameter)."""
     layout = struct.Struct(fmt)
-    pack = layout.pack
     unpack = layout.unpack
-
-    def encode(value: Any) -> bytes:
-        return pack(value)
 
     def decode(data: bytes) -> Any:
         return unpack(data)[0]
 
-    encode.__qualname__ = encode.__name__ = f"encode_{fmt[1:]}"
     decode.__qualname__ = decode.__name__ = f"decode_{fmt[1:]}"
-    return encode, decode
+    return layout.pack, decode
 
 
 encode_int2, decode_int2 = _struct_codec("!h")
