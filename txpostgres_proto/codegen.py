@@ -1,11 +1,13 @@
 """Compile generated per-shape code into a factory function.
 
-The client's hot paths (Bind/Execute encoding, DataRow decoding, row conversion) generate
-straight-line Python for each shape they meet, so that the per-message work has no loops or
-branches over the columns. Each of them wraps its generated code in a ``factory`` whose
+The hot paths of both sides (the client's Bind/Execute encoding, DataRow decoding and row
+conversion; the server's DataRow encoding in ``types/rows.py``; the SQLite default's row
+conversion) generate straight-line Python for each shape they meet, so that the per-row work has
+no loops or branches over the columns. Each of them wraps its generated code in a ``factory`` whose
 parameters are the codecs of the shape and which returns the inner function: the source is
 compiled once per shape and the factory binds it to a connection's codecs as often as needed.
-This module holds that one step, so that the modules only say what code they generate.
+This module holds that one step, so that the modules only say what code they generate.  It
+imports nothing from the package, so every layer may use it.
 """
 
 from __future__ import annotations

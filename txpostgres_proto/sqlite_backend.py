@@ -24,8 +24,9 @@ How a statement is answered (the pieces live in ``txpostgres_proto/sqlite/``):
 2. everything else is translated (``translate.py``: sqlglot plus our rewrites, cached per SQL
    text and schema version) and run on the session's own ``sqlite3`` connection;
 3. results are typed from the declared column types (``resolve.py``) and converted back to
-   PostgreSQL's Python values (``typemap.py``); SQLite errors become PostgreSQL errors with the
-   right SQLSTATE (``errors.py``).
+   PostgreSQL's Python values (``typemap.py``, one generated function per result shape:
+   ``rowconvert.py``); SQLite errors become PostgreSQL errors with the right SQLSTATE
+   (``errors.py``).
 
 The catalog keeps its own SQLite store instead of being ATTACHed to the application database:
 it is rebuilt from data files, is not thread-safe and runs in the reactor thread, while the

@@ -30,7 +30,7 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from .codegen import compile_factory
+from ..codegen import compile_factory
 from .messages import INT16, INT32, Execute, Sync, cstr
 
 __all__ = ["BindExecute"]

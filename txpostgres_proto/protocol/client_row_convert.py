@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from typing import Any, Final
 
+from ..codegen import compile_factory
 from .client_row_codes import FIXED_WIDTH_CODES, TEXT_PARSER, UTF8_TEXT
 from .client_row_type import Row
-from .codegen import compile_factory
 
 __all__ = ["Converter", "converters"]
 

@@ -31,9 +31,9 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from ..codegen import compile_factory
 from .client_row_codes import FIXED_WIDTH_CODES, TEXT_PARSER, UTF8_TEXT, RunDecoder
 from .client_row_type import Row
-from .codegen import compile_factory
 from .errors import RemoteProtocolError
 
 __all__ = ["RUN_PADDING", "FieldDecoder", "looping_run_decoder", "make_field_decoder"]

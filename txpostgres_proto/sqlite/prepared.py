@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from txpostgres_proto.sqlite.casts import caster_for
 from txpostgres_proto.sqlite.inline import is_inline_read
 from txpostgres_proto.sqlite.reflect import Schema
+from txpostgres_proto.sqlite.rowconvert import compile_converter
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan
 from txpostgres_proto.sqlite.typemap import PgType, reader_for, to_storage
 from txpostgres_proto.types import oids
-from txpostgres_proto.types.rows import compile_row_decoder
 
 if TYPE_CHECKING:
     from txpostgres_proto.server.backend import ResultColumn
@@ -41,6 +41,8 @@ Binder = Callable[[Sequence[Any], tzinfo], list[Any]]
 #: Turns the rows SQLite returned into rows of PostgreSQL's Python values.
 RowConverter = Callable[[list[Any]], list[Any]]
 
+#: Wider results are converted reader by reader (one generated function stays readable).
+_MAX_GENERATED_COLUMNS = 64
 _TEXT_LIKE = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME, oids.UNKNOWN})
 
 
@@ -92,21 +94,20 @@ def parameter_binder(param_types: Sequence[PgType]) -> Binder:
     return bind
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def row_converter(columns: Sequence[OutputColumn]) -> RowConverter:
     """The converter of rows with these result columns, each value read as its column's type
-    (``typemap.reader_for``; NULL stays None)."""
+    (``typemap.reader_for``; NULL stays None): one generated function per shape of columns
+    (``rowconvert.py``), or reader by reader when a row's width is not the columns' count."""
     readers = [reader_for(column.pg_type) for column in columns]
     width = len(readers)
-    # The usual case: one generated function per row (``types.rows``), no generator.
-    decode = compile_row_decoder([read or _same for read in readers])
+    if 0 < width <= _MAX_GENERATED_COLUMNS:
+        convert_all = compile_converter([column.pg_type for column in columns])
+    else:
+        convert_all = None
 
     def convert(rows: list[Any]) -> list[Any]:
-        if rows and len(rows[0]) == width:
-            return [decode(row) for row in rows]
+        if convert_all is not None and rows and len(rows[0]) == width:
+            return convert_all(rows)
         return [
             tuple(
                 None if value is None or read is None else read(value)

@@ -263,6 +263,12 @@ def _read_bool(value: Any) -> Any:
     raise _invalid("boolean", value)
 
 
+def integer_range(oid: int) -> tuple[int, int]:
+    """The values an integer type holds (lowest, highest); 64-bit for ``oid`` and others."""
+    low, high, _ = _INT_RANGES.get(oid, _INT_RANGES[oids.INT8])
+    return low, high
+
+
 @cache  # one reader per integer type: `reader_for` runs for every cast of a parameter
 def _integer_reader(oid: int) -> Reader:
     low, high, name = _INT_RANGES.get(oid, _INT_RANGES[oids.INT8])

@@ -25,6 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from txpostgres_proto.codegen import compile_factory
 from txpostgres_proto.types import binary_codecs, datetimes, floats, numeric, text_codecs
 from txpostgres_proto.types.typecodecs import Decoder, Encoder
 
@@ -82,43 +83,40 @@ def _generate(count: int, kind: str) -> Callable[..., Any]:
         body = f"return ({converted},)"
     else:
         body = f"return [{converted}]"
-    source = (
-        f"def factory({codecs}):\n"
-        f"    def {kind}_row(row):\n"
-        f"        {fields}= row\n"
-        f"        {body}\n"
-        f"    return {kind}_row\n"
-    )
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<{kind}_row_{count}>", "exec"), namespace)
-    return namespace["factory"]  # type: ignore[no-any-return]
+    lines = (f"def {kind}_row(row):", f"    {fields}= row", f"    {body}")
+    return compile_factory(codecs, lines, f"{kind}_row", {}, f"{kind}_row_{count}")
 
 
 def _generate_data_row(templates: tuple[str, ...]) -> Callable[..., DataRowEncoder]:
     count = len(templates)
     codecs = ", ".join(f"c{i}" for i in range(count))
     fields = "".join(f"v{i}, " for i in range(count))
-    encoded = "".join(
-        f"        e{i} = b'' if v{i} is None else {template.format(v=f'v{i}', c=f'c{i}')}\n"
-        f"        n{i} = len(e{i})\n"
+    encoded = [
+        line
         for i, template in enumerate(templates)
-    )
+        for line in (
+            f"    e{i} = b'' if v{i} is None else {template.format(v=f'v{i}', c=f'c{i}')}",
+            f"    n{i} = len(e{i})",
+        )
+    ]
     size = " + ".join(f"n{i}" for i in range(count))
     parts = ", ".join(
         f"null if v{i} is None else short[n{i}] if n{i} < 256 else length(n{i}), e{i}"
         for i in range(count)
     )
-    source = (
-        f"def factory({codecs}, length, short, head, null):\n"
-        f"    def data_row(row):\n"
-        f"        {fields}= row\n"
-        f"{encoded}"
-        f"        return b''.join((head(b'D', {size} + {6 + 4 * count}, {count}), {parts}))\n"
-        f"    return data_row\n"
+    lines = [
+        "def data_row(row):",
+        f"    {fields}= row",
+        *encoded,
+        f"    return b''.join((head(b'D', {size} + {6 + 4 * count}, {count}), {parts}))",
+    ]
+    return compile_factory(
+        f"{codecs}, length, short, head, null",
+        lines,
+        "data_row",
+        _INLINE_NAMES,
+        f"data_row_{count}",
     )
-    namespace: dict[str, Any] = dict(_INLINE_NAMES)
-    exec(compile(source, f"<data_row_{count}>", "exec"), namespace)
-    return namespace["factory"]  # type: ignore[no-any-return]
 
 
 def _looping_decoder(decoders: Sequence[Decoder]) -> RowDecoder:
