@@ -89,6 +89,26 @@ def test_other_statements_use_the_pool(
     assert _run(reactor, backend, sql) == (expected, False)
 
 
+def test_reads_through_views_that_call_functions_use_the_pool(
+    reactor: PoolReactor, backend: SQLiteBackend
+) -> None:
+    for ddl in (
+        "CREATE VIEW slow AS SELECT id, pg_sleep(0) AS pause FROM accounts",
+        "CREATE VIEW over_slow AS SELECT id FROM slow",
+        'CREATE VIEW "Plain View" AS SELECT id, email FROM accounts',
+    ):
+        _run(reactor, backend, ddl)
+    # Reflection compiles the view with our functions installed: it is seen, typed.
+    slow = backend.database.schema().table("slow")
+    assert slow is not None and [column.name for column in slow.columns] == ["id", "pause"]
+    assert _run(reactor, backend, "SELECT id FROM slow WHERE id = 3") == ([(3,)], False)
+    assert _run(reactor, backend, "SELECT id FROM over_slow WHERE id = 4") == ([(4,)], False)
+    assert _run(reactor, backend, 'SELECT email FROM "Plain View" WHERE id = 5') == (
+        [("user5",)],
+        True,
+    )
+
+
 def test_long_scan_gives_up_inline_and_finishes_in_the_pool(
     reactor: PoolReactor, backend: SQLiteBackend
 ) -> None:

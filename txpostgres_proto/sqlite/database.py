@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 from txpostgres_proto.catalog import Catalog
-from txpostgres_proto.sqlite.functions import Sequences
+from txpostgres_proto.sqlite.functions import FunctionContext, Sequences, register_functions
 from txpostgres_proto.sqlite.prepared import PreparedCache
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import TranslationCache
@@ -117,6 +117,9 @@ class SQLiteDatabase:
         sessions' transactions see."""
         if self._reflector is None:
             self._reflector = self.connect()
+            # Reading a view's columns compiles its definition, which may call our functions
+            # (``pg_sleep``, ``now``): without them the view would look broken and be hidden.
+            register_functions(self._reflector, FunctionContext(self.sequences))
         # Another process on the same file (a --workers sibling, any SQLite tool) may have
         # changed the schema: SQLite's own counter in the file header tells.
         file_version = self._reflector.execute("PRAGMA schema_version").fetchone()[0]

@@ -8,7 +8,9 @@ inside a transaction makes SQLite roll the whole transaction back (SQLite docs,
 
 A read qualifies when its translation is one SELECT with no parenthesis at all: no function
 calls (``pg_sleep`` would block the reactor, ``nextval`` would run twice on a retry), no
-subqueries, no aggregates, and no ``REGEXP`` (our Python regular expressions).  That alone does
+subqueries, no aggregates, and no ``REGEXP`` (our Python regular expressions) — neither in the
+statement nor in the definition of any view it names (a view is expanded where it is read, so
+``SELECT * FROM v`` over ``CREATE VIEW v AS SELECT pg_sleep(5)`` would block too).  That alone does
 not bound its cost (``SELECT * FROM big`` scans), so `InlineGuard` gives it a budget of
 virtual-machine steps (``set_progress_handler``) and turns the busy timeout off (a reader in WAL
 mode is rarely busy, but must never wait here).  When either trips, the caller runs the
@@ -27,6 +29,7 @@ import sqlite3
 from types import TracebackType
 
 from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite.translate import Plan
 
 #: VM instructions between two progress-handler calls, and calls allowed before giving up:
@@ -38,18 +41,42 @@ _WAITABLE = frozenset({"55P03", "40001"})
 #: Operators SQLite answers by calling a Python function (``~`` becomes ``REGEXP``): a
 #: pathological pattern could take long between two VM steps, where the budget cannot see it.
 _PYTHON_OPERATORS = re.compile(r"\b(?:REGEXP|MATCH)\b", re.IGNORECASE)
+#: Identifiers of an SQLite statement, quoted (group 1) or bare (group 2).
+_IDENTIFIER = re.compile(r'"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_$]*)')
 
 
-def is_inline_read(plan: Plan) -> bool:
+def is_inline_read(plan: Plan, schema: Schema) -> bool:
     """Whether ``plan`` is a single plain SELECT that is safe to abort and run again."""
     if plan.command != "SELECT" or plan.columns is None or plan.explain:
         return False
     if plan.changes_schema or plan.restart_sequences or len(plan.statements) != 1:
         return False
     statement = plan.statements[0]
-    if "(" in statement or _PYTHON_OPERATORS.search(statement):
+    if statement.lstrip()[:6].upper() != "SELECT":
         return False
-    return statement.lstrip()[:6].upper() == "SELECT"
+    return _plain(statement, _view_definitions(schema), set())
+
+
+def _view_definitions(schema: Schema) -> dict[str, str]:
+    """Each view's definition by lower-cased name."""
+    return {
+        name.lower(): table.definition or "("
+        for name, table in schema.tables.items()
+        if table.kind == "v"
+    }
+
+
+def _plain(sql: str, views: dict[str, str], seen: set[str]) -> bool:
+    """No parenthesis or Python operator in ``sql`` nor in the views it names, recursively."""
+    if "(" in sql or _PYTHON_OPERATORS.search(sql):
+        return False
+    for quoted, bare in _IDENTIFIER.findall(sql):
+        name = (quoted.replace('""', '"') if quoted else bare).lower()
+        if name in views and name not in seen:
+            seen.add(name)
+            if not _plain(views[name], views, seen):
+                return False
+    return True
 
 
 class InlineGuard:

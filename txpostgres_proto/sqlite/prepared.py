@@ -68,7 +68,12 @@ def prepare(plan: Plan, schema: Schema, columns: tuple[ResultColumn, ...] | None
     if plan.columns is not None and not plan.explain:
         convert = row_converter(plan.columns)
     return Prepared(
-        plan, schema, columns, parameter_binder(plan.param_types), convert, is_inline_read(plan)
+        plan,
+        schema,
+        columns,
+        parameter_binder(plan.param_types),
+        convert,
+        is_inline_read(plan, schema),
     )
 
 
