@@ -27,6 +27,7 @@ from typing import Any, Final
 from txpostgres_proto.codegen import compile_factory
 from txpostgres_proto.sqlite.typemap import PgType, Reader, integer_range, reader_for
 from txpostgres_proto.types import oids
+from txpostgres_proto.types.memo import RecentValues
 
 __all__ = ["ReadValues", "compile_converter"]
 
@@ -44,14 +45,12 @@ _PASS_THROUGH: Final[dict[int, str]] = {
     oids.UNKNOWN: "str",
 }
 _INTEGERS: Final = frozenset({oids.INT2, oids.INT4, oids.INT8, oids.OID})
-#: How many values each `ReadValues` keeps before it starts over.
-_LIMIT: Final = 4096
 
 
-class ReadValues(dict[Any, Any]):
-    """Values read before, by stored value: a plain dict (the generated code calls its C
-    ``get``) that `remembering` empties when full; only keys of ``key_type`` other than zero
-    (``0.0`` and ``-0.0`` are equal keys but read differently) are stored."""
+class ReadValues(RecentValues[Any]):
+    """Values read before, by stored value (a `RecentValues`, whose C ``get`` the generated
+    code calls); only keys of ``key_type`` other than zero (``0.0`` and ``-0.0`` are equal keys
+    but read differently) are stored."""
 
     __slots__ = ("key_type",)
 
@@ -62,13 +61,12 @@ class ReadValues(dict[Any, Any]):
     def remembering(self, read: Reader) -> Reader:
         """``read``, storing what it returns for a storable key."""
         key_type = self.key_type
+        remember = self.remember
 
         def read_and_remember(value: Any) -> Any:
             result = read(value)
             if type(value) is key_type and value:
-                if len(self) >= _LIMIT:
-                    self.clear()
-                self[value] = result
+                remember(value, result)
             return result
 
         return read_and_remember

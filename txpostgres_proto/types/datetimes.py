@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Final, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .memo import EncodedValues
+from .memo import RecentValues
 
 TimeZoneSpec = str | tzinfo | None
 
@@ -210,7 +210,7 @@ def _infinity(value: datetime) -> bytes | None:
 # Text of recently printed naive timestamps: a datetime caches its hash, so a hit costs one
 # dict lookup (a third of printing). Naive values that compare equal print alike (``fold`` is
 # not printed). Emptied when full.
-_timestamp_texts = EncodedValues()
+_timestamp_texts: RecentValues[bytes] = RecentValues()
 
 
 def encode_timestamp_text(value: Any) -> bytes:
@@ -248,7 +248,7 @@ def decode_timestamp_binary(data: bytes) -> datetime:
 
 
 # Binary form of recently sent naive timestamps (see ``_timestamp_texts``). Emptied when full.
-_timestamp_binaries = EncodedValues()
+_timestamp_binaries: RecentValues[bytes] = RecentValues()
 
 
 def encode_timestamp_binary(value: Any) -> bytes:

@@ -23,7 +23,7 @@ import struct
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import Any, Final
 
-from .memo import EncodedValues
+from .memo import RecentValues
 
 _DOUBLE: Final = (struct.Struct("!d"), struct.Struct("!q"))
 _SINGLE: Final = (struct.Struct("!f"), struct.Struct("!i"))
@@ -107,7 +107,7 @@ def _special(value: float) -> bytes | None:
 
 # Text of recently printed float8 values in the positional range (never 0.0, which equals
 # -0.0, nor NaN): a float's hash is cheap, a hit costs a seventh of printing. Emptied when full.
-_float8_texts = EncodedValues()
+_float8_texts: RecentValues[bytes] = RecentValues()
 
 
 def encode_float8(value: Any) -> bytes:

@@ -1,26 +1,29 @@
-"""Bounded caches of recently encoded values, shared by the hot text and binary encoders.
+"""Bounded caches of recent results, shared by the hot encoders and the SQLite default's readers.
 
 Result sets repeat values far more often than they hold distinct ones (a timestamp column of
-one day's events, prices, flags), and printing a float8, timestamp or numeric costs several
-times a dict lookup.  `EncodedValues` is a plain dict (so the generated row encoders in
-``rows.py`` can call its C ``get`` directly) that `remember` empties when it is full: dropping
-everything at once costs nothing per hit, where an LRU would cost bookkeeping on every lookup.
-Only keys whose encoding depends on nothing but the key may be stored.
+one day's events, prices, flags), and printing or parsing a float8, timestamp or numeric costs
+several times a dict lookup.  `RecentValues` is a plain dict (so generated per-row code, in
+``rows.py`` and ``sqlite/rowconvert.py``, can call its C ``get`` directly) that `remember`
+empties when it is full: dropping everything at once costs nothing per hit, where an LRU would
+cost bookkeeping on every lookup.  Only keys whose result depends on nothing but the key may be
+stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Final
+from typing import Final, TypeVar
 
-__all__ = ["DEFAULT_LIMIT", "EncodedValues"]
+__all__ = ["DEFAULT_LIMIT", "RecentValues"]
 
-#: How many encodings each cache keeps before it starts over.
+#: How many results each cache keeps before it starts over.
 DEFAULT_LIMIT: Final = 4096
 
+V = TypeVar("V")
 
-class EncodedValues(dict[Hashable, bytes]):
-    """Encodings by key, at most ``limit`` of them."""
+
+class RecentValues(dict[Hashable, V]):
+    """Results by key, at most ``limit`` of them."""
 
     __slots__ = ("limit",)
 
@@ -28,10 +31,10 @@ class EncodedValues(dict[Hashable, bytes]):
         super().__init__()
         self.limit = limit
 
-    def remember(self, key: Hashable, encoded: bytes) -> bytes:
-        """Store ``encoded`` under ``key`` (emptying the cache first when it is full); returns
-        ``encoded``."""
+    def remember(self, key: Hashable, value: V) -> V:
+        """Store ``value`` under ``key`` (emptying the cache first when it is full); returns
+        ``value``."""
         if len(self) >= self.limit:
             self.clear()
-        self[key] = encoded
-        return encoded
+        self[key] = value
+        return value

@@ -20,7 +20,7 @@ import struct
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any, Final
 
-from .memo import EncodedValues
+from .memo import RecentValues
 
 _HEADER: Final = struct.Struct("!hhHh")
 _POSITIVE: Final = 0x0000
@@ -125,7 +125,7 @@ def decode_numeric_binary(data: bytes) -> Decimal:
 # ``numeric_send`` of recently sent Decimals, by their ``str``: it keeps the exponent, so values
 # that compare equal but print differently (``1.5``, ``1.50``) never share an entry; a hit costs
 # a tenth of encoding. Emptied when full.
-_numeric_binaries = EncodedValues()
+_numeric_binaries: RecentValues[bytes] = RecentValues()
 
 
 def encode_numeric_binary(value: Any) -> bytes:
