@@ -11,8 +11,8 @@ from twisted.internet.defer import Deferred
 
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.server.backend import ResultColumn, StatementDescription
-from txpostgres_proto.server.copy import CopyFormat
 from txpostgres_proto.server.copy_in import FULL_BYTES, CopyParser
+from txpostgres_proto.server.copy_options import copy_format
 from txpostgres_proto.sql import parse_utility
 from txpostgres_proto.types import oids
 
@@ -180,7 +180,7 @@ def test_disconnect_mid_copy_tells_the_backend() -> None:
 def test_parser_csv_quotes_spanning_messages_and_header() -> None:
     statement = parse_utility("COPY t FROM STDIN (FORMAT csv, HEADER)")
     assert statement is not None
-    parser = CopyParser(CopyFormat.of(statement), "t", ("a", "b"))  # type: ignore[arg-type]
+    parser = CopyParser(copy_format(statement), "t", ("a", "b"))  # type: ignore[arg-type]
     rows = parser.feed(b'a,b\n1,"multi\n')
     rows += parser.feed(b'line ""quoted"""\n2,\n')
     rows += parser.finish()

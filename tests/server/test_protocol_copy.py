@@ -9,8 +9,8 @@ import pytest
 
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
-from txpostgres_proto.server.copy import CopyFormat
 from txpostgres_proto.server.copy_in import CopyParser
+from txpostgres_proto.server.copy_options import copy_format
 from txpostgres_proto.sql import parse_utility
 from txpostgres_proto.types import oids
 
@@ -106,6 +106,20 @@ def test_copy_from_stdin_csv_through_the_backend_hook() -> None:
     assert client.backend.inserted == [("1", "a, b"), ("2", None), ("3", ""), ("4", "multi\nline")]
 
 
+@pytest.mark.parametrize("backend", [CopyBackend, CopyInBackend])
+def test_copy_from_stdin_where_filters_rows_for_any_backend(backend: type[CopyBackend]) -> None:
+    """The WHERE condition is applied before the backend sees a row, with the target
+    columns' types (id is int4: 10 > 9 numerically, though "10" < "9" as text)."""
+    client = connected(backend_factory=backend)
+    client.send(
+        m.Query("COPY t FROM STDIN WHERE id > 2 AND note <> 'skip'"),
+        m.CopyData(b"1\tone\n10\tten\n9\tskip\n3\t\\N\n"),
+        m.CopyDone(),
+    )
+    assert kinds(client.received()) == ["CopyInResponse", "C:COPY 1", "Z:I"]
+    assert client.backend.inserted == [("10", "ten")]
+
+
 def test_copy_fail() -> None:
     client = connected(backend_factory=CopyBackend)
     client.send(m.Query("COPY t FROM STDIN"), m.CopyData(b"1\tx\n"), m.CopyFail("client gave up"))
@@ -172,5 +186,5 @@ def test_copy_from_stdin_binary() -> None:
 def test_parse_formats(sql: str, data: bytes, rows: list[tuple[str | None, ...]]) -> None:
     statement = parse_utility(sql)
     assert statement is not None
-    parser = CopyParser(CopyFormat.of(statement), "t", ("a", "b"))  # type: ignore[arg-type]
+    parser = CopyParser(copy_format(statement), "t", ("a", "b"))  # type: ignore[arg-type]
     assert parser.feed(data) + parser.finish() == rows

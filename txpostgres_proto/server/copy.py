@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from txpostgres_proto.protocol.errors import PostgresError
@@ -50,49 +50,37 @@ _TEXT_ESCAPES: Final = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "
 _TEXT_ESCAPE: Final = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.S)
 
 
-def _single_char(name: str, value: str) -> str:
-    if len(value) != 1:
-        raise PostgresError(f"COPY {name} must be a single one-byte character", "0A000")
-    return value
-
-
 @dataclass(frozen=True)
 class CopyFormat:
-    """The format options of one COPY statement."""
+    """The format options of one COPY statement (``copy_options.copy_format`` makes them from
+    the statement, with PostgreSQL's checks)."""
 
     kind: str = "text"
     delimiter: str = "\t"
     null: str = "\\N"
     header: bool = False
+    #: HEADER MATCH: the header line of COPY FROM data must name the columns.
+    header_match: bool = False
     quote: str = '"'
     escape: str = '"'
+    #: FORCE_QUOTE's columns (None: ``*``, all); `for_columns` turns them into positions.
+    force_quote: tuple[str, ...] | None = ()
+    quoted_columns: frozenset[int] = frozenset()
+    #: The Python codec of the data's ENCODING.
+    encoding: str = "utf-8"
 
-    @classmethod
-    def of(cls, statement: CopyStatement) -> CopyFormat:
-        """The options of ``statement`` with PostgreSQL's defaults per format."""
-        kind = statement.format
-        if kind not in ("text", "csv", "binary"):
-            raise PostgresError(f'COPY format "{kind}" not recognized', "22023")
-        csv = kind == "csv"
-
-        def text(name: str, default: str) -> str:
-            value = statement.option(name)
-            return value if isinstance(value, str) else default
-
-        header_option = statement.option("header")
-        header = header_option is None and any(n == "header" for n, _ in statement.options)
-        if isinstance(header_option, str):
-            header = header_option.lower() in ("true", "on", "1", "yes", "match")
-        delimiter = _single_char("delimiter", text("delimiter", "," if csv else "\t"))
-        quote = _single_char("quote", text("quote", '"'))
-        return cls(
-            kind=kind,
-            delimiter=delimiter,
-            null=text("null", "" if csv else "\\N"),
-            header=header,
-            quote=quote,
-            escape=_single_char("escape", text("escape", quote)),
-        )
+    def for_columns(self, names: Sequence[str], table: str | None) -> CopyFormat:
+        """This format for output columns ``names`` (of ``table``, None for a query):
+        FORCE_QUOTE's columns resolved to positions (42703 for a name not among them)."""
+        if self.force_quote is None:
+            return replace(self, quoted_columns=frozenset(range(len(names))))
+        positions = set()
+        for name in self.force_quote:
+            if name not in names:
+                relation = f' of relation "{table}"' if table is not None else ""
+                raise PostgresError(f'column "{name}"{relation} does not exist', "42703")
+            positions.add(names.index(name))
+        return replace(self, quoted_columns=frozenset(positions))
 
     @property
     def binary(self) -> bool:
@@ -101,12 +89,15 @@ class CopyFormat:
     # -- output ----------------------------------------------------------------------------
 
     def header_line(self, names: Sequence[str]) -> bytes:
-        """The CSV header line, or the binary signature; empty for text."""
+        """The header line (column names, never force-quoted), or the binary signature."""
         if self.binary:
             return BINARY_HEADER
         if not self.header:
             return b""
-        return self.format_row([name.encode("utf-8") for name in names])
+        fields = [name.encode("utf-8") for name in names]
+        if self.kind == "csv":
+            return self._csv_row(fields, frozenset())
+        return self._text_row(fields)
 
     def trailer(self) -> bytes:
         return BINARY_TRAILER if self.binary else b""
@@ -119,7 +110,7 @@ class CopyFormat:
                 parts.append(_NULL_FIELD if field is None else _INT32.pack(len(field)) + field)
             return b"".join(parts)
         if self.kind == "csv":
-            return self._csv_row(fields)
+            return self._csv_row(fields, self.quoted_columns)
         return self._text_row(fields)
 
     def _text_row(self, fields: Sequence[bytes | None]) -> bytes:
@@ -141,17 +132,22 @@ class CopyFormat:
             out.append(value)
         return delimiter.join(out) + b"\n"
 
-    def _csv_row(self, fields: Sequence[bytes | None]) -> bytes:
+    def _csv_row(self, fields: Sequence[bytes | None], quoted: frozenset[int]) -> bytes:
         quote = self.quote.encode("utf-8")
         escape = self.escape.encode("utf-8")
         delimiter = self.delimiter.encode("utf-8")
         null = self.null.encode("utf-8")
         special = (delimiter, quote, b"\n", b"\r")
         out = []
-        for field in fields:
+        for index, field in enumerate(fields):
             if field is None:
                 out.append(null)
-            elif field == null or field == b"\\." or any(char in field for char in special):
+            elif (
+                index in quoted
+                or field == null
+                or field == b"\\."
+                or any(char in field for char in special)
+            ):
                 body = field.replace(escape, escape + escape) if escape != quote else field
                 out.append(quote + body.replace(quote, escape + quote) + quote)
             else:
@@ -177,18 +173,38 @@ def split_unescaped(line: str, delimiter: str) -> list[str]:
 
 
 def unescape_text(raw: str) -> str:
+    """A text-format field with its backslash escapes resolved.  Octal and hex escapes stand
+    for bytes of the server encoding (UTF-8), as in PostgreSQL: ``\\303\\251`` is ``é``, and
+    bytes that do not form UTF-8 (or a zero byte) are 22021."""
     if "\\" not in raw:
         return raw
+    raw_bytes = False
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal raw_bytes
         octal, hexadecimal, char = match.groups()
-        if octal is not None:
-            return chr(int(octal, 8))
-        if hexadecimal is not None:
-            return chr(int(hexadecimal, 16))
-        return _TEXT_ESCAPES.get(char, char)
+        if octal is None and hexadecimal is None:
+            return _TEXT_ESCAPES.get(char, char)
+        code = int(octal, 8) & 0xFF if octal is not None else int(hexadecimal, 16)
+        if code == 0:
+            raise _invalid_byte(0)
+        if code < 0x80:
+            return chr(code)
+        raw_bytes = True
+        return chr(0xDC00 + code)  # the byte, in surrogateescape's notation
 
-    return _TEXT_ESCAPE.sub(replace, raw)
+    text = _TEXT_ESCAPE.sub(replace, raw)
+    if not raw_bytes:
+        return text
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _invalid_byte(data[error.start]) from None
+
+
+def _invalid_byte(byte: int) -> PostgresError:
+    return PostgresError(f'invalid byte sequence for encoding "UTF8": 0x{byte:02x}', "22021")
 
 
 def csv_quoted(text: str, position: int, quote: str, escape: str) -> tuple[str, int]:

@@ -13,6 +13,7 @@ backend's own business.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from txpostgres_proto.protocol import messages as m
@@ -22,6 +23,8 @@ from txpostgres_proto.sql import CopyStatement
 from .backend import QueryResult, ResultColumn, StatementDescription
 from .copy import CopyFormat, copy_insert_query, copy_source_query
 from .copy_in import CopyInStream, CopyParser, column_option
+from .copy_options import copy_format
+from .copy_where import CopyRowFilter, check_copy_where
 from .rows import RowOutput
 
 __all__ = ["CopyFlow"]
@@ -41,10 +44,11 @@ class CopyFlow(RowOutput):
         ``copy_in(statement, rows)``); COPY to or from a server file is the backend's."""
         if statement.filename is not None:
             return await self._backend_execute(sql, params, param_oids)
-        copy_format = CopyFormat.of(statement)
+        data_format = copy_format(statement)
+        check_copy_where(statement)
         if statement.direction == "TO":
-            return await self._copy_out(statement, copy_format)
-        return await self._copy_in(statement, copy_format)
+            return await self._copy_out(statement, data_format)
+        return await self._copy_in(statement, data_format)
 
     async def _copy_out(self, statement: CopyStatement, copy_format: CopyFormat) -> QueryResult:
         session = self.session
@@ -53,19 +57,23 @@ class CopyFlow(RowOutput):
         if result.columns is None:
             raise PostgresError("COPY query must have a RETURNING clause", "0A000")
         count = len(result.columns)
+        names = [column.name for column in result.columns]
+        table = statement.table.name if statement.table is not None else None
+        copy_format = copy_format.for_columns(names, table)
         formats = (1 if copy_format.binary else 0,) * count
         stream = self._stream(result, None, formats)
         self._send(m.CopyOutResponse(1 if copy_format.binary else 0, formats))
-        header = copy_format.header_line([column.name for column in result.columns])
+        header = copy_format.header_line(names)
         # PostgreSQL sends the binary signature in the CopyData of the first row (or of the
         # trailer), and clients parse it that way; a CSV header line is a CopyData of its own.
         prefix = header if copy_format.binary else b""
+        convert = _converter_to("utf-8" if copy_format.binary else copy_format.encoding)
         if header and not prefix:
-            self._send(m.CopyData(header))
+            self._send(m.CopyData(convert(header)))
 
         def frame(fields: list[bytes | None]) -> bytes:
             nonlocal prefix
-            data = copy_format.format_row(fields)
+            data = convert(copy_format.format_row(fields))
             if prefix:
                 data, prefix = prefix + data, b""
             return m.CopyData(data).encode()
@@ -97,7 +105,13 @@ class CopyFlow(RowOutput):
             column_option(statement, "force_not_null", names),
             column_option(statement, "force_null", names),
         )
-        stream = CopyInStream(parser, self._copy_drained)
+        row_filter = None
+        if statement.where is not None and not getattr(
+            self.backend, "copy_in_applies_where", False
+        ):
+            type_oids = [c.type_oid for c in columns] if columns else [0] * len(names)
+            row_filter = CopyRowFilter(statement, names, type_oids, session)
+        stream = CopyInStream(parser, self._copy_drained, row_filter)
         code = 1 if copy_format.binary else 0
         self._send(m.CopyInResponse(code, (code,) * len(names)))
         self._flush()
@@ -167,3 +181,24 @@ class CopyFlow(RowOutput):
             self._copy_stream.fail(
                 PostgresError(f"COPY from stdin failed: {fail.message}", "57014")
             )
+
+
+def _converter_to(codec: str) -> Callable[[bytes], bytes]:
+    """COPY TO data (UTF-8) converted to the COPY's ENCODING (22P05 for a character that
+    encoding cannot hold)."""
+    if codec == "utf-8":
+        return lambda data: data
+
+    def convert(data: bytes) -> bytes:
+        text = data.decode("utf-8")
+        try:
+            return text.encode(codec)
+        except UnicodeEncodeError as error:
+            character = text[error.start].encode("utf-8")
+            raise PostgresError(
+                f'character with byte sequence 0x{character.hex()} in encoding "UTF8" has no '
+                f'equivalent in encoding "{codec.upper()}"',
+                "22P05",
+            ) from None
+
+    return convert

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from twisted.internet.defer import Deferred
 
@@ -52,6 +52,12 @@ _INT16: Final = struct.Struct("!h")
 _INT32: Final = struct.Struct("!i")
 
 Row = tuple[Any, ...]
+
+
+class RowFilter(Protocol):
+    """Which rows a COPY stores (its WHERE condition; ``copy_where.CopyRowFilter``)."""
+
+    def rows(self, rows: list[Row]) -> list[Row]: ...
 
 
 class CopyBatch(list[Row]):
@@ -167,15 +173,26 @@ class CopyParser:
         return _flat(self._lines(text))
 
     def _complete_lines(self, data: bytes) -> bytes | None:
-        """The complete lines buffered with ``data`` (without the last newline); the incomplete
-        rest stays buffered."""
+        """The complete lines buffered with ``data`` (without the last newline), in UTF-8; the
+        incomplete rest stays buffered."""
         buffer = self._buffer + data if self._buffer else data
         cut = buffer.rfind(b"\n")
         if cut < 0:
             self._buffer = buffer
             return None
         self._buffer = buffer[cut + 1 :]
-        return buffer[:cut]
+        return self._utf8(buffer[:cut])
+
+    def _utf8(self, data: bytes) -> bytes:
+        """Data in the COPY's ENCODING converted to UTF-8.  Every encoding PostgreSQL speaks
+        keeps byte 0x0A for newline alone, so lines can be cut before converting."""
+        codec = self.format.encoding
+        if codec == "utf-8":
+            return data
+        try:
+            return data.decode(codec).encode("utf-8")
+        except UnicodeDecodeError as error:
+            raise self._bad_byte(data, error, codec.upper()) from None
 
     def finish(self) -> list[Row]:
         """The last rows, at CopyDone; a truncated row is an error."""
@@ -187,7 +204,7 @@ class CopyParser:
                 raise _bad_format("unexpected EOF in COPY data", self.table, self.line + 1)
             return rows
         rest, self._buffer = self._buffer, b""
-        rows = self._lines(self._decode(rest)) if rest else []
+        rows = self._lines(self._decode(self._utf8(rest))) if rest else []
         if self._pending_record:
             raise _bad_format("unterminated CSV quoted field", self.table, self.line)
         return rows
@@ -200,11 +217,15 @@ class CopyParser:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise PostgresError(
-                f'invalid byte sequence for encoding "UTF8": 0x{data[error.start]:02x}',
-                "22021",
-                where=f"COPY {self.table}, line {self.line + 1}",
-            ) from None
+            raise self._bad_byte(data, error, "UTF8") from None
+
+    def _bad_byte(self, data: bytes, error: UnicodeDecodeError, encoding: str) -> PostgresError:
+        line = self.line + 1 + data.count(b"\n", 0, error.start)
+        return PostgresError(
+            f'invalid byte sequence for encoding "{encoding}": 0x{data[error.start]:02x}',
+            "22021",
+            where=f"COPY {self.table}, line {line}",
+        )
 
     # -- text and CSV ----------------------------------------------------------------------
 
@@ -244,6 +265,8 @@ class CopyParser:
             if skip_header:
                 skip_header = False
                 self._header_seen = True
+                if fmt.header_match and width:
+                    self._match_header(self._csv_row(line) if csv else text_row(line), line)
                 continue
             row = self._csv_row(line) if csv else text_row(line)
             if len(row) != width and width:
@@ -305,10 +328,14 @@ class CopyParser:
             # Escapes too: the split is right when none of them escapes a delimiter or newline.
             if "\\" + delimiter in text or "\\\n" in text or text.endswith("\\"):
                 return None
-            values = [
-                unescape_text(field) if "\\" in field and field != null else field
-                for field in values
-            ]
+            try:
+                values = [
+                    unescape_text(field) if "\\" in field and field != null else field
+                    for field in values
+                ]
+            except PostgresError:
+                return None  # the line-by-line path reports it with its line
+
         self.line += count
         if nulls:
             for index in range(width):
@@ -351,10 +378,14 @@ class CopyParser:
             if null in fields:
                 fields = [None if field == null else field for field in fields]
         else:
-            fields = [
-                None if raw == null else unescape_text(raw)
-                for raw in split_unescaped(line, delimiter)
-            ]
+            try:
+                fields = [
+                    None if raw == null else unescape_text(raw)
+                    for raw in split_unescaped(line, delimiter)
+                ]
+            except PostgresError as error:
+                error.where = f'COPY {self.table}, line {self.line}: "{line}"'
+                raise
         if self._force_not_null:
             fields = [
                 "" if field is None and index in self._force_not_null else field
@@ -422,6 +453,24 @@ class CopyParser:
                 continue
             break
         return tuple(fields)
+
+    def _match_header(self, names: Row, line: str) -> None:
+        """HEADER MATCH: the header line must name the target columns, in order."""
+        expected = self.columns
+        if len(names) != len(expected):
+            message = (
+                f"wrong number of fields in header line: got {len(names)}, expected {len(expected)}"
+            )
+            raise _bad_format(message, self.table, self.line, line)
+        for number, (name, wanted) in enumerate(zip(names, expected, strict=True), start=1):
+            if name == wanted:
+                continue
+            got = f'null value ("{self.format.null}")' if name is None else f'"{name}"'
+            message = (
+                f"column name mismatch in header line field {number}: "
+                f'got {got}, expected "{wanted}"'
+            )
+            raise _bad_format(message, self.table, self.line, line)
 
     def _wrong_width(self, row: Row, line: str) -> None:
         if len(row) > len(self.columns):
@@ -510,8 +559,14 @@ def _flat(rows: list[Row]) -> list[Any]:
 class CopyInStream:
     """The rows of one COPY FROM STDIN, pulled by the backend in batches as data arrives."""
 
-    def __init__(self, parser: CopyParser, on_drained: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        parser: CopyParser,
+        on_drained: Callable[[], None],
+        row_filter: RowFilter | None = None,
+    ) -> None:
         self.parser = parser
+        self._row_filter = row_filter
         self.rows_read = 0
         self._chunks: list[bytes] = []
         self._size = 0
@@ -584,7 +639,10 @@ class CopyInStream:
 
     async def _raw(self) -> AsyncIterator[RawCopyBatch]:
         while (data := await self._next_data()) is not None:
-            yield RawCopyBatch(self, *data)
+            if self._row_filter is None:
+                yield RawCopyBatch(self, *data)
+            else:  # the filter runs in this (the reactor) thread: parse here too
+                yield RawCopyBatch(self, *data, parsed=self._parse(*data))
 
     async def _next_data(self) -> tuple[bytes, bool] | None:
         """The CopyData received since the last call (True: it is the last), or None."""
@@ -616,6 +674,8 @@ class CopyInStream:
             rows = self.parser.feed(data) if data else []
             if final:
                 rows.extend(self.parser.finish())
+            if self._row_filter is not None:
+                rows = self._row_filter.rows(rows)
         except PostgresError as error:
             self._error = error
             raise
@@ -625,6 +685,10 @@ class CopyInStream:
     def _parse_values(self, data: bytes, final: bool) -> CopyValues:
         """`_parse`'s rows as one flat list of fields."""
         parser = self.parser
+        width = len(parser.columns)
+        if self._row_filter is not None:
+            batch = self._parse(data, final)
+            return CopyValues(_flat(batch), width, len(batch), batch.first_line)
         first_line = parser.line + 1
         try:
             values = parser.feed_values(data)
@@ -633,7 +697,6 @@ class CopyInStream:
         except PostgresError as error:
             self._error = error
             raise
-        width = len(parser.columns)
         count = len(values) // width if width else 0
         self.rows_read += count
         return CopyValues(values, width, count, first_line)
@@ -642,10 +705,13 @@ class CopyInStream:
 class RawCopyBatch:
     """Received COPY data not parsed yet (see `CopyInStream.raw_batches`)."""
 
-    def __init__(self, stream: CopyInStream, data: bytes, final: bool) -> None:
+    def __init__(
+        self, stream: CopyInStream, data: bytes, final: bool, parsed: CopyBatch | None = None
+    ) -> None:
         self._stream = stream
         self.data = data
         self.final = final
+        self._parsed = parsed
 
     @property
     def width(self) -> int:
@@ -653,8 +719,13 @@ class RawCopyBatch:
         return len(self._stream.parser.columns)
 
     def parse(self) -> CopyBatch:
+        if self._parsed is not None:
+            return self._parsed
         return self._stream._parse(self.data, self.final)
 
     def parse_values(self) -> CopyValues:
         """The rows as one flat list (cheaper than `parse` for plain text and CSV data)."""
+        parsed = self._parsed
+        if parsed is not None:
+            return CopyValues(_flat(parsed), self.width, len(parsed), parsed.first_line)
         return self._stream._parse_values(self.data, self.final)
