@@ -158,14 +158,19 @@ def psql_program() -> str | None:
 
 
 def run_psql(
-    host: str, port: int, *commands: str, script: str | None = None, echo_hidden: bool = False
+    host: str,
+    port: int,
+    *commands: str,
+    script: str | None = None,
+    echo_hidden: bool = False,
+    database: str = DATABASE,
 ) -> PsqlRun:
     """psql as a user runs it (``-X``: no ~/.psqlrc; stop at the first error): each of
     ``commands`` as a ``-c``, or ``script`` read from standard input (``-f -``)."""
     program = psql_program()
     assert program is not None
     arguments = [program, "-X", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", str(port)]
-    arguments += ["-U", USER, "-d", DATABASE]
+    arguments += ["-U", USER, "-d", database]
     if echo_hidden:
         arguments.append("-E")
     for command in commands:

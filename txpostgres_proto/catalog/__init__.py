@@ -2,7 +2,15 @@
 
 from txpostgres_proto.catalog.engine import Catalog, CatalogResult, ResultColumn
 from txpostgres_proto.catalog.pgtypes import RegOid
-from txpostgres_proto.catalog.schema import Column, Domain, EnumType, Index, Table, UserType
+from txpostgres_proto.catalog.schema import (
+    Column,
+    Domain,
+    EnumType,
+    ForeignKey,
+    Index,
+    Table,
+    UserType,
+)
 from txpostgres_proto.catalog.session import SessionInfo, SimpleSession
 
 __all__ = [
@@ -11,6 +19,7 @@ __all__ = [
     "Column",
     "Domain",
     "EnumType",
+    "ForeignKey",
     "Index",
     "RegOid",
     "ResultColumn",

@@ -16,11 +16,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
-from txpostgres_proto.catalog.schema import Column, EnumType, Index, Table, UserType
+from txpostgres_proto.catalog.schema import (
+    REFERENTIAL_ACTIONS,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    Table,
+    UserType,
+)
 
 _NEXTVAL: Final = re.compile(
     r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$"
@@ -140,6 +148,24 @@ class AppSequence:
 
 
 @dataclass(frozen=True, slots=True)
+class AppForeignKey:
+    """A foreign key with both ends resolved to OIDs and attribute numbers."""
+
+    oid: int
+    name: str
+    attnums: tuple[int, ...]
+    columns: tuple[str, ...]
+    ref_oid: int
+    ref_schema: str
+    ref_name: str
+    ref_attnums: tuple[int, ...]
+    ref_columns: tuple[str, ...]
+    ref_index_oid: int  # the referenced unique index (0 when there is none)
+    update_code: str  # pg_constraint.confupdtype
+    delete_code: str  # pg_constraint.confdeltype
+
+
+@dataclass(frozen=True, slots=True)
 class AppRelation:
     oid: int
     schema: str
@@ -153,6 +179,7 @@ class AppRelation:
     sequences: tuple[AppSequence, ...]
     comment: str | None
     definition: str | None
+    foreign_keys: tuple[AppForeignKey, ...] = ()
 
 
 def _serial_default(table: Table, column: Column) -> tuple[str, str]:
@@ -226,10 +253,59 @@ def _layout_index(
     )
 
 
+def _layout_foreign_key(
+    table: Table,
+    rel: AppRelation,
+    key: ForeignKey,
+    relations: dict[tuple[str, str], AppRelation],
+    alloc: OidAllocator,
+) -> AppForeignKey | None:
+    """``key`` resolved, or None when it references a relation or column the catalog lacks."""
+    ref = relations.get((key.referenced_schema, key.referenced_table))
+    if ref is None:
+        return None
+    own = {att.name: att.attnum for att in rel.attributes}
+    theirs = {att.name: att.attnum for att in ref.attributes}
+    if any(name not in theirs for name in key.referenced_columns):
+        return None
+    wanted = set(key.referenced_columns)
+    index_oid = next(
+        (index.oid for index in ref.indexes if index.unique and set(index.columns) == wanted), 0
+    )
+    name = key.constraint_name(table.name)
+    return AppForeignKey(
+        oid=alloc.oid("constraint", table.schema, table.name, name),
+        name=name,
+        attnums=tuple(own[column] for column in key.columns),
+        columns=key.columns,
+        ref_oid=ref.oid,
+        ref_schema=ref.schema,
+        ref_name=ref.name,
+        ref_attnums=tuple(theirs[column] for column in key.referenced_columns),
+        ref_columns=key.referenced_columns,
+        ref_index_oid=index_oid,
+        update_code=REFERENTIAL_ACTIONS[key.on_update],
+        delete_code=REFERENTIAL_ACTIONS[key.on_delete],
+    )
+
+
 def layout(
     tables: Iterable[Table], namespaces: dict[str, int], alloc: OidAllocator
 ) -> list[AppRelation]:
-    """Assign OIDs to ``tables``; ``namespaces`` maps schema names to OIDs and gains new ones."""
-    return [
+    """Assign OIDs to ``tables``; ``namespaces`` maps schema names to OIDs and gains new ones.
+    Foreign keys are resolved once every relation has its OIDs (they may point forward)."""
+    tables = list(tables)
+    relations = [
         _layout_one(table, _namespace(table.schema, namespaces, alloc), alloc) for table in tables
     ]
+    by_name = {(rel.schema, rel.name): rel for rel in relations}
+    for position, table in enumerate(tables):
+        if table.foreign_keys:
+            rel = relations[position]
+            keys = (
+                _layout_foreign_key(table, rel, key, by_name, alloc) for key in table.foreign_keys
+            )
+            relations[position] = replace(
+                rel, foreign_keys=tuple(key for key in keys if key is not None)
+            )
+    return relations

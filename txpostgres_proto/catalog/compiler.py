@@ -519,6 +519,9 @@ class Compiler(ExpressionCompiler):
         elif name == "_pg_expandarray":
             source = sqls[0]
             outputs = [("x", t.element_of(types[0]), value), ("n", t.INT4, key)]
+        elif name == "pg_partition_ancestors":
+            source = f"json_array({self._partition_root(args[0], scope)})"
+            outputs = [("relid", Ty(oids.REGCLASS), value)]
         elif name == "pg_options_to_table":
             source = f"pgf_options({sqls[0]})"
             outputs = [
@@ -538,6 +541,12 @@ class Compiler(ExpressionCompiler):
         scalar = source_columns[0] if len(outputs) == 1 + int(ordinality) else None
         scope.sources.append(Source(alias, source_columns, scalar))
         return f"json_each({source}) AS {a}"
+
+    def _partition_root(self, relation: exp.Expr, scope: Scope) -> str:
+        """``pg_partition_ancestors(rel)``'s only row: the catalog has no partitions (no
+        ``pg_inherits`` rows), so a relation is its own and only ancestor."""
+        sql, _ = self.coerce(relation, Ty(oids.REGCLASS), scope)
+        return sql
 
     def _scalar_function_source(
         self, name: str, args: list[exp.Expr], alias: str | None, columns: list[str], scope: Scope
@@ -596,6 +605,10 @@ class Compiler(ExpressionCompiler):
                     f"CASE WHEN {index} <= {length} THEN {value} END",
                     t.promote(types[0], types[1]),
                 )
+            elif name == "pg_partition_ancestors":
+                length = "1"
+                relid = self._partition_root(call.expressions[0], scope)
+                replacement = (f"CASE WHEN {index} = 1 THEN {relid} END", Ty(oids.REGCLASS))
             else:
                 raise PostgresError(f"{name} in the select list is not supported", "0A000")
             lengths.append(length)

@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from txpostgres_proto.catalog.application import AppIndex, AppRelation, AppType
+from txpostgres_proto.catalog.application import AppForeignKey, AppIndex, AppRelation, AppType
 from txpostgres_proto.catalog.builtin import (
     BOOTSTRAP_SUPERUSER_OID,
     PG_CATALOG_OID,
     BuiltinData,
 )
+from txpostgres_proto.catalog.schema import REFERENTIAL_ACTION_WORDS
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
@@ -82,6 +83,7 @@ class Directory:
     app_relations: dict[int, AppRelation] = field(default_factory=dict)
     indexes: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
     constraints: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
+    foreign_keys: dict[int, AppForeignKey] = field(default_factory=dict)
     domain_checks: dict[int, str] = field(default_factory=dict)
     defaults: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     serial_sequences: dict[tuple[int, str], int] = field(default_factory=dict)
@@ -165,6 +167,7 @@ class Directory:
         self.app_relations.clear()
         self.indexes.clear()
         self.constraints.clear()
+        self.foreign_keys.clear()
         self.domain_checks.clear()
         self.defaults.clear()
         self.serial_sequences.clear()
@@ -194,6 +197,8 @@ class Directory:
                 self.indexes[index.oid] = (rel, index)
                 if index.constraint_oid:
                     self.constraints[index.constraint_oid] = (rel, index)
+            for key in rel.foreign_keys:
+                self.foreign_keys[key.oid] = key
             for sequence in rel.sequences:
                 self._add_relation(RelInfo(sequence.oid, rel.namespace_oid, sequence.name, "S"))
                 if sequence.owner_attnum:
@@ -449,17 +454,31 @@ class Directory:
         name = self.quote_ident(index.name)
         return f"CREATE {unique}INDEX {name} ON {table} USING btree ({columns})"
 
-    def constraint_definition(self, constraint_oid: int) -> str | None:
-        """``pg_get_constraintdef(oid)``."""
+    def constraint_definition(self, constraint_oid: int, path: list[int]) -> str | None:
+        """``pg_get_constraintdef(oid)`` (``path``: the search path, which decides whether a
+        referenced table's name is schema-qualified)."""
         check = self.domain_checks.get(constraint_oid)
         if check is not None:
             return check_definition(check)
+        key = self.foreign_keys.get(constraint_oid)
+        if key is not None:
+            return self._foreign_key_definition(key, path)
         found = self.constraints.get(constraint_oid)
         if found is None:
             return self.builtin.constraint_definitions.get(constraint_oid)
         _, index = found
         columns = ", ".join(self.quote_ident(name) for name in index.columns)
         return f"{'PRIMARY KEY' if index.primary else 'UNIQUE'} ({columns})"
+
+    def _foreign_key_definition(self, key: AppForeignKey, path: list[int]) -> str:
+        columns = ", ".join(self.quote_ident(name) for name in key.columns)
+        referenced = ", ".join(self.quote_ident(name) for name in key.ref_columns)
+        text = f"FOREIGN KEY ({columns}) REFERENCES {self.relation_name(key.ref_oid, path)}"
+        text += f"({referenced})"
+        for event, code in (("UPDATE", key.update_code), ("DELETE", key.delete_code)):
+            if code != "a":
+                text += f" ON {event} {REFERENTIAL_ACTION_WORDS[code]}"
+        return text
 
     def description(self, objoid: int, catalog: str, objsubid: int = 0) -> str | None:
         """``obj_description(oid, 'pg_class')``: the comment on an object of a catalog."""

@@ -305,7 +305,7 @@ ORDERED_AGGREGATES: Final[dict[str, tuple[ReturnRule, str]]] = {
 SET_RETURNING: Final = frozenset(
     {"unnest", "generate_series", "generate_subscripts", "_pg_expandarray",
      "pg_options_to_table", "json_array_elements", "json_array_elements_text",
-     "jsonb_array_elements", "jsonb_array_elements_text"}
+     "jsonb_array_elements", "jsonb_array_elements_text", "pg_partition_ancestors"}
 )  # fmt: skip
 
 #: Functions usable only in FROM that read a hidden table: name -> (schema, relation).

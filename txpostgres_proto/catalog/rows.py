@@ -5,7 +5,7 @@ catalogs for the application.
 into rows of ``pg_namespace``, ``pg_type`` (enums and domains with their array types, tables'
 row and array types), ``pg_enum``, ``pg_class`` (tables, views, their indexes and owned
 sequences), ``pg_attribute`` (including the system columns), ``pg_index``, ``pg_constraint``
-(primary keys, UNIQUE constraints, domain CHECK constraints), ``pg_attrdef``,
+(primary keys, UNIQUE constraints, foreign keys, domain CHECK constraints), ``pg_attrdef``,
 ``pg_description``, ``pg_sequence`` and ``pg_depend``, with the values a fresh PostgreSQL 15
 object has (``relam`` heap, ``relreplident`` 'd', default btree operator classes, the type's
 collation, an enum's ``enum_in``/``enum_out`` functions, a domain's base-type storage ...).
@@ -18,7 +18,7 @@ from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from txpostgres_proto.catalog.application import AppRelation, AppType
+from txpostgres_proto.catalog.application import AppForeignKey, AppRelation, AppType
 from txpostgres_proto.catalog.builtin import BOOTSTRAP_SUPERUSER_OID, BuiltinData
 from txpostgres_proto.catalog.directory import PG_CLASS_OID, PG_TYPE_OID
 from txpostgres_proto.types import oids
@@ -261,18 +261,25 @@ def application_rows(
     for user_type in types:
         _user_type_extras(user_type, rows)
     lookup = type_lookup(builtin, rows["pg_type"])
+    # Foreign keys are enforced by triggers on both tables: relhastriggers is what tells psql
+    # to list "Foreign-key constraints" and "Referenced by".
+    with_triggers = {key.ref_oid for rel in relations for key in rel.foreign_keys}
+    with_triggers.update(rel.oid for rel in relations if rel.foreign_keys)
     for rel in relations:
-        _relation_rows(builtin, lookup, rel, rows)
+        _relation_rows(builtin, lookup, rel, rows, rel.oid in with_triggers)
     return rows
 
 
-def _relation_rows(builtin: BuiltinData, types: Types, rel: AppRelation, rows: Rows) -> None:
+def _relation_rows(
+    builtin: BuiltinData, types: Types, rel: AppRelation, rows: Rows, has_triggers: bool
+) -> None:
     rows["pg_class"].append(
         _class_row(
             rel.oid, rel.name, rel.namespace_oid, rel.kind,
             reltype=rel.type_oid,
             relnatts=len(rel.attributes),
             relhasindex=bool(rel.indexes),
+            relhastriggers=has_triggers,
         )
     )  # fmt: skip
     attributes = rows["pg_attribute"]
@@ -303,6 +310,8 @@ def _relation_rows(builtin: BuiltinData, types: Types, rel: AppRelation, rows: R
         )  # fmt: skip
     for index in rel.indexes:
         _index_rows(builtin, types, rel, index.oid, rows)
+    for key in rel.foreign_keys:
+        rows["pg_constraint"].append(_foreign_key_row(rel, key))
     for sequence in rel.sequences:
         rows["pg_class"].append(
             _class_row(sequence.oid, sequence.name, rel.namespace_oid, "S", relnatts=3)
@@ -392,3 +401,29 @@ def _index_rows(
                 "conkey": list(index.attnums),
             }
         )
+
+
+def _foreign_key_row(rel: AppRelation, key: AppForeignKey) -> Row:
+    """The ``pg_constraint`` row of a FOREIGN KEY (MATCH SIMPLE, not deferrable)."""
+    return {
+        "oid": key.oid,
+        "conname": key.name,
+        "connamespace": rel.namespace_oid,
+        "contype": "f",
+        "condeferrable": False,
+        "condeferred": False,
+        "convalidated": True,
+        "conrelid": rel.oid,
+        "contypid": 0,
+        "conindid": key.ref_index_oid,
+        "conparentid": 0,
+        "confrelid": key.ref_oid,
+        "confupdtype": key.update_code,
+        "confdeltype": key.delete_code,
+        "confmatchtype": "s",
+        "conislocal": True,
+        "coninhcount": 0,
+        "connoinherit": True,
+        "conkey": list(key.attnums),
+        "confkey": list(key.ref_attnums),
+    }

@@ -5,7 +5,10 @@ catalogs about the tables they see (psql ``\\d``, JDBC ``DatabaseMetaData``, SQL
 reflection, asyncpg's type introspection).  The application states its schema with these frozen
 dataclasses and hands them to :meth:`txpostgres_proto.catalog.Catalog.set_tables`; the catalog
 turns them into ``pg_class``/``pg_attribute``/``pg_type``/``pg_enum``/``pg_index``/
-``pg_constraint``/... rows and into the ``information_schema`` views.
+``pg_constraint``/... rows and into the ``information_schema`` views.  Primary keys, unique
+indexes and :class:`ForeignKey` constraints appear as PostgreSQL shows them (psql's
+"Foreign-key constraints:" and "Referenced by:", SQLAlchemy's ``get_foreign_keys``, JDBC's
+``getImportedKeys``).
 
 Column types are a type OID, any SQL spelling of a built-in type (``int4``, ``integer``,
 ``varchar(20)``, ``numeric(10,2)``, ``timestamp with time zone``, ``text[]``), or an
@@ -200,6 +203,47 @@ class Index:
     constraint: bool = False
 
 
+#: Referential actions, and their ``pg_constraint.confupdtype``/``confdeltype`` codes.
+REFERENTIAL_ACTIONS: Final = {
+    "NO ACTION": "a",
+    "RESTRICT": "r",
+    "CASCADE": "c",
+    "SET NULL": "n",
+    "SET DEFAULT": "d",
+}
+#: The SQL spelling of each referential action code.
+REFERENTIAL_ACTION_WORDS: Final = {code: words for words, code in REFERENTIAL_ACTIONS.items()}
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A FOREIGN KEY constraint: ``columns`` of the table reference ``referenced_columns`` of
+    ``referenced_table`` (in ``referenced_schema``), which should carry a primary key or unique
+    index on them.  ``name`` defaults to PostgreSQL's ``<table>_<columns>_fkey``; the actions
+    are spelled as in SQL (`REFERENTIAL_ACTIONS`)."""
+
+    columns: tuple[str, ...]
+    referenced_table: str
+    referenced_columns: tuple[str, ...]
+    referenced_schema: str = "public"
+    name: str | None = None
+    on_update: str = "NO ACTION"
+    on_delete: str = "NO ACTION"
+
+    def __post_init__(self) -> None:
+        if not self.columns or len(self.columns) != len(self.referenced_columns):
+            raise ValueError("a foreign key needs as many referenced columns as columns")
+        for action in (self.on_update, self.on_delete):
+            if action not in REFERENTIAL_ACTIONS:
+                raise ValueError(f"unknown referential action {action!r}")
+
+    def constraint_name(self, table: str) -> str:
+        """The constraint's name on ``table`` (PostgreSQL's default when none was given)."""
+        if self.name is not None:
+            return self.name
+        return f"{table}_{'_'.join(self.columns)}_fkey"[:63]
+
+
 @dataclass(frozen=True)
 class Table:
     """A relation of the application: an ordinary table (``r``), view (``v``), materialized view
@@ -213,6 +257,7 @@ class Table:
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
     definition: str | None = None
+    foreign_keys: tuple[ForeignKey, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -226,6 +271,10 @@ class Table:
             missing = set(index.columns) - set(names)
             if missing:
                 raise ValueError(f"index {index.name!r} names unknown columns {sorted(missing)}")
+        for key in self.foreign_keys:
+            missing = set(key.columns) - set(names)
+            if missing:
+                raise ValueError(f"foreign key names unknown columns {sorted(missing)}")
 
     @property
     def primary_key(self) -> tuple[str, ...]:

@@ -179,7 +179,7 @@ class SqlFunctions:
 
     @strict
     def pgf_get_constraintdef(self, oid: Any, pretty: Any = False) -> str | None:
-        return self._dir.constraint_definition(as_int(oid))
+        return self._dir.constraint_definition(as_int(oid), self.ctx.search_path())
 
     @strict
     def pgf_get_viewdef(self, view: Any, pretty: Any = False) -> str | None:

@@ -3,7 +3,8 @@
 ``pg_tables``, ``pg_views``, ``pg_matviews``, ``pg_indexes``, ``pg_sequences``,
 ``pg_stat_*_tables``, ``pg_roles``/``pg_user``/``pg_shadow``/``pg_authid``, ``pg_database``
 and the ``information_schema`` views (``tables``, ``columns``, ``views``, ``schemata``,
-``table_constraints``, ``key_column_usage``, ``constraint_column_usage``, ``sequences`` ...)
+``table_constraints``, ``key_column_usage``, ``constraint_column_usage``,
+``referential_constraints``, ``sequences`` ...)
 are stored as plain tables.  :func:`builtin_view_rows` fills them for the built-in relations
 once per catalog; :func:`application_view_rows` computes the application's rows, which
 ``set_tables`` swaps in using the predicates of :data:`VIEW_APPLICATION_ROWS`.  The values
@@ -19,7 +20,7 @@ import datetime
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from txpostgres_proto.catalog.application import AppRelation
+from txpostgres_proto.catalog.application import AppForeignKey, AppIndex, AppRelation
 from txpostgres_proto.catalog.builtin import (
     BOOTSTRAP_SUPERUSER_OID,
     FIRST_NORMAL_OID,
@@ -27,6 +28,7 @@ from txpostgres_proto.catalog.builtin import (
 )
 from txpostgres_proto.catalog.directory import Directory
 from txpostgres_proto.catalog.rows import SEQUENCE_MAX, Row, Rows
+from txpostgres_proto.catalog.schema import REFERENTIAL_ACTION_WORDS
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.types import oids
 
@@ -124,6 +126,22 @@ def _column_facts(directory: Directory, type_oid: int, typmod: int) -> Row:
     return facts
 
 
+def _referenced_constraint(rels: _Relations, key: AppForeignKey) -> AppIndex | None:
+    """The primary key or UNIQUE constraint whose index a foreign key references."""
+    referenced = rels.apps.get(key.ref_oid)
+    for index in referenced.indexes if referenced else ():
+        if index.oid == key.ref_index_oid and index.constraint_oid:
+            return index
+    return None
+
+
+def _position(unique: AppIndex | None, key: AppForeignKey, position: int) -> int | None:
+    """key_column_usage.position_in_unique_constraint of a foreign key's column."""
+    if unique is None:
+        return None
+    return unique.columns.index(key.ref_columns[position - 1]) + 1
+
+
 def _information_schema(rels: _Relations, database: str) -> Rows:
     directory = rels.directory
     tables: list[Row] = []
@@ -133,6 +151,7 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
     key_columns: list[Row] = []
     constraint_columns: list[Row] = []
     constraint_tables: list[Row] = []
+    referential: list[Row] = []
     sequences: list[Row] = []
     for cls in rels.classes:
         kind, schema, name = cls["relkind"], rels.schema(cls["relnamespace"]), cls["relname"]
@@ -198,6 +217,31 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
                 key_columns.append({**named, **base, "column_name": column,
                                     "ordinal_position": position})  # fmt: skip
                 constraint_columns.append({**base, "column_name": column, **named})
+        for key in app.foreign_keys if app else ():
+            named = {"constraint_catalog": database, "constraint_schema": schema,
+                     "constraint_name": key.name}  # fmt: skip
+            constraints.append(
+                {**named, **base, "constraint_type": "FOREIGN KEY", "is_deferrable": "NO",
+                 "initially_deferred": "NO", "enforced": "YES", "nulls_distinct": None}
+            )  # fmt: skip
+            referenced = {"table_catalog": database, "table_schema": key.ref_schema,
+                          "table_name": key.ref_name}  # fmt: skip
+            constraint_tables.append({**referenced, **named})
+            unique = _referenced_constraint(rels, key)
+            for position, column in enumerate(key.columns, start=1):
+                key_columns.append(
+                    {**named, **base, "column_name": column, "ordinal_position": position,
+                     "position_in_unique_constraint": _position(unique, key, position)}
+                )  # fmt: skip
+            for column in key.ref_columns:
+                constraint_columns.append({**referenced, "column_name": column, **named})
+            referential.append(
+                {**named, "unique_constraint_catalog": database,
+                 "unique_constraint_schema": key.ref_schema if unique else None,
+                 "unique_constraint_name": unique.name if unique else None,
+                 "match_option": "NONE", "update_rule": REFERENTIAL_ACTION_WORDS[key.update_code],
+                 "delete_rule": REFERENTIAL_ACTION_WORDS[key.delete_code]}
+            )  # fmt: skip
     schemata = [
         {"catalog_name": database, "schema_name": name,
          "schema_owner": directory.role_name(BOOTSTRAP_SUPERUSER_OID if oid != 2200 else 6171)}
@@ -212,6 +256,7 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
         "information_schema.key_column_usage": key_columns,
         "information_schema.constraint_column_usage": constraint_columns,
         "information_schema.constraint_table_usage": constraint_tables,
+        "information_schema.referential_constraints": referential,
         "information_schema.sequences": sequences,
     }
     if rels.apps:
@@ -359,6 +404,8 @@ VIEW_APPLICATION_ROWS: Final = {
             "constraint_table_usage",
         )
     },  # fmt: skip
+    "information_schema.referential_constraints": "constraint_schema NOT IN "
+    "('pg_catalog', 'information_schema')",
     "information_schema.sequences": "",
     "information_schema.schemata": "schema_name NOT IN "
     "('pg_catalog', 'pg_toast', 'public', 'information_schema')",

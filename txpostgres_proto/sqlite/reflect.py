@@ -28,13 +28,21 @@ import functools
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from txpostgres_proto.catalog.schema import Column, Domain, EnumType, Index, Table
+from txpostgres_proto.catalog.schema import (
+    REFERENTIAL_ACTIONS,
+    Column,
+    Domain,
+    EnumType,
+    ForeignKey,
+    Index,
+    Table,
+)
 from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
 from txpostgres_proto.sqlite.usertypes import UserTypeDef, read_user_types
 from txpostgres_proto.types import oids
@@ -83,6 +91,8 @@ class ForeignKeyInfo:
     columns: tuple[str, ...]
     ref_table: str
     ref_columns: tuple[str, ...]
+    on_update: str = "NO ACTION"
+    on_delete: str = "NO ACTION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,19 +261,26 @@ def _pk_order(column: ColumnInfo) -> int:
 def _foreign_keys(
     conn: sqlite3.Connection, table: str, declared: dict[tuple[str, tuple[str, ...]], str]
 ) -> tuple[ForeignKeyInfo, ...]:
-    grouped: dict[int, list[tuple[str, str, str | None]]] = {}
+    grouped: dict[int, list[tuple[Any, ...]]] = {}
     for row in conn.execute(f"PRAGMA foreign_key_list({_quote(table)})").fetchall():
-        key_id, _seq, ref_table, source, target = row[:5]
-        grouped.setdefault(key_id, []).append((ref_table, source, target))
+        grouped.setdefault(row[0], []).append(row)
     keys = []
     for parts in reversed(list(grouped.values())):
-        ref_table = parts[0][0]
-        sources = tuple(part[1] for part in parts)
-        targets = tuple(part[2] or part[1] for part in parts)
+        _id, _seq, ref_table, _source, _target, on_update, on_delete = parts[0][:7]
+        sources = tuple(part[3] for part in parts)
+        targets = tuple(part[4] for part in parts)
+        if None in targets:  # REFERENCES t without columns: t's primary key
+            targets = _primary_key(conn, ref_table) or sources
         default = f"{table}_{'_'.join(sources)}_fkey"
         name = declared.get(("fk", tuple(source.lower() for source in sources)), default)
-        keys.append(ForeignKeyInfo(name, sources, ref_table, targets))
+        keys.append(ForeignKeyInfo(name, sources, ref_table, targets, on_update, on_delete))
     return tuple(keys)
+
+
+def _primary_key(conn: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    """The primary key columns of ``table``, in key order (empty when it has none)."""
+    rows = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
+    return tuple(row[1] for row in sorted((row for row in rows if row[5]), key=lambda r: r[5]))
 
 
 def _view_definition(sql: str | None) -> str | None:
@@ -360,10 +377,22 @@ def _catalog_table(table: TableInfo, types: dict[str, EnumType | Domain]) -> Tab
         for index in table.indexes
         if index.columns and all(part is not None for part in index.columns)
     )
+    foreign_keys = tuple(
+        ForeignKey(
+            key.columns,
+            key.ref_table,
+            key.ref_columns,
+            name=key.name,
+            on_update=key.on_update if key.on_update in REFERENTIAL_ACTIONS else "NO ACTION",
+            on_delete=key.on_delete if key.on_delete in REFERENTIAL_ACTIONS else "NO ACTION",
+        )
+        for key in table.foreign_keys
+    )
     return Table(
         name=table.name,
         columns=columns,
         kind=table.kind,
         indexes=indexes,
         definition=table.definition,
+        foreign_keys=foreign_keys,
     )
