@@ -557,8 +557,8 @@ class SQLiteBackend:
         if plan.restart_sequences:
             owned = schema.sequences
             tables = {table.lower() for table in plan.tables}
-            self.database.sequences.forget(
-                {name for name, (table, _) in owned.items() if table.lower() in tables}
+            self.database.sequences.restart(
+                conn, {name for name, (table, _) in owned.items() if table.lower() in tables}
             )
         context.owners = schema.sequences
         several = len(plan.statements) > 1

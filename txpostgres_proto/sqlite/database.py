@@ -85,6 +85,7 @@ class SQLiteDatabase:
         setup = self.connect()
         try:
             setup.execute("PRAGMA journal_mode=WAL")
+            self.sequences.create(setup)
         finally:
             setup.close()
 

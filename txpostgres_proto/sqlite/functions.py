@@ -8,7 +8,8 @@ and array helpers; a few carry session state and are bound to a `FunctionContext
 * ``now()`` is the start of the current transaction (PostgreSQL's ``transaction_timestamp``),
   ``statement_timestamp()``/``clock_timestamp()`` the wall clock;
 * ``nextval``/``currval``/``setval``/``lastval`` drive the sequences behind ``serial`` and
-  identity columns (`Sequences`, shared by every connection of the server process);
+  identity columns (`Sequences`, kept in the database file, so shared by every connection and
+  every process serving it);
 * ``current_user``/``current_database()`` answer from the session;
 * ``pg_sleep(seconds)`` waits in the worker thread and ends early, with 57014, when the
   statement is cancelled (SQLite's own interrupt cannot stop a user function).
@@ -17,9 +18,8 @@ SQLite reports an exception raised inside a user function only as "user-defined 
 exception"; the wrapper keeps the `PostgresError` in ``FunctionContext.error`` so that the error
 mapping can answer with the real SQLSTATE and message.
 
-Sequences live in memory: they are shared and non-transactional like PostgreSQL's, and start
-after the largest value already in the owning column (so a file database reopened later carries
-on where its data ends rather than where the old process's counter stood).
+Sequences start after the largest value already in the owning column, so a database written
+by other tools (or before sequences were stored) carries on where its data ends.
 """
 
 from __future__ import annotations
@@ -71,31 +71,78 @@ _TRUNC_UNITS: Final = (
 )  # fmt: skip
 
 
+#: Where the sequences' values live (hidden from the catalog by its ``_txpg_`` prefix).
+SEQUENCE_TABLE: Final = "_txpg_sequences"
+
+
 class Sequences:
-    """Every sequence of the database: name → last value, shared by all connections."""
+    """Every sequence of the database, kept in the database file itself (`SEQUENCE_TABLE`) and
+    remembered by this process.
+
+    Every connection, and every process serving the same file (``--workers``), draws from the
+    one stored counter: a value is taken by the statement that asks for it, on that
+    statement's connection, under the write lock SQLite gives one writer at a time, so no two
+    sessions get the same value.  The stored counter is transactional, PostgreSQL's sequences
+    are not: so the process also remembers the last value it handed out, and does not hand a
+    value out again after a rollback undid the stored one (values are skipped, as in
+    PostgreSQL).  That memory holds only while the counter is the one it was taken from: each
+    (re)start of a counter — first use, ``setval``, ``TRUNCATE ... RESTART IDENTITY``, dropping
+    the table — stores a new random ``generation``, so a restart made by any process is obeyed
+    by all.  A sequence first used starts after the largest value already in its column.
+    """
 
     def __init__(self) -> None:
-        self._values: dict[str, int] = {}
+        self._handed_out: dict[str, tuple[int, int]] = {}  # name -> (generation, value)
         self._lock = threading.Lock()
 
-    def next(self, name: str, start: Callable[[], int]) -> int:
+    def create(self, conn: sqlite3.Connection) -> None:
+        """Make the table (when the database has none yet)."""
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {SEQUENCE_TABLE} "
+            "(name TEXT PRIMARY KEY, last_value INTEGER NOT NULL, generation INTEGER NOT NULL)"
+        )
+
+    def next(self, conn: sqlite3.Connection, name: str, start: Callable[[], int]) -> int:
         """The next value of ``name``; ``start`` gives the last value when first used."""
+        row = conn.execute(
+            f"UPDATE {SEQUENCE_TABLE} SET last_value = last_value + 1 WHERE name = ? "
+            "RETURNING last_value, generation",
+            (name,),
+        ).fetchone()
+        if row is None:  # first use (or this process's first use was rolled back)
+            with self._lock:
+                _, last = self._handed_out.get(name, (0, 0))
+            value = max(start(), last) + 1
+            self.assign(conn, name, value)
+            return value
+        stored, generation = int(row[0]), int(row[1])
         with self._lock:
-            current = self._values.get(name)
-            if current is None:
-                current = start()
-            self._values[name] = current + 1
-            return current + 1
+            remembered, last = self._handed_out.get(name, (generation, 0))
+            value = max(stored, last + 1) if remembered == generation else stored
+            self._handed_out[name] = (generation, value)
+        if value != stored:
+            conn.execute(
+                f"UPDATE {SEQUENCE_TABLE} SET last_value = ? WHERE name = ?", (value, name)
+            )
+        return value
 
-    def assign(self, name: str, value: int) -> None:
+    def assign(self, conn: sqlite3.Connection, name: str, value: int) -> None:
+        """(Re)start the counter of ``name``: the last value handed out is ``value``."""
+        generation = random.getrandbits(62)
         with self._lock:
-            self._values[name] = value
+            self._handed_out[name] = (generation, value)
+        conn.execute(
+            f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET last_value = excluded.last_value, "
+            "generation = excluded.generation",
+            (name, value, generation),
+        )
 
-    def forget(self, names: set[str]) -> None:
-        """Drop sequences whose table went away (or was truncated with RESTART IDENTITY)."""
-        with self._lock:
-            for name in names:
-                self._values.pop(name, None)
+    def restart(self, conn: sqlite3.Connection, names: set[str]) -> None:
+        """Start sequences again from 1: their table was truncated with RESTART IDENTITY, or
+        dropped (a table made again under the name starts from 1 in every process)."""
+        for name in names:
+            self.assign(conn, name, 0)
 
 
 @dataclass
@@ -746,7 +793,7 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
 
     def nextval(name: Any) -> int:
         sequence = _sequence_name(name)
-        value = context.sequences.next(sequence, start_of(sequence))
+        value = context.sequences.next(conn, sequence, start_of(sequence))
         context.currvals[sequence] = value
         context.last_sequence = sequence
         return value
@@ -766,7 +813,7 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
 
     def setval(name: Any, value: Any, is_called: Any = 1) -> int:
         sequence = _sequence_name(name)
-        context.sequences.assign(sequence, int(value) if is_called else int(value) - 1)
+        context.sequences.assign(conn, sequence, int(value) if is_called else int(value) - 1)
         if is_called:
             context.currvals[sequence] = int(value)
             context.last_sequence = sequence
