@@ -109,7 +109,12 @@ EXPECTED: dict[str, Expected] = {
     ),
 }
 KINDS = tuple(EXPECTED)
-_HANDLERS = {"default": None, "inventory": "examples.app_example.InventoryHandler"}
+_HANDLERS = {
+    "default": None,
+    "inventory": "examples.app_example.InventoryHandler",
+    # Not one of KINDS: the inventory accepting LOCK TABLE, for pg_dump (test_pg_dump.py).
+    "locking_inventory": "tests.catalog_e2e.dumpable_app.LockingInventoryHandler",
+}
 
 
 class ServerProcess:

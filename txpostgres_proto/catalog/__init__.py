@@ -3,6 +3,7 @@
 from txpostgres_proto.catalog.engine import Catalog, CatalogResult, ResultColumn
 from txpostgres_proto.catalog.pgtypes import RegOid
 from txpostgres_proto.catalog.schema import (
+    Check,
     Column,
     Domain,
     EnumType,
@@ -16,6 +17,7 @@ from txpostgres_proto.catalog.session import SessionInfo, SimpleSession
 __all__ = [
     "Catalog",
     "CatalogResult",
+    "Check",
     "Column",
     "Domain",
     "EnumType",

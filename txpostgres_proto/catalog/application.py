@@ -22,6 +22,7 @@ from typing import Final
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
 from txpostgres_proto.catalog.schema import (
     REFERENTIAL_ACTIONS,
+    Check,
     Column,
     EnumType,
     ForeignKey,
@@ -29,7 +30,9 @@ from txpostgres_proto.catalog.schema import (
     Table,
     UserType,
 )
+from txpostgres_proto.types import oids
 
+_INTEGER_TYPES: Final = frozenset({oids.INT2, oids.INT4, oids.INT8})
 _NEXTVAL: Final = re.compile(
     r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$"
 )
@@ -166,6 +169,14 @@ class AppForeignKey:
 
 
 @dataclass(frozen=True, slots=True)
+class AppCheck:
+    oid: int
+    name: str
+    expression: str
+    attnums: tuple[int, ...]  # the columns it mentions (pg_constraint.conkey)
+
+
+@dataclass(frozen=True, slots=True)
 class AppRelation:
     oid: int
     schema: str
@@ -180,6 +191,8 @@ class AppRelation:
     comment: str | None
     definition: str | None
     foreign_keys: tuple[AppForeignKey, ...] = ()
+    rule_oid: int = 0  # a view's _RETURN rule (pg_rewrite)
+    checks: tuple[AppCheck, ...] = ()
 
 
 def _serial_default(table: Table, column: Column) -> tuple[str, str]:
@@ -204,7 +217,12 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
             )
         elif default is not None and (match := _NEXTVAL.match(default.strip())):
             sequence = match.group(2)
-            sequences.append(AppSequence(alloc.oid("rel", schema, sequence), sequence, 20, attnum))
+            # The sequence of ``integer DEFAULT nextval(...)`` is typed as its column, as
+            # ``serial`` makes it (what else it was created as is not known here).
+            seq_type = column.type_oid if column.type_oid in _INTEGER_TYPES else oids.INT8
+            sequences.append(
+                AppSequence(alloc.oid("rel", schema, sequence), sequence, seq_type, attnum)
+            )
         user_type = column.user_type
         attributes.append(
             AppAttribute(
@@ -233,6 +251,20 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
         sequences=tuple(sequences),
         comment=table.comment,
         definition=table.definition,
+        rule_oid=alloc.oid("rule", schema, name) if table.kind in ("v", "m") else 0,
+        checks=tuple(_layout_check(table, check, attnums, alloc) for check in table.checks),
+    )
+
+
+def _layout_check(
+    table: Table, check: Check, attnums: dict[str, int], alloc: OidAllocator
+) -> AppCheck:
+    name = check.constraint_name(table.name, attnums)
+    return AppCheck(
+        oid=alloc.oid("constraint", table.schema, table.name, name),
+        name=name,
+        expression=check.expression,
+        attnums=tuple(attnums[column] for column in check.columns(attnums)),
     )
 
 

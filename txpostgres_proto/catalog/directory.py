@@ -24,10 +24,15 @@ from txpostgres_proto.catalog.builtin import (
     BuiltinData,
 )
 from txpostgres_proto.catalog.schema import REFERENTIAL_ACTION_WORDS
+from txpostgres_proto.catalog.viewsql import qualified_definition
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
+_REGCLASS_CONSTANT: Final = re.compile(r"'((?:[^']|'')*)'::regclass")
 PG_CLASS_OID: Final = 1259
+PUBLIC_NAMESPACE_OID: Final = 2200
+#: The search path of a session that has not changed it: ``"$user", public``.
+DEFAULT_PATH: Final = [PG_CATALOG_OID, PUBLIC_NAMESPACE_OID]
 PG_TYPE_OID: Final = 1247
 ARRAY_SUBSCRIPT_HANDLER: Final = 6179
 
@@ -53,10 +58,10 @@ _ZONED: Final = {
 }
 
 
-def check_definition(check: str) -> str:
+def check_definition(check: str, pretty: bool = False) -> str:
     """``pg_get_constraintdef`` of a CHECK constraint: the expression in parentheses, as
-    PostgreSQL prints it (``CHECK ((VALUE > 0))``)."""
-    return f"CHECK (({check}))"
+    PostgreSQL prints it (``CHECK ((VALUE > 0))``; pretty: ``CHECK (VALUE > 0)``)."""
+    return f"CHECK ({check})" if pretty else f"CHECK (({check}))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,7 @@ class Directory:
     constraints: dict[int, tuple[AppRelation, AppIndex]] = field(default_factory=dict)
     foreign_keys: dict[int, AppForeignKey] = field(default_factory=dict)
     domain_checks: dict[int, str] = field(default_factory=dict)
+    table_checks: dict[int, str] = field(default_factory=dict)
     defaults: dict[int, tuple[int, int, str]] = field(default_factory=dict)
     serial_sequences: dict[tuple[int, str], int] = field(default_factory=dict)
     databases: dict[str, int] = field(default_factory=dict)
@@ -169,6 +175,7 @@ class Directory:
         self.constraints.clear()
         self.foreign_keys.clear()
         self.domain_checks.clear()
+        self.table_checks.clear()
         self.defaults.clear()
         self.serial_sequences.clear()
         for name, oid in namespaces.items():
@@ -191,6 +198,8 @@ class Directory:
                     self.descriptions[rel.oid, PG_CLASS_OID, att.attnum] = att.comment
                 if att.default is not None:
                     self.defaults[att.default_oid] = (rel.oid, att.attnum, att.default)
+            for check in rel.checks:
+                self.table_checks[check.oid] = check.expression
             for index in rel.indexes:
                 self._add_relation(RelInfo(index.oid, rel.namespace_oid, index.name, "i"))
                 self.attributes[index.oid] = list(enumerate(index.columns, start=1))
@@ -454,9 +463,17 @@ class Directory:
         name = self.quote_ident(index.name)
         return f"CREATE {unique}INDEX {name} ON {table} USING btree ({columns})"
 
-    def constraint_definition(self, constraint_oid: int, path: list[int]) -> str | None:
-        """``pg_get_constraintdef(oid)`` (``path``: the search path, which decides whether a
-        referenced table's name is schema-qualified)."""
+    def constraint_definition(
+        self, constraint_oid: int, path: list[int], pretty: bool = False
+    ) -> str | None:
+        """``pg_get_constraintdef(oid, pretty)`` (``path``: the search path, which decides
+        whether a referenced table's name is schema-qualified)."""
+        check = self.table_checks.get(constraint_oid)
+        if check is not None:
+            return check_definition(check, pretty)
+        # A domain's check is always printed parenthesized for now, pretty or not (PostgreSQL
+        # prints ``CHECK (VALUE > 0)`` when pretty): tests/catalog_e2e/test_sqlalchemy.py
+        # expects that form.
         check = self.domain_checks.get(constraint_oid)
         if check is not None:
             return check_definition(check)
@@ -485,12 +502,56 @@ class Directory:
         classoid = self._rel_names.get((PG_CATALOG_OID, catalog.rpartition(".")[2]))
         return self.descriptions.get((objoid, classoid or 0, objsubid))
 
-    def view_definition(self, oid: int) -> str | None:
-        """``pg_get_viewdef(oid)``: the application's definition or PostgreSQL's own."""
+    def expression_text(self, text: str, path: list[int]) -> str:
+        """``pg_get_expr``: an application expression (a column default, written for the
+        default search path) as PostgreSQL deparses it on ``path``: relation names in
+        ``'name'::regclass`` constants are schema-qualified when not visible there."""
+
+        def requalify(match: re.Match[str]) -> str:
+            name = match.group(1).replace("''", "'")
+            try:
+                oid = self.lookup_relation(name, DEFAULT_PATH)
+            except PostgresError:
+                return match.group(0)
+            return "'" + self.relation_name(oid, path).replace("'", "''") + "'::regclass"
+
+        return _REGCLASS_CONSTANT.sub(requalify, text)
+
+    def _qualifier(self, name: str, path: list[int]) -> str | None:
+        """The schema to write before ``name`` (a relation a view reads, resolved on the
+        default search path) when it is not visible on ``path``."""
+        try:
+            oid = self.lookup_relation('"' + name.replace('"', '""') + '"', DEFAULT_PATH)
+        except PostgresError:
+            return None
+        if self.relation_visible(oid, path):
+            return None
+        rel = self.relations.get(oid)
+        return None if rel is None else self.namespaces.get(rel.namespace)
+
+    def view_definition(self, oid: int, path: list[int] = DEFAULT_PATH) -> str | None:
+        """``pg_get_viewdef(oid)``: the application's definition or PostgreSQL's own.
+
+        A view the application computes without SQL (no ``definition``) reads as a query of
+        its typed columns that yields no rows, so it can be recreated (``pg_dump``) with the
+        same columns; PostgreSQL never returns an empty definition."""
         app = self.app_relations.get(oid)
-        if app is not None:
+        if app is None:
+            return self.builtin.view_definitions.get(oid)
+        if app.kind not in ("v", "m"):
             return app.definition
-        return self.builtin.view_definitions.get(oid)
+        if app.definition is not None:
+            text = qualified_definition(
+                app.definition,
+                lambda schema, name: None if schema is not None else self._qualifier(name, path),
+            )
+            return text if text.rstrip().endswith(";") else text.rstrip() + ";"
+        columns = ",\n    ".join(
+            f"NULL::{self.format_type(att.type_oid, att.typmod, path)} AS "
+            f"{self.quote_ident(att.name)}"
+            for att in app.attributes
+        )
+        return f" SELECT {columns}\n  WHERE false;"
 
     def function_texts(self, oid: int) -> tuple[str, str, str] | None:
         return self.builtin.function_texts.get(oid)

@@ -91,6 +91,7 @@ _APPLICATION_ROWS: Final = {
     "pg_description": "objoid >= 16384",
     "pg_sequence": "seqrelid >= 16384",
     "pg_depend": "objid >= 16384",
+    "pg_rewrite": "oid >= 16384",
 }
 
 

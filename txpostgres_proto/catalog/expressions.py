@@ -450,6 +450,8 @@ class ExpressionCompiler(abc.ABC):
         if len(node.expressions) != 1 or isinstance(node.expressions[0], exp.Slice):
             raise PostgresError("array slices are not supported", "0A000")
         index, _ = self.expr(node.expressions[0], scope)
+        if ty.oid == oids.NAME:  # a name is a fixed-length array of "char", from 0
+            return f"substr({array}, ({index}) + 1, 1)", Ty(oids.CHAR)
         if ty.oid in (oids.INT2VECTOR, oids.OIDVECTOR):  # subscripts of these start at 0
             index = f"({index} + 1)"
         return f"pgf_array_get({array}, {index})", t.element_of(ty)

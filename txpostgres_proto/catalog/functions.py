@@ -144,6 +144,7 @@ FUNCTIONS: Final[dict[str, Func]] = {
     "age": Func(fixed(oids.INT4), sql=constant("0")),
     # catalog lookups and renderings
     "format_type": Func(fixed(oids.TEXT), (oids.OID, oids.INT4), _format_type),
+    "acldefault": Func(fixed(oids.ACLITEM_ARRAY), (oids.CHAR, oids.OID)),
     "pg_get_userbyid": Func(fixed(oids.NAME), (oids.OID,)),
     "pg_table_is_visible": Func(fixed(oids.BOOL), (oids.OID,)),
     "pg_type_is_visible": Func(fixed(oids.BOOL), (oids.OID,)),

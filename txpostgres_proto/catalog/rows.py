@@ -18,15 +18,25 @@ from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from txpostgres_proto.catalog.application import AppForeignKey, AppRelation, AppType
+from txpostgres_proto.catalog.application import (
+    AppAttribute,
+    AppCheck,
+    AppForeignKey,
+    AppRelation,
+    AppType,
+)
 from txpostgres_proto.catalog.builtin import BOOTSTRAP_SUPERUSER_OID, BuiltinData
 from txpostgres_proto.catalog.directory import PG_CLASS_OID, PG_TYPE_OID
+from txpostgres_proto.catalog.viewsql import referenced_relations
 from txpostgres_proto.types import oids
 
 Row = dict[str, Any]
 Rows = dict[str, list[Row]]
 Types = Mapping[int, Row]
 
+PG_ATTRDEF_OID: Final = 2604
+PG_CONSTRAINT_OID: Final = 2606
+PG_REWRITE_OID: Final = 2618
 HEAP_AM: Final = 2
 BTREE_AM: Final = 403
 TABLE_ROW_TYPE: Final = 83  # pg_class's row type: template for application row types
@@ -249,6 +259,7 @@ def application_rows(
         for name in (
             "pg_namespace", "pg_class", "pg_attribute", "pg_type", "pg_enum", "pg_index",
             "pg_constraint", "pg_attrdef", "pg_description", "pg_sequence", "pg_depend",
+            "pg_rewrite",
         )
     }  # fmt: skip
     for name, oid in namespaces.items():
@@ -267,7 +278,49 @@ def application_rows(
     with_triggers.update(rel.oid for rel in relations if rel.foreign_keys)
     for rel in relations:
         _relation_rows(builtin, lookup, rel, rows, rel.oid in with_triggers)
+    by_name = {(rel.schema, rel.name): rel.oid for rel in relations}
+    for rel in relations:
+        if rel.rule_oid:
+            _view_rule_rows(builtin, by_name, rel, rows)
     return rows
+
+
+def _view_rule_rows(
+    builtin: BuiltinData, by_name: dict[tuple[str, str], int], view: AppRelation, rows: Rows
+) -> None:
+    """A view's ``_RETURN`` rule and what it depends on: the view (internal) and each relation
+    its SQL reads (normal), found on the default search path (``pg_catalog``, ``public``)."""
+    rows["pg_rewrite"].append(
+        {"oid": view.rule_oid, "rulename": "_RETURN", "ev_class": view.oid, "ev_type": "1",
+         "ev_enabled": "O", "is_instead": True, "ev_qual": "<>", "ev_action": view.definition}
+    )  # fmt: skip
+    base = {"classid": PG_REWRITE_OID, "objid": view.rule_oid, "objsubid": 0,
+            "refclassid": PG_CLASS_OID, "refobjsubid": 0}  # fmt: skip
+    rows["pg_depend"].append({**base, "refobjid": view.oid, "deptype": "i"})
+    read: list[int] = []
+    for schema, name in referenced_relations(view.definition or ""):
+        candidates = [schema] if schema is not None else ["pg_catalog", "public"]
+        for candidate in candidates:
+            oid = by_name.get((candidate, name))
+            if oid is None and (candidate, name) in builtin.relations:
+                oid = builtin.relations[candidate, name].oid
+            if oid is not None:
+                if oid != view.oid and oid not in read:
+                    read.append(oid)
+                break
+    rows["pg_depend"].extend({**base, "refobjid": oid, "deptype": "n"} for oid in read)
+
+
+def _default_dependencies(rel: AppRelation, att: AppAttribute, depend: list[Row]) -> None:
+    """A column default depends on its column (auto) and on the sequence it draws from
+    (normal): pg_dump sees the loop table -> default -> sequence -> table this makes and
+    writes such defaults as a separate ``ALTER TABLE ... SET DEFAULT``, as for PostgreSQL."""
+    base = {"classid": PG_ATTRDEF_OID, "objid": att.default_oid, "objsubid": 0,
+            "refclassid": PG_CLASS_OID}  # fmt: skip
+    depend.append({**base, "refobjid": rel.oid, "refobjsubid": att.attnum, "deptype": "a"})
+    for sequence in rel.sequences:
+        if sequence.owner_attnum == att.attnum:
+            depend.append({**base, "refobjid": sequence.oid, "refobjsubid": 0, "deptype": "n"})
 
 
 def _relation_rows(
@@ -280,6 +333,7 @@ def _relation_rows(
             relnatts=len(rel.attributes),
             relhasindex=bool(rel.indexes),
             relhastriggers=has_triggers,
+            relchecks=len(rel.checks),
         )
     )  # fmt: skip
     attributes = rows["pg_attribute"]
@@ -295,6 +349,7 @@ def _relation_rows(
                 {"oid": att.default_oid, "adrelid": rel.oid, "adnum": att.attnum,
                  "adbin": att.default}
             )  # fmt: skip
+            _default_dependencies(rel, att, rows["pg_depend"])
         if att.comment:
             rows["pg_description"].append(
                 {"objoid": rel.oid, "classoid": PG_CLASS_OID, "objsubid": att.attnum,
@@ -312,6 +367,14 @@ def _relation_rows(
         _index_rows(builtin, types, rel, index.oid, rows)
     for key in rel.foreign_keys:
         rows["pg_constraint"].append(_foreign_key_row(rel, key))
+    for check in rel.checks:
+        rows["pg_constraint"].append(_check_row(rel, check))
+        rows["pg_depend"].extend(
+            {"classid": PG_CONSTRAINT_OID, "objid": check.oid, "objsubid": 0,
+             "refclassid": PG_CLASS_OID, "refobjid": rel.oid, "refobjsubid": attnum,
+             "deptype": "a"}
+            for attnum in check.attnums or (0,)
+        )  # fmt: skip
     for sequence in rel.sequences:
         rows["pg_class"].append(
             _class_row(sequence.oid, sequence.name, rel.namespace_oid, "S", relnatts=3)
@@ -401,6 +464,18 @@ def _index_rows(
                 "conkey": list(index.attnums),
             }
         )
+
+
+def _check_row(rel: AppRelation, check: AppCheck) -> Row:
+    """The ``pg_constraint`` row of a table's CHECK constraint."""
+    return {
+        "oid": check.oid, "conname": check.name, "connamespace": rel.namespace_oid,
+        "contype": "c", "condeferrable": False, "condeferred": False, "convalidated": True,
+        "conrelid": rel.oid, "contypid": 0, "conindid": 0, "conparentid": 0, "confrelid": 0,
+        "confupdtype": " ", "confdeltype": " ", "confmatchtype": " ", "conislocal": True,
+        "coninhcount": 0, "connoinherit": False, "conkey": list(check.attnums) or None,
+        "conbin": f"({check.expression})",
+    }  # fmt: skip
 
 
 def _foreign_key_row(rel: AppRelation, key: AppForeignKey) -> Row:

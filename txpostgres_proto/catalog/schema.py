@@ -6,9 +6,9 @@ reflection, asyncpg's type introspection).  The application states its schema wi
 dataclasses and hands them to :meth:`txpostgres_proto.catalog.Catalog.set_tables`; the catalog
 turns them into ``pg_class``/``pg_attribute``/``pg_type``/``pg_enum``/``pg_index``/
 ``pg_constraint``/... rows and into the ``information_schema`` views.  Primary keys, unique
-indexes and :class:`ForeignKey` constraints appear as PostgreSQL shows them (psql's
-"Foreign-key constraints:" and "Referenced by:", SQLAlchemy's ``get_foreign_keys``, JDBC's
-``getImportedKeys``).
+indexes, :class:`ForeignKey` and :class:`Check` constraints appear as PostgreSQL shows them
+(psql's "Foreign-key constraints:", "Referenced by:" and "Check constraints:", SQLAlchemy's
+``get_foreign_keys``, JDBC's ``getImportedKeys``, pg_dump's ``CONSTRAINT ... CHECK``).
 
 Column types are a type OID, any SQL spelling of a built-in type (``int4``, ``integer``,
 ``varchar(20)``, ``numeric(10,2)``, ``timestamp with time zone``, ``text[]``), or an
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -245,6 +246,41 @@ class ForeignKey:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A CHECK constraint of a table: ``expression`` is SQL as PostgreSQL prints it, over the
+    table's columns (``price > 0``).  Without a ``name``, PostgreSQL's default applies:
+    ``<table>_<column>_check`` when the expression names exactly one column, else
+    ``<table>_check``."""
+
+    expression: str
+    name: str | None = None
+
+    def columns(self, names: Iterable[str]) -> tuple[str, ...]:
+        """Which of the column ``names`` the expression mentions, in ``names`` order."""
+        return tuple(name for name in names if _mentions(self.expression, name))
+
+    def constraint_name(self, table: str, names: Iterable[str]) -> str:
+        if self.name is not None:
+            return self.name
+        columns = self.columns(names)
+        return (f"{table}_{columns[0]}_check" if len(columns) == 1 else f"{table}_check")[:63]
+
+
+def _mentions(expression: str, column: str) -> bool:
+    """Whether ``expression`` names ``column``: double-quoted, or (a lower-case name) as a
+    bare word that is not a function call; string literals do not count."""
+    text = re.sub(r"'(?:[^']|'')*'", "''", expression)
+    quoted = {name.replace('""', '"') for name in re.findall(r'"((?:[^"]|"")*)"', text)}
+    if column in quoted:
+        return True
+    if column != column.lower():
+        return False
+    bare = re.sub(r'"(?:[^"]|"")*"', '""', text).lower()
+    word = rf"(?<![\w$]){re.escape(column)}(?![\w$])(?!\s*\()"
+    return re.search(word, bare) is not None
+
+
+@dataclass(frozen=True)
 class Table:
     """A relation of the application: an ordinary table (``r``), view (``v``), materialized view
     (``m``), partitioned table (``p``) or foreign table (``f``).  ``definition`` is the view's
@@ -258,6 +294,7 @@ class Table:
     comment: str | None = None
     definition: str | None = None
     foreign_keys: tuple[ForeignKey, ...] = ()
+    checks: tuple[Check, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:

@@ -23,6 +23,12 @@ from txpostgres_proto.catalog.valuefuncs import ValueFunctions
 from txpostgres_proto.protocol.errors import PostgresError
 
 _ENCODINGS: Final = {0: "SQL_ASCII", 6: "UTF8", 8: "LATIN1"}
+#: acldefault's built-in privileges per object type: (owner's, PUBLIC's), as in acl.c.
+_DEFAULT_PRIVILEGES: Final = {
+    "c": ("", ""), "r": ("arwdDxt", ""), "s": ("rwU", ""), "d": ("CTc", "Tc"), "f": ("X", "X"),
+    "l": ("U", "U"), "L": ("rw", ""), "n": ("UC", ""), "t": ("C", ""), "F": ("U", ""),
+    "S": ("U", ""), "T": ("U", "U"), "p": ("sA", ""),
+}  # fmt: skip
 _RELATION_KINDS: Final = {
     "r": "table", "p": "table", "v": "view", "m": "materialized view", "i": "index",
     "I": "index", "S": "sequence", "f": "foreign table", "c": "composite type",
@@ -118,6 +124,21 @@ class SqlFunctions:
     def pgf_get_userbyid(self, oid: Any) -> str:
         return self._dir.role_name(as_int(oid))
 
+    @strict
+    def pgf_acldefault(self, object_type: Any, owner: Any) -> str | None:
+        """The privileges an object of ``object_type`` has while its ACL is NULL (acl.c):
+        PUBLIC's item first, then the owner's, each granted by the owner."""
+        privileges = _DEFAULT_PRIVILEGES.get(str(object_type))
+        if privileges is None:
+            message = f"unrecognized object type abbreviation: {object_type}"
+            raise self.ctx.fail(PostgresError(message, "XX000"))
+        name = _acl_name(self._dir.role_name(as_int(owner)))
+        owner_rights, public_rights = privileges
+        items = [f"={public_rights}/{name}"] if public_rights else []
+        if owner_rights:
+            items.append(f"{name}={owner_rights}/{name}")
+        return to_storage(items)
+
     def pgf_format_type(self, oid: Any, typmod: Any) -> str | None:
         """format_type is not strict in its typmod: NULL means "no modifier"."""
         if oid is None:
@@ -171,7 +192,9 @@ class SqlFunctions:
         return self._dir.shared_descriptions.get(key)
 
     def pgf_get_expr(self, node: Any, relid: Any = None, pretty: Any = None) -> str | None:
-        return None if node is None else str(node)
+        if node is None:
+            return None
+        return self._dir.expression_text(str(node), self.ctx.search_path())
 
     @strict
     def pgf_get_indexdef(self, oid: Any, column: Any = 0, pretty: Any = False) -> str | None:
@@ -179,12 +202,14 @@ class SqlFunctions:
 
     @strict
     def pgf_get_constraintdef(self, oid: Any, pretty: Any = False) -> str | None:
-        return self._dir.constraint_definition(as_int(oid), self.ctx.search_path())
+        return self._dir.constraint_definition(
+            as_int(oid), self.ctx.search_path(), pretty is not None and as_bool(pretty)
+        )
 
     @strict
     def pgf_get_viewdef(self, view: Any, pretty: Any = False) -> str | None:
         oid = view if isinstance(view, int) else self._lookup("regclass", view)
-        return self._dir.view_definition(as_int(oid))
+        return self._dir.view_definition(as_int(oid), self.ctx.search_path())
 
     def _functionas_text(self, oid: Any, index: int) -> str | None:
         texts = self._dir.function_texts(as_int(oid)) if oid is not None else None
@@ -278,6 +303,13 @@ def reg_name(directory: Directory, path: list[int], kind: str, oid: int) -> str:
     if kind == "regrole":
         return directory.roles.get(oid, str(oid))
     return str(oid)
+
+
+def _acl_name(role: str) -> str:
+    """A role name as aclitem text writes it: double-quoted unless plain (acl.c putid)."""
+    if role and all(char.isalnum() or char == "_" for char in role):
+        return role
+    return '"' + role.replace('"', '""') + '"'
 
 
 def register(conn: sqlite3.Connection, context: FunctionContext) -> None:

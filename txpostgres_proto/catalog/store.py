@@ -24,10 +24,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Final
 
-from txpostgres_proto.catalog.builtin import BuiltinData, RelationDef, load
+from txpostgres_proto.catalog.builtin import (
+    PG_CATALOG_OID,
+    BuiltinData,
+    RelationDef,
+    TableData,
+    load,
+)
 from txpostgres_proto.types import oids
 
 SCHEMAS: Final = ("pg_catalog", "information_schema")
@@ -35,6 +41,10 @@ _INTEGER_TYPES: Final = frozenset(
     {oids.INT2, oids.INT4, oids.INT8, oids.OID, oids.BOOL, oids.XID, oids.CID}
 )
 _REAL_TYPES: Final = frozenset({oids.FLOAT4, oids.FLOAT8})
+_PG_CLASS: Final = 1259
+_PG_PROC: Final = 1255
+_PG_NAMESPACE: Final = 2615
+_NO_ROWS: Final = TableData((), ())
 #: Columns that joins and lookups use, indexed in SQLite ("schema.table": columns).
 _INDEXED: Final = {
     "pg_catalog.pg_class": ("oid", "relname", "relnamespace"),
@@ -128,6 +138,32 @@ def _insert(
     )
 
 
+def _initial_privileges(data: BuiltinData) -> Iterator[dict[str, Any]]:
+    """``pg_init_privs`` as initdb leaves it: the ACL of every object of ``pg_catalog`` that
+    has one (relations, their columns, functions), and of the schemas ``pg_catalog`` and
+    ``public``.  pg_dump compares ACLs with these to leave built-in privileges out of a dump."""
+
+    def entry(oid: int, classoid: int, subid: int, acl: Any) -> dict[str, Any]:
+        return {"objoid": oid, "classoid": classoid, "objsubid": subid, "privtype": "i",
+                "initprivs": acl}  # fmt: skip
+
+    tables = data.tables
+    catalog_relations = set()
+    for rel in tables["pg_catalog.pg_class"].dicts():
+        if rel["relnamespace"] == PG_CATALOG_OID and rel["relacl"] is not None:
+            catalog_relations.add(rel["oid"])
+            yield entry(rel["oid"], _PG_CLASS, 0, rel["relacl"])
+    for att in tables["pg_catalog.pg_attribute"].dicts():
+        if att["attrelid"] in catalog_relations and att["attacl"] is not None:
+            yield entry(att["attrelid"], _PG_CLASS, att["attnum"], att["attacl"])
+    for proc in tables["pg_catalog.pg_proc"].dicts():
+        if proc["pronamespace"] == PG_CATALOG_OID and proc["proacl"] is not None:
+            yield entry(proc["oid"], _PG_PROC, 0, proc["proacl"])
+    for nsp in tables["pg_catalog.pg_namespace"].dicts():
+        if nsp["nspname"] in ("pg_catalog", "public") and nsp["nspacl"] is not None:
+            yield entry(nsp["oid"], _PG_NAMESPACE, 0, nsp["nspacl"])
+
+
 def _build_template() -> sqlite3.Connection:
     data = load()
     conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -136,6 +172,8 @@ def _build_template() -> sqlite3.Connection:
     for name, table in data.tables.items():
         schema, _, relname = name.partition(".")
         _insert(conn, data.relations[schema, relname], table.dicts())
+    if not data.tables.get("pg_catalog.pg_init_privs", _NO_ROWS).rows:
+        _insert(conn, data.relations["pg_catalog", "pg_init_privs"], _initial_privileges(data))
     conn.executemany(
         "INSERT INTO main.pg_get_keywords VALUES (?, ?, ?, ?, ?)",
         [tuple(sqlite_value(value) for value in row) for row in data.keywords],

@@ -67,7 +67,8 @@ class FunctionContext:
 
     def search_path(self) -> list[int]:
         if self._path is None:
-            path = parse_search_path(self.setting("search_path") or "public")
+            setting = self.setting("search_path")
+            path = parse_search_path('"$user", public' if setting is None else setting)
             self._path = self.directory.effective_path(path, self.user)
         return self._path
 

@@ -152,6 +152,7 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
     constraint_columns: list[Row] = []
     constraint_tables: list[Row] = []
     referential: list[Row] = []
+    checks: list[Row] = []
     sequences: list[Row] = []
     for cls in rels.classes:
         kind, schema, name = cls["relkind"], rels.schema(cls["relnamespace"]), cls["relname"]
@@ -217,6 +218,18 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
                 key_columns.append({**named, **base, "column_name": column,
                                     "ordinal_position": position})  # fmt: skip
                 constraint_columns.append({**base, "column_name": column, **named})
+        for check in app.checks if app else ():
+            named = {"constraint_catalog": database, "constraint_schema": schema,
+                     "constraint_name": check.name}  # fmt: skip
+            constraints.append(
+                {**named, **base, "constraint_type": "CHECK", "is_deferrable": "NO",
+                 "initially_deferred": "NO", "enforced": "YES", "nulls_distinct": None}
+            )  # fmt: skip
+            checks.append({**named, "check_clause": f"(({check.expression}))"})
+            names = dict(directory.attributes.get(cls["oid"], ()))
+            constraint_columns.extend(
+                {**base, "column_name": names[attnum], **named} for attnum in check.attnums
+            )
         for key in app.foreign_keys if app else ():
             named = {"constraint_catalog": database, "constraint_schema": schema,
                      "constraint_name": key.name}  # fmt: skip
@@ -253,6 +266,7 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
         "information_schema.views": views,
         "information_schema.schemata": schemata,
         "information_schema.table_constraints": constraints,
+        "information_schema.check_constraints": checks,
         "information_schema.key_column_usage": key_columns,
         "information_schema.constraint_column_usage": constraint_columns,
         "information_schema.constraint_table_usage": constraint_tables,
@@ -404,8 +418,11 @@ VIEW_APPLICATION_ROWS: Final = {
             "constraint_table_usage",
         )
     },  # fmt: skip
-    "information_schema.referential_constraints": "constraint_schema NOT IN "
-    "('pg_catalog', 'information_schema')",
+    **{
+        f"information_schema.{name}": "constraint_schema NOT IN ('pg_catalog', "
+        "'information_schema')"
+        for name in ("referential_constraints", "check_constraints")
+    },
     "information_schema.sequences": "",
     "information_schema.schemata": "schema_name NOT IN "
     "('pg_catalog', 'pg_toast', 'public', 'information_schema')",

@@ -90,6 +90,8 @@ _GUCS: Final[tuple[_Guc, ...]] = (
          "this cluster.", context="internal"),
     _Guc("DateStyle", "ISO, MDY", "string", "Sets the display format for date and time "
          "values.", report=True, list_input=True),
+    _Guc("default_table_access_method", "heap", "string", "Sets the default table access "
+         "method for new tables."),
     _Guc("default_tablespace", "", "string", "Sets the default tablespace to create tables "
          "and indexes in."),
     _Guc("default_text_search_config", "pg_catalog.english", "string", "Sets default text "
@@ -171,6 +173,8 @@ _GUCS: Final[tuple[_Guc, ...]] = (
          "identifiers."),
     _Guc("random_page_cost", "4", "real", "Sets the planner's estimate of the cost of a "
          "nonsequentially fetched disk page.", maximum=1.79769e308),
+    _Guc("restrict_nonsystem_relation_kind", "", "string", "Prohibits access to non-system "
+         "relations of specified kinds.", list_input=True),
     _Guc("role", "none", "string", "Sets the current role.", hidden=True),
     _Guc("row_security", "on", "bool", "Enable row security."),
     _Guc("search_path", '"$user", public', "string", "Sets the schema search order for names "
@@ -195,6 +199,7 @@ _GUCS: Final[tuple[_Guc, ...]] = (
          "backslashes literally.", report=True),
     _Guc("statement_timeout", "0", "int", "Sets the maximum allowed duration of any "
          "statement.", unit="ms"),
+    _Guc("synchronize_seqscans", "on", "bool", "Enable synchronized sequential scans."),
     _Guc("synchronous_commit", "on", "enum", "Sets the current transaction's synchronization "
          "level.", choices=("local", "remote_write", "remote_apply", "on", "off")),
     _Guc("temp_buffers", "1024", "int", "Sets the maximum number of temporary buffers used by "
