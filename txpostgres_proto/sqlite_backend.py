@@ -51,7 +51,9 @@ backend derives from a translation (RowDescription columns, parameter binding, r
 is kept with it (``sqlite/prepared.py``), and a plain SELECT seen before runs inline without
 reading the database file's schema version first: SQLite recompiles a statement whose schema
 changed, the backend notices that through the connection's authorizer and only then checks
-(``_read_known``).
+(``_read_known``).  Each session also remembers its recent plain SELECTs by SQL text
+(``_known_read``), so such a statement sent again goes from ``execute`` to SQLite's
+``execute``/``fetchall`` through one dictionary lookup, the parameter binding and the guard.
 
 Transactions follow ``transaction(command, savepoint)``: BEGIN (deferred), COMMIT, ROLLBACK,
 SAVEPOINT, RELEASE, ROLLBACK TO map onto SQLite's; statements outside a block autocommit.  A
@@ -101,6 +103,10 @@ _TRANSACTION_SQL = {
     "ROLLBACK TO": 'ROLLBACK TO SAVEPOINT "{}"',
 }
 _STATEMENT_SAVEPOINT = "_txpg_statement"
+#: Plain reads a session remembers by SQL text (`SQLiteBackend._known_read`).
+_SESSION_READS = 64
+#: The command tags of small SELECT results, made once.
+_SELECT_TAGS = tuple(f"SELECT {count}" for count in range(256))
 
 
 class SQLiteBackend:
@@ -145,6 +151,8 @@ class SQLiteBackend:
         self._private: Schema | None = None
         self._private_version = 0
         self._ddl_in_transaction = False
+        #: Plain reads run before, by SQL text: (parameter types, statement) (`_known_read`).
+        self._reads: dict[str, tuple[tuple[int, ...], Prepared]] = {}
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -224,7 +232,7 @@ class SQLiteBackend:
         prepared = self._known_read(sql, param_oids)
         if prepared is None:
             return self._execute(sql, params, param_oids, inline=True)
-        answered = self._read_known(prepared, sql, params)
+        answered = self._read_known(prepared, params)
         if isinstance(answered, QueryResult):
             return answered
         return self._execute(sql, params, param_oids, inline=answered)
@@ -260,18 +268,37 @@ class SQLiteBackend:
 
     def _known_read(self, sql: str, param_oids: Sequence[int]) -> Prepared | None:
         """The prepared statement of a plain read this session may run inline at once,
-        without checking the database file's schema first (`_read_known`); else None."""
-        if not self.threaded or self._pending or self._ddl_in_transaction or self._conn is None:
+        without checking the database file's schema first (`_read_known`); else None.
+
+        The session remembers its last plain reads by SQL text (`_reads`), so a statement run
+        again costs one dictionary lookup: an entry holds while the schema it was prepared on
+        is still the known one (a schema change makes a new `Schema` object), and the client
+        gives the same parameter types.  Entries are only made while the connection is open
+        and statements run threaded (`connection_lost` forgets them).
+        """
+        if self._pending or self._ddl_in_transaction:
             return None
         schema = self.database.known_schema()
         if schema is None:
             return None
+        remembered = self._reads.get(sql)
+        if (
+            remembered is not None
+            and remembered[1].schema is schema
+            and remembered[0] == param_oids
+        ):
+            return remembered[1]
+        if not self.threaded or self._conn is None:
+            return None
         found = self.database.prepared.get(sql, param_oids, self.database.schema_version, schema)
-        return found if found is not None and found.inline else None
+        if found is None or not found.inline:
+            return None
+        if len(self._reads) >= _SESSION_READS:
+            self._reads.clear()
+        self._reads[sql] = (tuple(param_oids), found)
+        return found
 
-    def _read_known(
-        self, prepared: Prepared, sql: str, params: Sequence[Any]
-    ) -> QueryResult | bool:
+    def _read_known(self, prepared: Prepared, params: Sequence[Any]) -> QueryResult | bool:
         """Run a plain read prepared before, with the schema checked afterwards and only when
         SQLite compiled something: the result, or whether `_execute` may still try it inline.
 
@@ -286,31 +313,25 @@ class SQLiteBackend:
         read changes nothing) and `_execute` translates and runs it again.  An error is left
         to `_execute` too, which checks the schema before it runs again and words the error.
         Otherwise this is `_run_inline`, `_run_locked` and `_result` for one SELECT, without
-        what a SELECT does not need.
+        what a SELECT does not need: the function context (`_prepare_context`) is left as it
+        is, since a plain read calls none of our functions (``inline.py``), and a statement
+        that does sets the context up itself.
         """
-        conn, cursor, guard, context = self._conn, self._cursor, self._guard, self._context
-        assert conn is not None and cursor is not None and guard is not None
-        assert context is not None
-        zone = self._zone()
+        cursor, guard = self._cursor, self._guard
+        assert cursor is not None and guard is not None
+        zone = getattr(self.session, "timezone", None)
         try:
-            bound = prepared.bind(params, zone)
+            bound = prepared.bind(params, zone if zone is not None else UTC)
         except PostgresError:
             return True
         lock = self._lock
         if not lock.acquire(blocking=False):
             return False
         try:
-            with guard:
-                context.error = None
-                context.zone = zone
-                if not conn.in_transaction:
-                    context.started = datetime.now(UTC)
-                context.owners = prepared.schema.sequences
-                try:
-                    cursor.execute(prepared.plan.statements[0], bound)
-                    rows = cursor.fetchall()
-                except (sqlite3.Error, OverflowError, PostgresError):
-                    return not guard.gave_up  # out of budget: straight to the pool
+            try:
+                rows = guard.fetch(cursor, prepared.plan.statements[0], bound)
+            except (sqlite3.Error, OverflowError, PostgresError):
+                return not guard.gave_up  # out of budget: straight to the pool
         finally:
             lock.release()
         if self._compiled:
@@ -320,7 +341,8 @@ class SQLiteBackend:
         assert prepared.convert is not None
         rows = prepared.convert(rows)
         count = len(rows)
-        return QueryResult(prepared.columns, rows, f"SELECT {count}", count)
+        tag = _SELECT_TAGS[count] if count < len(_SELECT_TAGS) else f"SELECT {count}"
+        return QueryResult(prepared.columns, rows, tag, count)
 
     def transaction(self, command: str, savepoint: str | None = None) -> Any:
         kind = " ".join(command.upper().split())
@@ -337,6 +359,7 @@ class SQLiteBackend:
 
     def connection_lost(self) -> Any:
         self._lost = True
+        self._reads.clear()
         conn, self._conn = self._conn, None
         self._guard = None
         if conn is None:

@@ -246,6 +246,105 @@ def test_prepared_cache_is_per_schema_and_bounded() -> None:
     assert cache.get("q1", (0,), 1, old) is entry
 
 
+def _names(outcome: Any, reactor: PoolReactor) -> tuple[list[str], list[tuple[Any, ...]]]:
+    columns, rows, _, _ = _answer(outcome, reactor)
+    return [column.name for column in columns], rows
+
+
+def test_remembered_reads_follow_this_sessions_ddl(path: str, reactor: PoolReactor) -> None:
+    """A read the session remembers (run twice) sees the session's own ALTER, DROP and CREATE
+    between executions of the same SQL text, and is remembered anew for the new table."""
+    database = CountingDatabase(path)
+    backend = _session(database, reactor)
+    sql = "SELECT * FROM items WHERE id = $1"
+    for _ in range(3):
+        assert _names(backend.execute(sql, ("1",), (0,)), reactor) == (
+            ["id", "label"],
+            [(1, "one")],
+        )
+    reactor.wait(backend.execute("ALTER TABLE items ADD COLUMN note text DEFAULT 'n'", (), ()))
+    for _ in range(2):
+        assert _names(backend.execute(sql, ("1",), (0,)), reactor) == (
+            ["id", "label", "note"],
+            [(1, "one", "n")],
+        )
+    reactor.wait(backend.execute("DROP TABLE items", (), ()))
+    for _ in range(2):
+        with pytest.raises(PostgresError) as raised:
+            reactor.wait(backend.execute(sql, ("1",), (0,)))
+        assert raised.value.sqlstate == "42P01"
+    reactor.wait(backend.execute("CREATE TABLE items (id integer PRIMARY KEY, size real)", (), ()))
+    reactor.wait(backend.execute("INSERT INTO items VALUES (1, 2.5)", (), ()))
+    for _ in range(2):
+        columns, rows, _, _ = _answer(backend.execute(sql, ("1",), (0,)), reactor)
+        assert [(column.name, column.type_oid) for column in columns] == [
+            ("id", _INT4),
+            ("size", 700),
+        ]
+        assert rows == [(1, 2.5)]
+    checks = database.schema_checks
+    for _ in range(3):
+        assert _answer(backend.execute(sql, ("1",), (0,)), reactor)[1] == [(1, 2.5)]
+    assert database.schema_checks == checks
+    backend.connection_lost()
+    database.close()
+
+
+def test_remembered_reads_see_ddl_of_the_open_transaction(path: str, reactor: PoolReactor) -> None:
+    """Uncommitted DDL of the session's transaction is seen by a remembered read, and is gone
+    again after ROLLBACK."""
+    database = SQLiteDatabase(path)
+    backend = _session(database, reactor)
+    sql = "SELECT * FROM items WHERE id = $1"
+    plain = (["id", "label"], [(2, "two")])
+    for _ in range(2):
+        assert _names(backend.execute(sql, ("2",), (0,)), reactor) == plain
+    reactor.wait(backend.transaction("BEGIN"))
+    reactor.wait(backend.execute("ALTER TABLE items ADD COLUMN extra bigint DEFAULT 5", (), ()))
+    for _ in range(2):
+        assert _names(backend.execute(sql, ("2",), (0,)), reactor) == (
+            ["id", "label", "extra"],
+            [(2, "two", 5)],
+        )
+    reactor.wait(backend.transaction("ROLLBACK"))
+    for _ in range(2):
+        assert _names(backend.execute(sql, ("2",), (0,)), reactor) == plain
+    backend.connection_lost()
+    database.close()
+
+
+def test_remembered_reads_keep_parameter_types_apart(path: str, reactor: PoolReactor) -> None:
+    """The same SQL text with other parameter types is not answered as the one remembered."""
+    database = SQLiteDatabase(path)
+    backend = _session(database, reactor)
+    sql = "SELECT id, $1 AS x FROM items WHERE id = 1"
+    expected = {_INT4: (_INT4, [(1, 7)]), 25: (25, [(1, "7")])}
+    for _ in range(3):
+        for given, (oid, rows) in expected.items():
+            columns, found, _, _ = _answer(backend.execute(sql, ("7",), (given,)), reactor)
+            assert (columns[1].type_oid, found) == (oid, rows)
+    backend.connection_lost()
+    database.close()
+
+
+def test_remembered_reads_are_bounded_and_forgotten_when_the_client_goes(
+    path: str, reactor: PoolReactor
+) -> None:
+    database = SQLiteDatabase(path)
+    backend = _session(database, reactor)
+    statements = [f"SELECT id, label AS l{number} FROM items WHERE id = $1" for number in range(80)]
+    for _ in range(2):
+        for number, sql in enumerate(statements):
+            columns, rows, _, _ = _answer(backend.execute(sql, ("1",), (0,)), reactor)
+            assert columns[1].name == f"l{number}" and rows == [(1, "one")]
+    assert 0 < len(backend._reads) <= 64
+    reactor.wait(backend.connection_lost())  # the connection closed in the pool
+    with pytest.raises(PostgresError) as raised:
+        backend.execute(statements[-1], ("1",), (0,))
+    assert raised.value.sqlstate == "08003"
+    database.close()
+
+
 def _outcome(function: Any, *args: Any) -> Any:
     try:
         value = function(*args)

@@ -25,6 +25,7 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.typemap import (
     PgType,
     format_type_name,
+    integer_range,
     reader_for,
     storage_timestamp,
     to_storage,
@@ -268,13 +269,14 @@ def caster_for(pg_type: PgType) -> Caster:
     if pg_type.element is None and pg_type.oid in _INTEGERS:
         read = reader_for(pg_type)
         assert read is not None
+        low, high = integer_range(pg_type.oid)
 
         def cast_integer(value: str, zone: tzinfo) -> Any:
             try:
                 number = int(value.strip())
             except ValueError:
                 raise invalid_input(pg_type, value) from None
-            return read(number)
+            return number if low <= number <= high else read(number)  # read: out of range
 
         return cast_integer
 

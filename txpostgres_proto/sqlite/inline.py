@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from types import TracebackType
+from typing import Any
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.reflect import Schema
@@ -114,6 +115,22 @@ class InlineGuard:
         traceback: TracebackType | None,
     ) -> None:
         self._conn.set_progress_handler(None, _STEP_INTERVAL)
+
+    def fetch(self, cursor: sqlite3.Cursor, statement: str, bound: list[Any]) -> list[Any]:
+        """All rows of ``statement`` run on ``cursor`` (of this connection) under the guard:
+        entering, running and leaving in one call, for the backend's fast path."""
+        conn = self._conn
+        if not self.busy_off:
+            conn.execute("PRAGMA busy_timeout=0")
+            self.busy_off = True
+        self._calls = 0
+        self.gave_up = False
+        conn.set_progress_handler(self._progress, _STEP_INTERVAL)
+        try:
+            cursor.execute(statement, bound)
+            return cursor.fetchall()
+        finally:
+            conn.set_progress_handler(None, _STEP_INTERVAL)
 
     def restore_busy_timeout(self) -> None:
         """Give the connection its busy timeout back: before a statement that may wait for
