@@ -490,3 +490,23 @@ def test_execute_query_can_take_full_control() -> None:
     assert result.command_tag is None  # the protocol words it from the SQL
     passed = run(handler, "passthrough select 1 as one")
     assert rows_of(passed) == [(1,)]
+
+
+@dataclass
+class BlockSession(RecordingSession):
+    in_transaction_block: bool = False
+
+
+def test_lock_table_is_checked_as_postgresql_checks_it_then_a_no_op() -> None:
+    handler = SeedHandler()
+    session = BlockSession()
+    resolved(handler.connection_made(session))
+    refused = error_of(handler.execute("LOCK TABLE table1 IN ACCESS SHARE MODE", (), ()))
+    assert (refused.sqlstate, refused.message) == (
+        "25P01",
+        "LOCK TABLE can only be used in transaction blocks",
+    )
+    session.in_transaction_block = True
+    assert run(handler, "LOCK TABLE table1 IN ACCESS SHARE MODE").command_tag == "LOCK TABLE"
+    missing = error_of(handler.execute("LOCK TABLE table1, nope", (), ()))
+    assert (missing.sqlstate, missing.message) == ("42P01", 'relation "nope" does not exist')

@@ -47,7 +47,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection, Coroutine, Sequence
 from functools import lru_cache
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Final, Protocol, TypeVar
 
 from twisted.internet import defer
 
@@ -97,6 +97,9 @@ class HandlerSession(SessionInfo, Protocol):
 
     def notify(self, channel: str, payload: str = "") -> None: ...
 
+    @property
+    def in_transaction_block(self) -> bool: ...
+
 
 def _deferred(coroutine: Coroutine[Any, Any, T]) -> defer.Deferred[T]:
     """``defer.ensureDeferred(coroutine)``, made cheaply when the coroutine never waits (most
@@ -119,13 +122,17 @@ def _syntax_error(error: SqlSyntaxError) -> PostgresError:
     return PostgresError(error.message, "42601", position=error.position)
 
 
+#: Statement routes every handler has (``@stmt_handler`` methods add to and override them).
+_DEFAULT_ROUTES: Final = {"SELECT": "query_tables", "LOCK TABLE": "lock_tables"}
+
+
 class PostgresRequestHandler:
     """Answers one connection's SQL from an application's tables (see the module docstring)."""
 
     #: Statement types answered with an empty success when no handler claims them.
     ignore_missing_statement_types: ClassVar[Collection[str]] = ()
     #: Statement type -> method name; built per subclass from ``@stmt_handler`` marks.
-    _routes: ClassVar[dict[str, str]] = {"SELECT": "query_tables"}
+    _routes: ClassVar[dict[str, str]] = dict(_DEFAULT_ROUTES)
 
     #: The connection (set in `connection_made`).
     session: HandlerSession
@@ -135,7 +142,7 @@ class PostgresRequestHandler:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._routes = statement_routes(cls, {"SELECT": "query_tables"})
+        cls._routes = statement_routes(cls, _DEFAULT_ROUTES)
 
     def __init__(self) -> None:
         self._app_schema: AppSchema | None = None
@@ -186,6 +193,18 @@ class PostgresRequestHandler:
         if stmt_info.tables:
             raise PostgresError(f'relation "{stmt_info.tables[0].name}" does not exist', "42P01")
         raise PostgresError("this server answers no queries without a table", "0A000")
+
+    async def lock_tables(self, stmt_info: BoundStatementInfo) -> None:
+        """LOCK TABLE, checked as PostgreSQL checks it (only in a transaction block; every
+        table must exist), then nothing to do: the application's tables have no locks.  An
+        application that has locks to take routes the statement itself
+        (``@stmt_handler("LOCK TABLE")``).  pg_dump locks every table it dumps."""
+        if not self.session.in_transaction_block:
+            raise PostgresError("LOCK TABLE can only be used in transaction blocks", "25P01")
+        schema = await self._ensure_schema()
+        for table in stmt_info.tables:
+            if schema.find(table.name, table.schema) is None:
+                raise PostgresError(f'relation "{table.name}" does not exist', "42P01")
 
     def list_tables(self) -> Any:
         """The application's tables: names (then `describe_table` is asked) or `Table` objects."""
