@@ -99,5 +99,5 @@ def test_enum_and_domain_columns(default_server: ServerProcess, driver: str) -> 
     assert isinstance(by_name["weight"].data_type, types.INTEGER)
     assert [(enum["name"], enum["labels"]) for enum in enums] == [("mood", ["sad", "ok", "happy"])]
     assert [(domain["name"], domain["type"], domain["constraints"]) for domain in domains] == [
-        ("posint", "integer", [{"name": "posint_check", "check": "(VALUE > 0)"}])
+        ("posint", "integer", [{"name": "posint_check", "check": "VALUE > 0"}])
     ]

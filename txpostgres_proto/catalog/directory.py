@@ -471,12 +471,9 @@ class Directory:
         check = self.table_checks.get(constraint_oid)
         if check is not None:
             return check_definition(check, pretty)
-        # A domain's check is always printed parenthesized for now, pretty or not (PostgreSQL
-        # prints ``CHECK (VALUE > 0)`` when pretty): tests/catalog_e2e/test_sqlalchemy.py
-        # expects that form.
         check = self.domain_checks.get(constraint_oid)
         if check is not None:
-            return check_definition(check)
+            return check_definition(check, pretty)
         key = self.foreign_keys.get(constraint_oid)
         if key is not None:
             return self._foreign_key_definition(key, path)
