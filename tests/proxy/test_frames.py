@@ -50,6 +50,24 @@ def test_any_chunking_relays_the_same_bytes(frames: list[bytes], cuts: list[int]
     assert notable == expected
 
 
+@given(_frames)
+def test_one_frame_per_chunk_gives_what_the_walk_gives(frames: list[bytes]) -> None:
+    # A chunk that is exactly one frame takes the cutter's shortcut: the same bytes and the
+    # same notable offsets as walking the frames inside one chunk.
+    walked = _relay([b"".join(frames)], FrameCutter(_NOTABLE))
+    assert _relay(frames, FrameCutter(_NOTABLE)) == walked
+    cutter = FrameCutter(_NOTABLE)
+    for one in frames:
+        assert cutter.cut(one) == (one, [0] if one[0] in _NOTABLE else [])
+
+
+def test_a_whole_frame_over_the_limit_is_refused() -> None:
+    whole = frame(b"Q", b"x" * 30)
+    assert FrameCutter(_NOTABLE, limit=34).cut(whole) == (whole, [])
+    with pytest.raises(RemoteProtocolError):
+        FrameCutter(_NOTABLE, limit=33).cut(whole)
+
+
 def test_an_incomplete_frame_waits_for_its_rest() -> None:
     cutter = FrameCutter(_NOTABLE)
     ready, row = frame(b"Z", b"I"), frame(b"D", b"\x00\x01" + b"x" * 100)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -73,7 +73,7 @@ class RawClient:
         self.sock.sendall(startup.encode())
         self._read_until_ready(1)
 
-    def exchange(self, messages: list[m.FrontendMessage], ready: int, pause: float) -> bytes:
+    def exchange(self, messages: Sequence[m.FrontendMessage], ready: int, pause: float) -> bytes:
         self.sock.sendall(b"".join(message.encode() for message in messages))
         time.sleep(pause)
         return self._read_until_ready(ready)
@@ -171,6 +171,34 @@ def test_an_answer_that_fills_the_client_buffer_leaves_the_upstream_reading(
     finally:
         first.close()
         second.close()
+
+
+def test_borrowing_by_turns_keeps_each_clients_settings_and_bytes(
+    one_upstream_proxy: ProxyProcess,
+) -> None:
+    """Each way of borrowing and returning the one upstream, in a fixed order."""
+    show = [m.Query("show application_name")]
+    a = RawClient(one_upstream_proxy.host, one_upstream_proxy.port)
+    b = RawClient(one_upstream_proxy.host, one_upstream_proxy.port)
+    try:
+        b_own = b.exchange(show, 1, 0.0)
+        assert b"relay_turns" not in b_own
+        a_set = a.exchange([m.Query("set application_name = 'relay_turns'")], 1, 0.0)
+        assert b"application_name\x00relay_turns\x00" in a_set
+        # The upstream now has A's setting: B's borrow must SET B's value back first.
+        assert b.exchange(show, 1, 0.0) == b_own
+        a_own = a.exchange(show, 1, 0.0)
+        assert b"relay_turns" in a_own
+        assert a.exchange(show, 1, 0.0) == a_own  # same settings: borrowed inline
+        # A holds the upstream in a transaction; B waits for it and gets it on COMMIT.
+        assert a.exchange([m.Query("begin")], 1, 0.0).endswith(b"Z\x00\x00\x00\x05T")
+        b.sock.sendall(m.Query("show application_name").encode())
+        time.sleep(0.2)
+        assert a.exchange([m.Query("commit")], 1, 0.0).endswith(b"Z\x00\x00\x00\x05I")
+        assert b.exchange([], 1, 0.0) == b_own
+    finally:
+        a.close()
+        b.close()
 
 
 def test_answers_are_what_the_conversation_asked(direct_answers: list[bytes]) -> None:

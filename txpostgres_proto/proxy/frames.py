@@ -61,6 +61,9 @@ class FrameCutter:
                 return b"", []
             data, self._held = bytes(held), None
         size = len(data)
+        if size >= 5 and _unpack_length(data, 1)[0] == size - 1 and size <= self.limit + 1:
+            # Exactly one whole frame (a client's usual chunk): nothing to walk or hold.
+            return data, [0] if data[0] in self.notable else []
         pos = 0
         found: list[int] = []
         notable = self.notable

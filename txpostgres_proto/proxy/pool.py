@@ -37,8 +37,12 @@ class UpstreamPool:
         self.params = params
         self.size = size
         self._count = 0
-        self._idle: deque[Upstream] = deque()
-        self._waiters: deque[Deferred[Upstream]] = deque()
+        #: Idle connections, the most recently returned last.  A session on its hot path
+        #: takes the last one with ``pop()`` and puts a healthy one back with ``append()``
+        #: while `waiters` is empty: `take_idle` and `release` without the calls.
+        self.idle_upstreams: deque[Upstream] = deque()
+        #: Sessions waiting for a connection, first come first served.
+        self.waiters: deque[Deferred[Upstream]] = deque()
 
     @property
     def connections(self) -> int:
@@ -47,11 +51,11 @@ class UpstreamPool:
 
     @property
     def idle(self) -> int:
-        return len(self._idle)
+        return len(self.idle_upstreams)
 
     def take_idle(self) -> Upstream | None:
         """An idle upstream at once (the fast path of `acquire`), or None."""
-        idle = self._idle
+        idle = self.idle_upstreams
         while idle:
             upstream = idle.pop()
             if not upstream.closed:
@@ -64,7 +68,7 @@ class UpstreamPool:
         if upstream is not None:
             return succeed(upstream)
         waiter: Deferred[Upstream] = Deferred(self._forget_waiter)
-        self._waiters.append(waiter)
+        self.waiters.append(waiter)
         if self._count < self.size:
             self._open()
         return waiter
@@ -78,31 +82,33 @@ class UpstreamPool:
             upstream.run_quietly(reset).addCallbacks(
                 lambda _: self._put(upstream), lambda _: upstream.abort()
             )
-        elif self._waiters:
-            self._waiters.popleft().callback(upstream)
+        elif self.waiters:
+            self.waiters.popleft().callback(upstream)
         else:
-            self._idle.append(upstream)
+            self.idle_upstreams.append(upstream)
 
     def close(self) -> None:
         """Drop every idle connection and fail the waiters (the proxy is stopping)."""
-        idle, self._idle = list(self._idle), deque()
+        idle = list(self.idle_upstreams)
+        self.idle_upstreams.clear()
         for upstream in idle:
             upstream.abort()
-        waiters, self._waiters = list(self._waiters), deque()
+        waiters = list(self.waiters)
+        self.waiters.clear()
         for waiter in waiters:
             waiter.errback(ConnectionError("the proxy is shutting down"))
 
     def _forget_waiter(self, waiter: Deferred[Upstream]) -> None:
-        if waiter in self._waiters:
-            self._waiters.remove(waiter)
+        if waiter in self.waiters:
+            self.waiters.remove(waiter)
 
     def _put(self, upstream: Upstream) -> None:
         if upstream.closed:
             return
-        if self._waiters:
-            self._waiters.popleft().callback(upstream)
+        if self.waiters:
+            self.waiters.popleft().callback(upstream)
         else:
-            self._idle.append(upstream)
+            self.idle_upstreams.append(upstream)
 
     def _open(self) -> None:
         self._count += 1
@@ -116,13 +122,14 @@ class UpstreamPool:
     def _open_failed(self, failure: Failure) -> None:
         # The server is unreachable or refuses us: everyone waiting is told, nobody hangs.
         self._count -= 1
-        waiters, self._waiters = list(self._waiters), deque()
+        waiters = list(self.waiters)
+        self.waiters.clear()
         for waiter in waiters:
             waiter.errback(failure)
 
     def _lost(self, upstream: Upstream) -> None:
         self._count -= 1
-        if upstream in self._idle:
-            self._idle.remove(upstream)
-        if self._waiters and self._count < self.size:
+        if upstream in self.idle_upstreams:
+            self.idle_upstreams.remove(upstream)
+        if self.waiters and self._count < self.size:
             self._open()

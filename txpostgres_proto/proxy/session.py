@@ -17,7 +17,9 @@ Pool modes:
 * ``transaction`` — an upstream is borrowed when the client sends something and returned when
   a ReadyForQuery with status ``I`` answers the last Sync/Query sent and no unsynced extended
   message is outstanding.  Borrowing an idle upstream whose settings match the client's is
-  a list pop and one tuple comparison; giving it back is an append.  Named prepared
+  a list pop and one tuple comparison; giving it back is an append — both written inline in
+  the relay (as is `writer.send_relayed`), since a Python call costs about as much as the
+  bookkeeping it would wrap on a path taken twice per transaction.  Named prepared
   statements are rewritten by `StatementMap`; ``LISTEN`` pins the session to its upstream
   for good.
 
@@ -61,6 +63,7 @@ from .writer import relay_socket, send_relayed
 
 if TYPE_CHECKING:
     from .factory import ProxyFactory
+    from .pool import UpstreamPool
 
 __all__ = ["ProxyServerProtocol"]
 
@@ -77,6 +80,9 @@ _PINNING: Final = re.compile(_LEAD + rb"listen\b", re.I | re.S)
 _SESSION_QUERY: Final = re.compile(
     _LEAD + rb"(?:(listen)|discard\s+all|deallocate\s+(?:prepare\s+)?all)\b", re.I | re.S
 )
+#: The bytes either pattern can start with (blank, comment, ``l``, ``d``): a statement starting
+#: otherwise (``SELECT`` …, nearly all of them) is not handed to the patterns at all.
+_SESSION_START: Final = frozenset(b" \t\n\r\x0b\x0c/-lLdD")
 _ROLLBACK: Final = "ROLLBACK"
 #: Settings that follow a client from upstream to upstream (lower-case name -> proper name).
 _TRACKED: Final = {name.lower(): name for name in TRACKED_SETTINGS}
@@ -95,6 +101,8 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._frames = FrameCutter(_NOTABLE)
         self._socket: socket.socket | None = None
         self._upstream: Upstream | None = None
+        #: The factory's pool, once the session relays.
+        self._pool: UpstreamPool
         self._acquiring = False
         #: The client transport paused us: its send buffer is full.
         self._client_full = False
@@ -148,6 +156,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
         else:
             factory.pool.release(upstream)
         self._transaction_pooling = not factory.session_pooling
+        self._pool = factory.pool
         self._frames.limit = factory.max_message_size
         self._socket = relay_socket(self.transport)
         self._relaying = True
@@ -208,9 +217,26 @@ class ProxyServerProtocol(PostgresServerProtocol):
         """Send the complete frames ``data`` upstream (``notable``: see `FrameCutter.cut`)."""
         upstream = self._upstream
         if upstream is None:
-            upstream = self._lease(data)
-            if upstream is None:
-                return
+            # The usual borrow, inline: the most recently returned idle upstream, open and
+            # with this client's settings already (`_lease` handles every other case).
+            idle = self._pool.idle_upstreams
+            last = idle[-1] if idle else None
+            if (
+                last is not None
+                and last.settings == self._settings_key
+                and not last.closed
+                and not self._acquiring
+                and not self._stopped
+                and not self._client_full
+                and data[0] != _TERMINATE
+            ):
+                upstream = idle.pop()
+                self._upstream = upstream
+                upstream.listener = self
+            else:
+                upstream = self._lease(data)
+                if upstream is None:
+                    return
         if notable:
             try:
                 relayed = self._client_messages(data, notable, upstream)
@@ -220,8 +246,26 @@ class ProxyServerProtocol(PostgresServerProtocol):
             if relayed is None:
                 return
             data = relayed
-        if data:
-            self._write_upstream(upstream, data)
+        if data and not upstream.closed:
+            # `send_relayed`, inline on this path: at once when nothing waits before it.
+            transport = upstream.transport
+            sock = upstream.socket
+            if (
+                sock is not None
+                and not transport._tempDataLen
+                and not transport.dataBuffer
+                and transport.connected
+                and not transport.disconnecting
+            ):
+                try:
+                    sent = sock.send(data)
+                except OSError:  # would block, or broken: transport.write reports it
+                    sent = 0
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            transport.write(data)
+            self._upstream_buffered(upstream)
 
     def _client_messages(self, data: bytes, offsets: list[int], upstream: Upstream) -> bytes | None:
         """Count the Syncs, rewrite named statements, spot pinning queries: the bytes to
@@ -234,7 +278,12 @@ class ProxyServerProtocol(PostgresServerProtocol):
             if code == _QUERY or code == _SYNC or code == _FUNCTION_CALL:
                 upstream.syncs_sent += 1
                 self._unsynced = False
-                if code == _QUERY and transaction_pooling:
+                if (
+                    code == _QUERY
+                    and transaction_pooling
+                    and start + 5 < len(data)
+                    and data[start + 5] in _SESSION_START
+                ):
                     found = _SESSION_QUERY.match(data, start + 5)
                     if found is not None:
                         self._session_query(found, upstream)
@@ -260,7 +309,8 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def _rewrite(self, code: int, body: bytes, upstream: Upstream, out: list[bytes]) -> None:
         statements = self._statements
         if code == _PARSE:
-            if _PINNING.match(body, body.index(0) + 1):
+            query = body.index(0) + 1
+            if query < len(body) and body[query] in _SESSION_START and _PINNING.match(body, query):
                 self._pinned = True
             statements.parse(body, upstream, out)
         elif code == _BIND:
@@ -356,9 +406,13 @@ class ProxyServerProtocol(PostgresServerProtocol):
             upstream.transport.pauseProducing()
 
     def _write_upstream(self, upstream: Upstream, data: bytes) -> None:
+        if not upstream.closed and not send_relayed(upstream.transport, upstream.socket, data):
+            self._upstream_buffered(upstream)
+
+    def _upstream_buffered(self, upstream: Upstream) -> None:
         # Client -> upstream backpressure (a large COPY FROM STDIN): once the upstream buffers
         # what we send, reading from the client follows its buffer (stops while it is full).
-        if not upstream.write(data) and not self._reader.registered:
+        if not self._reader.registered:
             self._reader.registered = True
             upstream.transport.registerProducer(self._reader, True)
 
@@ -381,7 +435,24 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def upstream_data(self, data: bytes, ready: bool) -> None:
         if data and not self._stopped:
-            send_relayed(self.transport, self._socket, data)
+            # `send_relayed`, inline on this path: at once when nothing waits before it.
+            transport = self.transport
+            sock = self._socket
+            if (
+                sock is not None
+                and not transport._tempDataLen
+                and not transport.dataBuffer
+                and transport.connected
+                and not transport.disconnecting
+            ):
+                try:
+                    sent = sock.send(data)
+                except OSError:  # would block, or broken: transport.write reports it
+                    sent = 0
+                if sent != len(data):
+                    transport.write(data[sent:])
+            else:
+                transport.write(data)
         if ready and self._transaction_pooling and not self._pinned and not self._unsynced:
             upstream = self._upstream
             if (
@@ -389,8 +460,14 @@ class ProxyServerProtocol(PostgresServerProtocol):
                 and upstream.syncs_sent == upstream.syncs_done
                 and upstream.status == b"I"
             ):
-                self._detach()
-                self.factory.pool.release(upstream)
+                pool = self._pool
+                if self._client_full or self._reader.registered or pool.waiters or upstream.closed:
+                    self._detach()
+                    pool.release(upstream)
+                else:  # the usual return, `_detach` and `UpstreamPool.release` inline
+                    self._upstream = None
+                    upstream.listener = None
+                    pool.idle_upstreams.append(upstream)
 
     def upstream_parse_failed(self, name: bytes) -> None:
         self._statements.forget(name)

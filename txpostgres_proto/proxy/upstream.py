@@ -84,7 +84,8 @@ class Upstream:
         self.settings = settings_key(self.parameters)
         self._protocol = connection.detach_for_relay(self)
         self.transport: Any = self._protocol.transport
-        self._socket = relay_socket(self.transport)
+        #: The plain socket written at once (`writer.relay_socket`), None for TLS.
+        self.socket = relay_socket(self.transport)
         self.listener: UpstreamListener | None = None
         #: ReadyForQuery status of the last answered Sync: ``I``, ``T`` or ``E``.
         self.status = b"I"
@@ -112,7 +113,7 @@ class Upstream:
 
     def write(self, data: bytes) -> bool:
         """Send ``data``; False when some of it had to be buffered."""
-        return self.closed or send_relayed(self.transport, self._socket, data)
+        return self.closed or send_relayed(self.transport, self.socket, data)
 
     def note_parse(self, name: bytes | None, swallow: bool) -> None:
         """A Parse was written (named ``name``); swallow its ParseComplete when injected."""
@@ -155,7 +156,15 @@ class Upstream:
             data, notable = self._frames.cut(data)
             ready = False
             if notable:
-                data, ready = self._notable(data, notable)
+                start = notable[0]
+                if len(notable) == 1 and data[start] == _READY and not self._parses:
+                    # The usual answer: its one notable frame is the closing ReadyForQuery
+                    # (what `_notable` does with it, inline).
+                    self.status = data[start + 5 : start + 6]
+                    self.syncs_done += 1
+                    ready = True
+                else:
+                    data, ready = self._notable(data, notable)
         except Exception:  # noqa: BLE001 - a garbled stream: the connection is unusable
             self._log.failure("bad data from the upstream server", failure=Failure())
             self.abort()
