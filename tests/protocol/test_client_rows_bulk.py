@@ -238,3 +238,29 @@ def test_rows_with_the_same_nulls_in_bulk() -> None:
     assert run(mixed_decoder(), all_null) == [(None,) * 6] * 300
     (first, *_) = run(mixed_decoder(), always_null)
     assert first == (1, None, 0.5, datetime(2024, 1, 1), None, Decimal("1.5"))
+
+
+@pytest.mark.parametrize("position", [2, 3, 40, 200, 511, 700, 999])
+def test_a_row_of_the_same_size_but_other_field_lengths_inside_a_batch(position: int) -> None:
+    # Text one byte longer and numeric one byte shorter: the message length is unchanged, so
+    # only the field lengths tell the layouts apart.
+    messages = [mixed_row(g, text="abcd", number="12.34") for g in range(1000)]
+    messages[position] = mixed_row(position, text="abcde", number="2.34")
+    assert len({len(message) for message in messages}) == 1
+    rows = run(mixed_decoder(), messages)
+    assert rows == one_by_one(mixed_decoder, messages)
+    assert rows[position][1] == "abcde"
+    assert rows[position][5] == Decimal("2.34")
+
+
+def test_a_null_of_the_same_size_inside_a_batch() -> None:
+    # A NULL numeric of the same message size as its neighbours (one byte more of text).
+    messages = [mixed_row(g, text="abcd", number="1") for g in range(600)]
+    messages[300] = encode_data_row(
+        [struct.pack("!i", 1), b"abcde", struct.pack("!d", 0.5), b"2024-01-01 00:00:00", b"\x01"]
+        + [None]
+    )
+    assert len({len(message) for message in messages}) == 1
+    rows = run(mixed_decoder(), messages)
+    assert rows == one_by_one(mixed_decoder, messages)
+    assert rows[300][5] is None
