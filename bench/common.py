@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import queue
 import resource
 import signal
@@ -463,6 +464,27 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
             if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no {field} for process {pid}")
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` and its running child processes (the
+    workers of ``--workers``) have used so far, from ``/proc/<pid>/stat``."""
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+        children = [int(child) for child in listing.read().split()]
+    return sum(_cpu_seconds(one) for one in (pid, *children))
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()  # from field 3 on: past the name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    """The CPU time (user + system) of this process's children that have exited and been
+    waited for (e.g. every ``subprocess.run`` so far)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def raise_open_files_limit(wanted: int, pid: int = 0) -> int:

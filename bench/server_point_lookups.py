@@ -6,14 +6,18 @@ only bound and executed — against a real PostgreSQL 15 and against our embedde
 (``python -m txpostgres_proto --database FILE``, no ``--handler``: real SQL through SQLite, the
 lookup served by the primary key index).  Both are loaded first with ``pgbench -i -s 1 -q``
 (100,000 accounts; our server takes the data through COPY FROM STDIN like PostgreSQL does), and
-the row count is checked on both before measuring.
+the row count is checked on both before measuring.  PostgreSQL uses every core, so our server
+also runs as users would run it on a multi-core machine: ``--workers 2`` (a supervisor handing
+connections to two worker processes, ``txpostgres_proto/server/workers.py``) sharing one
+database file of its own, loaded through the workers the same way.
 
-How: both servers are started and loaded, then each gets one pgbench run per round, rounds
-alternating (PostgreSQL, ours, PostgreSQL, ours ...); the table shows transactions/s at the
-median round and the ratio to PostgreSQL.  pgbench runs on the same two cores, so it takes CPU
-from whichever server it drives.  Target (issue 4): ours >= 0.5x PostgreSQL.  Our row also
-notes the CPU time (user + system) our server process used per transaction, at the median
-round: unlike transactions/s it hardly changes with what else the machine is doing.
+How: the servers are started and loaded, then each gets one pgbench run per round, rounds
+alternating (PostgreSQL, ours, ours --workers 2, PostgreSQL ...); the table shows transactions/s
+at the median round and the ratio to PostgreSQL.  pgbench runs on the same two cores, so it
+takes CPU from whichever server it drives.  Target (issue 4): ours >= 0.5x PostgreSQL.  Our rows
+also note the CPU time (user + system) our server's processes (with ``--workers``: supervisor
+and workers together) used per transaction, at the median round: unlike transactions/s it
+hardly changes with what else the machine is doing.
 
     python -m bench.server_point_lookups [--quick] [--seconds N] [--rounds N] [--scale N]
 """
@@ -21,7 +25,6 @@ round: unlike transactions/s it hardly changes with what else the machine is doi
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -38,6 +41,7 @@ from bench.common import (
     bench_parser,
     our_server,
     print_target_table,
+    process_tree_cpu_seconds,
     real_postgres,
     summarize,
 )
@@ -45,6 +49,7 @@ from tests.pgserver import TRUST_USER, client_environment
 
 POSTGRES = "postgresql"
 OURS_NAME = "ours embedded SQLite"
+OURS_WORKERS_NAME = "ours embedded SQLite --workers 2"
 OURS_REQUIRES = "txpostgres_proto.sqlite_backend"
 #: pgbench's accounts per unit of scale (``-s``).
 ACCOUNTS_PER_SCALE = 100_000
@@ -73,13 +78,6 @@ def pgbench_load(env: Mapping[str, str], scale: int) -> float:
     if counted.strip() != str(scale * ACCOUNTS_PER_SCALE):
         raise RuntimeError(f"pgbench_accounts has {counted.strip()!r} rows after pgbench -i")
     return elapsed
-
-
-def cpu_seconds(pid: int) -> float:
-    """The CPU time (user + system) process ``pid`` has used so far (``/proc/<pid>/stat``)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()  # from field 3 on: past the name
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pgbench_select_only(env: Mapping[str, str], seconds: int) -> tuple[float, int]:
@@ -117,9 +115,9 @@ def alternate_rounds(
             print(f"  round {round_number}/{rounds}: {name} ...", flush=True)
             pid, per_transaction = cpu.get(name, (0, []))
             try:
-                used = cpu_seconds(pid) if pid else 0.0
+                used = process_tree_cpu_seconds(pid) if pid else 0.0
                 rate, transactions = pgbench_select_only(env, seconds)
-                used = cpu_seconds(pid) - used if pid else 0.0
+                used = process_tree_cpu_seconds(pid) - used if pid else 0.0
             except (RuntimeError, subprocess.TimeoutExpired) as error:
                 print(f"  {name}: {error}", flush=True)
                 notes[name] = f"failed: {str(error).splitlines()[0][:80]}"
@@ -162,7 +160,6 @@ def run(args: argparse.Namespace) -> None:
     notes: dict[str, str] = {}
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="txpg-bench-")))
-        ours = ServerSpec(OURS_NAME, ("--database", str(scratch / "bench.sqlite3")), OURS_REQUIRES)
         postgres = stack.enter_context(real_postgres())
         targets: dict[str, Mapping[str, str]] = {
             POSTGRES: client_environment(
@@ -171,26 +168,30 @@ def run(args: argparse.Namespace) -> None:
             )
         }  # fmt: skip
         cpu: dict[str, tuple[int, list[float]]] = {}
-        if missing := ours.missing():
-            notes[OURS_NAME] = missing
-        else:
+        for name, extra in ((OURS_NAME, ()), (OURS_WORKERS_NAME, ("--workers", "2"))):
+            database = scratch / f"bench-{len(targets)}.sqlite3"
+            ours = ServerSpec(name, ("--database", str(database), *extra), OURS_REQUIRES)
+            if missing := ours.missing():
+                notes[name] = missing
+                continue
             server = stack.enter_context(our_server(ours))
-            targets[OURS_NAME] = server.libpq_env()
-            cpu[OURS_NAME] = (server.pid, [])
+            targets[name] = server.libpq_env()
+            cpu[name] = (server.pid, [])
         tps = alternate_rounds(load_all(targets, scale, notes), seconds, rounds, notes, cpu)
     cpu_notes = {
         name: [f"server CPU {statistics.median(values):.0f} us/transaction"]
         for name, (_, values) in cpu.items()
         if values
     }
-    results = summarize([POSTGRES, OURS_NAME], tps, cpu_notes, unavailable=notes)
+    ours_names = [OURS_NAME, OURS_WORKERS_NAME]
+    results = summarize([POSTGRES, *ours_names], tps, cpu_notes, unavailable=notes)
     print_target_table(
         f"pgbench -S (point lookups by primary key), -M prepared, 10 clients, scale {scale} "
         "(higher is better)",
         "tps",
         results,
         baseline=POSTGRES,
-        targets=[Target(OURS_NAME, min_ratio=0.5, baseline=POSTGRES)],
+        targets=[Target(name, min_ratio=0.5, baseline=POSTGRES) for name in ours_names],
     )
 
 

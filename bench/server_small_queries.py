@@ -6,9 +6,12 @@ What: ``pgbench -n -M extended -c 10 -j 2 -T 10`` with a custom script ``\\set a
 PostgreSQL 15; our server with a raw `QueryBackend` (protocol cost only), with a
 `PostgresRequestHandler` subclass (the seed API: statement parsing and result normalising
 included), and the embedded SQLite default (real SQL through SQLite) when it exists — see
-``bench/backends.py``.  Our servers run as separate processes, one Python process each,
-started the way users start them: ``python -m txpostgres_proto --handler ...`` (the options of
-``twistd pgproto``; no ``--handler`` for the SQLite default).
+``bench/backends.py``.  Our servers run as separate processes, started the way users start
+them: ``python -m txpostgres_proto --handler ...`` (the options of ``twistd pgproto``; no
+``--handler`` for the SQLite default), one Python process each, except the ``--workers 2`` row:
+PostgreSQL uses every core, so that row runs the raw `QueryBackend` in two worker processes
+behind a supervisor (``txpostgres_proto/server/workers.py``), as users would on a multi-core
+machine.
 
 How: all servers are started first; then every server gets one pgbench run per round, rounds
 interleaved; the table shows transactions/s at the median round and the ratio to PostgreSQL.
@@ -45,15 +48,26 @@ POSTGRES = "postgresql"
 #: Our servers under test (backends in bench/backends.py).
 OUR_SERVERS = (
     ServerSpec("ours QueryBackend", ("--handler", "bench.backends:SmallQueryBackend")),
+    ServerSpec(
+        "ours QueryBackend --workers 2",
+        ("--handler", "bench.backends:SmallQueryBackend", "--workers", "2"),
+    ),
     ServerSpec("ours PostgresRequestHandler", ("--handler", "bench.backends:SmallQueryHandler")),
     ServerSpec("ours embedded SQLite", (), "txpostgres_proto.sqlite_backend"),
 )
 _TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
 _FAILED = re.compile(r"number of failed transactions: (\d+)")
+_PROCESSED = re.compile(r"number of transactions actually processed: (\d+)")
 
 
 def pgbench(env: Mapping[str, str], script: Path, seconds: int) -> float:
     """Run pgbench once; transactions per second (raises when it fails or a transaction does)."""
+    return pgbench_counted(env, script, seconds)[0]
+
+
+def pgbench_counted(env: Mapping[str, str], script: Path, seconds: int) -> tuple[float, int]:
+    """Run pgbench once: (transactions per second, transactions processed); raises when it
+    fails or a transaction does."""
     argv = ["pgbench", "-n", "-M", "extended", "-c", "10", "-j", "2", "-T", str(seconds)]
     argv += ["-f", str(script)]
     result = subprocess.run(
@@ -61,12 +75,13 @@ def pgbench(env: Mapping[str, str], script: Path, seconds: int) -> float:
     )
     output = result.stdout + result.stderr
     tps = _TPS.search(result.stdout)
-    if result.returncode != 0 or tps is None:
+    processed = _PROCESSED.search(result.stdout)
+    if result.returncode != 0 or tps is None or processed is None:
         raise RuntimeError(f"pgbench failed ({result.returncode}): {output.strip()[-500:]}")
     failed = _FAILED.search(result.stdout)
     if failed is not None and failed.group(1) != "0":
         raise RuntimeError(f"pgbench: {failed.group(1)} failed transactions")
-    return float(tps.group(1))
+    return float(tps.group(1)), int(processed.group(1))
 
 
 @contextmanager

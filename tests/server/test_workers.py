@@ -8,6 +8,7 @@ holding the server side of the connection's TCP socket.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,11 +104,16 @@ def start_server(*arguments: str, workers: int = 2) -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "txpostgres_proto", "--workers", str(workers)]
     argv += ["--listen", f"tcp:{port}:interface=127.0.0.1", *arguments]
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL)
-    server = Server(process, port)
+    return wait_until_serving(
+        Server(subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL), port), workers
+    )
+
+
+def wait_until_serving(server: Server, workers: int = 2) -> Server:
+    """``server`` once all its workers run and it answers a query."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
+        assert server.process.poll() is None, "the server exited"
         if len(server.workers()) == workers:
             try:
                 with server.connect() as conn:
@@ -116,7 +122,7 @@ def start_server(*arguments: str, workers: int = 2) -> Server:
             except psycopg.OperationalError:
                 pass
         time.sleep(0.1)
-    process.kill()
+    server.process.kill()
     raise AssertionError("the server did not start")
 
 
@@ -333,5 +339,40 @@ def test_workers_exit_when_the_supervisor_dies() -> None:
         while any(Path(f"/proc/{pid}").exists() for pid in workers):
             assert time.monotonic() < deadline, "orphaned workers kept running"
             time.sleep(0.1)
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.skipif(shutil.which("pgbench") is None, reason="needs pgbench")
+def test_pgbench_load_then_prepared_lookups(tmp_path: Path) -> None:
+    """The workload of ``bench.server_point_lookups`` with ``--workers 2`` on a database file:
+    ``pgbench -i`` (DDL and COPY through one worker), then ``pgbench -S -M prepared`` on
+    connections of both workers, whose prepared lookups see the loaded table."""
+    server = start_server("--database", str(tmp_path / "bench.sqlite3"))
+    env = {
+        **os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(server.port), "PGUSER": "test",
+        "PGDATABASE": "test", "PGSSLMODE": "disable",
+    }  # fmt: skip
+
+    def pgbench(*arguments: str) -> str:
+        result = subprocess.run(
+            ["pgbench", *arguments], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    try:
+        pgbench("-i", "-s", "1", "-q")
+        by_worker = spread(server, count=2)
+        try:
+            for conn, *_ in by_worker.values():  # each worker sees the other's load
+                assert conn.execute("SELECT count(*) FROM pgbench_accounts").fetchone() == (
+                    100_000,
+                )
+        finally:
+            close_all(by_worker)
+        output = pgbench("-S", "-M", "prepared", "-n", "-c", "4", "-j", "2", "-t", "250")
+        assert "number of transactions actually processed: 1000/1000" in output
+        assert "number of failed transactions: 0" in output
     finally:
         stop_server(server)
