@@ -173,7 +173,21 @@ class PostgresRequestHandler:
     def execute(
         self, sql: str, params: Sequence[Any], param_oids: Sequence[int]
     ) -> defer.Deferred[QueryResult]:
-        """Run one statement through `execute_query` and normalise its result."""
+        """Run one statement through `execute_query` and normalise its result.
+
+        A catalog query of a connection whose tables are loaded, with the default
+        `execute_query`, is answered without the coroutines of `_execute` (they would not
+        wait): the same result in a fired Deferred.
+        """
+        if (
+            self._app_schema is not None
+            and type(self).execute_query is _DEFAULT_EXECUTE_QUERY
+            and self.catalog.handles(sql)
+        ):
+            try:
+                return defer.succeed(self._catalog_now(sql, params))
+            except Exception:  # noqa: BLE001 - the Deferred carries it, as on the general path
+                return defer.fail()
         return _deferred(self._execute(sql, params))
 
     def transaction(self, command: str, savepoint: str | None = None) -> Any:
@@ -324,6 +338,11 @@ class PostgresRequestHandler:
 
     async def _catalog_result(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
         await self._ensure_schema()
+        return self._catalog_now(sql, params)
+
+    def _catalog_now(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
+        """A catalog query's result, the tables loaded (`_ensure_schema` minus the load)."""
+        self._shared_catalog.use(self.app_schema.tables)
         result = self.catalog.execute(sql, params, self.session)
         found = tuple(result.columns)
         columns = self._catalog_columns.get(found)
@@ -386,6 +405,9 @@ class PostgresRequestHandler:
             if type_oid not in (0, oids.UNKNOWN)
         }
         return parameter_types(param_oids, len(inferred), {}, known)
+
+
+_DEFAULT_EXECUTE_QUERY: Final = PostgresRequestHandler.execute_query
 
 
 def _described(specs: Sequence[ColumnSpec], targets: Sequence[Target]) -> list[ResultColumn]:
