@@ -44,6 +44,7 @@ from txpostgres_proto.catalog.compiler import Compiler
 from txpostgres_proto.catalog.dialect import parse
 from txpostgres_proto.catalog.directory import Directory
 from txpostgres_proto.catalog.functions import is_known
+from txpostgres_proto.catalog.literals import parse_number
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.rows import application_rows, application_type_rows
 from txpostgres_proto.catalog.schema import Table, UserType
@@ -483,12 +484,18 @@ def _bind(value: Any, ty: Ty) -> Any:
         if isinstance(value, str):
             return int(value.strip().lower() in ("t", "true", "1", "y", "yes", "on"))
         return int(bool(value))
+    if ty.oid in t.INTEGER_TYPES:
+        if isinstance(value, str):
+            return parse_number(value, ty)
+        return int(value) if isinstance(value, int | float | Decimal) else value
     if t.is_integer_like(ty):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value)
         return int(value) if isinstance(value, int | float | Decimal) else value
     if ty.oid in (oids.FLOAT4, oids.FLOAT8, oids.NUMERIC):
-        return float(value) if isinstance(value, str | Decimal) else value
+        if isinstance(value, str):
+            return parse_number(value, ty)
+        return float(value) if isinstance(value, Decimal) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | str):

@@ -27,6 +27,7 @@ from txpostgres_proto.catalog.functions import (
     SET_RETURNING,
     first_known,
 )
+from txpostgres_proto.catalog.literals import check_literal, checked_integer, numeric_literal
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.scopes import (
     OutColumn,
@@ -589,7 +590,7 @@ class ExpressionCompiler(abc.ABC):
         if t.is_integer_like(target):
             stripped = text.strip()
             if stripped.lstrip("-").isdigit():
-                return str(int(stripped))
+                return str(checked_integer(int(stripped), text, target))
             return f"pgf_int_in({literal(text)})"
         if target.oid == oids.BOOL:
             flag = text.strip().lower()
@@ -599,10 +600,7 @@ class ExpressionCompiler(abc.ABC):
                 return "0"
             return f"pgf_bool_in({literal(text)})"
         if target.oid in (oids.FLOAT4, oids.FLOAT8, oids.NUMERIC):
-            try:
-                return repr(float(text)) if not text.strip().isdigit() else str(int(text))
-            except ValueError:
-                return literal(text)
+            return numeric_literal(text, target)
         if t.is_array(target):
             try:
                 items = parse_array_literal(text)
@@ -677,6 +675,8 @@ class ExpressionCompiler(abc.ABC):
     def _arithmetic(self, node: exp.Expr, op: str, scope: Scope) -> tuple[str, Ty]:
         left, left_ty = self.expr(node.this, scope)
         right, right_ty = self.expr(node.expression, scope)
+        if op in ("/", "%"):
+            right = f"pgf_divisor({right})"
         return f"({left} {op} {right})", t.promote(left_ty, right_ty)
 
     def _x_pow(self, node: exp.Pow, scope: Scope) -> tuple[str, Ty]:
@@ -704,6 +704,7 @@ class ExpressionCompiler(abc.ABC):
     def _literal_cast(self, text: str, target: Ty) -> str:
         if target.oid in _REG_KINDS:
             return f"pgf_reg_in('{_REG_KINDS[target.oid]}', {literal(text)})"
+        check_literal(text, target)
         if (
             t.is_integer_like(target)
             or target.oid in (oids.BOOL, oids.FLOAT4, oids.FLOAT8, oids.NUMERIC)

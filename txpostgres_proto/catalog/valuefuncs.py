@@ -365,6 +365,13 @@ class ValueFunctions:
             PostgresError(f'invalid input syntax for type boolean: "{value}"', "22P02")
         )
 
+    def pgf_divisor(self, value: Any) -> Any:
+        """The right operand of ``/`` or ``%``: SQLite answers NULL for a zero divisor,
+        PostgreSQL raises 22012."""
+        if value == 0 and value is not None and not isinstance(value, str):
+            raise self.ctx.fail(PostgresError("division by zero", "22012"))
+        return value
+
     def pgf_int_in(self, value: Any) -> int | None:
         if value is None or isinstance(value, int):
             return value
