@@ -22,7 +22,8 @@ How a statement is answered (the pieces live in ``txpostgres_proto/sqlite/``):
    schema, so psql's ``\\d``/``\\dt`` and ORMs' reflection see the real tables with their
    PostgreSQL types;
 2. everything else is translated (``translate.py``: sqlglot plus our rewrites, cached per SQL
-   text and schema version) and run on the session's own ``sqlite3`` connection;
+   text and schema version, and per shape of text for statements that carry their values as
+   literals: ``templates.py``) and run on the session's own ``sqlite3`` connection;
 3. results are typed from the declared column types (``resolve.py``) and converted back to
    PostgreSQL's Python values (``typemap.py``, one generated function per result shape:
    ``rowconvert.py``); SQLite errors become PostgreSQL errors with the right SQLSTATE
@@ -39,7 +40,11 @@ statement that needs the write lock another connection holds waits up to ``busy_
 seconds (in its worker thread) and then fails with 55P03; a CancelRequest interrupts the running
 statement (``sqlite3.Connection.interrupt``) and the client gets 57014.  SQLite has one writer at
 a time: a transaction that wrote something holds the database's write lock until it ends, so
-keep write transactions short.  ``threaded=False`` runs statements in the calling thread (for
+keep write transactions short.  Writers of one process queue at the writer gate
+(``sqlite/writers.py``) before SQLite's lock, so a waiting writer goes on the moment the
+transaction before it ends instead of at the next wake-up of SQLite's busy handler.  BEGIN,
+ROLLBACK and a COMMIT after reads only never wait for a lock and run in the reactor thread.
+``threaded=False`` runs statements in the calling thread (for
 tests and embedding without a reactor; then keep statements short: they block the reactor).
 A thread hand-off costs more than a primary-key lookup, so a plain SELECT (no function calls, no
 subqueries) is first tried in the reactor thread with no busy wait and a small budget of SQLite
@@ -75,7 +80,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from twisted.internet import threads
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 
 from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.protocol.errors import PostgresError
@@ -103,6 +108,12 @@ _TRANSACTION_SQL = {
     "ROLLBACK TO": 'ROLLBACK TO SAVEPOINT "{}"',
 }
 _STATEMENT_SAVEPOINT = "_txpg_statement"
+#: Commands that take SQLite's write lock (with DDL: `Plan.changes_schema`), so the writer gate.
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "TRUNCATE TABLE"})
+#: SQLSTATEs of a write that did not get SQLite's write lock (``errors.py``).
+_NOT_LOCKED = frozenset({"55P03", "40001"})
+#: Transaction control that never waits for a lock (run in the reactor thread when it can).
+_NEVER_WAITS = frozenset({"BEGIN", "ROLLBACK"})
 #: Plain reads a session remembers by SQL text (`SQLiteBackend._known_read`).
 _SESSION_READS = 64
 #: The command tags of small SELECT results, made once.
@@ -142,8 +153,11 @@ class SQLiteBackend:
         self._cursor: sqlite3.Cursor | None = None
         self._guard: InlineGuard | None = None
         self._lost = False
-        #: Calls handed to the thread pool that have not come back yet (`_call`).
+        #: Calls handed to the thread pool that have not come back yet (`_call`), and all the
+        #: calls handed to it so far (`transaction`: a COMMIT after reads only).
         self._pending = 0
+        self._pool_calls = 0
+        self._pool_calls_at_begin = -1
         self._context: FunctionContext | None = None
         self._feed: CatalogFeed | None = None
         self.session: Any = None
@@ -350,8 +364,31 @@ class SQLiteBackend:
         if template is None:
             raise PostgresError(f"transaction command {command!r} is not supported", "0A000")
         statement = template.format((savepoint or "").replace('"', '""'))
+        if self._transaction_inline(kind, statement):
+            self._transaction_done(kind)
+            return succeed(None)  # as from the pool, a Deferred
         done = self._call(self._run_transaction, kind, statement)
         return _then(done, lambda _: self._transaction_done(kind))
+
+    def _transaction_inline(self, kind: str, statement: str) -> bool:
+        """Run transaction control that cannot wait in the reactor thread (a thread hand-off
+        costs more than it does): BEGIN (SQLite's deferred BEGIN takes no lock), ROLLBACK,
+        and COMMIT of a transaction that only ran inline reads since BEGIN (it holds no write
+        lock and has nothing to write).  False when it must go to the pool: something of this
+        session is there, or the statement might wait."""
+        if not self.threaded or self._lost or self._pending or self._conn is None:
+            return False
+        readonly_commit = kind == "COMMIT" and self._pool_calls == self._pool_calls_at_begin
+        if kind not in _NEVER_WAITS and not readonly_commit:
+            return False
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return False
+        try:
+            self._transaction_locked(kind, statement)
+        finally:
+            lock.release()
+        return True
 
     def copy_in(self, statement: Any, rows: Any) -> Any:
         """COPY ... FROM STDIN: the row batches stored all or nothing (``sqlite/copy.py``)."""
@@ -371,6 +408,7 @@ class SQLiteBackend:
 
     def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run ``function`` in a worker thread (a cancellable Deferred), or inline."""
+        self._pool_calls += 1
         if not self.threaded:
             return self._with_busy_timeout(function, *args)
         if self._conn is None and not self._lost:
@@ -452,6 +490,7 @@ class SQLiteBackend:
     def _close(self, conn: sqlite3.Connection) -> None:
         with self._lock:
             conn.close()
+        self.database.writers.leave(self)
 
     # -- helpers: schema and catalog ------------------------------------------------------------
 
@@ -562,9 +601,41 @@ class SQLiteBackend:
         schema: Schema,
         inserted: dict[str, Any],
     ) -> tuple[list[Any], int]:
-        """Run the plan's statements (in a worker thread); (raw rows, rows affected)."""
-        with self._lock:
-            return self._run_locked(plan, bound, sql, schema, inserted)
+        """Run the plan's statements (in a worker thread); (raw rows, rows affected).
+
+        A statement that writes takes the writer gate first (``sqlite/writers.py``) and keeps
+        it while its transaction lasts (`_transaction_locked` lets it go)."""
+        if plan.command not in _WRITES and not plan.changes_schema:
+            with self._lock:
+                return self._run_locked(plan, bound, sql, schema, inserted)
+        writers = self.database.writers
+        self._enter_gate(plan, sql, schema)
+        keep = False
+        try:
+            with self._lock:
+                found = self._run_locked(plan, bound, sql, schema, inserted)
+            keep = self._connection().in_transaction
+            return found
+        except PostgresError as error:
+            keep = error.sqlstate not in _NOT_LOCKED and self._connection().in_transaction
+            raise
+        finally:
+            if not keep:
+                writers.leave(self)
+
+    def _enter_gate(self, plan: Plan, sql: str, schema: Schema) -> None:
+        """Wait for the writer gate as SQLite's busy handler would have waited: up to the busy
+        timeout (then 55P03, as SQLite's busy error), or until the statement is cancelled."""
+        context = self._context
+        assert context is not None
+        timeout = self.database.busy_timeout
+        if self.database.writers.enter(self, timeout, context.cancel_requested):
+            return
+        if context.cancel_requested():
+            raise PostgresError("canceling statement due to user request", "57014")
+        busy = sqlite3.OperationalError("database is locked")
+        busy.sqlite_errorcode, busy.sqlite_errorname = sqlite3.SQLITE_BUSY, "SQLITE_BUSY"
+        raise postgres_error(busy, sql, plan, schema)
 
     def _run_locked(
         self,
@@ -647,22 +718,32 @@ class SQLiteBackend:
         return QueryResult(prepared.columns, rows, tag, affected)
 
     def _run_transaction(self, kind: str, statement: str) -> None:
-        conn = self._connection()
         with self._lock:
-            if kind == "BEGIN":
-                if not conn.in_transaction:
-                    conn.execute(statement)
-                    assert self._context is not None
-                    self._context.started = datetime.now(UTC)
-                return
+            self._transaction_locked(kind, statement)
+
+    def _transaction_locked(self, kind: str, statement: str) -> None:
+        """`_run_transaction`, the caller holding the connection's lock; the writer gate is
+        let go once no transaction is open."""
+        conn = self._connection()
+        if kind == "BEGIN":
+            self._pool_calls_at_begin = self._pool_calls
             if not conn.in_transaction:
-                return
-            try:
                 conn.execute(statement)
-            except sqlite3.Error as error:
-                if kind == "COMMIT" and conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise postgres_error(error, statement, None, Schema()) from None
+                assert self._context is not None
+                self._context.started = datetime.now(UTC)
+            return
+        if not conn.in_transaction:
+            self.database.writers.leave(self)
+            return
+        try:
+            conn.execute(statement)
+        except sqlite3.Error as error:
+            if kind == "COMMIT" and conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise postgres_error(error, statement, None, Schema()) from None
+        finally:
+            if not conn.in_transaction:
+                self.database.writers.leave(self)
 
     def _transaction_done(self, kind: str) -> None:
         if kind in ("COMMIT", "ROLLBACK"):

@@ -9,12 +9,12 @@ what it prints for our default server matches what it prints for a real PostgreS
 the same DDL, that the dump restores into a fresh real database with the same rows, and that
 the custom format, ``--data-only``, ``--schema-only`` and ``-t`` work.
 
-Known gaps outside the catalog (see ``_BLOCKED_*``): reading a sequence's state
-(``SELECT last_value, is_called FROM seq``, which pg_dump sends for every sequence whose data
-it dumps) is not answered by the SQLite default nor by handler applications, and handler
-applications refuse ``LOCK TABLE``.  Dumps of the default server therefore leave sequence data
-out with ``--exclude-table-data=*_seq`` (the restored sequences then start at 1); the tests
-marked ``xfail(strict=True)`` say what must work once those are fixed.
+Sequence state: pg_dump reads every sequence whose data it dumps with ``SELECT last_value,
+is_called FROM seq``; the SQLite default answers from its sequence table, so full dumps carry
+``setval`` and the restored sequences continue after the dumped rows.  Handler applications
+have no sequence state to read, so their dumps leave sequence data out with
+``--exclude-table-data=*_seq``; the test marked ``xfail(strict=True)`` says what must work once
+handler applications answer ``LOCK TABLE`` and sequence reads.
 """
 
 from __future__ import annotations
@@ -65,15 +65,11 @@ INSERT INTO books(author_id, title, price, published, cover, feeling, note) VALU
 TABLES = {"authors": ("id", "name", "born", "rank"), "books": ("id", "author_id", "title", "price",
           "published", "cover", "feeling", "note")}  # fmt: skip
 VIEW = "cheap_books"
-#: Sequence state is not readable yet (see the module docstring).
+#: Handler applications have no sequence state to read (see the module docstring).
 WITHOUT_SEQUENCE_DATA = ("--exclude-table-data=*_seq",)
-_BLOCKED_SEQUENCE_STATE = (
-    "the SQLite default does not answer SELECT last_value, is_called FROM <sequence> "
-    "(42P01): txpostgres_proto/sqlite must read the sequence table for it"
-)
 _BLOCKED_HANDLER = (
-    'handler applications answer LOCK TABLE with 0A000 (statement type "LOCK TABLE" is not '
-    "supported) and have no answer for SELECT last_value, is_called FROM <sequence>"
+    "handler applications have no answer for SELECT last_value, is_called FROM <sequence> "
+    "(the sequences of their serial columns exist only in the catalog)"
 )
 
 
@@ -206,8 +202,8 @@ def test_plain_dump_statement_order_matches(
     def order(script: str) -> list[str]:
         return re.findall(r"^-- Name: ([^;]+); Type: ([^;]+);", script, re.MULTILINE)
 
-    ours = dump_ours(dumped, *WITHOUT_SEQUENCE_DATA)
-    theirs = dump_real(real_postgres, original, *WITHOUT_SEQUENCE_DATA)
+    ours = dump_ours(dumped)
+    theirs = dump_real(real_postgres, original)
     assert order(ours) == order(theirs)
 
 
@@ -222,7 +218,7 @@ def _rows(dsn: str, table: str, columns: tuple[str, ...]) -> list[tuple[Any, ...
 def test_plain_dump_restores_into_postgresql(
     dumped: ServerProcess, real_postgres: RealPostgres
 ) -> None:
-    script = dump_ours(dumped, *WITHOUT_SEQUENCE_DATA)
+    script = dump_ours(dumped)
     target = _fresh_database(real_postgres, "dump_restored")
     _restore(real_postgres, target, script)
     restored = real_postgres.dsn(USER, dbname=target)
@@ -241,7 +237,7 @@ def test_custom_format_and_pg_restore_list(dumped: ServerProcess, tmp_path: Path
     archive = tmp_path / "dump.custom"
     done = _run(
         [_program("pg_dump"), "-Fc", "-f", str(archive), "-h", dumped.host,
-         "-p", str(dumped.port), "-U", USER, *WITHOUT_SEQUENCE_DATA, DATABASE]
+         "-p", str(dumped.port), "-U", USER, DATABASE]
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     listed = _run([_program("pg_restore"), "--list", str(archive)])
@@ -267,15 +263,15 @@ def test_custom_format_and_pg_restore_list(dumped: ServerProcess, tmp_path: Path
     # pg_restore turns the archive back into the same script as the plain format.
     script = _run([_program("pg_restore"), "-f", "-", str(archive)])
     assert script.returncode == 0, script.stderr
-    plain = dump_ours(dumped, *WITHOUT_SEQUENCE_DATA)
+    plain = dump_ours(dumped)
     assert statements(script.stdout) == statements(plain)
 
 
 def test_data_only_and_schema_only(dumped: ServerProcess) -> None:
-    data = statements(dump_ours(dumped, "--data-only", *WITHOUT_SEQUENCE_DATA))
+    data = statements(dump_ours(dumped, "--data-only"))
     assert not [stmt for stmt in data if stmt.startswith(("CREATE", "ALTER TABLE"))]
     assert "COPY public.authors (id, name, born, rank) FROM stdin" in data
-    script = dump_ours(dumped, "--data-only", *WITHOUT_SEQUENCE_DATA)
+    script = dump_ours(dumped, "--data-only")
     assert "1\tZoë Ünicode\t1970-01-02\t1\n2\tBob\t\\N\t\\N\n\\.\n" in script
     orphan = "3\t\\N\tOrphan\t\\N\t2020-02-29 23:59:59.123456+00\t\\\\x\tsad\t"
     assert orphan + "tab\\tand\\nnewline\n" in script
@@ -285,17 +281,41 @@ def test_data_only_and_schema_only(dumped: ServerProcess) -> None:
 
 
 def test_single_table(dumped: ServerProcess) -> None:
-    script = dump_ours(dumped, "-t", "authors", *WITHOUT_SEQUENCE_DATA)
+    script = dump_ours(dumped, "-t", "authors")
     assert "CREATE TABLE public.authors (" in script
     assert "COPY public.authors (id, name, born, rank) FROM stdin;" in script
     assert "public.books" not in script
     assert "CREATE SEQUENCE public.authors_id_seq" in script
 
 
-@pytest.mark.xfail(reason=_BLOCKED_SEQUENCE_STATE, strict=True)
-def test_full_dump_carries_sequence_state(dumped: ServerProcess) -> None:
+def test_full_dump_carries_sequence_state(
+    dumped: ServerProcess, real_postgres: RealPostgres, original: str
+) -> None:
     script = dump_ours(dumped)
     assert "SELECT pg_catalog.setval('public.books_id_seq', 3, true);" in script
+    assert "SELECT pg_catalog.setval('public.authors_id_seq', 2, true);" in script
+    setvals = [stmt for stmt in statements(script) if "setval" in stmt]
+    theirs = [stmt for stmt in statements(dump_real(real_postgres, original)) if "setval" in stmt]
+    assert setvals == theirs
+    target = _fresh_database(real_postgres, "dump_sequences")
+    _restore(real_postgres, target, script)
+    # The restored sequences continue after the dumped rows.
+    added = "INSERT INTO books(title) VALUES ('next') RETURNING id"
+    assert real_postgres.psql(added, dbname=target).split()[0] == "4"
+    assert real_postgres.psql("SELECT nextval('authors_id_seq')", dbname=target) == "3"
+
+
+def test_inserts_dump_restores_into_postgresql(
+    dumped: ServerProcess, real_postgres: RealPostgres
+) -> None:
+    """``--inserts`` reads each table through ``DECLARE ... CURSOR FOR SELECT ... FROM ONLY``."""
+    script = dump_ours(dumped, "--inserts")
+    assert "INSERT INTO public.authors VALUES (2, 'Bob', NULL, NULL);" in script
+    target = _fresh_database(real_postgres, "dump_inserts")
+    _restore(real_postgres, target, script)
+    restored = real_postgres.dsn(USER, dbname=target)
+    for table, columns in TABLES.items():
+        assert _rows(restored, table, columns) == _rows(dumped.dsn(), table, columns)
 
 
 # -- a handler application ---------------------------------------------------------------------

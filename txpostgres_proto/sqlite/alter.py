@@ -44,9 +44,17 @@ def name_unnamed_checks(sql: str) -> str:
     return _UNNAMED_CHECK.sub(f"ADD CONSTRAINT {UNNAMED} CHECK", sql)
 
 
+#: An enum's or domain's declared type (``typemap.py``): two words, which SQLite's grammar
+#: takes and sqlglot's does not; the rebuild writes every column's type anew anyway.
+_USER_TYPE_DECLARATION: Final = re.compile(r"\b(pg(?:enum|domain)_(?:[0-9a-f]{2})+)\s+(?=\w)")
+
+
 def _sqlite_tree(sql: str) -> exp.Expression:
     try:
-        return cast(exp.Expression, sqlglot.parse_one(sql, read="sqlite"))
+        return cast(
+            exp.Expression,
+            sqlglot.parse_one(_USER_TYPE_DECLARATION.sub(r"\1_", sql), read="sqlite"),
+        )
     except SqlglotError as error:
         raise PostgresError(
             f"cannot alter this table on the SQLite backend: {error}", "0A000"

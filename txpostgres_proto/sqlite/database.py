@@ -14,9 +14,10 @@ deleted when the server stops: it behaves exactly like a file database (WAL, sna
 busy timeout) and vanishes like a memory one.
 
 `SQLiteDatabase` also holds what the connections share: the sequences of serial columns, the
-reflected schema (re-read after DDL, see `schema_version`), the plan caches (``translate.py``,
-``prepared.py``), and the catalog emulation fed from the schema (`CatalogFeed`; the catalog
-serves every database name a client asks for, so one per SQLite database is enough).
+writer gate (``writers.py``), the reflected schema (re-read after DDL, see `schema_version`),
+the plan caches (``templates.py``, ``prepared.py``), and the catalog emulation fed from the
+schema (`CatalogFeed`; the catalog serves every database name a client asks for, so one per
+SQLite database is enough).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.sqlite.functions import FunctionContext, Sequences, register_functions
 from txpostgres_proto.sqlite.prepared import PreparedCache
 from txpostgres_proto.sqlite.reflect import Schema, reflect
-from txpostgres_proto.sqlite.translate import TranslationCache
+from txpostgres_proto.sqlite.templates import TranslationCache
+from txpostgres_proto.sqlite.writers import WriterGate
 
 MEMORY = ":memory:"
 
@@ -72,6 +74,8 @@ class SQLiteDatabase:
         else:
             self.path = str(Path(path).expanduser())
         self.sequences = Sequences()
+        #: The writer of this process (``writers.py``).
+        self.writers = WriterGate()
         self.plans = TranslationCache()
         self.prepared = PreparedCache()
         #: Bumped whenever a committed schema change may have happened.

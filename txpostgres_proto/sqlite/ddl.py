@@ -84,6 +84,8 @@ def column_type(
     if serial is not None:
         return PgType(serial), True
     named = kind.args.get("kind")
+    if isinstance(named, exp.Dot) and named.this.name.lower() in APPLICATION_SCHEMAS:
+        named = named.expression  # ``public.mood`` as pg_dump writes it
     if kind.this == exp.DataType.Type.USERDEFINED and isinstance(named, exp.Identifier):
         user_type = (types or {}).get(named.name)
         if user_type is not None:
@@ -96,8 +98,28 @@ def column_type(
     return found, False
 
 
+def _sequence_default(node: exp.Expression) -> str | None:
+    """``nextval('public.seq'::regclass)`` (pg_dump's form) as a serial column's default."""
+    if not isinstance(node, exp.Anonymous) or str(node.this).lower() != "nextval":
+        return None
+    arguments = node.expressions
+    argument = arguments[0] if len(arguments) == 1 else None
+    if isinstance(argument, exp.Cast):
+        argument = argument.this
+    if not isinstance(argument, exp.Literal) or not argument.is_string:
+        return None
+    schema, _, name = argument.name.rpartition(".")
+    if schema and schema.strip('"').lower() not in APPLICATION_SCHEMAS:
+        return None
+    return f"(nextval({sql_literal(name.strip(chr(34)))}))"
+
+
 def default_sql(node: exp.Expression, pg_type: PgType) -> str:
-    """A column default as SQLite text: string literals converted now, else an expression."""
+    """A column default as SQLite text: string literals converted now, a sequence's
+    ``nextval`` as a serial column has it, else an expression."""
+    sequence = _sequence_default(node)
+    if sequence is not None:
+        return sequence
     if isinstance(node, exp.Literal) and node.is_string and pg_type.oid not in _TEXT_LIKE:
         return sql_literal(cast_value(node.name, pg_type))
     if isinstance(node, exp.Boolean) and pg_type.oid == oids.BOOL:

@@ -88,7 +88,10 @@ class Sequences:
     PostgreSQL).  That memory holds only while the counter is the one it was taken from: each
     (re)start of a counter — first use, ``setval``, ``TRUNCATE ... RESTART IDENTITY``, dropping
     the table — stores a new random ``generation``, so a restart made by any process is obeyed
-    by all.  A sequence first used starts after the largest value already in its column.
+    by all.  A sequence first used starts after the largest value already in its column.  A
+    negative generation says no value was handed out since the (re)start (PostgreSQL's
+    ``is_called`` false: ``setval(s, n, false)``, ``CREATE SEQUENCE``); taking a value makes it
+    positive.
     """
 
     def __init__(self) -> None:
@@ -105,8 +108,8 @@ class Sequences:
     def next(self, conn: sqlite3.Connection, name: str, start: Callable[[], int]) -> int:
         """The next value of ``name``; ``start`` gives the last value when first used."""
         row = conn.execute(
-            f"UPDATE {SEQUENCE_TABLE} SET last_value = last_value + 1 WHERE name = ? "
-            "RETURNING last_value, generation",
+            f"UPDATE {SEQUENCE_TABLE} SET last_value = last_value + 1, "
+            "generation = abs(generation) WHERE name = ? RETURNING last_value, generation",
             (name,),
         ).fetchone()
         if row is None:  # first use (or this process's first use was rolled back)
@@ -126,9 +129,14 @@ class Sequences:
             )
         return value
 
-    def assign(self, conn: sqlite3.Connection, name: str, value: int) -> None:
-        """(Re)start the counter of ``name``: the last value handed out is ``value``."""
-        generation = random.getrandbits(62)
+    def assign(
+        self, conn: sqlite3.Connection, name: str, value: int, *, called: bool = True
+    ) -> None:
+        """(Re)start the counter of ``name``: the last value handed out is ``value``; with
+        ``called`` false, none was (the next value is ``value + 1``)."""
+        generation = random.getrandbits(62) + 1
+        if not called:
+            generation = -generation
         with self._lock:
             self._handed_out[name] = (generation, value)
         conn.execute(
@@ -138,11 +146,32 @@ class Sequences:
             (name, value, generation),
         )
 
+    def state(
+        self, conn: sqlite3.Connection, name: str, start: Callable[[], int]
+    ) -> tuple[int, bool]:
+        """PostgreSQL's ``(last_value, is_called)`` of ``name``: the last value handed out (by
+        any process, or by this one before a rollback) and true, or the next value and false
+        when none was since the counter (re)started; ``start`` as for `next`."""
+        row = conn.execute(
+            f"SELECT last_value, generation FROM {SEQUENCE_TABLE} WHERE name = ?", (name,)
+        ).fetchone()
+        with self._lock:
+            remembered = self._handed_out.get(name)
+        if row is None:
+            last = max(start(), remembered[1] if remembered else 0)
+            return (last, True) if last > 0 else (1, False)
+        stored, generation = int(row[0]), int(row[1])
+        if remembered is not None and remembered[0] == generation and remembered[1] > stored:
+            return remembered[1], True
+        if generation > 0 and stored > 0:
+            return stored, True
+        return stored + 1, False
+
     def restart(self, conn: sqlite3.Connection, names: set[str]) -> None:
         """Start sequences again from 1: their table was truncated with RESTART IDENTITY, or
         dropped (a table made again under the name starts from 1 in every process)."""
         for name in names:
-            self.assign(conn, name, 0)
+            self.assign(conn, name, 0, called=False)
 
 
 @dataclass
@@ -173,6 +202,11 @@ class FunctionContext:
             return function(*args)
         finally:
             self._worker.cancelled = None
+
+    def cancel_requested(self) -> bool:
+        """Whether the statement this worker thread runs was cancelled."""
+        cancelled = getattr(self._worker, "cancelled", None)
+        return cancelled is not None and cancelled.is_set()
 
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``; a cancel of the running statement ends the wait with 57014."""
@@ -813,11 +847,21 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
 
     def setval(name: Any, value: Any, is_called: Any = 1) -> int:
         sequence = _sequence_name(name)
-        context.sequences.assign(conn, sequence, int(value) if is_called else int(value) - 1)
+        context.sequences.assign(
+            conn, sequence, int(value) if is_called else int(value) - 1, called=bool(is_called)
+        )
         if is_called:
             context.currvals[sequence] = int(value)
             context.last_sequence = sequence
         return int(value)
+
+    def last_value(name: Any) -> int:
+        sequence = _sequence_name(name)
+        return context.sequences.state(conn, sequence, start_of(sequence))[0]
+
+    def is_called(name: Any) -> int:
+        sequence = _sequence_name(name)
+        return int(context.sequences.state(conn, sequence, start_of(sequence))[1])
 
     def pg_cast(value: Any, type_oid: int, typmod: int) -> Any:
         return cast_value(value, PgType(type_oid, typmod), context.zone)
@@ -840,6 +884,8 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
         ("lastval", 0, lastval, False),
         ("setval", 2, setval, False),
         ("setval", 3, setval, False),
+        ("pg_sequence_last_value", 1, last_value, False),
+        ("pg_sequence_is_called", 1, is_called, False),
         ("pg_cast", 3, pg_cast, True),
         ("current_user", 0, lambda: context.user, False),
         ("session_user", 0, lambda: context.user, False),
@@ -870,6 +916,8 @@ _BOUND_NAMES: Final = frozenset(
         "currval",
         "lastval",
         "setval",
+        "pg_sequence_last_value",
+        "pg_sequence_is_called",
         "pg_cast",
         "current_user",
         "session_user",

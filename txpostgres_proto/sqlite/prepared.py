@@ -1,7 +1,7 @@
 """What running the same statement again needs, worked out once per statement and schema.
 
 Drivers with a statement cache, and ``pgbench -M prepared``, send the same SQL text for every
-execution.  `translate.TranslationCache` keeps its translation; `PreparedCache` keeps what the
+execution.  `templates.TranslationCache` keeps its translation; `PreparedCache` keeps what the
 backend derives from that translation: the columns RowDescription describes (their table OIDs
 come from the catalog), the function turning SQLite's rows into PostgreSQL's Python values, how
 each parameter is bound, and whether the statement may be tried in the reactor thread

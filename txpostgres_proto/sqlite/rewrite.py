@@ -282,6 +282,7 @@ def _column_aliases(node: exp.Values | exp.Subquery) -> exp.Expression:
 def _table(node: exp.Table) -> exp.Expression:
     if isinstance(node.this, exp.Anonymous) and function_name(node.this) == "generate_series":
         return _generate_series(node, node.this)
+    node.set("only", None)  # SQLite has no table inheritance: ONLY t is t
     schema = node.args.get("db")
     if schema is None:
         return node

@@ -1,7 +1,7 @@
 """One PostgreSQL statement → a `Plan`: the SQLite statements to run and what the client is told.
 
 `translate` is the single entry point the backend calls (its results are cached per SQL text,
-parameter types and schema version by `TranslationCache`).  It
+or per shape of text, parameter types and schema version by ``templates.TranslationCache``).  It
 
 1. recognises the statements that are not queries by their leading keywords: transaction
    control (handed to ``QueryBackend.transaction``), utility statements accepted as no-ops
@@ -24,7 +24,6 @@ parameter types and schema version by `TranslationCache`).  It
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -48,6 +47,8 @@ from txpostgres_proto.sqlite.resolve import (
     result_name,
 )
 from txpostgres_proto.sqlite.rewrite import cast_to, is_local_function, to_sqlite_tree
+from txpostgres_proto.sqlite.sequence_ddl import sequence_statement
+from txpostgres_proto.sqlite.sequence_state import sequence_relations
 from txpostgres_proto.sqlite.typemap import TEXT, PgType
 from txpostgres_proto.types import oids
 
@@ -79,6 +80,12 @@ _TYPE_STATEMENTS: Final = (
     ["DROP", "DOMAIN"],
 )
 _WORDS: Final = re.compile(r"[A-Za-z_]+")
+_IDENT: Final = r'(?:"(?:[^"]|"")+"|[\w$]+)'
+_OWNER_TO: Final = re.compile(
+    rf"^ALTER\s+(?:[A-Z]+\s+){{1,2}}(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?{_IDENT}(?:\s*\.\s*{_IDENT})?"
+    rf"(?:\s*\([^)]*\))?\s+OWNER\s+TO\s+{_IDENT}\s*$",
+    re.IGNORECASE,
+)
 _SAVEPOINT_NAME: Final = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*$')
 _EXPLAIN: Final = re.compile(
     r"^EXPLAIN(\s*\([^)]*\)|(\s+(ANALY[SZ]E|VERBOSE|COSTS|BUFFERS|TIMING|SUMMARY))*)\s+",
@@ -163,6 +170,8 @@ def _utility(sql: str, words: list[str]) -> Plan | None:
         )
     if first in _NO_OPS:
         return Plan(_NO_OPS[first])
+    if first == "ALTER" and len(words) > 1 and _OWNER_TO.search(sql):
+        return Plan(f"ALTER {words[1]}")  # one user owns everything here
     if words[:2] == ["CREATE", "EXTENSION"]:
         names = re.findall(r'"([^"]+)"|(\w[\w-]*)\s*;?\s*$', sql)
         name = next((quoted or bare for quoted, bare in names), "")
@@ -371,6 +380,7 @@ def _inserted(insert: exp.Insert, resolver: Resolver) -> tuple[tuple[str, int, o
 
 
 def _query_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) -> Plan:
+    sequence_relations(tree, schema)
     resolver = Resolver(schema)
     resolver.params.update(
         {number: PgType(oid) for number, oid in enumerate(given, 1) if oid and oid != oids.UNKNOWN}
@@ -473,6 +483,10 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
     plan = _transaction(text, words) or _utility(text, words)
     if plan is not None:
         return plan
+    if "SEQUENCE" in words[:3]:
+        found = sequence_statement(text)
+        if found is not None:
+            return Plan(found[0], found[1])
     explained = _EXPLAIN.match(text)
     if explained:
         inner = translate(text[explained.end() :], schema, given)
@@ -489,7 +503,21 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
     if words[:2] == ["ALTER", "TABLE"]:
         text = alter.name_unnamed_checks(text)
     tree = normalize_identifiers(parse_statement(text), dialect=READ)
+    _unqualify_functions(tree)
     return _statement_plan(tree, schema, given)
+
+
+def _unqualify_functions(tree: exp.Expression) -> None:
+    """``pg_catalog.setval(...)`` (as pg_dump writes calls) is ``setval(...)``: one schema."""
+    found = [
+        node
+        for node in tree.find_all(exp.Dot)
+        if isinstance(node.this, exp.Identifier)
+        and node.this.name.lower() in ("pg_catalog", "public")
+        and isinstance(node.expression, exp.Func)
+    ]
+    for node in found:
+        node.replace(node.expression)
 
 
 #: Bare words PostgreSQL reads as functions of the session (``SELECT user``).
@@ -542,23 +570,3 @@ def needs_catalog(sql: str) -> bool:
         if isinstance(node, exp.Cast) and cast_target(node.to).name.startswith("reg"):
             return True
     return False
-
-
-class TranslationCache:
-    """Plans by (SQL text, client parameter types, schema version), least recently used out."""
-
-    def __init__(self, size: int = 512) -> None:
-        self._size = size
-        self._plans: OrderedDict[tuple[str, tuple[int, ...], int], Plan] = OrderedDict()
-
-    def plan(self, sql: str, given: Sequence[int], schema: Schema, version: int) -> Plan:
-        key = (sql, tuple(given), version)
-        found = self._plans.get(key)
-        if found is not None:
-            self._plans.move_to_end(key)
-            return found
-        plan = translate(sql, schema, given)
-        self._plans[key] = plan
-        if len(self._plans) > self._size:
-            self._plans.popitem(last=False)
-        return plan
