@@ -166,6 +166,12 @@ class Operation:
         """The messages to send, built when the operation's turn to be written comes."""
         raise NotImplementedError
 
+    def execution_data(self) -> bytes | None:
+        """The fast path's alternative to `messages`: the operation as one pre-encoded
+        Bind/Execute/Sync (with ``row_decoder`` set), or None when it must be built by
+        `messages`.  The protocol then sets ``request`` itself, without `submitted`."""
+        return None
+
     def handle(self, event: Any) -> None:
         getattr(self, _HANDLER_NAMES.get(type(event), "on_ignored"))(event)
 
@@ -339,7 +345,9 @@ class ExtendedQuery(Operation):
         portal: str = "",
         max_rows: int = 0,
     ) -> None:
-        super().__init__(protocol)
+        # `Operation.__init__`, inlined: one is made for every query.
+        self.protocol = protocol
+        self.deferred = Deferred(self._cancel)
         self.sql = sql
         self.params = params
         self.statement = statement
@@ -381,6 +389,26 @@ class ExtendedQuery(Operation):
         self._result_formats = bind.result_formats
         messages += [bind, Execute(self.portal, self.max_rows), Sync()]
         return messages
+
+    def execution_data(self) -> bytes | None:
+        # What `messages` gives for a described statement when its compiled encoder takes
+        # the parameters; None for anything else (and nothing changed).
+        statement = self.statement
+        if statement is None:
+            protocol = self.protocol
+            declared = protocol.codecs.declared_oids(self.params)
+            statement = protocol.statements.get(self.sql, declared)
+            if statement is None:
+                return None
+        if statement.param_oids is None or statement.mentions_copy or self.portal or self.max_rows:
+            return None
+        data, decoder = statement.execution(self.params, self.protocol.codecs)
+        if data is None:
+            return None
+        self.statement = statement
+        self._result_formats = statement.result_formats
+        self.row_decoder = decoder
+        return data
 
     def _install_decoder(self) -> None:
         statement = self.statement
@@ -587,6 +615,9 @@ class ExecuteMany(ExtendedQuery):
         self._stop = False
         self._encode: Callable[[Sequence[Any]], bytes] | None = None
         self._requests: list[Request] = []
+
+    def execution_data(self) -> bytes | None:
+        return None
 
     def messages(self) -> Sequence[FrontendMessage]:
         messages = self.statement_messages()

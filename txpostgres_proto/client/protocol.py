@@ -22,7 +22,12 @@ Flow of operations:
   (row streaming and COPY TO consumers apply backpressure that way);
 * when the connection ends — lost, closed by the server, a FATAL error, a malformed message —
   every pending operation fails (with the server's error when it sent one, otherwise
-  `ConnectionClosedError`), never hangs.
+  `ConnectionClosedError`), never hangs;
+* the common case has fast paths with the same outcome as the general machinery: an extended
+  query on a described statement, issued while nothing waits to be written, is encoded and
+  written at once (`enqueue`), and a read holding exactly one whole answer to such a
+  query is handled as one `ExecutionCompleted` without the ready loop (`dataReceived`);
+  pipelined answers, errors, notices, COPY and everything else go through `_pump`.
 """
 
 from __future__ import annotations
@@ -83,6 +88,9 @@ class ClientProtocol(Protocol):
     log = Logger()
     transport: Any  # TCP, UNIX or TLS: write, pause/resumeProducing, getPeerCertificate ...
     reactor: Any  # IReactorTime
+    #: Take the fast paths of a serial query (see `enqueue` and `dataReceived`); False
+    #: sends everything through the write queue and the ready loop (the tests compare both).
+    fast_path: bool = True
 
     def __init__(
         self,
@@ -180,7 +188,30 @@ class ClientProtocol(Protocol):
             return
         if not self._binding_known:
             self._learn_channel_binding()
-        self.client.receive_bytes(data)
+        client = self.client
+        client.receive_bytes(data)
+        if self.fast_path and not self._pauses and not self._pumping:
+            # Fast path: the read holds exactly one whole answer to a serial query.
+            try:
+                response = client.next_sole_execution()
+            except ProtocolError as error:
+                self._protocol_failure(error)
+                return
+            except Exception as error:  # a column decoder rejected a value
+                self._decode_failure(error)
+            else:
+                if response is not None:  # what `_pump` does with it, and then NEED_DATA
+                    request, event = response
+                    operation: Operation = request.owner
+                    try:
+                        operation.on_execution_completed(event)
+                    except Exception as error:
+                        if operation.error is None:
+                            operation.error = error
+                    if request.outstanding == 0 and request is operation.request:
+                        if not operation.sending:
+                            self._complete(operation)
+                    return
         self._pump()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
@@ -321,10 +352,36 @@ class ClientProtocol(Protocol):
         elif self._closing:
             operation.fail(InterfaceError("the connection is closing"))
         else:
-            self._queue.append(operation)
             if timeout is not None:
                 self._arm_timeout(operation, timeout)
-            self._drain()
+            data = None
+            if not (
+                self._queue
+                or not self.fast_path
+                or self._barrier is not None
+                or self._cancel_holds
+                or self.connection is None
+                or self.statements.to_close
+            ):
+                # Fast path of `_drain`: an operation that is one pre-encoded Bind/Execute/Sync
+                # (`Operation.execution_data`) is submitted and written at once.
+                try:
+                    data = operation.execution_data()
+                except Exception:
+                    pass  # `_drain` builds its messages again and fails it the usual way
+            if data is None:
+                self._queue.append(operation)
+                self._drain()
+            else:
+                operation.request, data = self.client.send_execution(
+                    data, operation, operation.row_decoder, operation.combine
+                )
+                self._in_flight.append(operation)
+                if self.transport is not None:  # what `_write` does
+                    if self._direct:
+                        write_now(self.transport, data)
+                    else:
+                        self.transport.write(data)
         return operation.deferred
 
     def submit_more(self, operation: Operation, messages: list[Any]) -> None:

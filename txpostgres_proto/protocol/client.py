@@ -42,7 +42,9 @@ Things the protocol leaves to the client and how they are handled here:
 * small answers stay cheap too: a *combine* request (a serial query) whose BindComplete, rows,
   CommandComplete and ReadyForQuery were received together gets them as one
   `ExecutionCompleted` event, recognised in one scan of the buffer; anything else (split
-  arrival, a notice, an error, a malformed message) takes the message-by-message path.
+  arrival, a notice, an error, a malformed message) takes the message-by-message path;
+  `send_execution` and `next_sole_execution` are the serial query's shortcuts around the
+  general `submit` loop and ready loop, with the same requests, bytes and events.
 """
 
 from __future__ import annotations
@@ -390,6 +392,34 @@ class SansIOClient:
             self._state = ProtocolState.BUSY
         return request
 
+    def send_execution(
+        self,
+        data: bytes,
+        owner: Any = None,
+        row_decoder: Callable[..., Any] | None = None,
+        combine: bool = False,
+    ) -> tuple[Request, bytes]:
+        """`submit` of one pre-encoded Bind/Execute/Sync (``data``) followed by `data_to_send`,
+        without the general loop (the fast path of a serial prepared query): the same
+        `Request` and expectations as ``submit([PreEncoded(data, EXECUTION)], ...)``, and the
+        bytes to send."""
+        state = self._state
+        if (state is not ProtocolState.BUSY and state is not ProtocolState.READY) or (
+            self._terminating
+        ):
+            self._require(_MAY_SUBMIT, "send a request")
+        request = Request(owner, row_decoder, False, False, combine)
+        request.outstanding = 3
+        append = self._expect.append
+        append((Expect.BIND, request, None))
+        append((Expect.EXECUTE, request, None))
+        append((Expect.SYNC, request, None))
+        self._state = ProtocolState.BUSY
+        if self._outbox:
+            self._outbox.append(data)
+            return request, self.data_to_send()
+        return request, data
+
     def data_to_send(self) -> bytes:
         """Every byte queued for the server (requests, authentication answers, copy data)."""
         if not self._outbox:
@@ -505,6 +535,33 @@ class SansIOClient:
             self._fail(error)
             raise
 
+    def next_sole_execution(self) -> tuple[Request, ExecutionCompleted] | None:
+        """The fast path of `next_response` for the common serial case: when the buffer holds
+        exactly one complete answer to the head request's closing Bind/Execute/Sync and nothing
+        else (no queued event, nothing after it), that answer as one `ExecutionCompleted`,
+        exactly as `next_response` would give it (after which it would say `NEED_DATA`);
+        otherwise None, consuming nothing."""
+        expect = self._expect
+        if self._state is not ProtocolState.BUSY or not expect or self._events or self._outbox:
+            return None
+        kind, request, _ = expect[0]
+        if kind is not Expect.BIND or not request.combine or request.outstanding != 3:
+            return None
+        if request.quiet or self._error is not None or self._eof:
+            return None
+        buffer = self._buffer
+        found = buffer.execution_answer()
+        # The answer starts 5 bytes (its BindComplete) before ``found[0]``: it must end the buffer.
+        if found is None or found[2] - found[0] + 5 != buffer.pending:
+            return None
+        if found[0] != found[1] and request.row_decoder is None:
+            return None
+        try:
+            return self._take_execution(request, *found)
+        except ProtocolError as error:
+            self._fail(error)
+            raise
+
     def _fail(self, error: ProtocolError) -> None:
         self._error = error
         self._state = ProtocolState.FAILED
@@ -563,7 +620,7 @@ class SansIOClient:
         end: int,
         tag: str,
         status: TransactionStatus,
-    ) -> Response:
+    ) -> tuple[Request, ExecutionCompleted]:
         """Consume the answer `ClientBuffer.execution_answer` found for the request's closing
         Bind/Execute/Sync (its last three expectations), as one `ExecutionCompleted`."""
         expect = self._expect
