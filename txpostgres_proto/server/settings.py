@@ -36,6 +36,8 @@ from typing import Final
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import resolve_timezone
 
+from .encodings import python_codec
+
 __all__ = [
     "REPORTED",
     "Settings",
@@ -243,18 +245,6 @@ _NUMBER_WITH_UNIT: Final = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?
 _CUSTOM_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)+")
 _SAFE_IDENTIFIER: Final = re.compile(r"[a-z_][a-z0-9_$]*")
 
-#: Encoding names PostgreSQL knows, compared the way it compares them (alphanumerics only,
-#: lower case).  The server always speaks UTF8, so any of them is accepted and UTF8 reported.
-_ENCODINGS: Final = frozenset(
-    "utf8 unicode sqlascii eucjp euccn euckr euctw eucjis2004 mulecinternal latin1 latin2 "
-    "latin3 latin4 latin5 latin6 latin7 latin8 latin9 latin10 iso88591 iso88592 iso88593 "
-    "iso88594 iso88595 iso88596 iso88597 iso88598 iso88599 iso885910 iso885913 iso885914 "
-    "iso885915 iso885916 win866 win874 win1250 win1251 win1252 win1253 win1254 win1255 win1256 "
-    "win1257 win1258 windows866 windows874 windows1250 windows1251 windows1252 windows1253 "
-    "windows1254 windows1255 windows1256 windows1257 windows1258 koi8 koi8r koi8u alt sjis "
-    "shiftjis shiftjis2004 big5 gbk uhc gb18030 johab tcvn tcvn5712 vscii win abc".split()
-)
-
 
 def server_version_num(version: str) -> str:
     """``server_version_num`` for a ``server_version`` such as ``15.18`` (-> ``150018``)."""
@@ -450,8 +440,8 @@ def _parse_timezone(value: str) -> str:
 
 
 def _parse_client_encoding(value: str) -> str:
-    cleaned = "".join(char for char in value.lower() if char.isalnum())
-    if cleaned not in _ENCODINGS:
+    """Any encoding name PostgreSQL knows is accepted; the server always speaks UTF8."""
+    if python_codec(value) is None:
         raise _invalid("client_encoding", value)
     return "UTF8"
 
