@@ -17,9 +17,7 @@ Pool modes:
 * ``transaction`` — an upstream is borrowed when the client sends something and returned when
   a ReadyForQuery with status ``I`` answers the last Sync/Query sent and no unsynced extended
   message is outstanding.  Borrowing an idle upstream whose settings match the client's is
-  a list pop and one tuple comparison; giving it back is an append — both written inline in
-  the relay (as is `writer.send_relayed`), since a Python call costs about as much as the
-  bookkeeping it would wrap on a path taken twice per transaction.  Named prepared
+  a list pop and one tuple comparison; giving it back is an append.  Named prepared
   statements are rewritten by `StatementMap`; ``LISTEN`` pins the session to its upstream
   for good.
 
@@ -63,7 +61,6 @@ from .writer import relay_socket, send_relayed
 
 if TYPE_CHECKING:
     from .factory import ProxyFactory
-    from .pool import UpstreamPool
 
 __all__ = ["ProxyServerProtocol"]
 
@@ -101,8 +98,6 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._frames = FrameCutter(_NOTABLE)
         self._socket: socket.socket | None = None
         self._upstream: Upstream | None = None
-        #: The factory's pool, once the session relays.
-        self._pool: UpstreamPool
         self._acquiring = False
         #: The client transport paused us: its send buffer is full.
         self._client_full = False
@@ -156,7 +151,6 @@ class ProxyServerProtocol(PostgresServerProtocol):
         else:
             factory.pool.release(upstream)
         self._transaction_pooling = not factory.session_pooling
-        self._pool = factory.pool
         self._frames.limit = factory.max_message_size
         self._socket = relay_socket(self.transport)
         self._relaying = True
@@ -217,26 +211,9 @@ class ProxyServerProtocol(PostgresServerProtocol):
         """Send the complete frames ``data`` upstream (``notable``: see `FrameCutter.cut`)."""
         upstream = self._upstream
         if upstream is None:
-            # The usual borrow, inline: the most recently returned idle upstream, open and
-            # with this client's settings already (`_lease` handles every other case).
-            idle = self._pool.idle_upstreams
-            last = idle[-1] if idle else None
-            if (
-                last is not None
-                and last.settings == self._settings_key
-                and not last.closed
-                and not self._acquiring
-                and not self._stopped
-                and not self._client_full
-                and data[0] != _TERMINATE
-            ):
-                upstream = idle.pop()
-                self._upstream = upstream
-                upstream.listener = self
-            else:
-                upstream = self._lease(data)
-                if upstream is None:
-                    return
+            upstream = self._lease(data)
+            if upstream is None:
+                return
         if notable:
             try:
                 relayed = self._client_messages(data, notable, upstream)
@@ -246,26 +223,8 @@ class ProxyServerProtocol(PostgresServerProtocol):
             if relayed is None:
                 return
             data = relayed
-        if data and not upstream.closed:
-            # `send_relayed`, inline on this path: at once when nothing waits before it.
-            transport = upstream.transport
-            sock = upstream.socket
-            if (
-                sock is not None
-                and not transport._tempDataLen
-                and not transport.dataBuffer
-                and transport.connected
-                and not transport.disconnecting
-            ):
-                try:
-                    sent = sock.send(data)
-                except OSError:  # would block, or broken: transport.write reports it
-                    sent = 0
-                if sent == len(data):
-                    return
-                data = data[sent:]
-            transport.write(data)
-            self._upstream_buffered(upstream)
+        if data:
+            self._write_upstream(upstream, data)
 
     def _client_messages(self, data: bytes, offsets: list[int], upstream: Upstream) -> bytes | None:
         """Count the Syncs, rewrite named statements, spot pinning queries: the bytes to
@@ -406,13 +365,9 @@ class ProxyServerProtocol(PostgresServerProtocol):
             upstream.transport.pauseProducing()
 
     def _write_upstream(self, upstream: Upstream, data: bytes) -> None:
-        if not upstream.closed and not send_relayed(upstream.transport, upstream.socket, data):
-            self._upstream_buffered(upstream)
-
-    def _upstream_buffered(self, upstream: Upstream) -> None:
         # Client -> upstream backpressure (a large COPY FROM STDIN): once the upstream buffers
         # what we send, reading from the client follows its buffer (stops while it is full).
-        if not self._reader.registered:
+        if not upstream.write(data) and not self._reader.registered:
             self._reader.registered = True
             upstream.transport.registerProducer(self._reader, True)
 
@@ -435,24 +390,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def upstream_data(self, data: bytes, ready: bool) -> None:
         if data and not self._stopped:
-            # `send_relayed`, inline on this path: at once when nothing waits before it.
-            transport = self.transport
-            sock = self._socket
-            if (
-                sock is not None
-                and not transport._tempDataLen
-                and not transport.dataBuffer
-                and transport.connected
-                and not transport.disconnecting
-            ):
-                try:
-                    sent = sock.send(data)
-                except OSError:  # would block, or broken: transport.write reports it
-                    sent = 0
-                if sent != len(data):
-                    transport.write(data[sent:])
-            else:
-                transport.write(data)
+            send_relayed(self.transport, self._socket, data)
         if ready and self._transaction_pooling and not self._pinned and not self._unsynced:
             upstream = self._upstream
             if (
@@ -460,14 +398,8 @@ class ProxyServerProtocol(PostgresServerProtocol):
                 and upstream.syncs_sent == upstream.syncs_done
                 and upstream.status == b"I"
             ):
-                pool = self._pool
-                if self._client_full or self._reader.registered or pool.waiters or upstream.closed:
-                    self._detach()
-                    pool.release(upstream)
-                else:  # the usual return, `_detach` and `UpstreamPool.release` inline
-                    self._upstream = None
-                    upstream.listener = None
-                    pool.idle_upstreams.append(upstream)
+                self._detach()
+                self.factory.pool.release(upstream)
 
     def upstream_parse_failed(self, name: bytes) -> None:
         self._statements.forget(name)

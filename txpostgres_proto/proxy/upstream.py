@@ -156,15 +156,7 @@ class Upstream:
             data, notable = self._frames.cut(data)
             ready = False
             if notable:
-                start = notable[0]
-                if len(notable) == 1 and data[start] == _READY and not self._parses:
-                    # The usual answer: its one notable frame is the closing ReadyForQuery
-                    # (what `_notable` does with it, inline).
-                    self.status = data[start + 5 : start + 6]
-                    self.syncs_done += 1
-                    ready = True
-                else:
-                    data, ready = self._notable(data, notable)
+                data, ready = self._notable(data, notable)
         except Exception:  # noqa: BLE001 - a garbled stream: the connection is unusable
             self._log.failure("bad data from the upstream server", failure=Failure())
             self.abort()

@@ -6,10 +6,7 @@ every chunk the proxy relays.  `send_relayed` sends at once when nothing is buff
 and buffers only what the socket did not take, so ordering and backpressure are unchanged —
 the same rule as the library's `direct_write.write_now`, trimmed for the relay: which socket
 qualifies (`relay_socket`) is decided once per connection, not per write, and the caller
-learns whether anything had to be buffered (its cue to apply backpressure).  The two hot
-paths of ``session.py`` (a client's messages to its upstream, an upstream's answers to its
-client) repeat these few lines inline to save a call per message; any change here applies
-there too.
+learns whether anything had to be buffered (its cue to apply backpressure).
 """
 
 from __future__ import annotations
