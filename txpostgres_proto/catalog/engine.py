@@ -484,17 +484,14 @@ def _bind(value: Any, ty: Ty) -> Any:
         if isinstance(value, str):
             return int(value.strip().lower() in ("t", "true", "1", "y", "yes", "on"))
         return int(bool(value))
-    if ty.oid in t.INTEGER_TYPES:
-        if isinstance(value, str):
-            return parse_number(value, ty)
-        return int(value) if isinstance(value, int | float | Decimal) else value
+    numeric = ty.oid in (oids.FLOAT4, oids.FLOAT8, oids.NUMERIC)
+    if isinstance(value, str) and (numeric or ty.oid in t.INTEGER_TYPES):
+        return parse_number(value, ty)
     if t.is_integer_like(ty):
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            return int(value)
+            return int(value)  # an OID
         return int(value) if isinstance(value, int | float | Decimal) else value
-    if ty.oid in (oids.FLOAT4, oids.FLOAT8, oids.NUMERIC):
-        if isinstance(value, str):
-            return parse_number(value, ty)
+    if numeric:
         return float(value) if isinstance(value, Decimal) else value
     if isinstance(value, bool):
         return "true" if value else "false"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from txpostgres_proto.catalog import pgtypes as t
@@ -43,9 +42,11 @@ _INTEGER_RANGES: Final = {
     oids.INT8: (-(2**63), 2**63 - 1),
 }
 _NUMBER: Final = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
-_SPECIAL_NUMBERS: Final = {"nan": "'NaN'", "infinity": "9e999", "+infinity": "9e999",
-                           "-infinity": "-9e999", "inf": "9e999", "+inf": "9e999",
-                           "-inf": "-9e999"}  # fmt: skip
+_SPECIAL_NUMBERS: Final = {
+    "nan": math.nan,
+    **{spelling: math.inf for spelling in ("infinity", "+infinity", "inf", "+inf")},
+    **{spelling: -math.inf for spelling in ("-infinity", "-inf")},
+}
 _DATE_WORDS: Final = frozenset(
     {"now", "today", "tomorrow", "yesterday", "epoch", "infinity", "-infinity", "allballs"}
 )
@@ -68,29 +69,10 @@ def checked_integer(value: int, text: str, target: Ty) -> int:
     return value
 
 
-def numeric_literal(text: str, target: Ty) -> str:
-    """The SQL value of ``text`` cast to real, double precision or numeric."""
-    special = _SPECIAL_NUMBERS.get(text.strip().lower())
-    if special is not None:
-        return special
-    if not _NUMBER.fullmatch(text):
-        raise _invalid(text, target)
-    if target.oid == oids.NUMERIC:
-        try:
-            exact = Decimal(text.strip())
-        except InvalidOperation:
-            raise _invalid(text, target) from None
-        return text.strip() if text.strip().lstrip("+-").isdigit() else repr(float(exact))
-    value = float(text)
-    limit = _FLOAT4_MAX if target.oid == oids.FLOAT4 else math.inf
-    if math.isinf(value) or abs(value) > limit:
-        raise PostgresError(f'"{text}" is out of range for type {_TYPE_NAMES[target.oid]}', "22003")
-    return repr(value) if not text.strip().isdigit() else str(int(text))
-
-
 def parse_number(text: str, target: Ty) -> int | float:
-    """A parameter's text as a value of the integer or floating type ``target`` (what a bound
-    ``$1::int`` or ``$1::float8`` holds), with PostgreSQL's errors."""
+    """``text`` as a value of the integer or floating type ``target`` (what a bound
+    ``$1::int`` or ``$1::float8`` holds, or a typed literal), with PostgreSQL's errors;
+    ``numeric`` is held as a float, so it has no range to check."""
     stripped = text.strip()
     if t.is_integer_like(target):
         if not stripped.lstrip("+-").isdigit():
@@ -98,10 +80,25 @@ def parse_number(text: str, target: Ty) -> int | float:
         return checked_integer(int(stripped), text, target)
     special = _SPECIAL_NUMBERS.get(stripped.lower())
     if special is not None:
-        return float(special.strip("'"))
+        return special
     if not _NUMBER.fullmatch(text):
         raise _invalid(text, target)
-    return float(stripped)
+    value = float(stripped)
+    limit = _FLOAT4_MAX if target.oid == oids.FLOAT4 else math.inf
+    if target.oid != oids.NUMERIC and (math.isinf(value) or abs(value) > limit):
+        raise PostgresError(f'"{text}" is out of range for type {_TYPE_NAMES[target.oid]}', "22003")
+    return value
+
+
+def numeric_literal(text: str, target: Ty) -> str:
+    """The SQL value of ``text`` cast to real, double precision or numeric."""
+    value = parse_number(text, target)
+    if math.isnan(value):
+        return "'NaN'"
+    if math.isinf(value):
+        return "9e999" if value > 0 else "-9e999"  # SQLite reads these as infinities
+    stripped = text.strip()
+    return stripped if stripped.lstrip("+-").isdigit() else repr(value)
 
 
 def check_literal(text: str, target: Ty) -> None:

@@ -126,6 +126,25 @@ def _column_facts(directory: Directory, type_oid: int, typmod: int) -> Row:
     return facts
 
 
+def _named(database: str, schema: str, name: str) -> Row:
+    """The columns naming a constraint in the information_schema views."""
+    return {"constraint_catalog": database, "constraint_schema": schema, "constraint_name": name}
+
+
+def _constraint(database: str, schema: str, name: str, table: Row, kind: str) -> Row:
+    """An ``information_schema.table_constraints`` row (``table``: the table's name columns;
+    only a UNIQUE constraint has a ``nulls_distinct``)."""
+    return {
+        **_named(database, schema, name),
+        **table,
+        "constraint_type": kind,
+        "is_deferrable": "NO",
+        "initially_deferred": "NO",
+        "enforced": "YES",
+        "nulls_distinct": "YES" if kind == "UNIQUE" else None,
+    }
+
+
 def _referenced_constraint(rels: _Relations, key: AppForeignKey) -> AppIndex | None:
     """The primary key or UNIQUE constraint whose index a foreign key references."""
     referenced = rels.apps.get(key.ref_oid)
@@ -196,47 +215,30 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
                  **_column_facts(directory, att["atttypid"], att["atttypmod"])}
             )  # fmt: skip
             if att["attnotnull"] and app is not None:
-                constraints.append(
-                    {"constraint_catalog": database, "constraint_schema": schema,
-                     "constraint_name": f"{cls['relnamespace']}_{cls['oid']}_{att['attnum']}"
-                     "_not_null", **base, "constraint_type": "CHECK", "is_deferrable": "NO",
-                     "initially_deferred": "NO", "enforced": "YES", "nulls_distinct": None}
-                )  # fmt: skip
+                name = f"{cls['relnamespace']}_{cls['oid']}_{att['attnum']}_not_null"
+                constraints.append(_constraint(database, schema, name, base, "CHECK"))
         for index in app.indexes if app else ():
             if not index.constraint_oid:
                 continue
-            named = {"constraint_catalog": database, "constraint_schema": schema,
-                     "constraint_name": index.name}  # fmt: skip
-            constraints.append(
-                {**named, **base,
-                 "constraint_type": "PRIMARY KEY" if index.primary else "UNIQUE",
-                 "is_deferrable": "NO", "initially_deferred": "NO", "enforced": "YES",
-                 "nulls_distinct": None if index.primary else "YES"}
-            )  # fmt: skip
+            kind = "PRIMARY KEY" if index.primary else "UNIQUE"
+            constraints.append(_constraint(database, schema, index.name, base, kind))
+            named = _named(database, schema, index.name)
             constraint_tables.append({**base, **named})
             for position, column in enumerate(index.columns, start=1):
                 key_columns.append({**named, **base, "column_name": column,
                                     "ordinal_position": position})  # fmt: skip
                 constraint_columns.append({**base, "column_name": column, **named})
         for check in app.checks if app else ():
-            named = {"constraint_catalog": database, "constraint_schema": schema,
-                     "constraint_name": check.name}  # fmt: skip
-            constraints.append(
-                {**named, **base, "constraint_type": "CHECK", "is_deferrable": "NO",
-                 "initially_deferred": "NO", "enforced": "YES", "nulls_distinct": None}
-            )  # fmt: skip
+            constraints.append(_constraint(database, schema, check.name, base, "CHECK"))
+            named = _named(database, schema, check.name)
             checks.append({**named, "check_clause": f"(({check.expression}))"})
             names = dict(directory.attributes.get(cls["oid"], ()))
             constraint_columns.extend(
                 {**base, "column_name": names[attnum], **named} for attnum in check.attnums
             )
         for key in app.foreign_keys if app else ():
-            named = {"constraint_catalog": database, "constraint_schema": schema,
-                     "constraint_name": key.name}  # fmt: skip
-            constraints.append(
-                {**named, **base, "constraint_type": "FOREIGN KEY", "is_deferrable": "NO",
-                 "initially_deferred": "NO", "enforced": "YES", "nulls_distinct": None}
-            )  # fmt: skip
+            constraints.append(_constraint(database, schema, key.name, base, "FOREIGN KEY"))
+            named = _named(database, schema, key.name)
             referenced = {"table_catalog": database, "table_schema": key.ref_schema,
                           "table_name": key.ref_name}  # fmt: skip
             constraint_tables.append({**referenced, **named})
