@@ -346,11 +346,7 @@ class SansIOClient:
         ``combine`` asks for one `ExecutionCompleted` event for a closing Bind/Execute/Sync
         (see `Request`); it is ignored when the group does not end with those three.
         """
-        state = self._state
-        if (state is not ProtocolState.BUSY and state is not ProtocolState.READY) or (
-            self._terminating
-        ):
-            self._require(_MAY_SUBMIT, "send a request")
+        self._check_may_submit()
         request = Request(owner, row_decoder, batch_copy, quiet)
         expect = self._expect
         parts: list[bytes] = []
@@ -403,22 +399,23 @@ class SansIOClient:
         without the general loop (the fast path of a serial prepared query): the same
         `Request` and expectations as ``submit([PreEncoded(data, EXECUTION)], ...)``, and the
         bytes to send."""
-        state = self._state
-        if (state is not ProtocolState.BUSY and state is not ProtocolState.READY) or (
-            self._terminating
-        ):
-            self._require(_MAY_SUBMIT, "send a request")
+        self._check_may_submit()
         request = Request(owner, row_decoder, False, False, combine)
-        request.outstanding = 3
-        append = self._expect.append
-        append((Expect.BIND, request, None))
-        append((Expect.EXECUTE, request, None))
-        append((Expect.SYNC, request, None))
+        request.outstanding = len(EXECUTION)
+        self._expect.extend((kind, request, None) for kind in EXECUTION)
         self._state = ProtocolState.BUSY
         if self._outbox:
             self._outbox.append(data)
             return request, self.data_to_send()
         return request, data
+
+    def _check_may_submit(self) -> None:
+        """A request may be sent: the connection is ready or busy, and not terminating."""
+        state = self._state
+        if (state is not ProtocolState.BUSY and state is not ProtocolState.READY) or (
+            self._terminating
+        ):
+            self._require(_MAY_SUBMIT, "send a request")
 
     def data_to_send(self) -> bytes:
         """Every byte queued for the server (requests, authentication answers, copy data)."""
