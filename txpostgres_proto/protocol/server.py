@@ -276,6 +276,12 @@ _CLOSED: Final = S.CLOSED
 _ERROR: Final = S.ERROR
 #: States `next_event` leaves to `_next_startup_event`.
 _STARTUP_STATES: Final = frozenset({_AWAITING_STARTUP, _AUTHENTICATING, _CLOSED, _ERROR})
+_READY: Final = S.READY
+_IN_EXTENDED: Final = S.IN_EXTENDED
+_SYNCING: Final = S.SYNCING
+_EXTENDED_ROW: Final = _FRONTEND_ROWS[S.IN_EXTENDED]
+#: A Sync message: the end of every extended-query cycle.
+_SYNC: Final = m.Sync().encode()
 
 #: Decoded messages by body, for the kinds whose bodies repeat (a client runs the same
 #: statements again and again): the messages are immutable, so one decoding serves every
@@ -287,6 +293,23 @@ _DECODED: Final[dict[int, dict[bytes, m.FrontendMessage]]] = {ord(code): {} for 
 #: By type byte: (the memo of its messages or None, its decoder or None if there is none).
 _DECODING: Final = [(_DECODED.get(code), m.FRONTEND_DECODERS.get(code)) for code in range(256)]
 _unpack_int32: Final = m.INT32.unpack_from
+
+
+def _decode_query_message(code: int, body: bytes) -> m.FrontendMessage:
+    """The message of type ``code`` with ``body``, from the memo when its body was seen."""
+    memo, decode = _DECODING[code]
+    if memo is None:
+        return cast(
+            m.FrontendMessage, m.decode_frontend(code, body) if decode is None else decode(body)
+        )
+    message = memo.get(body)
+    if message is None:
+        message = m.decode_frontend(code, body)
+        if len(body) <= _MEMO_MAX_BODY:
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
+            memo[body] = message
+    return message
 
 
 def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
@@ -393,24 +416,8 @@ class ServerConnection:
                 end = pos + 1 + length
                 if end > len(data):
                     return self._out_of_data() if self._eof else NEED_DATA
-                body = bytes(data[pos + 5 : end])
                 buffer._pos = end
-                memo, decode = _DECODING[code]
-                if memo is None:
-                    message = cast(
-                        m.FrontendMessage,
-                        m.decode_frontend(code, body) if decode is None else decode(body),
-                    )
-                else:
-                    remembered = memo.get(body)
-                    if remembered is None:
-                        message = m.decode_frontend(code, body)
-                        if len(body) <= _MEMO_MAX_BODY:
-                            if len(memo) >= _MEMO_ENTRIES:
-                                memo.clear()
-                            memo[body] = message
-                    else:
-                        message = remembered
+                message = _decode_query_message(code, bytes(data[pos + 5 : end]))
                 state = self._state
                 target = self._frontend_row.get(message.__class__)
                 if target is None:
@@ -431,6 +438,52 @@ class ServerConnection:
         except RemoteProtocolError:
             self.state = ServerState.ERROR
             raise
+
+    def take_cycle(self, data: bytes) -> list[tuple[m.FrontendMessage, int, ServerState]] | None:
+        """``data`` as one whole extended-query cycle, when it is exactly that: messages the
+        query cycle accepts now, ending with its only Sync, received while the connection
+        waits for a query with nothing buffered.  Each message comes with the offset where it
+        ends in ``data`` and the state it leads to (from the same table `next_event` uses);
+        the connection is left as `next_event` leaves it after the first one.  The caller
+        handles them in order, moving to each one's state before handling it; if it stops
+        early (a message had to wait or failed), it gives the rest of ``data`` to
+        `receive_data` and goes on with `next_event`.  None, with nothing changed, for
+        anything else (a partial or oversized message, a Query, a Flush …): then ``data``
+        takes the usual way.
+
+        This is the shortcut of a busy server: drivers send a whole cycle in one write
+        (Parse/Bind/Describe/Execute/Sync, or Bind/Execute/Sync of a prepared statement),
+        and cutting it in one pass here spares a `next_event` round per message.
+        """
+        if self._state is not _READY or self._eof or self._buffer.pending:
+            return None
+        if data[-5:] != _SYNC:
+            return None
+        limits = self._limits
+        row = self._frontend_row
+        size = len(data)
+        cycle: list[tuple[m.FrontendMessage, int, ServerState]] = []
+        pos = 0
+        try:
+            while pos < size:
+                if size - pos < 5:
+                    return None
+                code = data[pos]
+                length = _unpack_int32(data, pos + 1)[0]
+                end = pos + 1 + length
+                if length < 4 or length > limits[code] or end > size:
+                    return None
+                message = _decode_query_message(code, data[pos + 5 : end])
+                target = row.get(message.__class__)
+                if target is not (_SYNCING if end == size else _IN_EXTENDED):
+                    return None
+                cycle.append((message, end, target))  # type: ignore[arg-type]
+                pos = end
+                row = _EXTENDED_ROW
+        except Exception:  # noqa: BLE001 - malformed: `next_event` says how, the usual way
+            return None
+        self.state = _IN_EXTENDED
+        return cycle
 
     def _out_of_data(self) -> ConnectionClosed | _Sentinel:
         """What `next_event` returns when no complete message is buffered."""

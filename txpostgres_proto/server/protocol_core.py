@@ -84,6 +84,9 @@ class ServerProtocolCore(Protocol):
     transport: Any
     #: Frontend message class -> handler; filled in by ``protocol.py``.
     _handlers: ClassVar[dict[type, Callable[[Any, Any], Any]]] = {}
+    #: Whether a read holding one whole extended-query cycle is handled in one pass
+    #: (`_run_cycle`); off, every message goes through `_run` (tests compare the two).
+    fast_path: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._conn: ServerConnection | None = None
@@ -130,6 +133,11 @@ class ServerProtocolCore(Protocol):
         conn = self._conn
         if self._stopped or conn is None:
             return
+        if self.fast_path and not self._busy and not self._running and self._copy_stream is None:
+            cycle = conn.take_cycle(data)
+            if cycle is not None:
+                self._run_cycle(data, cycle)
+                return
         conn.receive_data(data)
         self._run()
 
@@ -262,6 +270,35 @@ class ServerProtocolCore(Protocol):
         self._flush()
         if self._reading_paused or not starved:
             self._throttle_input(starved)
+
+    def _run_cycle(self, data: bytes, cycle: list[tuple[Any, int, ServerState]]) -> None:
+        """Handle a whole extended-query cycle cut by `ServerConnection.take_cycle`; whatever
+        is left when a message has to wait or fails goes the usual way (`_run`)."""
+        conn = self._conn
+        assert conn is not None
+        handlers = self._handlers
+        rest = b""
+        self._running = True
+        try:
+            for message, end, state in cycle:
+                if conn.state is not state:
+                    conn.state = state
+                command = handlers[message.__class__](self, message)
+                if command is not None:
+                    self._step(command)
+                if self._busy or self._stopped or conn.state is not state:
+                    rest = data[end:]
+                    break
+        finally:
+            self._running = False
+        if self._stopped:
+            return
+        if rest:
+            conn.receive_data(rest)
+            if not self._busy:
+                self._run()
+                return
+        self._flush()
 
     def _step(self, command: Coroutine[Any, Any, None], result: object = None) -> None:
         """Run ``command`` until it finishes or waits for a Deferred that has not fired.

@@ -1,0 +1,215 @@
+"""A read holding one whole extended-query cycle is handled in one pass, with the same answers.
+
+`ServerConnection.take_cycle` cuts such a read at once and `ServerProtocolCore._run_cycle`
+handles its messages without a `next_event` round each.  Here every script runs twice, on a
+protocol with the shortcut and on one with ``fast_path = False``, and the bytes written, the
+backend's calls and the session's state must be the same; a subclass counts the cycles the
+shortcut took, to show which scripts it took and which it left to the general loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from twisted.internet.testing import MemoryReactorClock
+
+from tests.server.test_protocol import Backend, Client
+from txpostgres_proto.protocol import messages as m
+from txpostgres_proto.protocol.server import NEED_DATA, ServerConnection, ServerState
+from txpostgres_proto.server.factory import PostgresServerFactory
+from txpostgres_proto.server.protocol import PostgresServerProtocol
+
+
+class CountingProtocol(PostgresServerProtocol):
+    """Counts the reads the shortcut handled."""
+
+    shortcuts = 0
+
+    def _run_cycle(self, data: bytes, cycle: Any) -> None:
+        type(self).shortcuts += 1
+        super()._run_cycle(data, cycle)
+
+
+class GeneralProtocol(PostgresServerProtocol):
+    """Every message through the general loop."""
+
+    fast_path = False
+
+
+def _client(protocol: type[PostgresServerProtocol]) -> Client:
+    class Factory(PostgresServerFactory):
+        def buildProtocol(self, addr: Any) -> PostgresServerProtocol:  # noqa: N802 - Twisted API
+            built = protocol()
+            built.factory = self
+            return built
+
+    client = Client(factory=Factory(Backend, reactor=MemoryReactorClock()))
+    client.startup()
+    client.raw()
+    return client
+
+
+def _wire(*messages: m.FrontendMessage) -> bytes:
+    return b"".join(message.encode() for message in messages)
+
+
+def _cycle(sql: str, *params: bytes | None, name: str = "") -> bytes:
+    return _wire(
+        m.Parse(name, sql, ()),
+        m.Bind("", name, (), params, ()),
+        m.Describe("P", ""),
+        m.Execute("", 0),
+        m.Sync(),
+    )
+
+
+SCRIPTS: dict[str, tuple[list[bytes], bool]] = {
+    # name: (reads, whether the shortcut takes at least one of them)
+    "select": ([_cycle("select $1", b"7"), _cycle("select $1", b"8")], True),
+    "rows": ([_cycle("items"), _cycle("count 3")], True),
+    "insert": ([_cycle("insert x")], True),
+    "named statement": (
+        [
+            _wire(m.Parse("s1", "select $1", ()), m.Describe("S", "s1"), m.Sync()),
+            _wire(
+                m.Bind("", "s1", (), (b"5",), ()),
+                m.Describe("P", ""),
+                m.Execute("", 0),
+                m.Sync(),
+            ),
+            _wire(m.Bind("", "s1", (), (b"6",), (1,)), m.Execute("", 0), m.Sync()),
+        ],
+        True,
+    ),
+    "bad parameter": ([_cycle("select $1", b"x7"), _cycle("select $1", b"9")], True),
+    "backend error": ([_cycle("fail 22012"), _cycle("select 1")], True),
+    "backend crash": ([_cycle("crash"), _cycle("select 1")], True),
+    "unknown portal": (
+        [_wire(m.Bind("", "nope", (), (), ()), m.Execute("", 0), m.Sync()), _cycle("select 1")],
+        True,
+    ),
+    "row limit": (
+        [
+            _wire(
+                m.Parse("", "count 5", ()),
+                m.Bind("", "", (), (), ()),
+                m.Execute("", 2),
+                m.Execute("", 2),
+                m.Execute("", 0),
+                m.Sync(),
+            )
+        ],
+        True,
+    ),
+    "transaction block": (
+        [
+            _cycle("begin"),
+            _cycle("select 1"),
+            _cycle("fail 23505"),
+            _cycle("select 2"),
+            _cycle("rollback"),
+        ],
+        True,
+    ),
+    "flush inside": (
+        [_wire(m.Parse("", "select 3", ()), m.Flush(), m.Bind("", "", (), (), ()), m.Sync())],
+        True,
+    ),
+    "two cycles in one read": ([_cycle("select 1") + _cycle("select 2")], False),
+    "split read": ([_cycle("select 1")[:9], _cycle("select 1")[9:]], False),
+    "simple query": ([m.Query("select 1").encode()], False),
+    "cycle after a partial message": (
+        [m.Query("select 4").encode()[:3], m.Query("select 4").encode()[3:] + _cycle("items")],
+        False,
+    ),
+    "malformed bind": (
+        [_wire(m.Parse("", "select 1", ())) + b"B\x00\x00\x00\x05\x00" + _wire(m.Sync())],
+        False,
+    ),
+    "waiting backend": ([_cycle("wait"), _cycle("select 1")], True),
+}
+
+
+def _run(protocol: type[PostgresServerProtocol], reads: list[bytes]) -> tuple[Any, ...]:
+    client = _client(protocol)
+    written = []
+    for data in reads:
+        client.protocol.dataReceived(data)
+        while client.backend is not None and client.backend.waiting:
+            client.backend.waiting.pop(0).callback(None)
+        written.append(client.raw())
+    session = client.session
+    return (
+        written,
+        client.backend.calls if client.backend is not None else None,
+        None if session is None else session.transaction_status,
+        None if session is None else sorted(session.statements),
+        None if session is None else sorted(session.portals),
+        client.closed,
+    )
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_shortcut_answers_like_the_general_loop(name: str) -> None:
+    reads, shortcut = SCRIPTS[name]
+    CountingProtocol.shortcuts = 0
+    fast = _run(CountingProtocol, reads)
+    general = _run(GeneralProtocol, reads)
+    assert fast == general
+    assert (CountingProtocol.shortcuts > 0) is shortcut
+    assert b"".join(fast[0]).endswith(m.ReadyForQuery(fast[2]).encode()) or fast[5]
+
+
+def _ready_connection() -> ServerConnection:
+    conn = ServerConnection()
+    conn.state = ServerState.READY
+    return conn
+
+
+def test_take_cycle_cuts_a_whole_cycle_and_enters_extended_mode() -> None:
+    conn = _ready_connection()
+    data = _cycle("select $1", b"1")
+    cycle = conn.take_cycle(data)
+    assert cycle is not None
+    assert [type(message) for message, _, _ in cycle] == [
+        m.Parse,
+        m.Bind,
+        m.Describe,
+        m.Execute,
+        m.Sync,
+    ]
+    assert [state for _, _, state in cycle] == [ServerState.IN_EXTENDED] * 4 + [ServerState.SYNCING]
+    assert cycle[-1][1] == len(data)
+    assert conn.state is ServerState.IN_EXTENDED
+    assert conn.buffered_bytes == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _cycle("select 1")[:-1],  # the Sync is cut short
+        _cycle("select 1") + _cycle("select 2"),  # a second cycle after the first Sync
+        m.Query("select 1").encode() + m.Sync().encode(),  # not an extended-query message
+        b"P\xff\xff\xff\xff" + m.Sync().encode(),  # a length over the limit
+        b"B\x00\x00\x00\x05\x00" + m.Sync().encode(),  # a malformed Bind
+    ],
+)
+def test_take_cycle_leaves_anything_else_alone(data: bytes) -> None:
+    conn = _ready_connection()
+    assert conn.take_cycle(data) is None
+    assert conn.state is ServerState.READY
+    assert conn.buffered_bytes == 0
+
+
+def test_take_cycle_only_when_waiting_for_a_query_with_nothing_buffered() -> None:
+    conn = _ready_connection()
+    conn.receive_data(m.Query("select 1").encode()[:3])
+    assert conn.take_cycle(_cycle("select 1")) is None
+    assert conn.buffered_bytes == 3
+    busy = _ready_connection()
+    busy.receive_data(m.Query("select 1").encode())
+    assert busy.next_event() == m.Query("select 1")
+    assert busy.take_cycle(_cycle("select 1")) is None
+    assert busy.state is ServerState.IN_SIMPLE_QUERY
+    assert busy.next_event() is not NEED_DATA  # paused until the query is answered
