@@ -1052,7 +1052,7 @@ def _decode_bind(body: bytes) -> Bind:
         if count:
             if count < 0:
                 return _decode_bind_checked(body)
-            param_formats = struct.unpack_from(f"!{count}h", body, pos)
+            param_formats = _int16_array_struct(count).unpack_from(body, pos)
             pos += 2 * count
         else:
             param_formats = ()
@@ -1080,7 +1080,7 @@ def _decode_bind(body: bytes) -> Bind:
         if count:
             if count < 0:
                 return _decode_bind_checked(body)
-            result_formats = struct.unpack_from(f"!{count}h", body, pos)
+            result_formats = _int16_array_struct(count).unpack_from(body, pos)
             pos += 2 * count
         else:
             result_formats = ()
@@ -1088,7 +1088,30 @@ def _decode_bind(body: bytes) -> Bind:
         return _decode_bind_checked(body)
     if pos != size:
         return _decode_bind_checked(body)
-    return Bind(portal, statement, param_formats, tuple(params), result_formats)
+    # The fields are set directly: a frozen dataclass's __init__ goes through
+    # object.__setattr__ once per field, which costs more than the rest of this decoding.
+    bind = _new_message(Bind)
+    _set_bind_portal(bind, portal)
+    _set_bind_statement(bind, statement)
+    _set_bind_param_formats(bind, param_formats)
+    _set_bind_params(bind, tuple(params))
+    _set_bind_result_formats(bind, result_formats)
+    return bind
+
+
+#: Structs reading arrays of 0..63 int16s (format codes), made once.
+_INT16_ARRAYS: Final = tuple(struct.Struct(f"!{count}h") for count in range(64))
+_new_message: Final = object.__new__
+_set_bind_portal: Final = vars(Bind)["portal"].__set__
+_set_bind_statement: Final = vars(Bind)["statement"].__set__
+_set_bind_param_formats: Final = vars(Bind)["param_formats"].__set__
+_set_bind_params: Final = vars(Bind)["params"].__set__
+_set_bind_result_formats: Final = vars(Bind)["result_formats"].__set__
+
+
+def _int16_array_struct(count: int) -> struct.Struct:
+    """The Struct reading ``count`` int16s."""
+    return _INT16_ARRAYS[count] if count < 64 else struct.Struct(f"!{count}h")
 
 
 def _decode_bind_checked(body: bytes) -> Bind:

@@ -76,8 +76,25 @@ def from_catalog(column: CatalogColumn) -> ResultColumn:
 
 
 def named_column(name: str, type_oid: int) -> ResultColumn:
-    """A result column of a built-in or registered type, without a source table."""
-    return ResultColumn(name, type_oid, type_size=type_size(type_oid))
+    """A result column of a built-in or registered type, without a source table.
+
+    Columns are immutable, so the ones of known types are made once per (name, type) and
+    shared: handlers describe the same few result columns on every query.
+    """
+    key = (name, type_oid)
+    column = _NAMED_COLUMNS.get(key)
+    if column is None:
+        column = ResultColumn(name, type_oid, type_size=type_size(type_oid))
+        if DEFAULT_REGISTRY.type_info(type_oid) is not None:  # a size that cannot change
+            if len(_NAMED_COLUMNS) >= _NAMED_COLUMN_ENTRIES:
+                _NAMED_COLUMNS.clear()
+            _NAMED_COLUMNS[key] = column
+    return column
+
+
+#: `named_column`'s columns by (name, type OID); emptied when it reaches the limit.
+_NAMED_COLUMNS: Final[dict[tuple[str, int], ResultColumn]] = {}
+_NAMED_COLUMN_ENTRIES: Final = 1024
 
 
 def _widen(found: set[int]) -> int:
