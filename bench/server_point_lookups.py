@@ -19,20 +19,30 @@ also note the CPU time (user + system) our server's processes (with ``--workers`
 and workers together) used per transaction, at the median round: unlike transactions/s it
 hardly changes with what else the machine is doing.
 
+``--backend-only`` measures just the part below the backend interface, in this process: the
+CPU time (``time.process_time``) one ``SQLiteBackend.execute`` of a point lookup takes, on a
+``pgbench_accounts`` table of the same shape and size, the way the server calls it for ``-M
+prepared`` (``SELECT abalance FROM pgbench_accounts WHERE aid = $1``, the parameter as the text
+the client sent, its type left to the server) and for the simple protocol (the key as a
+literal), over one session and over ten sessions taking turns with random keys.
+
     python -m bench.server_point_lookups [--quick] [--seconds N] [--rounds N] [--scale N]
+    python -m bench.server_point_lookups --backend-only [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import re
 import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from bench.common import (
     ServerSpec,
@@ -46,6 +56,9 @@ from bench.common import (
     summarize,
 )
 from tests.pgserver import TRUST_USER, client_environment
+
+#: The lookup ``pgbench -S`` sends, as the server gives it to the backend (``-M prepared``).
+LOOKUP = "SELECT abalance FROM pgbench_accounts WHERE aid = $1"
 
 POSTGRES = "postgresql"
 OURS_NAME = "ours embedded SQLite"
@@ -149,7 +162,92 @@ def load_all(
     return loaded
 
 
+def backend_microseconds(scale: int, lookups: int) -> dict[str, float]:
+    """CPU microseconds per ``SQLiteBackend.execute`` of a point lookup, in this process (the
+    module docstring's ``--backend-only``), by way of calling it."""
+    from twisted.internet.task import Clock
+    from twisted.python.threadpool import ThreadPool
+
+    from txpostgres_proto.catalog import SimpleSession
+    from txpostgres_proto.server.backend import QueryResult
+    from txpostgres_proto.sqlite.database import SQLiteDatabase
+    from txpostgres_proto.sqlite_backend import SQLiteBackend
+
+    accounts = scale * ACCOUNTS_PER_SCALE
+    with tempfile.TemporaryDirectory(prefix="txpg-bench-") as scratch:
+        database = SQLiteDatabase(str(Path(scratch) / "lookups.sqlite3"))
+        loader = SQLiteBackend(database, threaded=False)
+        loader.connection_made(SimpleSession())
+        loader.execute(
+            "CREATE TABLE pgbench_accounts (aid int PRIMARY KEY, bid int, abalance int, "
+            "filler char(84))",
+            (),
+            (),
+        )
+        loader.execute(
+            "INSERT INTO pgbench_accounts SELECT g, 1, 0, '' FROM generate_series(1, $1) AS g",
+            (accounts,),
+            (),
+        )
+        loader.connection_lost()
+        # Threaded, as the server runs it: reads are answered in the calling thread; the
+        # stand-in reactor's thread pool only closes the sessions' connections at the end.
+        pool = ThreadPool(minthreads=1, maxthreads=1)
+        clock: Any = Clock()
+        clock.getThreadPool = lambda: pool
+        clock.callFromThread = lambda function, *args: function(*args)
+        pool.start()
+        sessions = []
+        for _ in range(10):
+            session = SQLiteBackend(database, threaded=True, reactor=clock)
+            session.connection_made(SimpleSession())
+            sessions.append(session)
+        keys = [str(random.randint(1, accounts)) for _ in range(lookups)]
+        simple = "SELECT abalance FROM pgbench_accounts WHERE aid = 123;"
+
+        def per_lookup(call: Callable[[int], object]) -> float:
+            for index in range(100):  # translated, prepared, remembered
+                call(index)
+            started = time.process_time()
+            for index in range(lookups):
+                call(index)
+            return (time.process_time() - started) * 1e6 / lookups
+
+        def answered(result: object) -> object:
+            if not isinstance(result, QueryResult) or result.rowcount != 1:
+                raise RuntimeError(f"a lookup was not answered at once: {result!r}")
+            return result
+
+        one = sessions[0]
+        figures = {
+            "prepared, one session, aid 123": per_lookup(
+                lambda _: answered(one.execute(LOOKUP, ("123",), (0,)))
+            ),
+            "simple, one session, aid 123": per_lookup(
+                lambda _: answered(one.execute(simple, (), ()))
+            ),
+            "prepared, 10 sessions in turn, random aid": per_lookup(
+                lambda i: answered(sessions[i % 10].execute(LOOKUP, (keys[i],), (0,)))
+            ),
+        }
+        for session in sessions:
+            session.connection_lost()
+        pool.stop()
+        database.close()
+    return figures
+
+
+def run_backend_only(args: argparse.Namespace) -> None:
+    lookups = 20_000 if args.quick else 200_000
+    print(f"server_point_lookups --backend-only: {lookups:,} lookups per figure, in process")
+    for name, microseconds in backend_microseconds(args.scale, lookups).items():
+        print(f"  {name:45s} {microseconds:6.2f} us CPU per execute")
+
+
 def run(args: argparse.Namespace) -> None:
+    if args.backend_only:
+        run_backend_only(args)
+        return
     seconds = args.seconds or (3 if args.quick else 10)
     rounds = args.rounds or (1 if args.quick else 3)
     scale = args.scale
@@ -199,6 +297,11 @@ def main() -> None:
     parser = bench_parser(__doc__)
     parser.add_argument("--seconds", type=int, help="pgbench -T per run (default 10, 3 quick)")
     parser.add_argument("--scale", type=int, default=1, help="pgbench -i -s (default 1)")
+    parser.add_argument(
+        "--backend-only",
+        action="store_true",
+        help="time the SQLite backend's execute in process instead (module docstring)",
+    )
     bench_main(parser, run)
 
 

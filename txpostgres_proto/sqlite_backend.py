@@ -59,6 +59,10 @@ changed, the backend notices that through the connection's authorizer and only t
 (``_read_known``).  Each session also remembers its recent plain SELECTs by SQL text
 (``_known_read``), so such a statement sent again goes from ``execute`` to SQLite's
 ``execute``/``fetchall`` through one dictionary lookup, the parameter binding and the guard.
+Such reads outside a client's transaction share one SQLite read transaction, kept open while
+nothing is committed to the database by anyone (``sqlite/readhold.py``): starting and ending
+one per statement is most of what SQLite spends on a point lookup.  It is let go before
+anything else runs on the connection (`_let_go`) and when the session is idle.
 
 Transactions follow ``transaction(command, savepoint)``: BEGIN (deferred), COMMIT, ROLLBACK,
 SAVEPOINT, RELEASE, ROLLBACK TO map onto SQLite's; statements outside a block autocommit.  A
@@ -93,6 +97,7 @@ from txpostgres_proto.sqlite.functions import FunctionContext, register_function
 from txpostgres_proto.sqlite.inline import InlineGuard
 from txpostgres_proto.sqlite.notify import register_pg_notify
 from txpostgres_proto.sqlite.prepared import Prepared, prepare
+from txpostgres_proto.sqlite.readhold import ReadHold
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
 from txpostgres_proto.types import oids
@@ -152,6 +157,8 @@ class SQLiteBackend:
         #: The cursor that runs statements' results, reused (`_run_locked`).
         self._cursor: sqlite3.Cursor | None = None
         self._guard: InlineGuard | None = None
+        #: The read transaction kept open between plain reads (threaded only: ``readhold.py``).
+        self._hold: ReadHold | None = None
         self._lost = False
         #: Calls handed to the thread pool that have not come back yet (`_call`), and all the
         #: calls handed to it so far (`transaction`: a COMMIT after reads only).
@@ -220,6 +227,7 @@ class SQLiteBackend:
         self._feed = self.database.catalog_feed(self._context.database, version)
 
     def describe(self, sql: str, param_oids: Sequence[int]) -> Any:
+        self._let_go()
         schema = self._schema()
         prepared = self._prepared(sql, param_oids, schema)
         if prepared is None:
@@ -256,6 +264,7 @@ class SQLiteBackend:
     ) -> Any:
         """`execute` with the schema checked first; ``inline``: a plain read may be tried in
         the reactor thread."""
+        self._let_go()
         schema = self._schema()
         prepared = self._prepared(sql, param_oids, schema)
         if prepared is None:
@@ -343,6 +352,9 @@ class SQLiteBackend:
             return False
         try:
             try:
+                hold = self._hold
+                if hold is not None:
+                    hold.enter()
                 rows = guard.fetch(cursor, prepared.plan.statements[0], bound)
             except (sqlite3.Error, OverflowError, PostgresError):
                 return not guard.gave_up  # out of budget: straight to the pool
@@ -359,6 +371,7 @@ class SQLiteBackend:
         return QueryResult(prepared.columns, rows, tag, count)
 
     def transaction(self, command: str, savepoint: str | None = None) -> Any:
+        self._let_go()
         kind = " ".join(command.upper().split())
         template = _TRANSACTION_SQL.get(kind)
         if template is None:
@@ -392,11 +405,16 @@ class SQLiteBackend:
 
     def copy_in(self, statement: Any, rows: Any) -> Any:
         """COPY ... FROM STDIN: the row batches stored all or nothing (``sqlite/copy.py``)."""
+        self._let_go()
         return copy_from_stdin(self, statement, rows)
 
     def connection_lost(self) -> Any:
         self._lost = True
         self._reads.clear()
+        self._let_go()
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.close()
         conn, self._conn = self._conn, None
         self._guard = None
         if conn is None:
@@ -413,11 +431,8 @@ class SQLiteBackend:
             return self._with_busy_timeout(function, *args)
         if self._conn is None and not self._lost:
             self._open()  # here, in the reactor thread, so that cancelling can interrupt it
-        reactor = self._reactor
-        if reactor is None:
-            from twisted.internet import reactor as global_reactor
-
-            reactor = self._reactor = global_reactor
+        self._let_go()
+        reactor = self._the_reactor()
         conn = self._conn
         context = self._context
         cancelled = threading.Event()
@@ -441,6 +456,22 @@ class SQLiteBackend:
         self._pending += 1
         work.addBoth(forward)
         return result
+
+    def _the_reactor(self) -> Any:
+        reactor = self._reactor
+        if reactor is None:
+            from twisted.internet import reactor as global_reactor
+
+            reactor = self._reactor = global_reactor
+        return reactor
+
+    def _let_go(self) -> None:
+        """End the read transaction held between plain reads (``readhold.py``): before
+        anything else runs on the connection."""
+        hold = self._hold
+        if hold is not None and hold.held:
+            with self._lock:
+                hold.release()
 
     def _with_busy_timeout(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` with the connection's busy timeout on: the last inline read may
@@ -512,11 +543,16 @@ class SQLiteBackend:
         self._conn = conn
         self._cursor = conn.cursor()
         self._guard = InlineGuard(conn, self.database.busy_timeout)
+        if self.threaded:
+            self._hold = ReadHold(conn, self.database.path, self._the_reactor())
         return conn
 
-    def _note_compile(self, *_: Any) -> int:
-        """The connection's authorizer: SQLite compiles a statement; allow everything."""
-        self._compiled = True
+    def _note_compile(self, action: int, *_: Any) -> int:
+        """The connection's authorizer: SQLite compiles a statement; allow everything.
+        BEGIN, COMMIT and ROLLBACK read no schema (and the read transaction held between
+        reads compiles them: ``readhold.py``), so they do not count."""
+        if action != sqlite3.SQLITE_TRANSACTION:
+            self._compiled = True
         return sqlite3.SQLITE_OK
 
     def _schema(self) -> Schema:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from twisted.internet.defer import Deferred
+from twisted.internet.task import Clock
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
@@ -52,12 +53,15 @@ class Client:
 
 
 class PoolReactor:
-    """The two reactor methods ``deferToThreadPool`` uses, over a real thread pool."""
+    """The two reactor methods ``deferToThreadPool`` uses, over a real thread pool, and
+    ``callLater`` on a clock the test moves (``clock.advance``)."""
 
     def __init__(self, threads: int = 2) -> None:
         self.pool = ThreadPool(minthreads=1, maxthreads=threads)
         self.pool.start()
         self._delivered: queue.Queue[Callable[[], Any]] = queue.Queue()
+        self.clock = Clock()
+        self.callLater = self.clock.callLater  # noqa: N815 - Twisted's reactor API
 
     def getThreadPool(self) -> ThreadPool:  # noqa: N802 - Twisted's reactor API
         return self.pool

@@ -273,7 +273,7 @@ def caster_for(pg_type: PgType) -> Caster:
 
         def cast_integer(value: str, zone: tzinfo) -> Any:
             try:
-                number = int(value.strip())
+                number = int(value)  # (int skips surrounding whitespace as str.strip does)
             except ValueError:
                 raise invalid_input(pg_type, value) from None
             return number if low <= number <= high else read(number)  # read: out of range

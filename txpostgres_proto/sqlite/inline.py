@@ -19,7 +19,9 @@ statement again in a worker thread.
 A PRAGMA costs about as much as the lookup itself, so the busy timeout is not switched back
 after every inline read: it stays off until a statement is about to run in a worker thread,
 where the backend calls `InlineGuard.restore_busy_timeout` first.  A run of cheap reads thus
-sets it once; statements in the pool always run with it.
+sets it once; statements in the pool always run with it.  The progress handler is installed
+and removed along with it, and counts only while a guarded statement runs (``armed``): other
+statements of the reactor thread (BEGIN, COMMIT) are not limited by it.
 """
 
 from __future__ import annotations
@@ -88,24 +90,34 @@ class InlineGuard:
         self._conn = conn
         self._busy_ms = int(busy_timeout * 1000)
         self._calls = 0
-        #: Whether the connection's busy timeout is off (left so by the last inline read).
+        #: Whether the connection's busy timeout is off and the progress handler installed
+        #: (left so by the last inline read).
         self.busy_off = False
+        #: Whether a guarded statement is running (only then the progress handler counts).
+        self._armed = False
         self.gave_up = False
 
     def _progress(self) -> int:
+        if not self._armed:
+            return 0
         self._calls += 1
         if self._calls > _STEP_CALLS:
             self.gave_up = True
             return 1
         return 0
 
+    def _install(self) -> None:
+        """Busy timeout off, progress handler on (until `restore_busy_timeout`)."""
+        self._conn.execute("PRAGMA busy_timeout=0")
+        self._conn.set_progress_handler(self._progress, _STEP_INTERVAL)
+        self.busy_off = True
+
     def __enter__(self) -> InlineGuard:
         if not self.busy_off:
-            self._conn.execute("PRAGMA busy_timeout=0")
-            self.busy_off = True
+            self._install()
         self._calls = 0
         self.gave_up = False
-        self._conn.set_progress_handler(self._progress, _STEP_INTERVAL)
+        self._armed = True
         return self
 
     def __exit__(
@@ -114,28 +126,27 @@ class InlineGuard:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._conn.set_progress_handler(None, _STEP_INTERVAL)
+        self._armed = False
 
     def fetch(self, cursor: sqlite3.Cursor, statement: str, bound: list[Any]) -> list[Any]:
         """All rows of ``statement`` run on ``cursor`` (of this connection) under the guard:
         entering, running and leaving in one call, for the backend's fast path."""
-        conn = self._conn
         if not self.busy_off:
-            conn.execute("PRAGMA busy_timeout=0")
-            self.busy_off = True
+            self._install()
         self._calls = 0
         self.gave_up = False
-        conn.set_progress_handler(self._progress, _STEP_INTERVAL)
+        self._armed = True
         try:
             cursor.execute(statement, bound)
             return cursor.fetchall()
         finally:
-            conn.set_progress_handler(None, _STEP_INTERVAL)
+            self._armed = False
 
     def restore_busy_timeout(self) -> None:
         """Give the connection its busy timeout back: before a statement that may wait for
         another connection's lock (the caller holds the connection, outside the guard)."""
         if self.busy_off:
+            self._conn.set_progress_handler(None, _STEP_INTERVAL)
             self._conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
             self.busy_off = False
 

@@ -96,7 +96,20 @@ def parameter_binder(param_types: Sequence[PgType]) -> Binder:
                 bound.append(to_storage(value))
         return bound
 
-    return bind
+    if count != 1:
+        return bind
+    (only,) = casts
+
+    def bind_one(params: Sequence[Any], zone: tzinfo) -> list[Any]:
+        """`bind` for the most common case, one parameter (as `bind` does it)."""
+        if len(params) != 1:
+            return bind(params, zone)
+        value = params[0]
+        if only is not None and isinstance(value, str):
+            return [only(value, zone)]
+        return [to_storage(value)]
+
+    return bind_one
 
 
 def row_converter(columns: Sequence[OutputColumn]) -> RowConverter:
@@ -110,9 +123,7 @@ def row_converter(columns: Sequence[OutputColumn]) -> RowConverter:
     else:
         convert_all = None
 
-    def convert(rows: list[Any]) -> list[Any]:
-        if convert_all is not None and rows and len(rows[0]) == width:
-            return convert_all(rows)
+    def convert_each(rows: list[Any]) -> list[Any]:
         return [
             tuple(
                 None if value is None or read is None else read(value)
@@ -120,6 +131,17 @@ def row_converter(columns: Sequence[OutputColumn]) -> RowConverter:
             )
             for row in rows
         ]
+
+    if convert_all is None:
+        return convert_each
+
+    def convert(rows: list[Any]) -> list[Any]:
+        try:
+            return convert_all(rows)
+        except ValueError:
+            # A row of another width (unpacking failed), or a reader's own error, which
+            # reading value by value raises again.
+            return convert_each(rows)
 
     return convert
 
