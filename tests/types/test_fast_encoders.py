@@ -1,6 +1,6 @@
 """Fast paths of the server's encoders give exactly the bytes of the general paths.
 
-Data-row encoders spell out the common case of some codecs inline (``types.rows``); float8
+Data-row encoders spell out the common case of some codecs inline (``types.data_rows``); float8
 text, timestamp text and binary and numeric binary keep recently encoded values; numeric text
 prints through ``str``. Each is
 compared here, on many values, with the codec called on its own (framed by the protocol codec)
@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.types.row_oracle import cycled_rows, general_data_row
 from txpostgres_proto.protocol.messages import encode_data_row
 from txpostgres_proto.types import DEFAULT_REGISTRY, oids
 from txpostgres_proto.types.datetimes import (
@@ -57,18 +58,11 @@ VALUES: list[list[Any]] = [
 
 
 def _general(formats: list[int], row: tuple[Any, ...]) -> bytes:
-    per_column = formats * len(COLUMNS) if len(formats) == 1 else formats or [0] * len(COLUMNS)
-    fields = [
-        None if value is None else DEFAULT_REGISTRY.encoder(oid, fmt)(value)
-        for oid, fmt, value in zip(COLUMNS, per_column, row, strict=True)
-    ]
-    return encode_data_row(fields)
+    return general_data_row(COLUMNS, formats, row)
 
 
 def _rows() -> list[tuple[Any, ...]]:
-    """Every value of each column, rows padded by cycling the shorter columns."""
-    longest = max(map(len, VALUES))
-    return [tuple(column[i % len(column)] for column in VALUES) for i in range(longest)]
+    return cycled_rows(VALUES)
 
 
 @pytest.mark.parametrize("formats", [[], [1], [0, 1, 0, 1, 0, 1, 0], [1, 0, 1, 0, 1, 0, 1]])

@@ -235,6 +235,11 @@ def _row_mapper(
     return map_row
 
 
+def _plain_tuples(rows: Sequence[Any], width: int) -> bool:
+    """Whether every row is a ``tuple`` of ``width`` values (checked in C, no call per row)."""
+    return {*map(type, rows)} == {tuple} and {*map(len, rows)} == {width}
+
+
 class _RowSource:
     """The application's rows, with a few of them read ahead for type inference."""
 
@@ -266,9 +271,14 @@ class _RowSource:
             self.head.append(row)
         return self.head
 
-    def mapped(self, map_row: Callable[[Any], tuple[Any, ...]]) -> Any:
-        """All rows through ``map_row``: a list for a list, else a (async) iterator."""
+    def mapped(self, map_row: Callable[[Any], tuple[Any, ...]], width: int | None = None) -> Any:
+        """All rows through ``map_row``: a list for a list, else a (async) iterator.
+
+        With ``width`` (``map_row`` returns a tuple of that many values in order unchanged), a
+        list of such tuples is copied as it is, without a call per row."""
         if self._sequence:
+            if width is not None and _plain_tuples(self._rows, width):
+                return list(self._rows)
             return [map_row(row) for row in self._rows]
         self._start()
         if isinstance(self._iterator, AsyncIterator):
@@ -355,7 +365,9 @@ async def to_query_result(value: Any, context: ResultContext) -> NormalizedResul
     converters: dict[int, Converter] = {
         position: _text_of for position, output in enumerate(outputs) if output.convert_to_text
     }
-    result_rows = source.mapped(_row_mapper(names, outputs, converters))
+    in_order = [output.index for output in outputs] == list(range(len(names)))
+    width = len(names) if in_order and not converters else None
+    result_rows = source.mapped(_row_mapper(names, outputs, converters), width)
     rowcount = original.rowcount if original is not None else None
     if rowcount is None and isinstance(result_rows, list):
         rowcount = len(result_rows)

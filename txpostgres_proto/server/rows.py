@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred
 
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.types.data_rows import DataRowsEncoder
 
 from .backend import QueryResult, ResultColumn
 from .backend_calls import BackendCalls
@@ -65,6 +66,28 @@ class RowOutput(BackendCalls):
             self._resume_waiters.append(waiter)
             await waiter
 
+    def _data_rows_encoder(self, stream: ResultStream) -> DataRowsEncoder:
+        """The encoder of many rows at once into DataRow pieces, for ``stream``'s columns."""
+        session = self.session
+        assert session is not None and stream.columns is not None
+        oids = [column.type_oid for column in stream.columns]
+        return session.registry.make_data_rows_encoder(oids, stream.formats, session.timezone)
+
+    @staticmethod
+    def _row_framer(
+        stream: ResultStream, frame: Callable[[list[bytes | None]], bytes]
+    ) -> Callable[[Any], bytes]:
+        """One row to its whole message: a DataRow, or the fields framed by ``frame``."""
+        if frame is m.encode_data_row:
+            return stream.data_row_encoder()
+        encode = stream.encoder
+        assert encode is not None
+
+        def encode_row(row: Any) -> bytes:
+            return frame(encode(row))
+
+        return encode_row
+
     async def _send_rows(
         self,
         stream: ResultStream,
@@ -75,25 +98,18 @@ class RowOutput(BackendCalls):
         """Send up to ``max_rows`` rows (0: all); returns (rows sent, suspended).
 
         Each row is encoded by the stream's row encoder and framed (a DataRow, or CopyData for
-        COPY TO STDOUT); DataRows come whole from the stream's data-row encoder.  Rows are
-        written in batches of `ROW_BATCH_BYTES`, one ``write`` each, and early when an async
-        row source has to wait (so slow sources still deliver promptly); after each write the
-        transport may pause us (`_writable`).  A synchronous source never makes this wait
-        unless the transport does: run through ``eager.run_now``, it usually ends at once.
+        COPY TO STDOUT).  DataRows of a synchronous source are encoded a batch at a time by the
+        registry's rows encoder (no call per row); those of an async source come whole from
+        the stream's data-row encoder.  Rows are written in batches of `ROW_BATCH_BYTES`, one
+        ``write`` each, and early when an async row source has to wait (so slow sources still
+        deliver promptly); after each write the transport may pause us (`_writable`).  A
+        synchronous source never makes this wait unless the transport does: run through
+        ``eager.run_now``, it usually ends at once.
         """
         conn = self._conn
         assert conn is not None and stream.columns is not None
         if stream.finished:
             return 0, False
-        if frame is m.encode_data_row:
-            encode_row = stream.data_row_encoder()
-        else:
-            encode = stream.encoder
-            assert encode is not None
-
-            def encode_row(row: Any) -> bytes:
-                return frame(encode(row))
-
         batch: list[bytes] = []
         size = 0
         count = 0
@@ -107,37 +123,56 @@ class RowOutput(BackendCalls):
 
         try:
             sync_rows = stream.sync_rows
-            if sync_rows is not None:
-                for row in sync_rows:
-                    encoded = encode_row(row)
-                    batch.append(encoded)
-                    size += len(encoded)
-                    count += 1
-                    if size >= ROW_BATCH_BYTES:
-                        write_batch()
-                        if self._producer_paused or self._stopped or self._cancel_requested:
-                            await self._writable()
-                    if count == max_rows:
-                        break
-                else:
-                    stream.finished = True
-            else:
-                while not max_rows or count < max_rows:
-                    pending = Deferred.fromCoroutine(stream.next_async_row())
-                    if not pending.called and batch:
-                        write_batch()
-                    try:
-                        row = await pending
-                    except StopAsyncIteration:
+            if sync_rows is not None and frame is m.encode_data_row:
+                encode_rows = self._data_rows_encoder(stream)
+                while True:
+                    added, _, stopped = encode_rows(
+                        sync_rows, batch, max_rows - count if max_rows else 0, ROW_BATCH_BYTES
+                    )
+                    count += added
+                    if not stopped:
                         stream.finished = True
                         break
+                    if count == max_rows:
+                        break
+                    write_batch()
+                    if self._producer_paused or self._stopped or self._cancel_requested:
+                        await self._writable()
+            else:
+                encode_row = self._row_framer(stream, frame)
+
+                def add(row: Any) -> bool:
+                    """Encode ``row`` into the batch; whether the batch is full."""
+                    nonlocal size, count
                     encoded = encode_row(row)
                     batch.append(encoded)
                     size += len(encoded)
                     count += 1
-                    if size >= ROW_BATCH_BYTES:
-                        write_batch()
-                        await self._writable()
+                    return size >= ROW_BATCH_BYTES
+
+                if sync_rows is not None:
+                    for row in sync_rows:
+                        if add(row):
+                            write_batch()
+                            if self._producer_paused or self._stopped or self._cancel_requested:
+                                await self._writable()
+                        if count == max_rows:
+                            break
+                    else:
+                        stream.finished = True
+                else:
+                    while not max_rows or count < max_rows:
+                        pending = Deferred.fromCoroutine(stream.next_async_row())
+                        if not pending.called and batch:
+                            write_batch()
+                        try:
+                            row = await pending
+                        except StopAsyncIteration:
+                            stream.finished = True
+                            break
+                        if add(row):
+                            write_batch()
+                            await self._writable()
         except BaseException:
             if batch and not self._stopped:
                 self._out.append(conn.send_encoded(kind, b"".join(batch)))

@@ -30,14 +30,18 @@ from txpostgres_proto.types import binary_codecs as b
 from txpostgres_proto.types import oids as type_oids
 from txpostgres_proto.types import text_codecs as t
 from txpostgres_proto.types.builtin_codecs import builtin_codecs
+from txpostgres_proto.types.data_rows import (
+    DataRowEncoder,
+    DataRowsEncoder,
+    compile_data_row_encoder,
+    compile_data_rows_encoder,
+)
 from txpostgres_proto.types.datetimes import TimeZoneSpec, resolve_timezone
 from txpostgres_proto.types.infer import oid_for_value
 from txpostgres_proto.types.oids import TypeInfo
 from txpostgres_proto.types.rows import (
-    DataRowEncoder,
     RowDecoder,
     RowEncoder,
-    compile_data_row_encoder,
     compile_row_decoder,
     compile_row_encoder,
 )
@@ -83,8 +87,9 @@ class TypeRegistry:
         self._python_types: dict[type, int] = {}
         self._array_of: dict[int, int] = {}  # custom element oid -> array oid
         self._cache: dict[tuple[int, int, bool, tzinfo | None], Any] = {}
-        # Data-row encoders by (oids, formats, zone): servers answer the same shapes repeatedly.
-        self._data_rows: dict[tuple[Any, ...], DataRowEncoder] = {}
+        # Data-row encoders by (oids, formats, zone, many): servers answer the same shapes again
+        # and again.
+        self._data_rows: dict[tuple[Any, ...], DataRowEncoder | DataRowsEncoder] = {}
 
     def copy(self) -> TypeRegistry:
         """An independent registry with the same types; registering on it leaves self alone."""
@@ -301,14 +306,28 @@ class TypeRegistry:
     ) -> DataRowEncoder:
         """Like ``make_row_encoder``, but the function returns the row's whole DataRow message
         (what a server sends); arguments as for ``make_row_encoder``."""
+        return self._data_row_encoder(oids, formats, timezone, False)
+
+    def make_data_rows_encoder(
+        self, oids: Sequence[int], formats: Sequence[int], timezone: TimeZoneSpec = None
+    ) -> DataRowsEncoder:
+        """Like ``make_data_row_encoder``, but the function encodes many rows per call into a
+        list of DataRow pieces (``types.data_rows``: what a server sends in one write)."""
+        return self._data_row_encoder(oids, formats, timezone, True)
+
+    def _data_row_encoder(
+        self, oids: Sequence[int], formats: Sequence[int], timezone: TimeZoneSpec, many: bool
+    ) -> Any:
+        """The rows encoder (``many``) or the row encoder, from the cache or compiled."""
         zone = resolve_timezone(timezone)
-        key = (tuple(oids), tuple(formats), zone)
+        key = (tuple(oids), tuple(formats), zone, many)
         encoder = self._data_rows.get(key)
         if encoder is None:
             per_column = per_column_formats(formats, len(oids))
             columns = zip(oids, per_column, strict=True)
             encoders = [self._lookup(oid, fmt, True, zone) for oid, fmt in columns]
-            encoder = compile_data_row_encoder(encoders)
+            compile_encoder = compile_data_rows_encoder if many else compile_data_row_encoder
+            encoder = compile_encoder(encoders)
             if len(self._data_rows) >= _DATA_ROW_CACHE_SIZE:
                 self._data_rows.clear()
             self._data_rows[key] = encoder
