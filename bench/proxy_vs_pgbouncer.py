@@ -12,9 +12,11 @@ How: the pgbench tables (scale 1) are created directly in PostgreSQL; every targ
 untimed one-second warm-up run, then one pgbench run per round, rounds interleaved; the table
 shows tps at the median round and the ratio to pgbouncer.  pgbench, the pooler and PostgreSQL
 share the machine's two cores, so each row also notes the CPU time per transaction (user +
-system, median round) of the pooler (all its processes, from ``/proc``), of PostgreSQL (the
-postmaster and its backends) and of pgbench (its rusage): unlike tps, these figures hardly
-move when other jobs load the machine, and their sum bounds the tps the two cores allow.
+system, median round; the user-mode part in parentheses) of the pooler (all its processes, from
+``/proc``), of PostgreSQL (the postmaster and its backends) and of pgbench (its rusage): the two
+poolers make the same syscalls, so the user-mode part is where they differ.  Unlike tps, these
+figures hardly move when other jobs load the machine, and their sum bounds the tps the two
+cores allow.
 Target (issue 5): our proxy >= 1.0x pgbouncer.
 
     python -m bench.proxy_vs_pgbouncer [--quick] [--seconds N] [--rounds N]
@@ -56,13 +58,15 @@ POOL_SIZE = 20
 OURS = "ours proxy"
 OURS_WORKERS = "ours proxy --workers 2"
 _TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
+#: Suffix of the user-mode share of a process's CPU time in the per-transaction figures.
+_USER = " user"
 _PROCESSED = re.compile(r"^number of transactions actually processed: (\d+)", re.MULTILINE)
 
 
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` and all its descendants
+def process_tree_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by process ``pid`` and all its descendants
     (pgbouncer runs under ``runuser``; our ``--workers`` server is a supervisor and workers)."""
-    seconds = 0.0
+    user = system = 0.0
     pending = [pid]
     while pending:
         current = pending.pop()
@@ -73,8 +77,9 @@ def process_tree_cpu(pid: int) -> float:
                 pending += [int(child) for child in children.read().split()]
         except FileNotFoundError:  # it exited meanwhile
             continue
-        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return seconds
+        user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+        system += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, system
 
 
 def _children_cpu() -> float:
@@ -92,15 +97,19 @@ def pgbench_select_only(
     env: Mapping[str, str], seconds: int, pids: Mapping[str, int]
 ) -> tuple[float, dict[str, float]]:
     """One ``pgbench -S`` run: (transactions per second, CPU microseconds per transaction
-    used by each process tree of ``pids`` and by pgbench itself); raises if any transaction
-    failed."""
+    used by each process tree of ``pids`` and by pgbench itself, plus the user-mode part of
+    each tree's as ``"<name> user"``); raises if any transaction failed."""
     argv = ["pgbench", "-S", "-n", "-c", "10", "-j", "2", "-T", str(seconds)]
     before = {name: process_tree_cpu(pid) for name, pid in pids.items()}
     pgbench_before = _children_cpu()
     result = subprocess.run(
         argv, env=dict(env), capture_output=True, text=True, timeout=seconds + 120, check=False
     )
-    cpu = {name: process_tree_cpu(pid) - before[name] for name, pid in pids.items()}
+    cpu: dict[str, float] = {}
+    for name, pid in pids.items():
+        user, system = process_tree_cpu(pid)
+        cpu[name] = user + system - sum(before[name])
+        cpu[f"{name}{_USER}"] = user - before[name][0]
     cpu["pgbench"] = _children_cpu() - pgbench_before
     tps = _TPS.search(result.stdout)
     processed = _PROCESSED.search(result.stdout)
@@ -234,9 +243,17 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _cpu_text(per_transaction: Mapping[str, float]) -> str:
-    """``pooler 19.1 + PostgreSQL 24.0 + pgbench 10.2 = 53.3 us/transaction``."""
-    parts = " + ".join(f"{name} {used:.1f}" for name, used in per_transaction.items())
-    return f"{parts} = {sum(per_transaction.values()):.1f} us/transaction"
+    """``pooler 19.1 (user 5.2) + PostgreSQL 24.0 (user 9.8) + pgbench 10.2 = 53.3
+    us/transaction``: the user-mode part shows what the syscalls (equal for both poolers)
+    leave to the pooler's own code."""
+    parts, total = [], 0.0
+    for name, used in per_transaction.items():
+        if name.endswith(_USER):
+            continue
+        user = per_transaction.get(f"{name}{_USER}")
+        parts.append(f"{name} {used:.1f}" + (f" (user {user:.1f})" if user is not None else ""))
+        total += used
+    return f"{' + '.join(parts)} = {total:.1f} us/transaction"
 
 
 def main() -> None:

@@ -52,6 +52,11 @@ _CONVERSATION: list[tuple[list[m.FrontendMessage], int, float]] = [
     ([m.Query("copy (select g from generate_series(1, 20000) g) to stdout")], 1, 0.0),
     ([m.Query("select 1"), m.Query("select 2")], 2, 0.0),
     ([m.Query("begin"), m.Query("select 42"), m.Query("commit")], 3, 0.0),
+    (
+        [m.Query("begin"), m.Query("select 1/0"), m.Query("select 1"), m.Query("rollback")],
+        4,
+        0.0,
+    ),
 ]
 
 
@@ -201,6 +206,32 @@ def test_borrowing_by_turns_keeps_each_clients_settings_and_bytes(
         b.close()
 
 
+def test_a_failed_transaction_keeps_its_upstream_until_it_ends(
+    one_upstream_proxy: ProxyProcess,
+) -> None:
+    """ReadyForQuery 'T' and then 'E' (an error inside the transaction) keep the one upstream
+    lent to A: B waits until A's ROLLBACK answers with 'I'."""
+    a = RawClient(one_upstream_proxy.host, one_upstream_proxy.port)
+    b = RawClient(one_upstream_proxy.host, one_upstream_proxy.port)
+    try:
+        assert a.exchange([m.Query("begin")], 1, 0.0).endswith(b"Z\x00\x00\x00\x05T")
+        failed = a.exchange([m.Query("select 1/0")], 1, 0.0)
+        assert b"C22012\x00" in failed and failed.endswith(b"Z\x00\x00\x00\x05E")
+        b.sock.sendall(m.Query("select 7").encode())
+        b.sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            b.sock.recv(1)
+        b.sock.settimeout(30)
+        refused = a.exchange([m.Query("select 1")], 1, 0.0)
+        assert b"C25P02\x00" in refused and refused.endswith(b"Z\x00\x00\x00\x05E")
+        assert a.exchange([m.Query("rollback")], 1, 0.0).endswith(b"Z\x00\x00\x00\x05I")
+        answer = b.exchange([], 1, 0.0)
+        assert b"D\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x017" in answer
+    finally:
+        a.close()
+        b.close()
+
+
 def test_answers_are_what_the_conversation_asked(direct_answers: list[bytes]) -> None:
     """The comparison above is only worth something if the answers are the real ones."""
     big, slow, division, notice, setting, *_ = direct_answers
@@ -209,3 +240,6 @@ def test_answers_are_what_the_conversation_asked(direct_answers: list[bytes]) ->
     assert b"C22012\x00" in division and b"relayed 42" in notice
     assert b"application_name\x00relay_test\x00" in setting
     assert b"COPY 20000\x00" in direct_answers[9]
+    failed_transaction = direct_answers[12]
+    assert b"C22012\x00" in failed_transaction and b"C25P02\x00" in failed_transaction
+    assert failed_transaction.count(b"Z\x00\x00\x00\x05E") == 2

@@ -16,7 +16,8 @@ client cores use to hand out message bodies).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Sequence
+from functools import lru_cache
 from struct import Struct
 from typing import Final
 
@@ -27,6 +28,16 @@ __all__ = ["FrameCutter", "frame", "frame_end", "split_cstring"]
 
 _INT32: Final = Struct("!i")
 _unpack_length = _INT32.unpack_from
+#: The offsets `FrameCutter.cut` reports for a chunk that is one notable frame, or none.
+_FIRST: Final = (0,)
+_NONE: Final = ()
+
+
+@lru_cache(maxsize=16)
+def _notable_table(notable: frozenset[int] | range) -> tuple[bool, ...]:
+    """Whether each byte value is in ``notable``: made once per set, shared by every cutter
+    using it."""
+    return tuple(code in notable for code in range(256))
 
 
 def _bad_length(length: int) -> RemoteProtocolError:
@@ -40,17 +51,20 @@ class FrameCutter:
     frame may declare (a larger or negative one raises `RemoteProtocolError`, 08P01).
     """
 
-    __slots__ = ("_held", "_need", "limit", "notable")
+    __slots__ = ("_held", "_need", "_notable", "limit")
 
-    def __init__(self, notable: Container[int], limit: int = DEFAULT_LARGE_MESSAGE_LIMIT) -> None:
-        self.notable = notable
+    def __init__(
+        self, notable: frozenset[int] | range, limit: int = DEFAULT_LARGE_MESSAGE_LIMIT
+    ) -> None:
+        #: Whether each type byte is notable, by its value: one tuple index per frame.
+        self._notable = _notable_table(notable)
         self.limit = limit
         #: The received start of an incomplete frame, and the size it must reach to be whole
         #: (5 while even its length is unknown).
         self._held: bytearray | None = None
         self._need = 0
 
-    def cut(self, data: bytes) -> tuple[bytes, list[int]]:
+    def cut(self, data: bytes) -> tuple[bytes, Sequence[int]]:
         """``(frames, offsets)``: the complete frames now available (what was held first, then
         ``data``; empty when none is complete yet), and the offsets in ``frames`` of those
         whose type byte is notable.  The incomplete rest is held for the next call."""
@@ -58,31 +72,43 @@ class FrameCutter:
         if held is not None:
             held += data
             if len(held) < self._need or len(held) < self._frame_size(held):
-                return b"", []
+                return b"", _NONE
             data, self._held = bytes(held), None
         size = len(data)
-        if size >= 5 and _unpack_length(data, 1)[0] == size - 1 and size <= self.limit + 1:
+        if size < 5:
+            if size:
+                self._hold(data)
+            return b"", _NONE
+        length = _unpack_length(data, 1)[0]
+        if length == size - 1 and length <= self.limit:
             # Exactly one whole frame (a client's usual chunk): nothing to walk or hold.
-            return data, [0] if data[0] in self.notable else []
+            return data, _FIRST if self._notable[data[0]] else _NONE
         pos = 0
         found: list[int] = []
-        notable = self.notable
+        notable = self._notable
         limit = self.limit
-        while size - pos >= 5:
-            length = _unpack_length(data, pos + 1)[0]
+        last = size - 5  # the last offset where a frame's type and length fit
+        while True:  # ``length`` is that of the frame at ``pos``, read but not yet checked
             if length < 4 or length > limit:
                 raise _bad_length(length)
             end = pos + 1 + length
             if end > size:
                 break
-            if data[pos] in notable:
+            if notable[data[pos]]:
                 found.append(pos)
             pos = end
+            if pos > last:
+                break
+            length = _unpack_length(data, pos + 1)[0]
         if pos < size:
-            self._held = bytearray(data[pos:])
-            self._frame_size(self._held)
+            self._hold(data[pos:])
             data = data[:pos]
         return data, found
+
+    def _hold(self, start: bytes) -> None:
+        """Keep ``start``, the beginning of an incomplete frame, until the rest arrives."""
+        self._held = bytearray(start)
+        self._frame_size(self._held)
 
     def _frame_size(self, held: bytearray) -> int:
         """Remember (and return) how long the held frame is, once its length has arrived."""

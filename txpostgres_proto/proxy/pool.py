@@ -37,9 +37,8 @@ class UpstreamPool:
         self.params = params
         self.size = size
         self._count = 0
-        #: Idle connections, the most recently returned last.  A session on its hot path
-        #: takes the last one with ``pop()`` and puts a healthy one back with ``append()``
-        #: while `waiters` is empty: `take_idle` and `release` without the calls.
+        #: Idle connections, the most recently returned last: `take_idle` pops, `release`
+        #: appends while `waiters` is empty.
         self.idle_upstreams: deque[Upstream] = deque()
         #: Sessions waiting for a connection, first come first served.
         self.waiters: deque[Deferred[Upstream]] = deque()

@@ -41,7 +41,7 @@ gets it rolled back before reuse.
 from __future__ import annotations
 
 import re
-import socket
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from twisted.internet.defer import Deferred, succeed
@@ -57,7 +57,7 @@ from txpostgres_proto.server.protocol import PostgresServerProtocol
 from .frames import FrameCutter, frame_end
 from .statements import StatementMap
 from .upstream import TRACKED_SETTINGS, Upstream, settings_key
-from .writer import relay_socket, send_relayed
+from .writer import relay_fd, send_relayed
 
 if TYPE_CHECKING:
     from .factory import ProxyFactory
@@ -96,7 +96,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._relaying = False
         self._transaction_pooling = False
         self._frames = FrameCutter(_NOTABLE)
-        self._socket: socket.socket | None = None
+        self._fd: int | None = None
         self._upstream: Upstream | None = None
         self._acquiring = False
         #: The client transport paused us: its send buffer is full.
@@ -152,7 +152,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
             factory.pool.release(upstream)
         self._transaction_pooling = not factory.session_pooling
         self._frames.limit = factory.max_message_size
-        self._socket = relay_socket(self.transport)
+        self._fd = relay_fd(self.transport)
         self._relaying = True
         factory.read_loop.adopt(self.transport, self._relay_input)
         assert self._conn is not None
@@ -207,7 +207,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
         if data:
             self._forward(data, notable)
 
-    def _forward(self, data: bytes, notable: list[int]) -> None:
+    def _forward(self, data: bytes, notable: Sequence[int]) -> None:
         """Send the complete frames ``data`` upstream (``notable``: see `FrameCutter.cut`)."""
         upstream = self._upstream
         if upstream is None:
@@ -226,7 +226,9 @@ class ProxyServerProtocol(PostgresServerProtocol):
         if data:
             self._write_upstream(upstream, data)
 
-    def _client_messages(self, data: bytes, offsets: list[int], upstream: Upstream) -> bytes | None:
+    def _client_messages(
+        self, data: bytes, offsets: Sequence[int], upstream: Upstream
+    ) -> bytes | None:
         """Count the Syncs, rewrite named statements, spot pinning queries: the bytes to
         send upstream, or None when the client said Terminate."""
         transaction_pooling = self._transaction_pooling
@@ -390,7 +392,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def upstream_data(self, data: bytes, ready: bool) -> None:
         if data and not self._stopped:
-            send_relayed(self.transport, self._socket, data)
+            send_relayed(self.transport, self._fd, data)
         if ready and self._transaction_pooling and not self._pinned and not self._unsynced:
             upstream = self._upstream
             if (

@@ -23,7 +23,7 @@ is swallowed — together with whether a ReadyForQuery was among it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 from twisted.internet.defer import Deferred
@@ -34,7 +34,7 @@ from txpostgres_proto.protocol.messages import CancelRequest, Query
 
 from ..readloop import ReadLoop
 from .frames import FrameCutter, split_cstring
-from .writer import relay_socket, send_relayed
+from .writer import relay_fd, send_relayed
 
 __all__ = ["TRACKED_SETTINGS", "Upstream", "UpstreamListener"]
 
@@ -54,9 +54,22 @@ TRACKED_SETTINGS: Final = (
 )
 
 
+#: Recent `settings_key` answers, each its own key: equal keys are then usually one object,
+#: which the comparison on every borrow finds at once (element by element only otherwise).
+_KEYS: dict[tuple[str | None, ...], tuple[str | None, ...]] = {}
+_KEYS_KEPT: Final = 1024
+
+
 def settings_key(values: dict[str, str]) -> tuple[str | None, ...]:
     """The tracked settings in ``values`` in a form compared in one step."""
-    return tuple(values.get(name) for name in TRACKED_SETTINGS)
+    key = tuple(values.get(name) for name in TRACKED_SETTINGS)
+    known = _KEYS.get(key)
+    if known is not None:
+        return known
+    if len(_KEYS) >= _KEYS_KEPT:  # many clients with their own settings: start again
+        _KEYS.clear()
+    _KEYS[key] = key
+    return key
 
 
 class UpstreamListener(Protocol):
@@ -84,8 +97,8 @@ class Upstream:
         self.settings = settings_key(self.parameters)
         self._protocol = connection.detach_for_relay(self)
         self.transport: Any = self._protocol.transport
-        #: The plain socket written at once (`writer.relay_socket`), None for TLS.
-        self.socket = relay_socket(self.transport)
+        #: The plain socket's descriptor, written at once (`writer.relay_fd`); None for TLS.
+        self.fd = relay_fd(self.transport)
         self.listener: UpstreamListener | None = None
         #: ReadyForQuery status of the last answered Sync: ``I``, ``T`` or ``E``.
         self.status = b"I"
@@ -113,7 +126,7 @@ class Upstream:
 
     def write(self, data: bytes) -> bool:
         """Send ``data``; False when some of it had to be buffered."""
-        return self.closed or send_relayed(self.transport, self.socket, data)
+        return self.closed or send_relayed(self.transport, self.fd, data)
 
     def note_parse(self, name: bytes | None, swallow: bool) -> None:
         """A Parse was written (named ``name``); swallow its ParseComplete when injected."""
@@ -152,11 +165,36 @@ class Upstream:
     # -- receiving (relay-mode protocol) ---------------------------------------------------
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted protocol API
+        """Cut ``data``, look at its notable frames, hand the rest on (module docstring)."""
+        ready = False
         try:
-            data, notable = self._frames.cut(data)
-            ready = False
-            if notable:
-                data, ready = self._notable(data, notable)
+            data, offsets = self._frames.cut(data)
+            kept: list[bytes] | None = None
+            run = 0
+            for start in offsets:
+                code = data[start]
+                if code == _READY:
+                    self.status = data[start + 5 : start + 6]
+                    if self._parses:
+                        self._forget_unconfirmed()
+                    self.syncs_done += 1
+                    ready = True
+                elif code == _PARSE_COMPLETE:
+                    if self._parses and self._parses.popleft()[1]:  # injected by us: swallow it
+                        if kept is None:
+                            kept = []
+                        kept.append(data[run:start])
+                        run = start + 5
+                elif code == _ERROR:
+                    severity = data[start + 5 : start + 11]
+                    if severity in (b"SFATAL", b"SPANIC"):
+                        self._fatal_relayed = self.listener is not None
+                    self._quiet_failed = True
+                else:
+                    self._parameter_status(data, start)
+            if kept is not None:
+                kept.append(data[run:])
+                data = b"".join(kept)
         except Exception:  # noqa: BLE001 - a garbled stream: the connection is unusable
             self._log.failure("bad data from the upstream server", failure=Failure())
             self.abort()
@@ -171,38 +209,6 @@ class Upstream:
                 waiter.errback(RuntimeError("a query run quietly on the upstream failed"))
             else:
                 waiter.callback(None)
-
-    def _notable(self, data: bytes, offsets: Iterable[int]) -> tuple[bytes, bool]:
-        """Look at the frames at ``offsets``: the bytes to relay, and whether one was a
-        ReadyForQuery."""
-        ready = False
-        kept: list[bytes] | None = None
-        run = 0
-        for start in offsets:
-            code = data[start]
-            if code == _READY:
-                self.status = data[start + 5 : start + 6]
-                if self._parses:
-                    self._forget_unconfirmed()
-                self.syncs_done += 1
-                ready = True
-            elif code == _PARSE_COMPLETE:
-                if self._parses and self._parses.popleft()[1]:  # injected by us: swallow it
-                    if kept is None:
-                        kept = []
-                    kept.append(data[run:start])
-                    run = start + 5
-            elif code == _ERROR:
-                severity = data[start + 5 : start + 11]
-                if severity in (b"SFATAL", b"SPANIC"):
-                    self._fatal_relayed = self.listener is not None
-                self._quiet_failed = True
-            else:
-                self._parameter_status(data, start)
-        if kept is not None:
-            kept.append(data[run:])
-            data = b"".join(kept)
-        return data, ready
 
     def _parameter_status(self, data: bytes, start: int) -> None:
         raw_name, after = split_cstring(data, start + 5)
