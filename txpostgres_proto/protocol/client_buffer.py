@@ -83,8 +83,11 @@ class ClientBuffer(MessageBuffer):
             return self._buffer[self._pos]
         return None
 
-    def _run_end(self, code: int) -> int:
-        """End offset of the complete messages of type ``code`` at the front of the buffer.
+    def _run_end(self, code: int, start: int | None = None, strict: bool = True) -> int:
+        """End offset of the complete messages of type ``code`` at the front of the buffer
+        (from ``start`` when given).  A message with an invalid length raises
+        `RemoteProtocolError`, or with ``strict`` False ends the run (as an incomplete one
+        does).
 
         After each message read one by one, the next messages are checked in one chunk, on
         the guess that they have the same header (type byte and length, as fixed-layout
@@ -97,12 +100,14 @@ class ClientBuffer(MessageBuffer):
         buffer = self._buffer
         end = len(buffer)
         limit = self._large_limit
-        pos = self._pos
+        pos = self._pos if start is None else start
         wait = 0
         backoff = 1
         while pos + 5 <= end and buffer[pos] == code:
             length = _unpack_int32(buffer, pos + 1)[0]
             if length < 4 or length > limit:
+                if not strict:
+                    break
                 raise RemoteProtocolError(f"invalid message length {length}")
             stop = pos + 1 + length
             if stop > end:
@@ -133,12 +138,8 @@ class ClientBuffer(MessageBuffer):
             return None
         end = len(buffer)
         limit = self._large_limit
-        rows_end = start
-        while rows_end + 5 <= end and buffer[rows_end] == _DATA_ROW:
-            length = _unpack_int32(buffer, rows_end + 1)[0]
-            if length < 4 or length > limit or rows_end + 1 + length > end:
-                break  # left to `take_data_rows`, which reports a bad length
-            rows_end += 1 + length
+        # A bad length is left to `take_data_rows`, which reports it.
+        rows_end = self._run_end(_DATA_ROW, start, strict=False)
         if rows_end + 5 > end or buffer[rows_end] != _COMMAND_COMPLETE:
             return None
         length = _unpack_int32(buffer, rows_end + 1)[0]

@@ -6,12 +6,14 @@ uuids) and columns that are always NULL give DataRows of one *layout* (protocol 
 the layout, the rows after them are checked against it a batch at a time — one strided slice
 per byte of their headers and field lengths, compared with that byte repeated; only when one
 differs does one ``Struct.iter_unpack`` of the lengths find the first row that does not
-match — the leading rows that match are read with one ``iter_unpack`` of their values, and
-they are converted column by column (``client_row_convert``): no Python bytecode runs per
-row. This takes about a third off the per-row cost of the field-by-field loop. Rows of
-another layout go field by field (and show the next layout); a run whose rows keep changing
-layout stops trying after a few misses, so free text of varying length costs no more than
-before. Both paths apply the same codecs to the same bytes, so they give the same rows.
+match — the leading rows that match are read with one ``unpack_from`` of all their values
+into one flat tuple (a format repeated once per row, one per power of two of rows), and they
+are converted column by column (``client_row_convert``): no Python bytecode runs per row.
+Atomic rows are built and untracked with the garbage collector paused (``client_row_gc``).
+Rows of another layout go field by field (and show the next layout); a run whose rows keep
+changing layout stops trying after a few misses, so free text of varying length costs no
+more than before. Both paths apply the same codecs to the same bytes, so they give the same
+rows.
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ from typing import Any, Final
 from .client_row_codes import FIXED_WIDTH_CODES, RunDecoder
 from .client_row_convert import Converter, converters
 from .client_row_fields import FieldDecoder
+from .client_row_gc import untracked_rows
 from .client_row_type import Row
 
 __all__ = ["make_bulk_run_decoder"]
 
 _MAX_CACHED_LAYOUTS: Final = 16
+#: Formats kept for bulk reads (one per layout and power of two of rows up to `_MAX_BATCH`),
+#: and the most values one of them reads (a format takes about 32 bytes per value it reads,
+#: so one takes at most 128 KB).
+_MAX_CACHED_UNPACKERS: Final = 64
+_MAX_UNPACKED_VALUES: Final = 4096
 #: Rows per run that may miss the expected layout before the run stops reading in bulk.
 _MAX_MISSES: Final = 4
 _FIRST_BATCH: Final = 4
@@ -37,19 +45,58 @@ _DATA_ROW: Final = ord("D")
 
 #: (key, keys_of, values_of, size, convert, marks) of one layout: ``keys_of(chunk)``
 #: iterates over the header and field lengths of the rows in ``chunk`` (each must equal
-#: ``key`` for the row to have this layout), ``values_of(chunk)`` over their field values
-#: (bytes for the variable-width fields, nothing for NULLs), ``convert`` makes the rows from
-#: those; ``size`` is the length of one whole message; ``marks`` are the offsets in a message
-#: of the bytes ``key`` covers (type byte, length, field count and field lengths), each with
-#: its value in this layout as a one-byte ``bytes``.
+#: ``key`` for the row to have this layout), ``values_of(data, pos, count)`` is the flat tuple
+#: of the field values of the ``count`` rows from ``pos`` (bytes for the variable-width
+#: fields, nothing for NULLs), ``convert`` makes the rows from those; ``size`` is the length
+#: of one whole message; ``marks`` are the offsets in a message of the bytes ``key`` covers
+#: (type byte, length, field count and field lengths), each with its value in this layout as
+#: a one-byte ``bytes``.
 Layout = tuple[
     tuple[int, ...],
     Callable[[memoryview], Iterator[tuple[Any, ...]]],
-    Callable[[memoryview], Iterator[tuple[Any, ...]]],
+    Callable[[bytes, int, int], tuple[Any, ...]],
     int,
     Converter,
     tuple[tuple[int, bytes], ...],
 ]
+
+#: ``unpack_from`` of a format repeated a power of two times, per (format, times).
+_unpackers: dict[tuple[str, int], Callable[[bytes, int], tuple[Any, ...]]] = {}
+
+
+def _unpacker(row_format: str, times: int) -> Callable[[bytes, int], tuple[Any, ...]]:
+    """``unpack_from`` of ``times`` consecutive messages of ``row_format`` (cached)."""
+    found = _unpackers.get((row_format, times))
+    if found is None:
+        if len(_unpackers) >= _MAX_CACHED_UNPACKERS:
+            _unpackers.clear()
+        found = struct.Struct("!" + row_format * times).unpack_from
+        _unpackers[row_format, times] = found
+    return found
+
+
+def _flat_values(
+    row_format: str, size: int, width: int
+) -> Callable[[bytes, int, int], tuple[Any, ...]]:
+    """``values_of(data, pos, count)``: the values of ``count`` messages of ``size`` bytes
+    from ``pos`` (``width`` values each) in one flat tuple, read by one ``unpack_from`` per
+    power of two in ``count`` (one format per batch size, whatever the count); no format
+    reads more than `_MAX_UNPACKED_VALUES` values, which bounds the memory a format takes."""
+    most = max(1, _MAX_UNPACKED_VALUES // max(width, 1))
+    most = 1 << (most.bit_length() - 1)
+
+    def values_of(data: bytes, pos: int, count: int) -> tuple[Any, ...]:
+        times = min(most, 1 << (count.bit_length() - 1))
+        flat = _unpacker(row_format, times)(data, pos)
+        count -= times
+        while count:
+            pos += times * size
+            times = min(most, 1 << (count.bit_length() - 1))
+            flat += _unpacker(row_format, times)(data, pos)
+            count -= times
+        return flat
+
+    return values_of
 
 
 def _layouts(
@@ -64,7 +111,7 @@ def _layouts(
         found = cache.get(lengths)
         if found is None:
             keys = ["!Bih"]
-            values = ["!7x"]
+            values = ["7x"]
             for code, size in zip(codes, lengths, strict=True):
                 if size < 0:
                     keys.append("i")
@@ -77,7 +124,8 @@ def _layouts(
             key = (_DATA_ROW, length, len(codes), *lengths)
             marks = _marks(key, lengths)
             keys_of = struct.Struct("".join(keys)).iter_unpack
-            values_of = struct.Struct("".join(values)).iter_unpack
+            width = sum(size >= 0 for size in lengths)
+            values_of = _flat_values("".join(values), length + 1, width)
             convert = convert_for(tuple(size < 0 for size in lengths))
             found = (key, keys_of, values_of, length + 1, convert, marks)
             if len(cache) >= _MAX_CACHED_LAYOUTS:
@@ -119,6 +167,15 @@ def _leading(keys: list[tuple[int, ...]], key: tuple[int, ...]) -> int:
     return len(keys)
 
 
+def _adder(append: Callable[[Any], None]) -> Callable[[list[Row]], Any]:
+    """``add(rows)``: ``append`` each row; one ``list.extend`` when ``append`` is the
+    ``append`` of a list (as it is from the receive buffer)."""
+    owner = getattr(append, "__self__", None)
+    if type(owner) is list and append == owner.append:
+        return owner.extend
+    return lambda rows: any(map(append, rows))
+
+
 def _bulk_run_decoder(
     decode_rows: FieldDecoder,
     layout_of: Callable[[tuple[int, ...]], Layout],
@@ -128,8 +185,10 @@ def _bulk_run_decoder(
 
     Two consecutive rows decoded one by one with the same field lengths (and NULLs) make
     that layout the expected one; the rows after them are checked against it in batches
-    (one ``iter_unpack`` of their lengths) and the leading rows that match are read with one
-    ``iter_unpack`` of their values and converted column-wise.  Batches grow from
+    (strided slices of their headers and field lengths) and the leading rows that match are
+    read with one flat ``unpack_from`` per power of two of rows and converted column-wise
+    (with the collector paused while atomic rows are built and untracked), then added to
+    the caller's list with one ``extend``.  Batches grow from
     `_FIRST_BATCH` to `_MAX_BATCH` while every row matches.  A row that does not match goes
     one by one; after `_MAX_MISSES` such misses (or pairs of rows that disagree) without a
     whole batch in between, the rest of the run goes one by one, so varying field lengths
@@ -146,6 +205,7 @@ def _bulk_run_decoder(
             pos, previous = decode_rows(data, pos, end, append, True)
             if pos >= end:  # a run of one row (a serial query's answer)
                 return
+        add = _adder(append)
         with memoryview(data) as view:
             while pos < end:
                 if layout is not None:
@@ -163,13 +223,15 @@ def _bulk_run_decoder(
                             batch = _FIRST_BATCH
                     if count:
                         try:
-                            rows = convert(values_of(view[pos:stop]))
+                            values = values_of(data, pos, count)
+                            if untrack_address is None:
+                                rows = convert(values, count)
+                            else:
+                                rows = untracked_rows(convert, values, count, untrack_address)
                         except Exception:  # a value only its column decoder takes, or none
                             decode_rows(data, pos, stop, append, False)
                         else:
-                            if untrack_address is not None:
-                                any(map(untrack_address, map(id, rows)))
-                            any(map(append, rows))
+                            add(rows)
                             pos = stop
                             previous = None
                             continue

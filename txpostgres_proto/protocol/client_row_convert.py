@@ -1,16 +1,19 @@
 """Column-wise conversion of the rows of one bulk read, with code generated per NULL pattern.
 
-The bulk reader (``client_row_bulk``) unpacks a batch of same-layout DataRows into one tuple
-of raw values per row.  `converters` turns those into rows without running Python bytecode
-per row: ``zip(*values)`` makes columns, each column goes through its codec with ``map`` (or
-is decoded as UTF-8 inline, per the column's inline code), and ``zip`` / ``map`` build the
-rows again.  The generated source depends only on the inline codes and on which columns are
-NULL in the layout, never on data from the server.
+The bulk reader (``client_row_bulk``) unpacks a batch of same-layout DataRows with one
+``unpack_from`` into one flat tuple of raw values: the values of the fields that are not NULL
+in the layout, row after row.  `converters` turns those into rows without running Python
+bytecode per row: a strided slice of the flat tuple is one column (fixed-width values are
+already Python values), the other columns go through UTF-8 decoding, their parser or their
+codec with ``map``, and ``zip`` / ``map(cls, ...)`` build the rows.  Compared with unpacking one
+tuple per row and transposing them (``zip(*rows)``), this saves a tuple and an iterator per
+row.  The generated source depends only on the inline codes and on which columns are NULL in
+the layout, never on data from the server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from typing import Any, Final
 
@@ -22,49 +25,50 @@ __all__ = ["Converter", "converters"]
 
 _MAX_CACHED_CONVERTERS: Final = 1024
 
-#: ``convert(values)``: the rows of a bulk read from its per-row value tuples.
-Converter = Callable[[Iterator[tuple[Any, ...]]], list[Row]]
+#: ``convert(flat, count)``: the ``count`` rows of a bulk read from its flat value tuple.
+Converter = Callable[[tuple[Any, ...], int], list[Row]]
 
 
 def _convert_code(codes: tuple[str | None, ...], nulls: tuple[bool, ...]) -> list[str]:
-    """``convert(values)``: the rows of a bulk read, from its per-row value tuples (one value
-    per column that is not NULL in this layout: ``nulls``).
+    """``convert(flat, count)``: the rows of a bulk read from its flat tuple of values (one
+    value per column that is not NULL in this layout: ``nulls``, row after row).
 
-    Column-wise: ``zip(*values)`` turns the rows into columns, each column goes through its
-    codec with ``map``, and ``zip`` / ``map(new, ...)`` make the rows again: no bytecode per
-    row.  A value a codec rejects raises; the caller then decodes those rows one by one.
+    A value a codec rejects raises; the caller then decodes those rows one by one.
     """
     present = [i for i, null in enumerate(nulls) if not null]
     if not present:
         return [
-            "def convert(values):",
-            f"    return [new(cls, {(None,) * len(codes)}) for _ in values]",
+            "def convert(flat, count):",
+            f"    return list(map(cls, repeat({(None,) * len(codes)}, count)))",
         ]
-    if len(present) == len(codes) and all(code in FIXED_WIDTH_CODES for code in codes):
-        return ["def convert(values):", "    return list(map(new, repeat(cls), values))"]
+    width = len(present)
     columns: list[str] = []
     for i, code in enumerate(codes):
         if nulls[i]:
             columns.append("repeat(None)")
-        elif code in FIXED_WIDTH_CODES:
-            columns.append(f"c{i}")
+            continue
+        values = f"flat[{present.index(i)}::{width}]" if width > 1 else "flat"
+        if code in FIXED_WIDTH_CODES:
+            columns.append(values)
         elif code == UTF8_TEXT:
-            columns.append(f"map(utf8, c{i})")
+            columns.append(f"map(utf8, {values})")
         elif code == TEXT_PARSER:
-            columns.append(f"map(parse{i}, map(utf8, c{i}))")
+            columns.append(f"map(parse{i}, map(utf8, {values}))")
         else:
-            columns.append(f"map(d{i}, c{i})")
+            columns.append(f"map(d{i}, {values})")
     return [
-        "def convert(values):",
-        f"    {''.join(f'c{i}, ' for i in present)}= zip(*values)",
-        f"    return list(map(new, repeat(cls), zip({', '.join(columns)})))",
+        "def convert(flat, count):",
+        f"    return list(map(cls, zip({', '.join(columns)})))",
     ]
 
 
 def _generate_convert(codes: tuple[str | None, ...], nulls: tuple[bool, ...]) -> Callable[..., Any]:
     """A factory binding the codecs into ``convert`` for one shape and NULL pattern."""
     params = "".join(f", d{i}, parse{i}" for i in range(len(codes)))
-    namespace = {"new": tuple.__new__, "repeat": repeat, "utf8": bytes.decode}
+    namespace = {
+        "repeat": repeat,
+        "utf8": bytes.decode,
+    }
     return compile_factory(
         f"cls{params}",
         _convert_code(codes, nulls),
