@@ -218,3 +218,23 @@ def test_cast_truncates_varchar_and_rounds_numeric() -> None:
     assert cast_value("abcdef", PgType(oids.VARCHAR, 3 + 4)) == "abc"
     assert cast_value(2.5, pg_type_named("int") or PgType(oids.INT4)) == 2
     assert cast_value("1.005", pg_type_named("numeric(4,2)") or PgType(oids.NUMERIC)) == 1.01
+
+
+def test_numeric_division_is_decimal_not_integer(client: Client) -> None:
+    # Integral numerics are stored as SQLite integers: their quotients must still be decimal.
+    client.run("create table amounts (x numeric, i int)")
+    client.run("insert into amounts values (1, 3), (2.5, 4), (7, 2)")
+    assert client.rows("select x / 100, x / i, x % 2 from amounts order by x") == [
+        (Decimal("0.01"), Decimal(repr(1 / 3)), Decimal(1)),
+        (Decimal("0.025"), Decimal("0.625"), Decimal("0.5")),
+        (Decimal("0.07"), Decimal("3.5"), Decimal(1)),
+    ]
+    assert client.value("select 1::numeric / 100") == Decimal("0.01")
+    assert client.value("select (7::numeric(12,2)) / 2") == Decimal("3.5")
+    assert client.value("select -7.5 % 2") == Decimal("-1.5")
+    assert client.value("select sum(x) / 2 from amounts") == Decimal("5.25")
+    assert client.value("select 'NaN'::numeric / 0").is_nan()
+    assert client.value("select 10 / 4") == 2  # integers still divide as integers
+    with pytest.raises(PostgresError) as error:
+        client.run("select x / 0 from amounts")
+    assert error.value.sqlstate == "22012"

@@ -36,13 +36,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from functools import lru_cache
 from typing import Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
-from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp
+from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp, to_storage
 from txpostgres_proto.types import format_interval, parse_interval
 
 _EXTRACT_FIELDS: Final = {
@@ -236,6 +236,34 @@ def _nonzero(value: Any) -> Any:
     if value == 0 and value is not None and not isinstance(value, str | bytes):
         raise PostgresError("division by zero", "22012")
     return value
+
+
+#: Numeric division and remainder: digits enough for any float-stored operand, and Infinity
+#: over Infinity is NaN (as in PostgreSQL) rather than an exception.
+_NUMERIC_CONTEXT: Final = Context(prec=40, traps=[DivisionByZero, Overflow])
+
+
+def _as_decimal(value: Any) -> Decimal:
+    """A stored numeric as a Decimal: integers, floats (by their shortest repr), 'NaN' …"""
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _numeric_division(dividend: Any, divisor: Any, remainder: int) -> Any:
+    """``/`` (``%`` when ``remainder``) with a numeric operand.  Integral numerics are stored
+    as integers, on which SQLite's own operators would divide as integers (1::numeric / 100
+    is 0.01, not 0); here the division is decimal, by PostgreSQL's rules for zero."""
+    if dividend is None or divisor is None:
+        return None
+    left, right = _as_decimal(dividend), _as_decimal(divisor)
+    if right == 0 and not left.is_nan():
+        raise PostgresError("division by zero", "22012")
+    if right == 0:
+        return to_storage(left)
+    operate = _NUMERIC_CONTEXT.remainder if remainder else _NUMERIC_CONTEXT.divide
+    try:
+        return to_storage(operate(left, right))
+    except InvalidOperation:  # an infinite dividend's remainder
+        return to_storage(Decimal("NaN"))
 
 
 @lru_cache(maxsize=256)
@@ -729,6 +757,7 @@ def _log(*args: Any) -> Any:
 
 _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("pg_nonzero", 1, _nonzero, True),
+    ("pg_numeric_div", 3, _numeric_division, True),
     ("regexp", 2, _regexp, True),
     ("pg_regexp_i", 2, _regexp_i, True),
     ("regexp_replace", 3, _regexp_replace, True),

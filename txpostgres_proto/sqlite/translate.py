@@ -280,18 +280,30 @@ def _temporal(node: exp.Expression, left: int, right: int) -> exp.Expression | N
 
 
 def _typed_arithmetic(tree: exp.Expression, resolver: Resolver) -> None:
-    """Date, timestamp and interval arithmetic through the functions that understand them."""
+    """Date, timestamp and interval arithmetic, and numeric division, through the functions
+    that understand them."""
     edits = []
     for query, scope in resolver.scopes(tree):
         for node in own_nodes(query):
-            if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div):
+            if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
                 left = resolver.type_of(node.this, scope).pg_type.oid
                 right = resolver.type_of(node.expression, scope).pg_type.oid
                 edits.append((node, left, right))
     for node, left, right in edits:
-        replacement = _temporal(node, left, right)
+        replacement = _temporal(node, left, right) or _numeric_division(node, left, right)
         if replacement is not None:
             node.replace(replacement)
+
+
+def _numeric_division(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
+    """``/`` and ``%`` with a numeric operand through ``pg_numeric_div``: numerics with no
+    fraction are stored as integers, which SQLite's own operators divide as integers."""
+    if not isinstance(node, exp.Div | exp.Mod) or oids.NUMERIC not in (left, right):
+        return None
+    if left not in _NUMBERS or right not in _NUMBERS:
+        return None
+    remainder = exp.Literal.number(1 if isinstance(node, exp.Mod) else 0)
+    return _call("pg_numeric_div", node.this, node.expression, remainder)
 
 
 def _name_projections(tree: exp.Expression) -> None:
