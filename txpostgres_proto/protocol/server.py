@@ -8,7 +8,9 @@ chapter 55.2, "Message Flow") and nothing about SQL, sockets or time:
   (more bytes are needed), or `PAUSED` (the server must answer before it reads on: after a
   Query, a Sync, an SSLRequest ...), or `ConnectionClosed` once the stream has ended;
 * ``send(message)`` returns the bytes to write and moves the state on; ``send_encoded(kind,
-  data)`` does the same for messages the caller encoded (or cached) itself.
+  data)`` does the same for messages the caller encoded (or cached) itself;
+* ``take_cycle(data)`` is the shortcut of a busy server: a read that is exactly one whole
+  extended-query cycle is cut in one pass, each message with the state the same table gives.
 
 Every transition lives in the tables below: `_FRONTEND` says which client message is allowed in
 which state and where it leads, `_BACKEND` the same for our own messages.  A client message not

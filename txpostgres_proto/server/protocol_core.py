@@ -3,7 +3,8 @@
 `ServerProtocolCore` is the part of `PostgresServerProtocol` (``protocol.py``) every other part
 builds on: the connection's state, ``dataReceived`` feeding the sans-IO `ServerConnection`, the
 loop that takes events out of it and dispatches them to the ``_on_*`` handlers (the table
-``_handlers``, filled in by ``protocol.py``), the output buffer written once per read, error
+``_handlers``, filled in by ``protocol.py``; a read that is one whole extended-query cycle goes
+to the same handlers in one pass, `_run_cycle`), the output buffer written once per read, error
 reporting, the end of every command cycle (ReadyForQuery, protocol section 55.2) and the
 delivery of notifications.  The rest lives in modules of its own: ``backend_calls.py``,
 ``rows.py``, ``startup.py``, ``simple_query.py``, ``extended_query.py``, ``statements.py``,
