@@ -77,6 +77,7 @@ def test_foreign_key_violations(db: Client) -> None:
     assert error.sqlstate == "23503"
     assert error.constraint_name == "child_parent_id_fkey"
     assert 'insert or update on table "child"' in error.message
+    assert error.detail == 'Key (parent_id)=(42) is not present in table "parent".'
     error = fails(db, "delete from parent where id = 1")
     assert error.sqlstate == "23503"
     assert error.message == (
@@ -154,3 +155,20 @@ def test_datatype_mismatch(database: SQLiteDatabase, client: Client) -> None:
 
 def test_bind_count_mismatch(db: Client) -> None:
     assert fails(db, "select * from parent where id = $1 and code = $2", 1).sqlstate == "08P01"
+
+
+def test_the_foreign_key_given_in_full_is_the_one_named(client: Client) -> None:
+    for statement in (
+        "create table parent (id int primary key, code text unique)",
+        "create table pair (a int references parent (id), b text references parent (code))",
+        "insert into parent values (1, 'x')",
+    ):
+        client.run(statement)
+    by_code = fails(client, "insert into pair values ($1, $2)", None, "zz")
+    assert (by_code.sqlstate, by_code.constraint_name) == ("23503", "pair_b_fkey")
+    assert by_code.detail == 'Key (b)=(zz) is not present in table "parent".'
+    by_id = fails(client, "insert into pair values (5, null)")
+    assert (by_id.constraint_name, by_id.detail) == (
+        "pair_a_fkey",
+        'Key (a)=(5) is not present in table "parent".',
+    )

@@ -214,7 +214,7 @@ def _check(message: str, plan: Plan | None) -> PostgresError:
     )
 
 
-def _foreign_key(plan: Plan | None, schema: Schema) -> PostgresError:
+def _foreign_key(plan: Plan | None, schema: Schema, values: Callable[[str], Any]) -> PostgresError:
     table_name = plan.tables[0] if plan and plan.tables else ""
     if plan is not None and plan.command in ("DELETE", "DROP TABLE", "TRUNCATE TABLE"):
         for other in schema.tables.values():
@@ -230,8 +230,26 @@ def _foreign_key(plan: Plan | None, schema: Schema) -> PostgresError:
                     )
     table = schema.table(table_name)
     keys = table.foreign_keys if table is not None else ()
-    name = keys[0].name if keys else f"{table_name}_fkey"
-    detail = f'Key is not present in table "{keys[0].ref_table}".' if len(keys) == 1 else None
+    # A key with a NULL column is never checked (MATCH SIMPLE): of the keys whose values the
+    # statement gave in full, one failed; when that is one key, it is named with its values.
+    given = [(key, [values(column) for column in key.columns]) for key in keys]
+    complete = [
+        (key, found)
+        for key, found in given
+        if all(value is not _MISSING and value is not None for value in found)
+    ]
+    detail = None
+    if len(complete) == 1:
+        key, found = complete[0]
+        shown = ", ".join(str(value) for value in found)
+        detail = (
+            f'Key ({", ".join(key.columns)})=({shown}) is not present in table "{key.ref_table}".'
+        )
+        name = key.name
+    else:
+        name = keys[0].name if keys else f"{table_name}_fkey"
+        if len(keys) == 1:
+            detail = f'Key is not present in table "{keys[0].ref_table}".'
     return PostgresError(
         f'insert or update on table "{table_name}" violates foreign key constraint "{name}"',
         "23503",
@@ -254,7 +272,7 @@ def _integrity(
     if name == "SQLITE_CONSTRAINT_CHECK":
         return _check(message, plan)
     if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
-        return _foreign_key(plan, schema)
+        return _foreign_key(plan, schema, values)
     if name == "SQLITE_MISMATCH":
         return PostgresError(f"datatype mismatch: {message}", "42804")
     return PostgresError(message, "23000")
