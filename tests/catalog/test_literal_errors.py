@@ -4,6 +4,7 @@ SQLSTATE and message was read off PostgreSQL 15 running the same statement."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -42,6 +43,8 @@ def catalog() -> Catalog:
         ("select 1.0/0", [], "22012", "division by zero"),
         ("select 5 % 0", [], "22012", "division by zero"),
         ("select $1::int / $2::int", ["1", "0"], "22012", "division by zero"),
+        ("select 1::numeric / 0", [], "22012", "division by zero"),
+        ("select 7.5 % 0", [], "22012", "division by zero"),
     ],
 )  # fmt: skip
 def test_refused_as_postgresql_refuses(
@@ -61,6 +64,13 @@ def test_refused_as_postgresql_refuses(
         ("select 'infinity'::float8", [], float("inf")),
         ("select 7 / 2", [], 3),
         ("select -7 % 3", [], -1),
+        # Numeric division is decimal even where both values have no fraction.
+        ("select 1::numeric / 100", [], Decimal("0.01")),
+        ("select 7::numeric(12,2) / 2", [], Decimal("3.5")),
+        ("select 7.5 % 2", [], Decimal("1.5")),
+        ("select -7.5 % 2", [], Decimal("-1.5")),
+        ("select 10.0 / 4", [], Decimal("2.5")),
+        ("select $1::numeric / 8", ["1"], Decimal("0.125")),
         ("select '2024-02-29'::date is not null", [], True),
         ("select 'now'::timestamptz is not null", [], True),
     ],

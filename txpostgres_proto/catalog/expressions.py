@@ -675,9 +675,13 @@ class ExpressionCompiler(abc.ABC):
     def _arithmetic(self, node: exp.Expr, op: str, scope: Scope) -> tuple[str, Ty]:
         left, left_ty = self.expr(node.this, scope)
         right, right_ty = self.expr(node.expression, scope)
+        result = t.promote(left_ty, right_ty)
+        if op in ("/", "%") and oids.NUMERIC in (left_ty.oid, right_ty.oid):
+            remainder = 1 if op == "%" else 0
+            return f"pgf_numeric_div({left}, {right}, {remainder})", result
         if op in ("/", "%"):
             right = f"pgf_divisor({right})"
-        return f"({left} {op} {right})", t.promote(left_ty, right_ty)
+        return f"({left} {op} {right})", result
 
     def _x_pow(self, node: exp.Pow, scope: Scope) -> tuple[str, Ty]:
         left, _ = self.expr(node.this, scope)

@@ -19,6 +19,7 @@ from typing import Any, Final
 from txpostgres_proto.catalog.arrays import format_array_literal, from_storage, to_storage
 from txpostgres_proto.catalog.udf import FunctionContext, as_bool, as_int, as_text, strict
 from txpostgres_proto.protocol.errors import PostgresError
+from txpostgres_proto.types.numeric import divide_numerics, stored_number
 
 _POSIX_CLASSES: Final = {
     "[:alpha:]": "a-zA-Z",
@@ -371,6 +372,16 @@ class ValueFunctions:
         if value == 0 and value is not None and not isinstance(value, str):
             raise self.ctx.fail(PostgresError("division by zero", "22012"))
         return value
+
+    def pgf_numeric_div(self, dividend: Any, divisor: Any, remainder: int) -> Any:
+        """``/`` (``%`` when ``remainder``) with a numeric operand: decimal, where SQLite
+        would divide two integers as integers (``types.numeric.divide_numerics``)."""
+        if dividend is None or divisor is None:
+            return None
+        try:
+            return stored_number(divide_numerics(dividend, divisor, bool(remainder)))
+        except ZeroDivisionError:
+            raise self.ctx.fail(PostgresError("division by zero", "22012")) from None
 
     def pgf_int_in(self, value: Any) -> int | None:
         if value is None or isinstance(value, int):

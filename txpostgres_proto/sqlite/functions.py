@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Final
 
@@ -44,6 +44,7 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp, to_storage
 from txpostgres_proto.types import format_interval, parse_interval
+from txpostgres_proto.types.numeric import divide_numerics
 
 _EXTRACT_FIELDS: Final = {
     "year": lambda d: d.year,
@@ -238,32 +239,14 @@ def _nonzero(value: Any) -> Any:
     return value
 
 
-#: Numeric division and remainder: digits enough for any float-stored operand, and Infinity
-#: over Infinity is NaN (as in PostgreSQL) rather than an exception.
-_NUMERIC_CONTEXT: Final = Context(prec=40, traps=[DivisionByZero, Overflow])
-
-
-def _as_decimal(value: Any) -> Decimal:
-    """A stored numeric as a Decimal: integers, floats (by their shortest repr), 'NaN' …"""
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-
-
 def _numeric_division(dividend: Any, divisor: Any, remainder: int) -> Any:
-    """``/`` (``%`` when ``remainder``) with a numeric operand.  Integral numerics are stored
-    as integers, on which SQLite's own operators would divide as integers (1::numeric / 100
-    is 0.01, not 0); here the division is decimal, by PostgreSQL's rules for zero."""
+    """``/`` (``%`` when ``remainder``) with a numeric operand (``types.numeric``)."""
     if dividend is None or divisor is None:
         return None
-    left, right = _as_decimal(dividend), _as_decimal(divisor)
-    if right == 0 and not left.is_nan():
-        raise PostgresError("division by zero", "22012")
-    if right == 0:
-        return to_storage(left)
-    operate = _NUMERIC_CONTEXT.remainder if remainder else _NUMERIC_CONTEXT.divide
     try:
-        return to_storage(operate(left, right))
-    except InvalidOperation:  # an infinite dividend's remainder
-        return to_storage(Decimal("NaN"))
+        return to_storage(divide_numerics(dividend, divisor, bool(remainder)))
+    except ZeroDivisionError:
+        raise PostgresError("division by zero", "22012") from None
 
 
 @lru_cache(maxsize=256)

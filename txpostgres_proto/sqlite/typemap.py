@@ -46,6 +46,7 @@ from typing import Any, Final
 from txpostgres_proto.catalog.schema import type_modifier
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import Interval, format_interval, oids, parse_interval, type_by_name
+from txpostgres_proto.types.numeric import stored_number
 from txpostgres_proto.types.values import interval_parts, interval_value
 
 Reader = Callable[[Any], Any]
@@ -223,11 +224,7 @@ def to_storage(value: Any) -> Any:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            return str(value)
-        if value == value.to_integral_value() and abs(value) < 2**63:
-            return int(value)
-        return float(value)
+        return stored_number(value)
     if isinstance(value, datetime):
         return storage_timestamp(value)
     if isinstance(value, date | time):

@@ -17,7 +17,16 @@ Construction from digit tuples and strings is exact: no decimal context is invol
 from __future__ import annotations
 
 import struct
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any, Final
 
 from .memo import RecentValues
@@ -44,6 +53,37 @@ _MAX_INT_GROUPS: Final = 256
 _EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _DIGIT_LAYOUTS: dict[int, tuple[struct.Struct, str]] = {}
 _PACKERS: dict[int, struct.Struct] = {}  # header plus that many digits
+
+
+#: Numeric division and remainder: digits enough for any float-stored operand, and Infinity
+#: over Infinity is NaN (as in PostgreSQL) rather than an exception.
+_DIVISION: Final = Context(prec=40, traps=[DivisionByZero, Overflow])
+
+
+def divide_numerics(dividend: Any, divisor: Any, remainder: bool = False) -> Decimal:
+    """``dividend / divisor`` (``%`` when ``remainder``) as PostgreSQL divides numerics, for the
+    engines that store numbers as SQLite integers and reals (or 'NaN' text): decimally, where
+    SQLite's own operators would divide two integers as integers.  ZeroDivisionError for a
+    zero divisor (of anything but NaN, which stays NaN)."""
+    left, right = _as_decimal(dividend), _as_decimal(divisor)
+    if right == 0:
+        if left.is_nan():
+            return left
+        raise ZeroDivisionError("division by zero")
+    try:
+        return _DIVISION.remainder(left, right) if remainder else _DIVISION.divide(left, right)
+    except InvalidOperation:  # the remainder of an infinite dividend
+        return Decimal("NaN")
+
+
+def stored_number(value: Decimal) -> int | float | str:
+    """A numeric as those engines store it: an integer when it has no fraction (and fits 64
+    bits), else a real; NaN and the infinities as their text."""
+    if not value.is_finite():
+        return str(value)
+    if value == value.to_integral_value() and abs(value) < 2**63:
+        return int(value)
+    return float(value)
 
 
 def decode_numeric_text(data: bytes) -> Decimal:
