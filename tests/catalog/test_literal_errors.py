@@ -45,6 +45,10 @@ def catalog() -> Catalog:
         ("select $1::int / $2::int", ["1", "0"], "22012", "division by zero"),
         ("select 1::numeric / 0", [], "22012", "division by zero"),
         ("select 7.5 % 0", [], "22012", "division by zero"),
+        ("select 2147483647 + 1", [], "22003", "integer out of range"),
+        ("select -2147483647 - 2", [], "22003", "integer out of range"),
+        ("select 9223372036854775807 + 1", [], "22003", "bigint out of range"),
+        ("select $1::int8 * 2", ["9223372036854775807"], "22003", "bigint out of range"),
     ],
 )  # fmt: skip
 def test_refused_as_postgresql_refuses(
@@ -64,6 +68,8 @@ def test_refused_as_postgresql_refuses(
         ("select 'infinity'::float8", [], float("inf")),
         ("select 7 / 2", [], 3),
         ("select -7 % 3", [], -1),
+        ("select 2147483647::int8 + 1", [], 2147483648),
+        ("select -2147483647 - 1", [], -2147483648),
         # Numeric division is decimal even where both values have no fraction.
         ("select 1::numeric / 100", [], Decimal("0.01")),
         ("select 7::numeric(12,2) / 2", [], Decimal("3.5")),

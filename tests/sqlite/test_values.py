@@ -238,3 +238,22 @@ def test_numeric_division_is_decimal_not_integer(client: Client) -> None:
     with pytest.raises(PostgresError) as error:
         client.run("select x / 0 from amounts")
     assert error.value.sqlstate == "22012"
+
+
+def test_integer_arithmetic_out_of_range_is_22003(client: Client) -> None:
+    client.run("create table counters (n int, b bigint, s smallint)")
+    client.run("insert into counters values (2147483647, 9223372036854775807, 32767)")
+    for sql, message in (
+        ("select n + 1 from counters", "integer out of range"),
+        ("update counters set n = n * 2", "integer out of range"),
+        ("select b + 1 from counters", "bigint out of range"),
+        ("select -b - 2 from counters", "bigint out of range"),
+    ):
+        with pytest.raises(PostgresError) as error:
+            client.run(sql)
+        assert (error.value.sqlstate, error.value.message) == ("22003", message), sql
+    # The wider type decides, as in PostgreSQL: these fit.
+    assert client.rows("select n::int8 + 1, s + 1, b - 1 from counters") == [
+        (2147483648, 32768, 9223372036854775806)
+    ]
+    assert client.value("select n from counters") == 2147483647  # the UPDATE changed nothing

@@ -62,6 +62,8 @@ _ARITHMETIC: Final[dict[type[exp.Expr], str]] = {
     exp.BitwiseLeftShift: "<<",
     exp.BitwiseRightShift: ">>",
 }
+#: Integer result types whose range ``+``, ``-`` and ``*`` are checked against.
+_CHECKED_INTEGERS: Final = frozenset({oids.INT2, oids.INT4, oids.INT8})
 _REG_KINDS: Final = t.REG_KINDS
 _KEYWORD_FUNCTIONS: Final[dict[type[exp.Expr], tuple[str, str, Ty]]] = {
     exp.CurrentUser: ("current_user", "pgf_current_user()", t.NAME),
@@ -681,6 +683,9 @@ class ExpressionCompiler(abc.ABC):
             return f"pgf_numeric_div({left}, {right}, {remainder})", result
         if op in ("/", "%"):
             right = f"pgf_divisor({right})"
+        elif op in ("+", "-", "*") and result.oid in _CHECKED_INTEGERS:
+            # SQLite computes in 64 bits and turns an overflow into a real: PostgreSQL refuses.
+            return f"pgf_int_range({left} {op} {right}, {result.oid})", result
         return f"({left} {op} {right})", result
 
     def _x_pow(self, node: exp.Pow, scope: Scope) -> tuple[str, Ty]:

@@ -19,7 +19,7 @@ from typing import Any, Final
 from txpostgres_proto.catalog.arrays import format_array_literal, from_storage, to_storage
 from txpostgres_proto.catalog.udf import FunctionContext, as_bool, as_int, as_text, strict
 from txpostgres_proto.protocol.errors import PostgresError
-from txpostgres_proto.types.numeric import divide_numerics, stored_number
+from txpostgres_proto.types.numeric import divide_numerics, integer_overflow, stored_number
 
 _POSIX_CLASSES: Final = {
     "[:alpha:]": "a-zA-Z",
@@ -371,6 +371,14 @@ class ValueFunctions:
         PostgreSQL raises 22012."""
         if value == 0 and value is not None and not isinstance(value, str):
             raise self.ctx.fail(PostgresError("division by zero", "22012"))
+        return value
+
+    def pgf_int_range(self, value: Any, type_oid: int) -> Any:
+        """An integer result of ``+``, ``-`` or ``*``, refused (22003) outside its type's
+        range, as PostgreSQL does (``types.numeric.integer_overflow``)."""
+        error = integer_overflow(value, type_oid)
+        if error is not None:
+            raise self.ctx.fail(PostgresError(error, "22003"))
         return value
 
     def pgf_numeric_div(self, dividend: Any, divisor: Any, remainder: int) -> Any:

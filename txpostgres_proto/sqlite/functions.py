@@ -44,7 +44,7 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp, to_storage
 from txpostgres_proto.types import format_interval, parse_interval
-from txpostgres_proto.types.numeric import divide_numerics
+from txpostgres_proto.types.numeric import divide_numerics, integer_overflow
 
 _EXTRACT_FIELDS: Final = {
     "year": lambda d: d.year,
@@ -236,6 +236,14 @@ def _guarded(context: FunctionContext, function: Callable[..., Any]) -> Callable
 def _nonzero(value: Any) -> Any:
     if value == 0 and value is not None and not isinstance(value, str | bytes):
         raise PostgresError("division by zero", "22012")
+    return value
+
+
+def _int_range(value: Any, type_oid: int) -> Any:
+    """An integer result refused (22003) outside its type's range, as PostgreSQL does."""
+    error = integer_overflow(value, type_oid)
+    if error is not None:
+        raise PostgresError(error, "22003")
     return value
 
 
@@ -741,6 +749,7 @@ def _log(*args: Any) -> Any:
 _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("pg_nonzero", 1, _nonzero, True),
     ("pg_numeric_div", 3, _numeric_division, True),
+    ("pg_int_range", 2, _int_range, True),
     ("regexp", 2, _regexp, True),
     ("pg_regexp_i", 2, _regexp_i, True),
     ("regexp_replace", 3, _regexp_replace, True),

@@ -290,9 +290,28 @@ def _typed_arithmetic(tree: exp.Expression, resolver: Resolver) -> None:
                 right = resolver.type_of(node.expression, scope).pg_type.oid
                 edits.append((node, left, right))
     for node, left, right in edits:
-        replacement = _temporal(node, left, right) or _numeric_division(node, left, right)
+        replacement = (
+            _temporal(node, left, right)
+            or _numeric_division(node, left, right)
+            or _checked_integer(node, left, right)
+        )
         if replacement is not None:
             node.replace(replacement)
+
+
+#: Integer types by width: arithmetic between two of them has the wider one's type.
+_INTEGER_WIDTHS: Final = (oids.INT2, oids.INT4, oids.INT8)
+
+
+def _checked_integer(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
+    """Integer ``+``, ``-`` and ``*`` through ``pg_int_range``: SQLite computes in 64 bits
+    and turns an overflow into a real, where PostgreSQL refuses (22003)."""
+    if not isinstance(node, exp.Add | exp.Sub | exp.Mul):
+        return None
+    if left not in _INTEGER_WIDTHS or right not in _INTEGER_WIDTHS:
+        return None
+    wider = max(_INTEGER_WIDTHS.index(left), _INTEGER_WIDTHS.index(right))
+    return _call("pg_int_range", node.copy(), exp.Literal.number(_INTEGER_WIDTHS[wider]))
 
 
 def _numeric_division(node: exp.Expression, left: int, right: int) -> exp.Expression | None:

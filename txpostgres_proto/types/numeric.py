@@ -76,6 +76,26 @@ def divide_numerics(dividend: Any, divisor: Any, remainder: bool = False) -> Dec
         return Decimal("NaN")
 
 
+#: PostgreSQL's integer types: the name its "... out of range" errors use, and the range.
+_INTEGER_RANGES: Final = {
+    21: ("smallint", -(2**15), 2**15 - 1),
+    23: ("integer", -(2**31), 2**31 - 1),
+    20: ("bigint", -(2**63), 2**63 - 1),
+}
+
+
+def integer_overflow(value: Any, type_oid: int) -> str | None:
+    """The error PostgreSQL raises (22003) for an integer result of ``+``, ``-`` or ``*`` that
+    ``value`` gives for type ``type_oid`` (int2, int4 or int8), or None when it fits.  SQLite
+    computes in 64 bits and turns an overflow into a real, which never fits."""
+    if value is None or isinstance(value, str | bytes):
+        return None
+    name, low, high = _INTEGER_RANGES[type_oid]
+    if isinstance(value, float) or not low <= value <= high:
+        return f"{name} out of range"
+    return None
+
+
 def stored_number(value: Decimal) -> int | float | str:
     """A numeric as those engines store it: an integer when it has no fraction (and fits 64
     bits), else a real; NaN and the infinities as their text."""
