@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from txpostgres_proto.catalog import SimpleSession
+from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.backend import QueryResult
 from txpostgres_proto.sqlite.database import SQLiteDatabase
 from txpostgres_proto.sqlite_backend import SQLiteBackend
@@ -50,6 +51,13 @@ class Client:
 
     def transaction(self, command: str, savepoint: str | None = None) -> None:
         self.backend.transaction(command, savepoint)
+
+
+def fails(client: Client, sql: str, *params: Any, oids: tuple[int, ...] = ()) -> PostgresError:
+    """The error ``sql`` must end with on ``client``."""
+    with pytest.raises(PostgresError) as raised:
+        client.run(sql, *params, oids=oids)
+    return raised.value
 
 
 class PoolReactor:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sqlite.conftest import Client
-from txpostgres_proto.protocol.errors import PostgresError
+from tests.sqlite.conftest import Client, fails
 from txpostgres_proto.types import oids
 
 
@@ -18,12 +17,6 @@ def tables(client: Client) -> Client:
     client.run("create view codes as select code from t")
     client.run("insert into t (code, qty, pid) values ('a', 1, 1), ('b', null, 2)")
     return client
-
-
-def fails(client: Client, sql: str) -> PostgresError:
-    with pytest.raises(PostgresError) as raised:
-        client.run(sql)
-    return raised.value
 
 
 def test_add_constraints_to_existing_rows(tables: Client) -> None:

@@ -8,9 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from txpostgres_proto.protocol.errors import PostgresError
-
-from .conftest import Client
+from .conftest import Client, fails
 
 
 @pytest.fixture
@@ -48,19 +46,11 @@ def test_the_restored_tables_work_as_written(restored: Client) -> None:
     ]  # fmt: skip
     assert restored.rows("select last_value, is_called from t_id_seq") == [(7, True)]
     assert restored.value("insert into t (feeling) values ('happy') returning id") == 8
-    with pytest.raises(PostgresError) as enum:
-        restored.run("insert into t (feeling) values ('angry')")
     # The enum's check survives the rebuilds (the backend reports it as a check violation).
-    assert enum.value.sqlstate == "23514"
-    with pytest.raises(PostgresError) as domain:
-        restored.run("insert into a values (2, 0)")
-    assert domain.value.sqlstate == "23514"
-    with pytest.raises(PostgresError) as foreign:
-        restored.run("insert into t (a_id) values (99)")
-    assert foreign.value.sqlstate == "23503"
-    with pytest.raises(PostgresError) as primary:
-        restored.run("insert into t (id) values (1)")
-    assert primary.value.sqlstate == "23505"
+    assert fails(restored, "insert into t (feeling) values ('angry')").sqlstate == "23514"
+    assert fails(restored, "insert into a values (2, 0)").sqlstate == "23514"
+    assert fails(restored, "insert into t (a_id) values (99)").sqlstate == "23503"
+    assert fails(restored, "insert into t (id) values (1)").sqlstate == "23505"
     restored.run("delete from a where id = 1")
     assert restored.rows("select id from t order by id") == [(7,), (8,)]
 
@@ -87,6 +77,4 @@ def test_create_and_alter_sequence(client: Client) -> None:
     assert client.value("insert into s (v) values ('b') returning id") == 5
     client.run("create sequence if not exists s_id_seq start 1000")  # exists: unchanged
     assert client.value("insert into s (v) values ('c') returning id") == 6
-    with pytest.raises(PostgresError) as increment:
-        client.run("create sequence other_seq increment by 2")
-    assert increment.value.sqlstate == "0A000"
+    assert fails(client, "create sequence other_seq increment by 2").sqlstate == "0A000"

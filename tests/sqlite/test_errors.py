@@ -6,8 +6,7 @@ import sqlite3
 
 import pytest
 
-from tests.sqlite.conftest import Client
-from txpostgres_proto.protocol.errors import PostgresError
+from tests.sqlite.conftest import Client, fails
 from txpostgres_proto.sqlite.database import SQLiteDatabase
 from txpostgres_proto.types import oids
 
@@ -25,12 +24,6 @@ def db(module_client: Client) -> Client:
     for statement in SCHEMA:
         module_client.run(statement)
     return module_client
-
-
-def fails(client: Client, sql: str, *params: object, oids: tuple[int, ...] = ()) -> PostgresError:
-    with pytest.raises(PostgresError) as raised:
-        client.run(sql, *params, oids=oids)
-    return raised.value
 
 
 def test_primary_key_violation(db: Client) -> None:

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.database import SQLiteDatabase
 from txpostgres_proto.types import oids
 
-from .conftest import Client
+from .conftest import Client, fails
 
 
 @pytest.fixture
@@ -87,12 +86,8 @@ def test_another_process_reads_the_stored_state(tmp_path: Path) -> None:
 
 
 def test_unknown_sequences_and_schemas_are_still_missing(owner: Client) -> None:
-    with pytest.raises(PostgresError) as missing:
-        owner.run("select last_value from nothing_id_seq")
-    assert missing.value.sqlstate == "42P01"
-    with pytest.raises(PostgresError) as elsewhere:
-        owner.run("select last_value from other.t_id_seq")
-    assert elsewhere.value.sqlstate == "42P01"
+    assert fails(owner, "select last_value from nothing_id_seq").sqlstate == "42P01"
+    assert fails(owner, "select last_value from other.t_id_seq").sqlstate == "42P01"
 
 
 def test_only_reads_and_writes_the_table_itself(owner: Client) -> None:

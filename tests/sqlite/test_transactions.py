@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.sqlite.conftest import Client
-from txpostgres_proto.protocol.errors import PostgresError
+from tests.sqlite.conftest import Client, fails
 
 
 @pytest.fixture
@@ -76,9 +75,7 @@ def test_second_writer_gets_lock_error(pair: tuple[Client, Client]) -> None:
     first, second = pair
     first.transaction("BEGIN")
     first.run("insert into t (v) values ('first')")
-    with pytest.raises(PostgresError) as raised:
-        second.run("insert into t (v) values ('second')")
-    assert raised.value.sqlstate == "55P03"
+    assert fails(second, "insert into t (v) values ('second')").sqlstate == "55P03"
     first.transaction("COMMIT")
     second.run("insert into t (v) values ('second')")
     assert second.value("select count(*) from t") == 2
@@ -91,9 +88,7 @@ def test_write_after_a_stale_snapshot_is_a_serialization_failure(
     first.transaction("BEGIN")
     assert first.value("select count(*) from t") == 0
     second.run("insert into t (v) values ('newer')")
-    with pytest.raises(PostgresError) as raised:
-        first.run("insert into t (v) values ('older')")
-    assert raised.value.sqlstate == "40001"
+    assert fails(first, "insert into t (v) values ('older')").sqlstate == "40001"
     first.transaction("ROLLBACK")
 
 
@@ -107,16 +102,12 @@ def test_ddl_in_a_transaction_is_private_until_commit(pair: tuple[Client, Client
     assert second.rows(catalog_query) == []
     first.transaction("ROLLBACK")
     assert first.rows(catalog_query) == []
-    with pytest.raises(PostgresError) as raised:
-        first.run("select * from fresh")
-    assert raised.value.sqlstate == "42P01"
+    assert fails(first, "select * from fresh").sqlstate == "42P01"
 
 
 def test_a_statement_of_several_steps_is_atomic(pair: tuple[Client, Client]) -> None:
     first, _ = pair
-    with pytest.raises(PostgresError) as raised:
-        first.run("drop table t, missing")
-    assert raised.value.sqlstate == "42P01"
+    assert fails(first, "drop table t, missing").sqlstate == "42P01"
     assert first.value("select count(*) from t") == 0  # t is still there
 
 

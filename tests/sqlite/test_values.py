@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.sqlite.conftest import Client
+from tests.sqlite.conftest import Client, fails
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.typemap import PgType, pg_type_named, pg_type_of, to_storage
@@ -208,10 +208,9 @@ def test_invalid_input(value: Any, spelling: str, sqlstate: str) -> None:
 
 
 def test_casts_in_sql_report_invalid_input(client: Client) -> None:
-    with pytest.raises(PostgresError) as raised:
-        client.run("select 'abc'::integer")
-    assert raised.value.sqlstate == "22P02"
-    assert raised.value.message == 'invalid input syntax for type integer: "abc"'
+    raised = fails(client, "select 'abc'::integer")
+    assert raised.sqlstate == "22P02"
+    assert raised.message == 'invalid input syntax for type integer: "abc"'
 
 
 def test_cast_truncates_varchar_and_rounds_numeric() -> None:
@@ -235,9 +234,7 @@ def test_numeric_division_is_decimal_not_integer(client: Client) -> None:
     assert client.value("select sum(x) / 2 from amounts") == Decimal("5.25")
     assert client.value("select 'NaN'::numeric / 0").is_nan()
     assert client.value("select 10 / 4") == 2  # integers still divide as integers
-    with pytest.raises(PostgresError) as error:
-        client.run("select x / 0 from amounts")
-    assert error.value.sqlstate == "22012"
+    assert fails(client, "select x / 0 from amounts").sqlstate == "22012"
 
 
 def test_integer_arithmetic_out_of_range_is_22003(client: Client) -> None:
@@ -249,9 +246,8 @@ def test_integer_arithmetic_out_of_range_is_22003(client: Client) -> None:
         ("select b + 1 from counters", "bigint out of range"),
         ("select -b - 2 from counters", "bigint out of range"),
     ):
-        with pytest.raises(PostgresError) as error:
-            client.run(sql)
-        assert (error.value.sqlstate, error.value.message) == ("22003", message), sql
+        error = fails(client, sql)
+        assert (error.sqlstate, error.message) == ("22003", message), sql
     # The wider type decides, as in PostgreSQL: these fit.
     assert client.rows("select n::int8 + 1, s + 1, b - 1 from counters") == [
         (2147483648, 32768, 9223372036854775806)
