@@ -29,6 +29,7 @@ from decimal import (
 )
 from typing import Any, Final
 
+from . import oids
 from .memo import RecentValues
 
 _HEADER: Final = struct.Struct("!hhHh")
@@ -78,9 +79,9 @@ def divide_numerics(dividend: Any, divisor: Any, remainder: bool = False) -> Dec
 
 #: PostgreSQL's integer types: the name its "... out of range" errors use, and the range.
 _INTEGER_RANGES: Final = {
-    21: ("smallint", -(2**15), 2**15 - 1),
-    23: ("integer", -(2**31), 2**31 - 1),
-    20: ("bigint", -(2**63), 2**63 - 1),
+    oids.INT2: ("smallint", -(2**15), 2**15 - 1),
+    oids.INT4: ("integer", -(2**31), 2**31 - 1),
+    oids.INT8: ("bigint", -(2**63), 2**63 - 1),
 }
 
 
