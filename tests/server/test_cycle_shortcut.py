@@ -1,10 +1,12 @@
 """A read holding one whole extended-query cycle is handled in one pass, with the same answers.
 
 `ServerConnection.take_cycle` cuts such a read at once and `ServerProtocolCore._run_cycle`
-handles its messages without a `next_event` round each.  Here every script runs twice, on a
-protocol with the shortcut and on one with ``fast_path = False``, and the bytes written, the
-backend's calls and the session's state must be the same; a subclass counts the cycles the
-shortcut took, to show which scripts it took and which it left to the general loop.
+handles its messages without a `next_event` round each; `ServerConnection.take_bind_cycle`
+recognises the commonest cycle (one statement through the unnamed portal) and
+`BindCycleFlow._run_bind_cycle` answers it as one unit.  Here every script runs twice, on a
+protocol with the shortcuts and on one with ``fast_path = False``, and the bytes written, the
+backend's calls and the session's state must be the same; a subclass counts the reads each
+shortcut took, to show which scripts they took and which they left to the general loop.
 """
 
 from __future__ import annotations
@@ -16,19 +18,26 @@ from twisted.internet.testing import MemoryReactorClock
 
 from tests.server.test_protocol import Backend, Client
 from txpostgres_proto.protocol import messages as m
-from txpostgres_proto.protocol.server import NEED_DATA, ServerConnection, ServerState
+from txpostgres_proto.protocol.server import NEED_DATA, BindCycle, ServerConnection, ServerState
 from txpostgres_proto.server.factory import PostgresServerFactory
 from txpostgres_proto.server.protocol import PostgresServerProtocol
+from txpostgres_proto.types import oids
 
 
 class CountingProtocol(PostgresServerProtocol):
-    """Counts the reads the shortcut handled."""
+    """Counts the reads each shortcut handled."""
 
     shortcuts = 0
+    bind_cycles = 0
 
     def _run_cycle(self, data: bytes, cycle: Any) -> None:
         type(self).shortcuts += 1
         super()._run_cycle(data, cycle)
+
+    def _run_bind_cycle(self, data: bytes, cycle: BindCycle) -> bool:
+        taken = super()._run_bind_cycle(data, cycle)
+        type(self).bind_cycles += taken
+        return taken
 
 
 class GeneralProtocol(PostgresServerProtocol):
@@ -64,11 +73,15 @@ def _cycle(sql: str, *params: bytes | None, name: str = "") -> bytes:
     )
 
 
-SCRIPTS: dict[str, tuple[list[bytes], bool]] = {
-    # name: (reads, whether the shortcut takes at least one of them)
-    "select": ([_cycle("select $1", b"7"), _cycle("select $1", b"8")], True),
-    "rows": ([_cycle("items"), _cycle("count 3")], True),
-    "insert": ([_cycle("insert x")], True),
+CYCLE, BIND = "cycle", "bind cycle"
+
+SCRIPTS: dict[str, tuple[list[bytes], set[str]]] = {
+    # name: (reads, the shortcuts that take at least one of them)
+    # (A statement's first Bind with parameters makes its bind plan the general way, so the
+    # bind cycle takes only the repeats.)
+    "select": ([_cycle("select $1", b"7"), _cycle("select $1", b"8")], {CYCLE, BIND}),
+    "rows": ([_cycle("items"), _cycle("count 3")], {BIND}),
+    "insert": ([_cycle("insert x")], {BIND}),
     "named statement": (
         [
             _wire(m.Parse("s1", "select $1", ()), m.Describe("S", "s1"), m.Sync()),
@@ -80,14 +93,29 @@ SCRIPTS: dict[str, tuple[list[bytes], bool]] = {
             ),
             _wire(m.Bind("", "s1", (), (b"6",), (1,)), m.Execute("", 0), m.Sync()),
         ],
-        True,
+        {CYCLE, BIND},
     ),
-    "bad parameter": ([_cycle("select $1", b"x7"), _cycle("select $1", b"9")], True),
-    "backend error": ([_cycle("fail 22012"), _cycle("select 1")], True),
-    "backend crash": ([_cycle("crash"), _cycle("select 1")], True),
+    "bad parameter": ([_cycle("select $1", b"x7"), _cycle("select $1", b"9")], {CYCLE, BIND}),
+    "bad binary parameter after a plan": (
+        [
+            _wire(m.Parse("", "select $1", (oids.INT4,)), m.Bind("", "", (1,), (b"\0\0\0\1",), ()))
+            + _wire(m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Parse("", "select $1", (oids.INT4,)), m.Bind("", "", (1,), (b"\0\1",), ()))
+            + _wire(m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Parse("", "select $1", (oids.INT4,)), m.Bind("", "", (1,), (b"\0\0\0\2",), ()))
+            + _wire(m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+        ],
+        {CYCLE, BIND},
+    ),
+    "parameter count": (
+        [_cycle("select $1", b"1"), _cycle("select $1", b"1", b"2"), _cycle("select $1", b"3")],
+        {CYCLE, BIND},
+    ),
+    "backend error": ([_cycle("fail 22012"), _cycle("select 1")], {BIND}),
+    "backend crash": ([_cycle("crash"), _cycle("select 1")], {BIND}),
     "unknown portal": (
         [_wire(m.Bind("", "nope", (), (), ()), m.Execute("", 0), m.Sync()), _cycle("select 1")],
-        True,
+        {CYCLE, BIND},
     ),
     "row limit": (
         [
@@ -100,7 +128,19 @@ SCRIPTS: dict[str, tuple[list[bytes], bool]] = {
                 m.Sync(),
             )
         ],
-        True,
+        {CYCLE},
+    ),
+    "row limit in one cycle": (
+        [
+            _wire(
+                m.Parse("", "count 5", ()),
+                m.Bind("", "", (), (), ()),
+                m.Describe("P", ""),
+                m.Execute("", 2),
+                m.Sync(),
+            )
+        ],
+        {BIND},
     ),
     "transaction block": (
         [
@@ -110,24 +150,55 @@ SCRIPTS: dict[str, tuple[list[bytes], bool]] = {
             _cycle("select 2"),
             _cycle("rollback"),
         ],
-        True,
+        {CYCLE, BIND},
     ),
+    "portal kept in a block": (
+        [
+            _cycle("begin"),
+            _wire(
+                m.Parse("", "count 4", ()), m.Bind("", "", (), (), ()), m.Execute("", 3), m.Sync()
+            ),
+            _wire(m.Execute("", 0), m.Sync()),
+            _cycle("commit"),
+        ],
+        {CYCLE, BIND},
+    ),
+    "described statement": (
+        [
+            _wire(m.Parse("s2", "items", ()), m.Describe("S", "s2"), m.Sync()),
+            _wire(m.Bind("", "s2", (), (), (1,)), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Bind("", "s2", (), (), (1, 0, 1)), m.Describe("P", ""), m.Sync()),
+            _wire(m.Bind("", "s2", (), (), ()), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+        ],
+        {CYCLE, BIND},
+    ),
+    "utility statement": ([_cycle("set search_path = a"), _cycle("show search_path")], {CYCLE}),
+    "empty statement": ([_cycle(""), _cycle("")], {CYCLE}),
+    "named parse": ([_cycle("select 1", name="s3")], {CYCLE}),
     "flush inside": (
         [_wire(m.Parse("", "select 3", ()), m.Flush(), m.Bind("", "", (), (), ()), m.Sync())],
-        True,
+        {CYCLE},
     ),
-    "two cycles in one read": ([_cycle("select 1") + _cycle("select 2")], False),
-    "split read": ([_cycle("select 1")[:9], _cycle("select 1")[9:]], False),
-    "simple query": ([m.Query("select 1").encode()], False),
+    "two cycles in one read": ([_cycle("select 1") + _cycle("select 2")], set()),
+    "split read": ([_cycle("select 1")[:9], _cycle("select 1")[9:]], set()),
+    "simple query": ([m.Query("select 1").encode()], set()),
     "cycle after a partial message": (
         [m.Query("select 4").encode()[:3], m.Query("select 4").encode()[3:] + _cycle("items")],
-        False,
+        set(),
     ),
     "malformed bind": (
         [_wire(m.Parse("", "select 1", ())) + b"B\x00\x00\x00\x05\x00" + _wire(m.Sync())],
-        False,
+        set(),
     ),
-    "waiting backend": ([_cycle("wait"), _cycle("select 1")], True),
+    "waiting backend": ([_cycle("wait"), _cycle("select 1")], {BIND}),
+    "waiting described statement": (
+        [
+            _wire(m.Parse("w", "wait", ()), m.Describe("S", "w"), m.Sync()),
+            _wire(m.Bind("", "w", (), (), ()), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Bind("", "w", (), (), ()), m.Execute("", 0), m.Sync()),
+        ],
+        {CYCLE, BIND},
+    ),
 }
 
 
@@ -152,12 +223,15 @@ def _run(protocol: type[PostgresServerProtocol], reads: list[bytes]) -> tuple[An
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_shortcut_answers_like_the_general_loop(name: str) -> None:
-    reads, shortcut = SCRIPTS[name]
-    CountingProtocol.shortcuts = 0
+    reads, shortcuts = SCRIPTS[name]
+    CountingProtocol.shortcuts = CountingProtocol.bind_cycles = 0
     fast = _run(CountingProtocol, reads)
     general = _run(GeneralProtocol, reads)
     assert fast == general
-    assert (CountingProtocol.shortcuts > 0) is shortcut
+    taken = {CYCLE} if CountingProtocol.shortcuts else set()
+    if CountingProtocol.bind_cycles:
+        taken.add(BIND)
+    assert taken == shortcuts
     assert b"".join(fast[0]).endswith(m.ReadyForQuery(fast[2]).encode()) or fast[5]
 
 
@@ -213,3 +287,61 @@ def test_take_cycle_only_when_waiting_for_a_query_with_nothing_buffered() -> Non
     assert busy.take_cycle(_cycle("select 1")) is None
     assert busy.state is ServerState.IN_SIMPLE_QUERY
     assert busy.next_event() is not NEED_DATA  # paused until the query is answered
+
+
+def test_take_bind_cycle_reads_the_commonest_cycle_without_moving_the_state() -> None:
+    conn = _ready_connection()
+    data = _wire(
+        m.Parse("", "select $1", (oids.INT4,)),
+        m.Bind("", "", (1,), (b"\0\0\0\7",), (1,)),
+        m.Describe("P", ""),
+        m.Execute("", 25),
+        m.Sync(),
+    )
+    cycle = conn.take_bind_cycle(data)
+    assert cycle is not None
+    assert cycle.parse == m.Parse("", "select $1", (oids.INT4,))
+    assert cycle.bind == m.Bind("", "", (1,), (b"\0\0\0\7",), (1,))
+    assert cycle.describe and cycle.max_rows == 25
+    assert data[cycle.bind_end : cycle.describe_end] == m.Describe("P", "").encode()
+    assert data[cycle.describe_end : cycle.execute_end] == m.Execute("", 25).encode()
+    assert data[cycle.execute_end :] == m.Sync().encode()
+    assert conn.state is ServerState.READY and conn.buffered_bytes == 0
+
+    prepared = _wire(m.Bind("", "s", (), (), ()), m.Execute("", 0), m.Sync())
+    cycle = conn.take_bind_cycle(prepared)
+    assert cycle is not None and cycle.parse is None and not cycle.describe
+    assert cycle.bind.statement == "s" and cycle.bind_end == cycle.describe_end
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _cycle("select 1", name="s"),  # a named statement is parsed: it must not exist yet
+        _wire(m.Bind("p", "", (), (), ()), m.Execute("p", 0), m.Sync()),  # a named portal
+        _wire(m.Bind("", "", (), (), ()), m.Describe("S", ""), m.Execute("", 0), m.Sync()),
+        _wire(m.Bind("", "", (), (), ()), m.Sync()),  # no Execute
+        _wire(m.Bind("", "", (), (), ()), m.Execute("", 0), m.Execute("", 0), m.Sync()),
+        _wire(m.Bind("", "", (), (), ()), m.Execute("", 0), m.Flush(), m.Sync()),
+        _wire(m.Parse("", "x", ()), m.Parse("", "y", ()), m.Bind("", "", (), (), ()))
+        + _wire(m.Execute("", 0), m.Sync()),
+        _cycle("select 1") + _cycle("select 2"),
+        _cycle("select 1")[:-1],
+        b"B\x00\x00\x00\x05\x00" + _wire(m.Execute("", 0), m.Sync()),  # a malformed Bind
+        b"P\x7f\xff\xff\xff" + _wire(m.Bind("", "", (), (), ()), m.Execute("", 0), m.Sync()),
+    ],
+)
+def test_take_bind_cycle_leaves_anything_else_alone(data: bytes) -> None:
+    conn = _ready_connection()
+    assert conn.take_bind_cycle(data) is None
+    assert conn.state is ServerState.READY
+
+
+def test_take_bind_cycle_only_while_waiting_for_a_query_with_nothing_buffered() -> None:
+    data = _cycle("select 1")
+    conn = _ready_connection()
+    conn.receive_data(m.Query("x").encode()[:3])
+    assert conn.take_bind_cycle(data) is None
+    conn = _ready_connection()
+    conn.state = ServerState.IN_EXTENDED
+    assert conn.take_bind_cycle(data) is None

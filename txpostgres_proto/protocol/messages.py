@@ -1034,7 +1034,7 @@ def _decode_parse_checked(body: bytes) -> Parse:
     return Parse(name, query, types)
 
 
-def _decode_bind(body: bytes) -> Bind:
+def decode_bind(body: bytes) -> Bind:
     """Bind, read with direct offsets: the hottest message of extended-query traffic.
 
     Anything unusual (a missing terminator, a negative count, a short or over-long body, bad
@@ -1183,7 +1183,7 @@ def _decode_function_call(body: bytes) -> FunctionCall:
 FRONTEND_DECODERS: dict[int, _Decoder] = {
     ord("Q"): _decode_query,
     ord("P"): _decode_parse,
-    ord("B"): _decode_bind,
+    ord("B"): decode_bind,
     ord("D"): _decode_kind_name(Describe),
     ord("C"): _decode_kind_name(Close),
     ord("E"): _decode_execute,

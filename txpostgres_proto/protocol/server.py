@@ -10,7 +10,9 @@ chapter 55.2, "Message Flow") and nothing about SQL, sockets or time:
 * ``send(message)`` returns the bytes to write and moves the state on; ``send_encoded(kind,
   data)`` does the same for messages the caller encoded (or cached) itself;
 * ``take_cycle(data)`` is the shortcut of a busy server: a read that is exactly one whole
-  extended-query cycle is cut in one pass, each message with the state the same table gives.
+  extended-query cycle is cut in one pass, each message with the state the same table gives;
+  ``take_bind_cycle(data)`` recognises the commonest such cycle, one statement run through the
+  unnamed portal (`BindCycle`), so the caller can run it as one unit.
 
 Every transition lives in the tables below: `_FRONTEND` says which client message is allowed in
 which state and where it leads, `_BACKEND` the same for our own messages.  A client message not
@@ -44,7 +46,7 @@ import enum
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Final
+from typing import ClassVar, Final, NamedTuple
 
 from . import messages as m
 from .errors import LocalProtocolError, RemoteProtocolError
@@ -59,6 +61,7 @@ from .framing import (
 __all__ = [
     "NEED_DATA",
     "PAUSED",
+    "BindCycle",
     "ConnectionClosed",
     "EncryptionResponse",
     "ServerConnection",
@@ -284,6 +287,11 @@ _SYNCING: Final = S.SYNCING
 _EXTENDED_ROW: Final = _FRONTEND_ROWS[S.IN_EXTENDED]
 #: A Sync message: the end of every extended-query cycle.
 _SYNC: Final = m.Sync().encode()
+#: Describe of the unnamed portal, and the start of an Execute of it (before its row limit).
+_DESCRIBE_UNNAMED_PORTAL: Final = m.Describe("P", "").encode()
+_EXECUTE_UNNAMED_PORTAL: Final = m.Execute("", 0).encode()[:6]
+_PARSE_CODE: Final = ord("P")
+_BIND_CODE: Final = ord("B")
 
 #: Decoded messages by body, for the kinds whose bodies repeat (a client runs the same
 #: statements again and again): the messages are immutable, so one decoding serves every
@@ -311,6 +319,24 @@ def _decode_query_message(code: int, body: bytes) -> m.FrontendMessage:
                 memo.clear()
             memo[body] = message
     return message
+
+
+class BindCycle(NamedTuple):
+    """One statement run through the unnamed portal: ``[Parse] Bind [Describe] Execute Sync``
+    with an unnamed Parse (if any), portal and Describe — how drivers run a query.  The offsets
+    say where the Bind, the Describe (or the Bind when there is none) and the Execute end."""
+
+    parse: m.Parse | None
+    bind: m.Bind
+    bind_end: int
+    describe_end: int
+    execute_end: int
+    max_rows: int
+
+    @property
+    def describe(self) -> bool:
+        """Whether the cycle describes the portal."""
+        return self.describe_end != self.bind_end
 
 
 def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
@@ -485,6 +511,51 @@ class ServerConnection:
             return None
         self.state = _IN_EXTENDED
         return cycle
+
+    def take_bind_cycle(self, data: bytes) -> BindCycle | None:
+        """``data`` as a `BindCycle`, when it is exactly one and arrives while the connection
+        waits for a query with nothing buffered; None, with nothing changed, otherwise.
+
+        Unlike `take_cycle` the state does not move: the caller moves it as it answers (to
+        `ServerState.IN_EXTENDED` for the answers to Parse, Bind, Describe and Execute, then to
+        `ServerState.SYNCING` for the Sync), and when it stops early it hands the bytes after
+        the last message it answered to `receive_data`, in `ServerState.IN_EXTENDED`.
+        """
+        if self._state is not _READY or self._eof or self._buffer.pending:
+            return None
+        size = len(data)
+        if size < 26 or data[-5:] != _SYNC:
+            return None
+        limits = self._limits
+        try:
+            parse = None
+            pos = 0
+            if data[0] == _PARSE_CODE:
+                end = 1 + _unpack_int32(data, 1)[0]
+                if end < 5 or end > limits[_PARSE_CODE] + 1 or end > size:
+                    return None
+                parse = _decode_query_message(_PARSE_CODE, data[5:end])
+                if parse.name:  # type: ignore[attr-defined]
+                    return None
+                pos = end
+            if data[pos] != _BIND_CODE:
+                return None
+            end = pos + 1 + _unpack_int32(data, pos + 1)[0]
+            if end < pos + 5 or end > pos + 1 + limits[_BIND_CODE] or end > size:
+                return None
+            bind = m.decode_bind(data[pos + 5 : end])
+            if bind.portal:
+                return None
+            describe_end = end + 7 if data.startswith(_DESCRIBE_UNNAMED_PORTAL, end) else end
+            execute_end = describe_end + 10
+            if execute_end + 5 != size or not data.startswith(
+                _EXECUTE_UNNAMED_PORTAL, describe_end
+            ):
+                return None
+            max_rows = _unpack_int32(data, describe_end + 6)[0]
+        except Exception:  # noqa: BLE001 - malformed: `next_event` says how, the usual way
+            return None
+        return BindCycle(parse, bind, end, describe_end, execute_end, max_rows)  # type: ignore[arg-type]
 
     def _out_of_data(self) -> ConnectionClosed | _Sentinel:
         """What `next_event` returns when no complete message is buffered."""

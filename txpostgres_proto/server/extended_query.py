@@ -73,22 +73,27 @@ class ExtendedQueryFlow(StatementRunner):
             name = parse.name
             if name and name in session.statements:
                 raise PostgresError(f'prepared statement "{name}" already exists', "42P05")
-            statement = PreparedStatement.create(name, parse.query, parse.param_types, session)
-            if session.transaction_status is _FAILED:
-                self._check_not_failed(statement.utility)
-            statements = session.statements
-            old = statements.get(name)
-            if old is not None and old.sql == statement.sql:
-                # The same statement again (clients re-parse the unnamed one for every query):
-                # its parameter decoders still fit (the plan records the types it is for).
-                statement.bind_plan = old.bind_plan
-            statements[name] = statement
+            session.statements[name] = self._parsed_statement(parse)
             kind = m.ParseComplete
             self._out.append(
                 _PARSE_COMPLETE if kind in conn.quiet else conn.send_encoded(kind, _PARSE_COMPLETE)
             )
         except Exception as error:  # noqa: BLE001 - reported to the client
             self._report_error(error)
+
+    def _parsed_statement(self, parse: m.Parse) -> PreparedStatement:
+        """The statement ``parse`` makes (not yet stored); PostgresError when it is refused."""
+        session = self.session
+        assert session is not None
+        statement = PreparedStatement.create(parse.name, parse.query, parse.param_types, session)
+        if session.transaction_status is _FAILED:
+            self._check_not_failed(statement.utility)
+        old = session.statements.get(parse.name)
+        if old is not None and old.sql == statement.sql:
+            # The same statement again (clients re-parse the unnamed one for every query):
+            # its parameter decoders still fit (the plan records the types it is for).
+            statement.bind_plan = old.bind_plan
+        return statement
 
     # -- Bind ------------------------------------------------------------------------------
 
@@ -109,6 +114,28 @@ class ExtendedQueryFlow(StatementRunner):
             self._check_not_failed(statement.utility)
         if bind.portal and bind.portal in session.portals:
             raise PostgresError(f'cursor "{bind.portal}" already exists', "42P03")
+        values = self._planned_values(bind, statement)
+        if values is not None:
+            self._open_portal(bind, statement, values)
+            return None
+        # Parameter types: as described (when the statement was), else as Parse gave them; a
+        # binary value of unspecified type needs the backend to describe the statement.
+        formats = bind.param_formats
+        per_param = _per_param(formats, len(bind.params))
+        types = _param_types(statement)
+        if any(fmt == 1 and oid == 0 for fmt, oid in zip(per_param, types, strict=True)):
+            return self._guarded(self._bind_described(bind, statement, per_param))
+        values = self._decode_params(bind, per_param, types)
+        version = session.settings.version
+        statement.bind_plan = self._bind_plan(formats, per_param, types, version)
+        self._open_portal(bind, statement, values)
+        return None
+
+    def _planned_values(self, bind: m.Bind, statement: PreparedStatement) -> tuple[Any, ...] | None:
+        """``bind``'s parameter values, when there are none or the statement's bind plan
+        decodes them; None when the plan does not fit (other formats, types or settings) or a
+        value does not decode (the general path then words the error).  08P01 when the counts
+        do not fit the statement."""
         params = bind.params
         count = len(params)
         formats = bind.param_formats
@@ -125,33 +152,26 @@ class ExtendedQueryFlow(StatementRunner):
                 "08P01",
             )
         if not count:
-            self._open_portal(bind, statement, ())
-            return None
-        # Parameter types: as described (when the statement was), else as Parse gave them; a
-        # binary value of unspecified type needs the backend to describe the statement.
-        described = statement.description
-        types = described.param_oids if described is not None else param_oids
-        version = session.settings.version
+            return ()
         plan = statement.bind_plan
-        if plan is not None and plan[0] == formats and plan[1] == types and plan[2] == version:
-            try:
-                values = tuple(
-                    [
-                        None if raw is None else decode(raw)
-                        for raw, decode in zip(params, plan[3], strict=True)
-                    ]
-                )
-            except Exception:  # noqa: BLE001 - the general path words the error
-                values = self._decode_params(bind, _per_param(formats, count), types)
-            self._open_portal(bind, statement, values)
+        session = self.session
+        assert session is not None
+        if (
+            plan is None
+            or plan[0] != formats
+            or plan[1] != _param_types(statement)
+            or plan[2] != session.settings.version
+        ):
             return None
-        per_param = _per_param(formats, count)
-        if any(fmt == 1 and oid == 0 for fmt, oid in zip(per_param, types, strict=True)):
-            return self._guarded(self._bind_described(bind, statement, per_param))
-        values = self._decode_params(bind, per_param, types)
-        statement.bind_plan = self._bind_plan(formats, per_param, types, version)
-        self._open_portal(bind, statement, values)
-        return None
+        try:
+            return tuple(
+                [
+                    None if raw is None else decode(raw)
+                    for raw, decode in zip(params, plan[3], strict=True)
+                ]
+            )
+        except Exception:  # noqa: BLE001 - the general path words the error
+            return None
 
     async def _bind_described(
         self, bind: m.Bind, statement: PreparedStatement, per_param: tuple[int, ...]
@@ -183,7 +203,7 @@ class ExtendedQueryFlow(StatementRunner):
 
     def _open_portal(
         self, bind: m.Bind, statement: PreparedStatement, values: tuple[Any, ...]
-    ) -> None:
+    ) -> Portal:
         session = self.session
         conn = self._conn
         assert session is not None and conn is not None
@@ -191,11 +211,12 @@ class ExtendedQueryFlow(StatementRunner):
         old = portals.pop(bind.portal, None)
         if old is not None:
             old.close()
-        portals[bind.portal] = Portal(bind.portal, statement, values, bind.result_formats)
+        portal = portals[bind.portal] = Portal(bind.portal, statement, values, bind.result_formats)
         kind = m.BindComplete
         self._out.append(
             _BIND_COMPLETE if kind in conn.quiet else conn.send_encoded(kind, _BIND_COMPLETE)
         )
+        return portal
 
     def _decode_params(
         self, bind: m.Bind, formats: tuple[int, ...], types: tuple[int, ...]
@@ -269,6 +290,15 @@ class ExtendedQueryFlow(StatementRunner):
                 return self._guarded(self._describe_statement_message(describe.name))
             assert self.session is not None
             portal = self.session.portals.get(describe.name) or self._portal(describe.name)
+            return self._describe_opened(portal)
+        except Exception as error:  # noqa: BLE001 - reported to the client
+            self._report_error(error)
+        return None
+
+    def _describe_opened(self, portal: Portal) -> Command | None:
+        """Describe ``portal``: at once (None) from its statement's description or its result,
+        else by running it first (the command that does); errors are reported."""
+        try:
             if portal.stream is None:
                 description = portal.statement.description
                 if description is not None:
@@ -351,14 +381,23 @@ class ExtendedQueryFlow(StatementRunner):
             statement = portal.statement
             if session.transaction_status is _FAILED:
                 self._check_not_failed(statement.utility)
-            if not statement.sql:
+        except Exception as error:  # noqa: BLE001 - reported to the client
+            self._report_error(error)
+            return None
+        return self._execute_opened(portal, execute.max_rows)
+
+    def _execute_opened(self, portal: Portal, max_rows: int) -> Command | None:
+        """Execute ``portal``: at once (None), or the command that finishes; errors are
+        reported."""
+        try:
+            if not portal.statement.sql:
                 self._send_encoded(m.EmptyQueryResponse, _EMPTY_QUERY)
                 return None
             if portal.stream is None:
                 started = self._start_portal(portal)
                 if started is not None:
-                    return self._guarded(self._execute_started(started, portal, execute.max_rows))
-            rest = self._finish_execute(portal, execute.max_rows)
+                    return self._guarded(self._execute_started(started, portal, max_rows))
+            rest = self._finish_execute(portal, max_rows)
             return None if rest is None else self._guarded(rest)
         except Exception as error:  # noqa: BLE001 - reported to the client
             self._report_error(error)
@@ -412,6 +451,12 @@ class ExtendedQueryFlow(StatementRunner):
 
     def _on_flush(self, _: m.Flush) -> None:
         self._flush()
+
+
+def _param_types(statement: PreparedStatement) -> tuple[int, ...]:
+    """A statement's parameter types: as described (when it was), else as Parse gave them."""
+    described = statement.description
+    return described.param_oids if described is not None else statement.param_oids
 
 
 def _per_param(formats: tuple[int, ...], count: int) -> tuple[int, ...]:

@@ -11,7 +11,8 @@ jobs (protocol chapter 55) are spread over one module each, combined here:
   LISTEN/NOTIFY delivery;
 * ``backend_calls.py``: calling the backend, cancellably;
 * ``startup.py``: SSL/GSS negotiation, protocol negotiation, authentication, the session;
-* ``simple_query.py`` and ``extended_query.py``: the two query protocols;
+* ``simple_query.py`` and ``extended_query.py``: the two query protocols, and
+  ``bind_cycle.py``: the commonest extended-query read answered as one unit;
 * ``statements.py``: who runs a statement (session, cursors, EXECUTE, COPY, backend);
 * ``copy_flow.py``: COPY TO STDOUT / FROM STDIN through the backend;
 * ``rows.py``: sending rows in batches under backpressure.
@@ -29,6 +30,7 @@ from typing import Any, ClassVar
 
 from txpostgres_proto.protocol import messages as m
 
+from .bind_cycle import BindCycleFlow
 from .copy_flow import CopyFlow
 from .extended_query import ExtendedQueryFlow
 from .protocol_core import MAX_BUFFERED_INPUT, ServerProtocolCore
@@ -39,7 +41,7 @@ from .startup import StartupFlow
 __all__ = ["MAX_BUFFERED_INPUT", "ROW_BATCH_BYTES", "PostgresServerProtocol"]
 
 
-class PostgresServerProtocol(StartupFlow, SimpleQueryFlow, ExtendedQueryFlow):
+class PostgresServerProtocol(StartupFlow, SimpleQueryFlow, BindCycleFlow):
     """One server connection; built by `PostgresServerFactory`."""
 
     def _on_terminate(self, _: m.Terminate) -> None:

@@ -292,10 +292,16 @@ class ServerProtocolCore(Protocol):
                     break
         finally:
             self._running = False
+        self._end_cycle(rest)
+
+    def _end_cycle(self, rest: bytes) -> None:
+        """After a cycle handled in one pass: ``rest``, the bytes of the messages it did not
+        get to (one had to wait or failed), go the usual way; the answers go out."""
         if self._stopped:
             return
         if rest:
-            conn.receive_data(rest)
+            assert self._conn is not None
+            self._conn.receive_data(rest)
             if not self._busy:
                 self._run()
                 return
