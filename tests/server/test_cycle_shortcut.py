@@ -11,14 +11,16 @@ shortcut took, to show which scripts they took and which they left to the genera
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from twisted.internet.testing import MemoryReactorClock
 
-from tests.server.test_protocol import Backend, Client
+from tests.server.test_protocol import ITEMS, NUMBER, Backend, Client
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.server import NEED_DATA, BindCycle, ServerConnection, ServerState
+from txpostgres_proto.server.backend import QueryResult, StatementDescription
 from txpostgres_proto.server.factory import PostgresServerFactory
 from txpostgres_proto.server.protocol import PostgresServerProtocol
 from txpostgres_proto.types import oids
@@ -46,6 +48,40 @@ class GeneralProtocol(PostgresServerProtocol):
     fast_path = False
 
 
+class ShortcutBackend(Backend):
+    """`Backend`, and results that take the bind cycle's other ways: ``mixed`` (a list whose
+    second row does not encode), ``many`` (a list too long to send in one piece), ``stream``
+    (an async iterator), ``now`` (an ``async def`` answer that never waits) and ``wide`` (one
+    column more than it is described with)."""
+
+    def describe(self, sql: str, param_oids: Any) -> StatementDescription:
+        if sql == "wide":
+            return StatementDescription((), NUMBER)
+        return super().describe(sql, param_oids)
+
+    def execute(self, sql: str, params: Any, param_oids: Any) -> Any:
+        if sql == "mixed":
+            return QueryResult(NUMBER, [(1,), ("two",), (3,)])
+        if sql == "many":
+            return QueryResult(NUMBER, [(n,) for n in range(200)])
+        if sql == "stream":
+            return QueryResult(NUMBER, _numbers(3))
+        if sql == "now":
+            return _answer_now()
+        if sql == "wide":
+            return QueryResult(ITEMS, [(1, "one")])
+        return super().execute(sql, params, param_oids)
+
+
+async def _numbers(count: int) -> AsyncIterator[tuple[int]]:
+    for number in range(count):
+        yield (number,)
+
+
+async def _answer_now() -> QueryResult:
+    return QueryResult(NUMBER, [(7,)])
+
+
 def _client(protocol: type[PostgresServerProtocol]) -> Client:
     class Factory(PostgresServerFactory):
         def buildProtocol(self, addr: Any) -> PostgresServerProtocol:  # noqa: N802 - Twisted API
@@ -53,7 +89,7 @@ def _client(protocol: type[PostgresServerProtocol]) -> Client:
             built.factory = self
             return built
 
-    client = Client(factory=Factory(Backend, reactor=MemoryReactorClock()))
+    client = Client(factory=Factory(ShortcutBackend, reactor=MemoryReactorClock()))
     client.startup()
     client.raw()
     return client
@@ -191,6 +227,33 @@ SCRIPTS: dict[str, tuple[list[bytes], set[str]]] = {
         set(),
     ),
     "waiting backend": ([_cycle("wait"), _cycle("select 1")], {BIND}),
+    "row that does not encode": ([_cycle("mixed"), _cycle("select 1")], {BIND}),
+    "long result": ([_cycle("many"), _cycle("many")], {BIND}),
+    "async rows": ([_cycle("stream"), _cycle("stream")], {BIND}),
+    "answer that never waits": ([_cycle("now"), _cycle("now")], {BIND}),
+    "undescribed answer that never waits": (
+        [_wire(m.Parse("", "now", ()), m.Bind("", "", (), (), ()), m.Execute("", 0), m.Sync())],
+        {BIND},
+    ),
+    "more columns than described": (
+        [
+            _wire(m.Parse("s4", "wide", ()), m.Describe("S", "s4"), m.Sync()),
+            _wire(m.Bind("", "s4", (), (), ()), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Bind("", "s4", (), (), ()), m.Execute("", 0), m.Sync()),
+        ],
+        {CYCLE, BIND},
+    ),
+    "binary results": (
+        [
+            _wire(m.Parse("", "items", ()), m.Bind("", "", (), (), (1,)))
+            + _wire(m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Parse("", "items", ()), m.Bind("", "", (), (), (0, 1)))
+            + _wire(m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+            _wire(m.Parse("", "items", ()), m.Bind("", "", (), (), (0, 1, 0)))
+            + _wire(m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+        ],
+        {BIND},
+    ),
     "waiting described statement": (
         [
             _wire(m.Parse("w", "wait", ()), m.Describe("S", "w"), m.Sync()),

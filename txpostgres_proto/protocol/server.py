@@ -328,15 +328,12 @@ class BindCycle(NamedTuple):
 
     parse: m.Parse | None
     bind: m.Bind
+    #: Whether the portal is described.
+    describe: bool
     bind_end: int
     describe_end: int
     execute_end: int
     max_rows: int
-
-    @property
-    def describe(self) -> bool:
-        """Whether the cycle describes the portal."""
-        return self.describe_end != self.bind_end
 
 
 def negotiate_protocol(startup: m.StartupMessage) -> m.NegotiateProtocolVersion | None:
@@ -546,7 +543,8 @@ class ServerConnection:
             bind = m.decode_bind(data[pos + 5 : end])
             if bind.portal:
                 return None
-            describe_end = end + 7 if data.startswith(_DESCRIBE_UNNAMED_PORTAL, end) else end
+            describe = data.startswith(_DESCRIBE_UNNAMED_PORTAL, end)
+            describe_end = end + 7 if describe else end
             execute_end = describe_end + 10
             if execute_end + 5 != size or not data.startswith(
                 _EXECUTE_UNNAMED_PORTAL, describe_end
@@ -555,7 +553,7 @@ class ServerConnection:
             max_rows = _unpack_int32(data, describe_end + 6)[0]
         except Exception:  # noqa: BLE001 - malformed: `next_event` says how, the usual way
             return None
-        return BindCycle(parse, bind, end, describe_end, execute_end, max_rows)  # type: ignore[arg-type]
+        return BindCycle(parse, bind, describe, end, describe_end, execute_end, max_rows)  # type: ignore[arg-type]
 
     def _out_of_data(self) -> ConnectionClosed | _Sentinel:
         """What `next_event` returns when no complete message is buffered."""

@@ -19,20 +19,31 @@ rest of the read to the general loop, exactly as `ServerProtocolCore._run_cycle`
 
 from __future__ import annotations
 
+import sys
 from typing import Final
 
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.server import BindCycle, ServerState
 
+from .backend import QueryResult, ResultColumn
+from .extended import Portal, PreparedStatement, result_formats, result_tag, row_description_bytes
 from .extended_query import Command, ExtendedQueryFlow
+from .rows import result_columns
+from .session import Session
 
-__all__ = ["BindCycleFlow"]
+__all__ = ["BindCycleFlow", "RowsPlan"]
 
 _FAILED: Final = m.TransactionStatus.FAILED
+_IDLE: Final = m.TransactionStatus.IDLE
 _IN_EXTENDED: Final = ServerState.IN_EXTENDED
 _SYNCING: Final = ServerState.SYNCING
 _PARSE_COMPLETE: Final = m.ParseComplete().encode()
+_NO_DATA: Final = m.NoData().encode()
+#: Results whose rows are a list or tuple of at most this many are sent in one piece.
+_SEQUENCES: Final = (list, tuple)
+_AT_ONCE: Final = 64
+_NO_LIMIT: Final = sys.maxsize
 
 
 class BindCycleFlow(ExtendedQueryFlow):
@@ -81,18 +92,112 @@ class BindCycleFlow(ExtendedQueryFlow):
             if parse is not None:
                 session.statements[""] = statement
                 self._out.append(_PARSE_COMPLETE)
-            portal = self._open_portal(bind, statement, values)
-            if cycle.describe and self._interrupted(self._describe_opened(portal)):
+            # The portal ends with the implicit transaction at Sync: unless the cycle stops
+            # early, or leaves it suspended or inside a block, it need not be stored.
+            keep = cycle.max_rows != 0 or session.transaction_status is not _IDLE
+            portal = self._open_portal(bind, statement, values, keep)
+            if not keep:
+                rest = self._complete_portal(portal, cycle, data)
+                if not rest:
+                    conn.state = _SYNCING
+                    self._ready_for_query()
+            elif cycle.describe and self._interrupted(self._describe_opened(portal)):
                 rest = data[cycle.describe_end :]
             elif self._interrupted(self._execute_opened(portal, cycle.max_rows)):
                 rest = data[cycle.execute_end :]
             else:
                 conn.state = _SYNCING
                 self._ready_for_query()
+            if rest and not keep:
+                session.portals[""] = portal
         finally:
             self._running = False
         self._end_cycle(rest)
         return True
+
+    def _complete_portal(self, portal: Portal, cycle: BindCycle, data: bytes) -> bytes:
+        """Describe (if the cycle does) and run ``portal`` to its end, in the order and with
+        the answers of ``_on_describe`` and ``_on_execute``; the bytes left to the general loop
+        (from the message that waits, or the Sync after an error), b"" when only the Sync is.
+
+        A result whose rows are a short list or tuple goes out from here, encoded by the
+        statement's `RowsPlan`; any other result becomes the portal's stream and is sent by the
+        handlers' own functions.
+        """
+        statement = portal.statement
+        description = statement.description
+        described = cycle.describe and description is not None
+        try:
+            if described:
+                columns = description.columns  # type: ignore[union-attr]
+                if columns is None:
+                    self._out.append(_NO_DATA)
+                else:
+                    portal.columns = columns
+                    self._out.append(self._rows_plan(statement, columns, portal).row_description)
+            result = self._execute_now(statement.sql, None, portal.params, statement.param_oids)
+            if isinstance(result, QueryResult):
+                rows = result.rows
+                if type(rows) in _SEQUENCES and len(rows) <= _AT_ONCE:  # type: ignore[arg-type]
+                    self._send_result(portal, result, cycle.describe and not described)
+                    return b""
+                self._keep_result(portal, result)
+                if cycle.describe and not described:
+                    self._describe_stream(portal)
+                return self._stopped_at(self._execute_opened(portal, 0), data, cycle.execute_end)
+        except Exception as error:  # noqa: BLE001 - reported to the client
+            self._report_error(error)
+            return data[cycle.execute_end :]
+        # The backend is still working: the handlers' own commands finish the cycle.
+        started = self._finish_start(portal, result)
+        if cycle.describe and not described:
+            if self._interrupted(self._guarded(self._describe_started(started, portal))):
+                return data[cycle.describe_end :]
+            return self._stopped_at(self._execute_opened(portal, 0), data, cycle.execute_end)
+        command = self._guarded(self._execute_started(started, portal, 0))
+        return self._stopped_at(command, data, cycle.execute_end)
+
+    def _send_result(self, portal: Portal, result: QueryResult, describe: bool) -> None:
+        """RowDescription (when ``describe``), the rows and CommandComplete of ``result``."""
+        statement = portal.statement
+        description = statement.description
+        columns = result_columns(
+            result, portal.columns or (description.columns if description is not None else None)
+        )
+        out = self._out
+        if columns is None:
+            if describe:
+                out.append(_NO_DATA)
+            self._send_command_complete(result_tag(result, False, statement.sql, 0))
+            return
+        plan = self._rows_plan(statement, columns, portal)
+        if describe:
+            out.append(plan.row_description)
+        batch: list[bytes] = []
+        try:
+            count = plan.encode_rows(iter(result.rows), batch, 0, _NO_LIMIT)[0]  # type: ignore[arg-type]
+        finally:  # the rows before one that fails to encode are sent, then the error
+            if batch:
+                out.append(b"".join(batch))
+        self._send_command_complete(result_tag(result, True, statement.sql, count))
+
+    def _rows_plan(
+        self, statement: PreparedStatement, columns: tuple[ResultColumn, ...], portal: Portal
+    ) -> RowsPlan:
+        """The statement's `RowsPlan` for ``columns`` in the portal's result formats (made
+        anew when they, or the settings, changed); 08P01 or 22023 for formats that do not fit,
+        as Describe and Execute say."""
+        session = self.session
+        assert session is not None
+        plan = statement.rows_plan
+        if plan is None or not plan.fits(columns, portal.result_formats, session):
+            plan = statement.rows_plan = RowsPlan(columns, portal.result_formats, session)
+        return plan  # type: ignore[no-any-return]
+
+    def _stopped_at(self, command: Command | None, data: bytes, end: int) -> bytes:
+        """Run ``command`` (that of the message ending at ``end``); b"" if it finished, else
+        the bytes after that message."""
+        return data[end:] if self._interrupted(command) else b""
 
     def _interrupted(self, command: Command | None) -> bool:
         """Run ``command`` (if any); whether the cycle cannot go on here: it waits, it failed
@@ -102,3 +207,43 @@ class BindCycleFlow(ExtendedQueryFlow):
         conn = self._conn
         assert conn is not None
         return self._busy or self._stopped or conn.state is not _IN_EXTENDED
+
+
+class RowsPlan:
+    """How a statement's result was sent: its columns in the formats Bind asked for, with the
+    RowDescription and the rows encoder made for them (under the session's type registry and
+    settings, which the encoders depend on).  Kept on the statement: a statement run again and
+    again is answered by the same plan."""
+
+    __slots__ = (
+        "columns",
+        "encode_rows",
+        "registry",
+        "requested_formats",
+        "row_description",
+        "settings_version",
+    )
+
+    def __init__(
+        self, columns: tuple[ResultColumn, ...], requested: tuple[int, ...], session: Session
+    ) -> None:
+        formats = tuple(result_formats(requested, len(columns)))
+        self.columns = columns
+        self.requested_formats = requested
+        self.registry = session.registry
+        self.settings_version = session.settings.version
+        self.row_description = row_description_bytes(columns, formats)
+        self.encode_rows = session.registry.make_data_rows_encoder(
+            [column.type_oid for column in columns], formats, session.timezone
+        )
+
+    def fits(
+        self, columns: tuple[ResultColumn, ...], requested: tuple[int, ...], session: Session
+    ) -> bool:
+        """Whether this plan sends ``columns`` in the ``requested`` formats now."""
+        return (
+            columns == self.columns
+            and requested == self.requested_formats
+            and session.settings.version == self.settings_version
+            and session.registry is self.registry
+        )

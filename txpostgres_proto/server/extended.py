@@ -53,6 +53,7 @@ __all__ = [
     "Portal",
     "PreparedStatement",
     "ResultStream",
+    "result_tag",
     "statement_type",
     "row_description",
     "row_description_bytes",
@@ -200,6 +201,8 @@ class PreparedStatement:
     #: What the last Bind worked out, for the next one: (parameter formats as sent, parameter
     #: types, settings version, decoders); see ``extended_query.py``.
     bind_plan: tuple[Any, ...] | None = None
+    #: How its last result was sent, for the next one (``bind_cycle.py``).
+    rows_plan: Any = None
 
     @property
     def empty(self) -> bool:
@@ -223,6 +226,19 @@ class PreparedStatement:
                 param_oids, session.result_columns(utility)
             )
         return statement
+
+
+def result_tag(result: QueryResult, returns_rows: bool, sql: str, rows: int) -> str:
+    """The CommandComplete tag for ``result`` of ``sql`` after ``rows`` rows in this Execute;
+    ``returns_rows``: whether the result has columns."""
+    tag = result.command_tag
+    count = result.rowcount if result.rowcount is not None else rows
+    if tag is None:
+        kind = statement_type(sql)
+        if returns_rows and kind not in _OWN_TAG_WITH_ROWS:
+            kind = "SELECT"  # rows from a statement the parser does not know
+        return _command_tag(kind, count)
+    return _command_tag(tag, count) if tag in _COUNTED_TAGS else tag
 
 
 class ResultStream:
@@ -291,15 +307,7 @@ class ResultStream:
 
     def tag(self, sql: str, rows: int) -> str:
         """The CommandComplete tag for this result after ``rows`` rows in this Execute."""
-        result = self.result
-        tag = result.command_tag
-        count = result.rowcount if result.rowcount is not None else rows
-        if tag is None:
-            kind = statement_type(sql)
-            if self.columns is not None and kind not in _OWN_TAG_WITH_ROWS:
-                kind = "SELECT"  # rows from a statement the parser does not know
-            return _command_tag(kind, count)
-        return _command_tag(tag, count) if tag in _COUNTED_TAGS else tag
+        return result_tag(self.result, self.columns is not None, sql, rows)
 
     def close(self) -> None:
         """Stop the row source (generators get ``close``/``aclose``)."""

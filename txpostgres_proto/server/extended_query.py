@@ -90,9 +90,11 @@ class ExtendedQueryFlow(StatementRunner):
             self._check_not_failed(statement.utility)
         old = session.statements.get(parse.name)
         if old is not None and old.sql == statement.sql:
-            # The same statement again (clients re-parse the unnamed one for every query):
-            # its parameter decoders still fit (the plan records the types it is for).
+            # The same statement again (clients re-parse the unnamed one for every query): its
+            # parameter decoders and result encoders still fit (each plan records what it is
+            # for, and is checked against that before use).
             statement.bind_plan = old.bind_plan
+            statement.rows_plan = old.rows_plan
         return statement
 
     # -- Bind ------------------------------------------------------------------------------
@@ -202,16 +204,21 @@ class ExtendedQueryFlow(StatementRunner):
         return (formats, types, version, decoders)
 
     def _open_portal(
-        self, bind: m.Bind, statement: PreparedStatement, values: tuple[Any, ...]
+        self, bind: m.Bind, statement: PreparedStatement, values: tuple[Any, ...], keep: bool = True
     ) -> Portal:
+        """The portal ``bind`` opens, replacing one of the same name, and BindComplete;
+        ``keep``: store it in the session (else the caller does, if it outlives the cycle)."""
         session = self.session
         conn = self._conn
         assert session is not None and conn is not None
         portals = session.portals
-        old = portals.pop(bind.portal, None)
-        if old is not None:
-            old.close()
-        portal = portals[bind.portal] = Portal(bind.portal, statement, values, bind.result_formats)
+        if portals:
+            old = portals.pop(bind.portal, None)
+            if old is not None:
+                old.close()
+        portal = Portal(bind.portal, statement, values, bind.result_formats)
+        if keep:
+            portals[bind.portal] = portal
         kind = m.BindComplete
         self._out.append(
             _BIND_COMPLETE if kind in conn.quiet else conn.send_encoded(kind, _BIND_COMPLETE)

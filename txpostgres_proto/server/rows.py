@@ -25,10 +25,26 @@ from .backend_calls import BackendCalls
 from .extended import ResultStream
 from .protocol_core import Stopped, cancelled_error
 
-__all__ = ["ROW_BATCH_BYTES", "RowOutput"]
+__all__ = ["ROW_BATCH_BYTES", "RowOutput", "result_columns"]
 
 #: Encoded rows are written once this many bytes have accumulated.
 ROW_BATCH_BYTES: Final = 64 * 1024
+
+
+def result_columns(
+    result: QueryResult, described: tuple[ResultColumn, ...] | None
+) -> tuple[ResultColumn, ...] | None:
+    """The columns ``result`` is sent with: those ``described`` to the client (the result must
+    have as many), else its own."""
+    columns = result.columns
+    if columns is None or described is None:
+        return described if columns is None else tuple(columns)
+    if len(columns) != len(described):
+        raise PostgresError(
+            f"query returned {len(columns)} columns but was described with {len(described)}",
+            "XX000",
+        )
+    return described
 
 
 class RowOutput(BackendCalls):
@@ -41,16 +57,7 @@ class RowOutput(BackendCalls):
         described to the client (the result must have as many)."""
         session = self.session
         assert session is not None
-        result_columns = result.columns
-        if result_columns is not None:
-            if columns is None:
-                columns = tuple(result_columns)
-            elif len(result_columns) != len(columns):
-                raise PostgresError(
-                    f"query returned {len(result_columns)} columns but was described with "
-                    f"{len(columns)}",
-                    "XX000",
-                )
+        columns = result_columns(result, columns)
         return ResultStream(result, columns, formats, session.registry, session.timezone)
 
     async def _writable(self) -> None:
