@@ -109,6 +109,15 @@ def _cycle(sql: str, *params: bytes | None, name: str = "") -> bytes:
     )
 
 
+def _described_then_run(name: str, sql: str) -> list[bytes]:
+    """Statement ``name`` prepared and described, then run with and without Describe."""
+    return [
+        _wire(m.Parse(name, sql, ()), m.Describe("S", name), m.Sync()),
+        _wire(m.Bind("", name, (), (), ()), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
+        _wire(m.Bind("", name, (), (), ()), m.Execute("", 0), m.Sync()),
+    ]
+
+
 CYCLE, BIND = "cycle", "bind cycle"
 
 SCRIPTS: dict[str, tuple[list[bytes], set[str]]] = {
@@ -236,11 +245,7 @@ SCRIPTS: dict[str, tuple[list[bytes], set[str]]] = {
         {BIND},
     ),
     "more columns than described": (
-        [
-            _wire(m.Parse("s4", "wide", ()), m.Describe("S", "s4"), m.Sync()),
-            _wire(m.Bind("", "s4", (), (), ()), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
-            _wire(m.Bind("", "s4", (), (), ()), m.Execute("", 0), m.Sync()),
-        ],
+        _described_then_run("s4", "wide"),
         {CYCLE, BIND},
     ),
     "binary results": (
@@ -255,11 +260,7 @@ SCRIPTS: dict[str, tuple[list[bytes], set[str]]] = {
         {BIND},
     ),
     "waiting described statement": (
-        [
-            _wire(m.Parse("w", "wait", ()), m.Describe("S", "w"), m.Sync()),
-            _wire(m.Bind("", "w", (), (), ()), m.Describe("P", ""), m.Execute("", 0), m.Sync()),
-            _wire(m.Bind("", "w", (), (), ()), m.Execute("", 0), m.Sync()),
-        ],
+        _described_then_run("w", "wait"),
         {CYCLE, BIND},
     ),
 }
