@@ -10,6 +10,8 @@ Run it and use it like a database::
     => select n, square from numbers limit 5;
     => delete from items where id = 1;
 
+    pg_dump -h localhost -p 55432 -U postgres postgres > inventory.sql
+
 What it shows:
 
 * tables described with `Table` and typed `Column` objects (a serial primary key, numeric(10,2),
@@ -21,7 +23,11 @@ What it shows:
 * a notice (a WARNING before a DELETE without WHERE empties the table);
 * a streaming SELECT: ``numbers`` is produced by a generator, so ``select * from numbers``
   sends a million rows with flat memory, and LIMIT stops the generator early;
-* ``ignore_missing_statement_types``: VACUUM and ANALYZE succeed and do nothing.
+* ``ignore_missing_statement_types``: VACUUM and ANALYZE succeed and do nothing;
+* ``sequence_state``: the serial column's sequence reports the store's own counter, so
+  ``SELECT last_value, is_called FROM items_id_seq`` (what pg_dump reads to write
+  ``setval``) is exact even after the newest rows were deleted.  Together with the
+  framework's ``LOCK TABLE`` and ``COPY`` this makes the application dumpable with pg_dump.
 
 The data lives in `InventoryStore`, shared by all connections of the process.
 """
@@ -36,7 +42,7 @@ from typing import Any
 from examples.rowfilter import Row, coerce, select_rows, where_predicate
 from txpostgres_proto.catalog.schema import Column, Table
 from txpostgres_proto.protocol.errors import PostgresError
-from txpostgres_proto.server.handler import PostgresRequestHandler, stmt_handler
+from txpostgres_proto.server.handler import PostgresRequestHandler, SequenceInfo, stmt_handler
 from txpostgres_proto.sql import Expression
 
 ITEMS = Table(
@@ -120,6 +126,12 @@ class InventoryHandler(PostgresRequestHandler):
 
     def list_tables(self) -> list[Table]:
         return [ITEMS, NUMBERS]
+
+    def sequence_state(self, sequence: SequenceInfo) -> Any:
+        if (sequence.table, sequence.column) != ("items", "id"):
+            return super().sequence_state(sequence)
+        last_id = self.store.next_id - 1
+        return last_id or None  # None: no id handed out yet
 
     def _table(self, stmt_info: Any, *allowed: str) -> str:
         name = stmt_info.tables[0].name if stmt_info.tables else None

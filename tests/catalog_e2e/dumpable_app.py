@@ -1,21 +1,18 @@
-"""The inventory example made dumpable: it also accepts ``LOCK TABLE``.
+"""The inventory example with the framework's default sequence state.
 
-pg_dump locks every table it dumps (``LOCK TABLE ... IN ACCESS SHARE MODE``) inside its
-transaction; a handler application answers statement types it has no handler for with 0A000
-unless it lists them in ``ignore_missing_statement_types``.  The inventory keeps its rows in
-memory and has nothing to lock, so accepting the statement as a no-op is right for it.
+``examples.app_example.InventoryHandler`` reports its store's counter as the state of
+``items_id_seq``; this subclass drops that override, so reading the sequence (as pg_dump does)
+takes the default of ``PostgresRequestHandler.sequence_state``: the largest ``items.id``, read
+through the example's own ``query_tables``.
 """
 
 from __future__ import annotations
 
 from examples.app_example import InventoryHandler
+from txpostgres_proto.server.handler import PostgresRequestHandler
 
 
-class LockingInventoryHandler(InventoryHandler):
-    """``examples.app_example.InventoryHandler`` that accepts ``LOCK TABLE``."""
+class DerivedSequenceInventoryHandler(InventoryHandler):
+    """``InventoryHandler`` whose sequence state is derived from its rows."""
 
-    # (the example's own tuple is typed as exactly two names)
-    ignore_missing_statement_types = (  # type: ignore[assignment]
-        *InventoryHandler.ignore_missing_statement_types,
-        "LOCK TABLE",
-    )
+    sequence_state = PostgresRequestHandler.sequence_state

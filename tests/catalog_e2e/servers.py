@@ -112,8 +112,8 @@ KINDS = tuple(EXPECTED)
 _HANDLERS = {
     "default": None,
     "inventory": "examples.app_example.InventoryHandler",
-    # Not one of KINDS: the inventory accepting LOCK TABLE, for pg_dump (test_pg_dump.py).
-    "locking_inventory": "tests.catalog_e2e.dumpable_app.LockingInventoryHandler",
+    # Not one of KINDS: the inventory with the default sequence state (test_pg_dump.py).
+    "derived_inventory": "tests.catalog_e2e.dumpable_app.DerivedSequenceInventoryHandler",
 }
 
 

@@ -10,11 +10,11 @@ the same DDL, that the dump restores into a fresh real database with the same ro
 the custom format, ``--data-only``, ``--schema-only`` and ``-t`` work.
 
 Sequence state: pg_dump reads every sequence whose data it dumps with ``SELECT last_value,
-is_called FROM seq``; the SQLite default answers from its sequence table, so full dumps carry
-``setval`` and the restored sequences continue after the dumped rows.  Handler applications
-have no sequence state to read, so their dumps leave sequence data out with
-``--exclude-table-data=*_seq``; the test marked ``xfail(strict=True)`` says what must work once
-handler applications answer ``LOCK TABLE`` and sequence reads.
+is_called FROM seq``, and writes ``setval`` from the answer.  The SQLite default answers from its
+sequence table; a handler application answers from ``sequence_state`` (the inventory example
+reports its own counter; without that override the default is the largest value of the
+column).  Either way full dumps carry ``setval`` and the restored sequences continue after the
+dumped rows.  Handler applications accept pg_dump's ``LOCK TABLE`` in its transaction.
 """
 
 from __future__ import annotations
@@ -65,12 +65,6 @@ INSERT INTO books(author_id, title, price, published, cover, feeling, note) VALU
 TABLES = {"authors": ("id", "name", "born", "rank"), "books": ("id", "author_id", "title", "price",
           "published", "cover", "feeling", "note")}  # fmt: skip
 VIEW = "cheap_books"
-#: Handler applications have no sequence state to read (see the module docstring).
-WITHOUT_SEQUENCE_DATA = ("--exclude-table-data=*_seq",)
-_BLOCKED_HANDLER = (
-    "handler applications have no answer for SELECT last_value, is_called FROM <sequence> "
-    "(the sequences of their serial columns exist only in the catalog)"
-)
 
 
 def _program(name: str) -> str:
@@ -321,33 +315,51 @@ def test_inserts_dump_restores_into_postgresql(
 # -- a handler application ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(reason=_BLOCKED_HANDLER, strict=True)
-def test_inventory_handler_dump(inventory_server: ServerProcess) -> None:
-    script = dump_ours(inventory_server)
-    assert "CREATE TABLE public.items (" in script
-
-
-@pytest.fixture(scope="module")
-def locking_inventory(
-    psql: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """The inventory example accepting LOCK TABLE (``dumpable_app.py``), with two items."""
-    server = ServerProcess("locking_inventory", tmp_path_factory.mktemp("locking_inventory"))
+def _inventory(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """An inventory server that handed out ids 1-3 and deleted item 3 again."""
+    server = ServerProcess(kind, tmp_path_factory.mktemp(kind))
     try:
         insert = "INSERT INTO items (name, price, quantity) VALUES ('bolt', 0.25, 100), "
-        added = run_psql(server.host, server.port, insert + "('nüt', NULL, 3)")
+        added = run_psql(
+            server.host, server.port,
+            insert + "('nüt', NULL, 3), ('gone', 1, 1)", "DELETE FROM items WHERE id = 3",
+        )  # fmt: skip
         assert added.returncode == 0, added.stderr
         yield server
     finally:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def dumped_inventory(
+    psql: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """The inventory example (it reports its own counter as the sequence's state)."""
+    yield from _inventory("inventory", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def derived_inventory(
+    psql: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """The inventory with the default sequence state (``dumpable_app.py``)."""
+    yield from _inventory("derived_inventory", tmp_path_factory)
+
+
+def _sequence_row(server: ServerProcess) -> tuple[Any, ...]:
+    with psycopg2.connect(server.dsn()) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM public.items_id_seq")
+        (row,) = cursor.fetchall()
+    conn.close()
+    return tuple(row)
+
+
 def test_handler_application_dump_restores(
-    locking_inventory: ServerProcess, real_postgres: RealPostgres
+    dumped_inventory: ServerProcess, real_postgres: RealPostgres
 ) -> None:
     """An application's tables, described with ``Table``/``Column``, dump as PostgreSQL's
     would (serial key, defaults, comments, primary key) with the application's rows."""
-    script = dump_ours(locking_inventory, *WITHOUT_SEQUENCE_DATA)
+    script = dump_ours(dumped_inventory)
     for expected in (
         "CREATE TABLE public.items (\n    id integer NOT NULL,\n    name text NOT NULL,\n",
         "    quantity integer DEFAULT 0 NOT NULL,\n    active boolean DEFAULT true NOT NULL,\n",
@@ -363,10 +375,33 @@ def test_handler_application_dump_restores(
     _restore(real_postgres, target, script)
     columns = ("id", "name", "price", "quantity", "active", "updated_at")
     restored = _rows(real_postgres.dsn(USER, dbname=target), "items", columns)
-    assert restored == _rows(locking_inventory.dsn(), "items", columns)
+    assert restored == _rows(dumped_inventory.dsn(), "items", columns)
     assert [row[:5] for row in restored] == [
         (1, "bolt", Decimal("0.25"), 100, True), (2, "nüt", None, 3, True)
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "last_id"),
+    [
+        # The example's counter: id 3 was handed out, though its row is gone.
+        ("dumped_inventory", 3),
+        # The default: the largest id among the rows.
+        ("derived_inventory", 2),
+    ],
+)
+def test_handler_application_sequences_continue_after_restore(
+    kind: str, last_id: int, request: pytest.FixtureRequest, real_postgres: RealPostgres
+) -> None:
+    server: ServerProcess = request.getfixturevalue(kind)
+    assert _sequence_row(server) == (last_id, True)
+    script = dump_ours(server)
+    assert f"SELECT pg_catalog.setval('public.items_id_seq', {last_id}, true);" in script
+    target = _fresh_database(real_postgres, f"dump_{kind}_sequence")
+    _restore(real_postgres, target, script)
+    # The restored sequence continues after the dumped rows (and after the counter).
+    added = "INSERT INTO items(name) VALUES ('next') RETURNING id"
+    assert real_postgres.psql(added, dbname=target).split()[0] == str(last_id + 1)
 
 
 def test_inventory_handler_view_dump_restores(

@@ -12,6 +12,7 @@ from txpostgres_proto.catalog.schema import (
     Table,
     UserType,
 )
+from txpostgres_proto.catalog.sequences import SequenceInfo, SequenceState
 from txpostgres_proto.catalog.session import SessionInfo, SimpleSession
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "Index",
     "RegOid",
     "ResultColumn",
+    "SequenceInfo",
+    "SequenceState",
     "SessionInfo",
     "SimpleSession",
     "Table",

@@ -22,6 +22,9 @@ after the first compile), so only the PostgreSQL-specific parts need translating
 
 PostgreSQL features without an SQLite counterpart and how they are rendered:
 
+* the application's sequences (``FROM public.items_id_seq``; ``pg_sequences``,
+  ``pg_sequence_last_value``) read the state table of ``sequences.py``, and the query records
+  which sequences it reads so that the caller can supply their states;
 * arrays are JSON text (``store.py``); ``ARRAY[...]``, ``ARRAY(SELECT ...)``, subscripts,
   ``= ANY(array)`` and ``array_agg`` go through ``json_each`` and ``pgf_*`` functions;
 * set-returning functions in FROM (``unnest``, ``generate_series``, ``_pg_expandarray`` ...)
@@ -39,7 +42,7 @@ PostgreSQL features without an SQLite counterpart and how they are rendered:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from sqlglot import exp
@@ -63,6 +66,7 @@ from txpostgres_proto.catalog.scopes import (
     unwrap,
     walk_expressions,
 )
+from txpostgres_proto.catalog.sequences import SequenceInfo, relation_def, relation_sql
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
@@ -71,12 +75,18 @@ DYNAMIC_RELATIONS: Final = frozenset({"pg_settings", "pg_stat_activity"})
 
 
 class Compiler(ExpressionCompiler):
-    """Compiles one statement; create a new instance per statement."""
+    """Compiles one statement; create a new instance per statement.  ``sequences`` are the
+    application's sequences by (schema, name): relations a query may read besides the
+    catalogs; None when the caller supplies no sequence states (then there is no
+    ``pg_sequence_last_value``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sequences: Mapping[tuple[str, str], SequenceInfo] | None = None) -> None:
         super().__init__()
         self.relations: dict[tuple[str, str], RelationDef] = load().relations
         self.dynamic: set[str] = set()
+        self.reads_sequences = sequences is not None
+        self.sequences: Mapping[tuple[str, str], SequenceInfo] = sequences or {}
+        self.sequences_read: set[SequenceInfo] = set()
 
     # -- entry point -------------------------------------------------------------------
 
@@ -88,7 +98,9 @@ class Compiler(ExpressionCompiler):
         param_types = tuple(self.params.get(n, t.UNKNOWN) for n in range(1, count + 1))
         param_types = tuple(t.TEXT if ty.oid == oids.UNKNOWN else ty for ty in param_types)
         out = tuple(OutColumn(c.name, t.output_type(c.ty), c.table_oid, c.attnum) for c in columns)
-        return Compiled(sql, out, param_types, frozenset(self.dynamic))
+        return Compiled(
+            sql, out, param_types, frozenset(self.dynamic), frozenset(self.sequences_read)
+        )
 
     # -- queries -----------------------------------------------------------------------
 
@@ -423,12 +435,20 @@ class Compiler(ExpressionCompiler):
                                    for n, c in zip(out, cte, strict=True)])
                 )  # fmt: skip
                 return f"{quote(name)} AS {quote(alias)}"
+            # pg_catalog comes first on every search path; then the default ``public``.
             schema = "pg_catalog"
+            if ("pg_catalog", name) not in self.relations and ("public", name) in self.sequences:
+                schema = "public"
+        sequence = self.sequences.get((schema, name))
+        if sequence is not None:
+            return self._sequence(sequence, alias, columns, scope)
         relation = self.relations.get((schema, name))
         if relation is None:
             raise PostgresError(f'relation "{schema}.{name}" does not exist', "42P01")
         if schema == "pg_catalog" and name in DYNAMIC_RELATIONS:
             self.dynamic.add(name)
+        if schema == "pg_catalog" and name == "pg_sequences":
+            self.sequences_read.update(self.sequences.values())
         names = self._rename_names([c.name for c in relation.columns], columns)
         source_columns = [
             SourceColumn(new, Ty(c.type_oid, c.typmod), f"{quote(alias)}.{quote(c.name)}",
@@ -449,6 +469,28 @@ class Compiler(ExpressionCompiler):
             ]
         scope.sources.append(Source(alias, source_columns))
         return f"{schema}.{quote(name)} AS {quote(alias)}"
+
+    def _sequence(
+        self, sequence: SequenceInfo, alias: str, columns: list[str], scope: Scope
+    ) -> str:
+        self.sequences_read.add(sequence)
+        relation = relation_def(sequence)
+        names = self._rename_names([c.name for c in relation.columns], columns)
+        scope.sources.append(
+            Source(alias, [
+                SourceColumn(new, Ty(c.type_oid, c.typmod), f"{quote(alias)}.{quote(c.name)}",
+                             (relation.oid, c.attnum))
+                for new, c in zip(names, relation.columns, strict=True)
+            ])
+        )  # fmt: skip
+        return relation_sql(sequence.oid, quote(alias))
+
+    def _x_anonymous(self, node: exp.Anonymous, scope: Scope) -> tuple[str, Ty]:
+        if str(node.this).lower() == "pg_sequence_last_value":
+            if not self.reads_sequences:
+                raise PostgresError("function pg_sequence_last_value does not exist", "42883")
+            self.sequences_read.update(self.sequences.values())
+        return super()._x_anonymous(node, scope)
 
     @staticmethod
     def _rename_names(original: list[str], new: list[str]) -> list[str]:

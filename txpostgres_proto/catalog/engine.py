@@ -11,7 +11,12 @@ and converts the rows to the Python values the type codecs encode.
 ``pg_catalog`` relations, which PostgreSQL finds first on every search path), or it has no
 FROM and calls only functions the catalog implements (``SELECT 1``, ``select version()``,
 ``SELECT current_setting('x')``), or it is ``SHOW``.  Anything touching an application table
-belongs to the application.
+belongs to the application.  The application's sequences are the exception when the catalog
+is made with ``sequence_reads=True``: then they are catalog relations whose one row
+(``last_value``, ``is_called``) the caller supplies per query (``sequences.py``):
+:meth:`Catalog.sequences` says which a query reads, and :meth:`Catalog.execute` takes their
+states.  (A backend that stores its sequences itself, as the SQLite default does, leaves the
+flag off and answers their reads itself.)
 
 The engine is not thread-safe (the server runs it from the reactor thread); session-dependent
 functions read the session passed to :meth:`Catalog.execute` for the duration of the call.
@@ -23,7 +28,7 @@ import datetime
 import re
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -49,6 +54,12 @@ from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.rows import application_rows, application_type_rows
 from txpostgres_proto.catalog.schema import Table, UserType
 from txpostgres_proto.catalog.scopes import Compiled, cast_target, ident
+from txpostgres_proto.catalog.sequences import (
+    SequenceInfo,
+    SequenceState,
+    create_state_table,
+    store_states,
+)
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.catalog.sqlfuncs import reg_lookup, reg_name, register
 from txpostgres_proto.catalog.store import Store
@@ -149,8 +160,11 @@ class Catalog:
         server_version: str = "15.18",
         owner: str = "postgres",
         cache_size: int = 512,
+        *,
+        sequence_reads: bool = False,
     ) -> None:
         self.database = database
+        self._sequence_reads = sequence_reads
         self.server_version = server_version
         self._data = load()
         self._store = Store()
@@ -164,6 +178,9 @@ class Catalog:
         self._routing = _LRU(cache_size * 4)
         self._relations: list[AppRelation] = []
         self._types: list[AppType] = []
+        self._sequences: dict[tuple[str, str], SequenceInfo] = {}
+        self._sequence_names: re.Pattern[str] | None = None
+        create_state_table(self._store.conn)
         self._views_database = database
         self._directory.databases[database] = self._alloc.oid("database", database)
         self._store.conn.execute("BEGIN")
@@ -209,6 +226,28 @@ class Catalog:
             raise
         self._relations = relations
         self._types = laid_out_types
+        self._set_sequences(relations)
+
+    def _set_sequences(self, relations: list[AppRelation]) -> None:
+        if not self._sequence_reads:
+            return
+        sequences = {
+            (rel.schema, seq.name): SequenceInfo(
+                rel.schema, seq.name, seq.oid,
+                rel.name if seq.owner_attnum else None,
+                rel.attributes[seq.owner_attnum - 1].name if seq.owner_attnum else None,
+            )
+            for rel in relations
+            for seq in rel.sequences
+        }  # fmt: skip
+        if sequences == self._sequences:
+            return
+        self._sequences = sequences
+        names = sorted({re.escape(name) for _, name in sequences}, key=len, reverse=True)
+        self._sequence_names = re.compile("|".join(names), re.IGNORECASE) if names else None
+        # Which statements are the catalog's, and what their relations are, changed.
+        self._plans.clear()
+        self._routing.clear()
 
     def table_oid(self, schema: str, name: str) -> int | None:
         """OID of an application relation (for RowDescription), None if unknown."""
@@ -245,7 +284,12 @@ class Catalog:
         if not _QUERY_START.match(sql):
             return False
         is_with = sql.lstrip()[:4].lower() == "with"
-        if not is_with and not _MENTIONS_CATALOG.search(sql) and _names_a_relation(sql):
+        if (
+            not is_with
+            and not _MENTIONS_CATALOG.search(sql)
+            and (self._sequence_names is None or not self._sequence_names.search(sql))
+            and _names_a_relation(sql)
+        ):
             return False  # fast path: reads a relation, and none of the catalog's
         try:
             tree = parse(sql)
@@ -263,7 +307,11 @@ class Catalog:
             name = ident(table.this)
             if schema in ("pg_catalog", "information_schema"):
                 continue
-            if schema or (name not in ctes and ("pg_catalog", name) not in self._data.relations):
+            if not schema and name in ctes:
+                continue
+            if not schema and ("pg_catalog", name) in self._data.relations:
+                continue
+            if (schema or "public", name) not in self._sequences:
                 return False
         if has_relation:
             return True
@@ -284,7 +332,8 @@ class Catalog:
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         try:
-            compiled = Compiler().compile(parse(sql))
+            sequences = self._sequences if self._sequence_reads else None
+            compiled = Compiler(sequences).compile(parse(sql))
         except PostgresError as error:
             self._plans.store(sql, (error.message, error.sqlstate))
             raise
@@ -314,10 +363,29 @@ class Catalog:
             return []
         return [ty.oid for ty in self._plan(sql).compiled.param_types]
 
+    def sequences(self, sql: str) -> tuple[SequenceInfo, ...]:
+        """The application sequences whose state ``sql`` reads (in OID order): those it
+        selects from, or all of them when it reads ``pg_sequences`` or calls
+        ``pg_sequence_last_value``."""
+        if not self._sequences or _SHOW.match(sql):
+            return ()
+        read = self._plan(sql).compiled.sequences
+        return tuple(sorted(read, key=lambda seq: seq.oid)) if read else ()
+
     # -- running -----------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any], session: SessionInfo) -> CatalogResult:
-        """Run a catalog query for ``session`` with ``params`` bound to ``$1``, ``$2``..."""
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        session: SessionInfo,
+        sequence_states: Mapping[SequenceInfo, SequenceState] | None = None,
+    ) -> CatalogResult:
+        """Run a catalog query for ``session`` with ``params`` bound to ``$1``, ``$2``...
+
+        ``sequence_states`` are the states of the sequences the query reads (see
+        `sequences`); one left out reads as freshly created.
+        """
         self._context.begin(session)
         self._sync_session(session)
         show = _SHOW.match(sql)
@@ -327,6 +395,13 @@ class Catalog:
         compiled = plan.compiled
         if compiled.dynamic:
             self._refresh_dynamic(compiled.dynamic, session, sql)
+        if compiled.sequences:
+            given = sequence_states or {}
+            states = {
+                seq: given[seq] if seq in given else SequenceState.fresh(seq)
+                for seq in compiled.sequences
+            }
+            store_states(self._store.conn, states)
         bound = {
             f"p{n}": self._bind(params[n - 1] if n <= len(params) else None, ty)
             for n, ty in enumerate(compiled.param_types, start=1)

@@ -24,6 +24,7 @@ from typing import Final
 
 from txpostgres_proto.catalog import pgtypes as t
 from txpostgres_proto.catalog.pgtypes import Ty
+from txpostgres_proto.catalog.sequences import last_value_sql
 from txpostgres_proto.types import oids
 
 ReturnRule = Callable[[Sequence[Ty]], Ty]
@@ -178,6 +179,9 @@ FUNCTIONS: Final[dict[str, Func]] = {
     "pg_get_function_identity_arguments": Func(fixed(oids.TEXT), (oids.OID,)),
     "pg_get_serial_sequence": Func(fixed(oids.TEXT), (oids.TEXT, oids.TEXT)),
     "pg_relation_is_publishable": Func(fixed(oids.BOOL), (oids.REGCLASS,)),
+    "pg_sequence_last_value": Func(
+        fixed(oids.INT8), (oids.REGCLASS,), lambda sqls, types: last_value_sql(sqls[0])
+    ),
     "obj_description": Func(fixed(oids.TEXT), (oids.OID, oids.NAME)),
     "col_description": Func(fixed(oids.TEXT), (oids.OID, oids.INT4)),
     "shobj_description": Func(fixed(oids.TEXT), (oids.OID, oids.NAME)),

@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from txpostgres_proto.catalog import pgtypes as t
 from txpostgres_proto.catalog.pgtypes import Ty
+from txpostgres_proto.catalog.sequences import SequenceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class Compiled:
     columns: tuple[OutColumn, ...]
     param_types: tuple[Ty, ...]
     dynamic: frozenset[str]
+    #: The application sequences whose state the query reads.
+    sequences: frozenset[SequenceInfo] = frozenset()
 
 
 @dataclass

@@ -10,6 +10,10 @@ connection's tables unless they are the ones loaded already (they are, unless co
 one application see different tables).  OIDs stay stable across reloads (the catalog allocates
 them by name), so clients that cache them are not confused.
 
+The catalogs answer reads of the applications' sequences (``sequence_reads``): handler
+applications keep no sequence relations of their own, so the handler supplies each query's
+sequence states (`PostgresRequestHandler.sequence_state`).
+
 Everything runs in the reactor thread; no locking is needed.
 """
 
@@ -44,6 +48,10 @@ def shared_catalog(owner: type, database: str, server_version: str | None) -> Sh
     catalogs = _SHARED.setdefault(owner, {})
     shared = catalogs.get((database, server_version))
     if shared is None:
-        catalog = Catalog(database, server_version) if server_version else Catalog(database)
+        catalog = (
+            Catalog(database, server_version, sequence_reads=True)
+            if server_version
+            else Catalog(database, sequence_reads=True)
+        )
         shared = catalogs[database, server_version] = SharedCatalog(catalog)
     return shared

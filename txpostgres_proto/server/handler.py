@@ -10,6 +10,8 @@ and overrides what it needs::
             ...
         def describe_table(self, table_name):       # column names or Column objects
             ...
+        def sequence_state(self, sequence):         # (last_value, is_called) of a sequence
+            ...
         @stmt_handler("INSERT")
         async def insert(self, stmt_info):          # any statement type
             ...
@@ -29,6 +31,12 @@ SET/SHOW/RESET/DISCARD are the session's), in ``execute_query``:
    routed by type: SELECT to ``query_tables``, other types to ``@stmt_handler`` methods;
 3. a type without a handler answers an empty success if it is in
    ``ignore_missing_statement_types``, else 0A000 (feature_not_supported).
+
+The sequences of the application's serial columns are catalog relations: reading one
+(``SELECT last_value, is_called FROM items_id_seq``, as pg_dump does; ``pg_sequences``;
+``pg_sequence_last_value``) asks ``sequence_state`` for its state first; the default derives it
+from the largest value of the column (``app_sequences.py`` says why and when that falls short).
+``LOCK TABLE`` is accepted in a transaction block (``lock_tables``), as pg_dump needs.
 
 Handlers receive a `BoundStatementInfo`: the parsed statement with ``$n`` placeholders replaced
 by the bound values.  What they return is normalised by ``results.py`` (dict rows, columns by
@@ -56,6 +64,14 @@ from txpostgres_proto.catalog.schema import Column, Table
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.app_schema import AppSchema, AppTable, load_app_schema
+from txpostgres_proto.server.app_sequences import (
+    SequenceInfo,
+    SequenceState,
+    as_sequence_state,
+    highest_value,
+    max_query,
+    state_after,
+)
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
 from txpostgres_proto.server.catalogs import shared_catalog
 from txpostgres_proto.server.columns import (
@@ -75,7 +91,15 @@ from txpostgres_proto.sql import SqlSyntaxError, command_tag, parse_sql
 from txpostgres_proto.sql.statement_info import StatementInfo
 from txpostgres_proto.types import oids
 
-__all__ = ["Column", "PostgresRequestHandler", "QueryResult", "Table", "stmt_handler"]
+__all__ = [
+    "Column",
+    "PostgresRequestHandler",
+    "QueryResult",
+    "SequenceInfo",
+    "SequenceState",
+    "Table",
+    "stmt_handler",
+]
 
 #: Statement types after which the application's tables may have changed.
 _DDL_PREFIXES = ("CREATE ", "ALTER ", "DROP ", "COMMENT", "SELECT INTO")
@@ -177,7 +201,8 @@ class PostgresRequestHandler:
 
         A catalog query of a connection whose tables are loaded, with the default
         `execute_query`, is answered without the coroutines of `_execute` (they would not
-        wait): the same result in a fired Deferred.
+        wait) unless it reads sequences (their states come from a hook that may wait): the
+        same result in a fired Deferred.
         """
         if (
             self._app_schema is not None
@@ -185,7 +210,8 @@ class PostgresRequestHandler:
             and self.catalog.handles(sql)
         ):
             try:
-                return defer.succeed(self._catalog_now(sql, params))
+                if not self.catalog.sequences(sql):
+                    return defer.succeed(self._catalog_now(sql, params))
             except Exception:  # noqa: BLE001 - the Deferred carries it, as on the general path
                 return defer.fail()
         return _deferred(self._execute(sql, params))
@@ -227,6 +253,22 @@ class PostgresRequestHandler:
     def describe_table(self, table_name: str) -> Any:
         """The columns of ``table_name``: names (types inferred from rows) or `Column` objects."""
         return ()
+
+    async def sequence_state(self, sequence: SequenceInfo) -> Any:
+        """The state of one of the application's sequences, asked whenever a query reads it.
+
+        ``sequence`` says which (``schema``, ``name``) and, for the sequence of a serial
+        column, which ``table`` and ``column`` it numbers.  Return a `SequenceState`, a
+        ``(last_value, is_called)`` pair, the last value handed out (an ``int``), or None for
+        a sequence nothing was taken from.  The default is the largest value of the column,
+        read with ``SELECT column FROM table`` through `query_tables` (see
+        ``app_sequences.py``); override it when the application counts for itself.
+        """
+        sql = max_query(sequence)
+        if sql is None:
+            return None
+        result = await self._execute(sql, ())
+        return state_after(await highest_value(result.rows), sequence)
 
     def describe_query(self, stmt_info: BoundStatementInfo) -> Any:
         """The result columns of a statement, without running it (names, `Column` or
@@ -338,12 +380,21 @@ class PostgresRequestHandler:
 
     async def _catalog_result(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
         await self._ensure_schema()
-        return self._catalog_now(sql, params)
+        states = {}
+        for sequence in self.catalog.sequences(sql):
+            value = await defer.maybeDeferred(self.sequence_state, sequence)
+            states[sequence] = as_sequence_state(value, sequence)
+        return self._catalog_now(sql, params, states)
 
-    def _catalog_now(self, sql: str, params: Sequence[Any]) -> NormalizedResult:
+    def _catalog_now(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        sequence_states: dict[SequenceInfo, SequenceState] | None = None,
+    ) -> NormalizedResult:
         """A catalog query's result, the tables loaded (`_ensure_schema` minus the load)."""
         self._shared_catalog.use(self.app_schema.tables)
-        result = self.catalog.execute(sql, params, self.session)
+        result = self.catalog.execute(sql, params, self.session, sequence_states)
         found = tuple(result.columns)
         columns = self._catalog_columns.get(found)
         if columns is None:
