@@ -203,6 +203,9 @@ class PreparedStatement:
     bind_plan: tuple[Any, ...] | None = None
     #: How its last result was sent, for the next one (``bind_cycle.py``).
     rows_plan: Any = None
+    #: The Parse message (decoded messages are shared while their bytes repeat) and the
+    #: settings version it was made under, when Parse made it.
+    parsed_by: tuple[Any, int] | None = None
 
     @property
     def empty(self) -> bool:

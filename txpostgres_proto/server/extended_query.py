@@ -85,14 +85,22 @@ class ExtendedQueryFlow(StatementRunner):
         """The statement ``parse`` makes (not yet stored); PostgresError when it is refused."""
         session = self.session
         assert session is not None
-        statement = PreparedStatement.create(parse.name, parse.query, parse.param_types, session)
-        if session.transaction_status is _FAILED:
-            self._check_not_failed(statement.utility)
+        failed = session.transaction_status is _FAILED
+        version = session.settings.version
         old = session.statements.get(parse.name)
+        if old is not None and old.parsed_by == (parse, version) and not failed:
+            if old.utility is None and old.description is None:
+                # The same Parse again under the same settings (clients re-parse the unnamed
+                # statement for every query), of a statement the backend has not described
+                # since: the new statement would be this one.
+                return old
+        statement = PreparedStatement.create(parse.name, parse.query, parse.param_types, session)
+        statement.parsed_by = (parse, version)
+        if failed:
+            self._check_not_failed(statement.utility)
         if old is not None and old.sql == statement.sql:
-            # The same statement again (clients re-parse the unnamed one for every query): its
-            # parameter decoders and result encoders still fit (each plan records what it is
-            # for, and is checked against that before use).
+            # The same statement again: its parameter decoders and result encoders still fit
+            # (each plan records what it is for, and is checked against that before use).
             statement.bind_plan = old.bind_plan
             statement.rows_plan = old.rows_plan
         return statement
