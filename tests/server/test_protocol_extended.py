@@ -398,3 +398,31 @@ def test_text_parameters_use_the_described_types_like_pg8000_sends_them() -> Non
     client.send(m.Bind("", "", (), (b"3",), ()), m.Execute(), m.Sync())
     assert kinds(client.received()) == ["BindComplete", "DataRow", "C:SELECT 1", "Z:I"]
     assert executions(client) == [("execute", "select $1", (3,))]
+
+
+def test_repeated_unnamed_parse_keeps_its_statement_until_something_changes() -> None:
+    """Parse of the same unnamed statement again keeps the statement it made (with its
+    plans); a statement the backend described since, or changed settings, make a new one."""
+    client = connected()
+
+    def run() -> Any:
+        client.send(
+            m.Parse("", "select $1", ()),
+            m.Bind("", "", (), (b"5",), ()),
+            m.Execute("", 0),
+            m.Sync(),
+        )
+        assert isinstance(client.received()[-1], m.ReadyForQuery)
+        return client.session.statements[""]
+
+    first = run()
+    assert run() is first and first.bind_plan is not None
+    client.send(m.Parse("", "select $1", ()), m.Describe("S", ""), m.Sync())
+    client.received()
+    described = client.session.statements[""]
+    assert described is not first and described.description is not None
+    after_describe = run()
+    assert after_describe is not described and after_describe.description is None
+    assert after_describe.bind_plan is first.bind_plan  # the decoders still fit
+    client.query("set application_name = 'x'")
+    assert run() is not after_describe
