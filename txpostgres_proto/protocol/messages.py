@@ -1044,7 +1044,7 @@ def decode_bind(body: bytes) -> Bind:
     try:
         first = body.index(0)
         second = body.index(0, first + 1)
-        portal = body[:first].decode("utf-8")
+        portal = body[:first].decode("utf-8") if first else ""  # mostly the unnamed one
         statement = body[first + 1 : second].decode("utf-8")
         pos = second + 1
         count = INT16.unpack_from(body, pos)[0]
@@ -1052,7 +1052,9 @@ def decode_bind(body: bytes) -> Bind:
         if count:
             if count < 0:
                 return _decode_bind_checked(body)
-            param_formats = _int16_array_struct(count).unpack_from(body, pos)
+            param_formats = (
+                _INT16_ARRAYS[count] if count < _ARRAYS else _int16_array_struct(count)
+            ).unpack_from(body, pos)
             pos += 2 * count
         else:
             param_formats = ()
@@ -1080,7 +1082,9 @@ def decode_bind(body: bytes) -> Bind:
         if count:
             if count < 0:
                 return _decode_bind_checked(body)
-            result_formats = _int16_array_struct(count).unpack_from(body, pos)
+            result_formats = (
+                _INT16_ARRAYS[count] if count < _ARRAYS else _int16_array_struct(count)
+            ).unpack_from(body, pos)
             pos += 2 * count
         else:
             result_formats = ()
@@ -1100,7 +1104,8 @@ def decode_bind(body: bytes) -> Bind:
 
 
 #: Structs reading arrays of 0..63 int16s (format codes), made once.
-_INT16_ARRAYS: Final = tuple(struct.Struct(f"!{count}h") for count in range(64))
+_ARRAYS: Final = 64
+_INT16_ARRAYS: Final = tuple(struct.Struct(f"!{count}h") for count in range(_ARRAYS))
 _new_message: Final = object.__new__
 _set_bind_portal: Final = vars(Bind)["portal"].__set__
 _set_bind_statement: Final = vars(Bind)["statement"].__set__
@@ -1111,7 +1116,7 @@ _set_bind_result_formats: Final = vars(Bind)["result_formats"].__set__
 
 def _int16_array_struct(count: int) -> struct.Struct:
     """The Struct reading ``count`` int16s."""
-    return _INT16_ARRAYS[count] if count < 64 else struct.Struct(f"!{count}h")
+    return _INT16_ARRAYS[count] if count < _ARRAYS else struct.Struct(f"!{count}h")
 
 
 def _decode_bind_checked(body: bytes) -> Bind:

@@ -521,7 +521,7 @@ class ServerConnection:
         if self._state is not _READY or self._eof or self._buffer.pending:
             return None
         size = len(data)
-        if size < 26 or data[-5:] != _SYNC:
+        if size < 26 or not data.endswith(_SYNC):
             return None
         limits = self._limits
         try:
