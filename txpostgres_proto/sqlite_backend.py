@@ -100,6 +100,7 @@ from txpostgres_proto.sqlite.prepared import Prepared, prepare
 from txpostgres_proto.sqlite.readhold import ReadHold
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
+from txpostgres_proto.sqlite.violations import Violations
 from txpostgres_proto.types import oids
 
 __all__ = ["SQLiteBackend", "make_backend_factory"]
@@ -612,6 +613,7 @@ class SQLiteBackend:
         context = self._context
         assert context is not None
         context.error = None
+        context.drawn.clear()
         context.zone = self._zone()
         conn = self._connection()
         if not conn.in_transaction:
@@ -685,12 +687,16 @@ class SQLiteBackend:
         conn = self._connection()
         context = self._prepare_context()
         if plan.restart_sequences:
-            owned = schema.sequences
             tables = {table.lower() for table in plan.tables}
-            self.database.sequences.restart(
-                conn, {name for name, (table, _) in owned.items() if table.lower() in tables}
-            )
+            names = {
+                name for name, (table, _) in schema.sequences.items() if table.lower() in tables
+            }
+            if plan.command == "TRUNCATE TABLE":
+                self.database.sequences.restart(conn, names, tables)
+            else:
+                self.database.sequences.forget(conn, names, tables)
         context.owners = schema.sequences
+        context.owner_types = schema.sequence_types
         several = len(plan.statements) > 1
         cursor = self._cursor
         assert cursor is not None
@@ -712,7 +718,12 @@ class SQLiteBackend:
                 conn.execute("COMMIT")
         except sqlite3.Error as error:
             self._undo(conn, opened)
-            raise postgres_error(error, sql, plan, schema, context.error, inserted) from None
+            violations = None
+            if not several and plan.command in _WRITES:
+                violations = Violations(conn, plan.statements[-1], bound, schema, context.drawn)
+            raise postgres_error(
+                error, sql, plan, schema, context.error, inserted, violations
+            ) from None
         except OverflowError:
             self._undo(conn, opened)
             raise PostgresError("value out of range for a 64-bit integer", "22003") from None

@@ -77,4 +77,6 @@ def test_create_and_alter_sequence(client: Client) -> None:
     assert client.value("insert into s (v) values ('b') returning id") == 5
     client.run("create sequence if not exists s_id_seq start 1000")  # exists: unchanged
     assert client.value("insert into s (v) values ('c') returning id") == 6
-    assert fails(client, "create sequence other_seq increment by 2").sqlstate == "0A000"
+    client.run("create sequence other_seq increment by 2")
+    assert client.rows("select nextval('other_seq'), nextval('other_seq')") == [(1, 3)]
+    assert fails(client, "create sequence other_seq").sqlstate == "42P07"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from txpostgres_proto.sqlite.database import SQLiteDatabase
-from txpostgres_proto.sqlite.functions import SEQUENCE_TABLE
+from txpostgres_proto.sqlite.sequences import SEQUENCE_TABLE
 
-from .conftest import Client
+from .conftest import Client, fails
 
 
 @pytest.fixture
@@ -67,3 +67,24 @@ def test_the_sequences_table_is_not_an_application_table(workers: tuple[Client, 
     ]
     assert names == ["t"]
     assert SEQUENCE_TABLE.startswith("_txpg_")
+
+
+def test_options_are_shared_and_a_rolled_back_step_is_skipped(
+    workers: tuple[Client, Client],
+) -> None:
+    one, other = workers
+    one.run("create sequence stepped increment by 5 maxvalue 26")
+    one.transaction("BEGIN")
+    assert one.rows("select nextval('stepped'), nextval('stepped')") == [(1, 6)]
+    one.transaction("ROLLBACK")
+    assert one.rows("select last_value, is_called from stepped") == [(6, True)]
+    assert one.value("select nextval('stepped')") == 11
+    assert other.value("select nextval('stepped')") == 16
+    other.run("alter sequence stepped increment by -10 minvalue -4")
+    assert one.value("select nextval('stepped')") == 6
+    one.transaction("BEGIN")
+    assert one.value("select nextval('stepped')") == -4
+    one.transaction("ROLLBACK")
+    assert fails(one, "select nextval('stepped')").sqlstate == "2200H"
+    assert other.value("select setval('stepped', 26)") == 26
+    assert one.value("select nextval('stepped')") == 16

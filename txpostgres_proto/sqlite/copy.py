@@ -320,6 +320,7 @@ async def copy_from_stdin(
         _to_storage(batch, converters, table, columns)
         context = backend._prepare_context()
         context.owners = schema.sequences
+        context.owner_types = schema.sequence_types
         with backend._lock:
             try:
                 for statement_sql in plan.statements[:-1]:

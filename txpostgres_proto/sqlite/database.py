@@ -13,7 +13,7 @@ instead of waiting (the busy timeout does not apply to it) and, to avoid that, t
 deleted when the server stops: it behaves exactly like a file database (WAL, snapshot reads,
 busy timeout) and vanishes like a memory one.
 
-`SQLiteDatabase` also holds what the connections share: the sequences of serial columns, the
+`SQLiteDatabase` also holds what the connections share: the sequences (``sequences.py``), the
 writer gate (``writers.py``), the reflected schema (re-read after DDL, see `schema_version`),
 the plan caches (``templates.py``, ``prepared.py``), and the catalog emulation fed from the
 schema (`CatalogFeed`; the catalog serves every database name a client asks for, so one per
@@ -30,9 +30,10 @@ import tempfile
 from pathlib import Path
 
 from txpostgres_proto.catalog import Catalog
-from txpostgres_proto.sqlite.functions import FunctionContext, Sequences, register_functions
+from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
 from txpostgres_proto.sqlite.prepared import PreparedCache
 from txpostgres_proto.sqlite.reflect import Schema, reflect
+from txpostgres_proto.sqlite.sequences import Sequences
 from txpostgres_proto.sqlite.templates import TranslationCache
 from txpostgres_proto.sqlite.writers import WriterGate
 

@@ -22,7 +22,7 @@ ALTER TABLE lives in ``alter.py`` (it rebuilds tables when SQLite cannot alter t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 from sqlglot import exp
 
@@ -31,6 +31,7 @@ from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.dialect import parse_statement, to_sqlite
 from txpostgres_proto.sqlite.resolve import cast_target
 from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree
+from txpostgres_proto.sqlite.sequence_ddl import column_sequence
 from txpostgres_proto.sqlite.typemap import PgType, pg_type_named
 from txpostgres_proto.sqlite.usertypes import UserTypeDef
 from txpostgres_proto.types import oids
@@ -40,6 +41,14 @@ _SERIALS: Final = {
     exp.DataType.Type.BIGSERIAL: oids.INT8,
     exp.DataType.Type.SMALLSERIAL: oids.INT2,
 }
+#: (sqlglot's identity option, the sequence option it sets).
+_IDENTITY_OPTIONS: Final = (
+    ("start", "start"),
+    ("increment", "increment"),
+    ("minvalue", "min_value"),
+    ("maxvalue", "max_value"),
+)
+_SEQUENCE_TYPES: Final = {oids.INT2: "smallint", oids.INT4: "integer"}
 _TEXT_LIKE: Final = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME})
 
 
@@ -177,6 +186,8 @@ class TableWriter:
         self.table = table
         self.primary = primary
         self.types = types or {}
+        #: (sequence, options) of the identity columns written that give sequence options.
+        self.identities: list[tuple[str, dict[str, Any]]] = []
 
     def column(self, definition: exp.ColumnDef) -> str:
         name = definition.name
@@ -199,6 +210,7 @@ class TableWriter:
             elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
                 not_null = True
                 default = f"(nextval('{self.table}_{name}_seq'))"
+                self._identity(f"{self.table}_{name}_seq", kind, pg_type)
             elif isinstance(kind, exp.ComputedColumnConstraint):
                 extras.append(f"GENERATED ALWAYS AS ({expression_sql(kind.this)}) STORED")
             elif isinstance(kind, exp.CheckColumnConstraint):
@@ -225,6 +237,21 @@ class TableWriter:
         if default is not None:
             parts.append(f"DEFAULT {default}")
         return " ".join(parts + extras)
+
+    def _identity(
+        self, sequence: str, identity: exp.GeneratedAsIdentityColumnConstraint, pg_type: PgType
+    ) -> None:
+        """Note the sequence options an identity column gives (``AS IDENTITY (START …)``)."""
+        options: dict[str, Any] = {
+            field: value.sql(dialect="postgres").replace(" ", "")
+            for option, field in _IDENTITY_OPTIONS
+            if (value := identity.args.get(option)) is not None
+        }
+        if identity.args.get("cycle") is not None:
+            options["cycle"] = bool(identity.args["cycle"])
+        if options:
+            options["data_type"] = _SEQUENCE_TYPES.get(pg_type.oid, "bigint")
+            self.identities.append((sequence, options))
 
     def constraint(self, node: exp.Expression, given: str | None = None) -> str:
         prefix = f"CONSTRAINT {quote(given)} " if given else ""
@@ -280,7 +307,12 @@ def create_table(create: exp.Create, types: Mapping[str, UserTypeDef] | None = N
         for element in elements
     ]
     exists = " IF NOT EXISTS" if create.args.get("exists") else ""
-    return [f"CREATE TABLE{exists} {quote(name)} ({', '.join(parts)})"]
+    # The sequences of identity columns with options, made first: only with the table.
+    sequences = [
+        column_sequence(sequence, options, unless_table=name)
+        for sequence, options in writer.identities
+    ]
+    return [*sequences, f"CREATE TABLE{exists} {quote(name)} ({', '.join(parts)})"]
 
 
 def create_table_as(name: str, columns: list[tuple[str, PgType]], select_sql: str) -> list[str]:

@@ -4,8 +4,9 @@ SQLite reports constraint violations tersely ("UNIQUE constraint failed: items.n
 no constraint for foreign keys; clients and ORMs look at the SQLSTATE (psycopg's
 ``UniqueViolation``, asyncpg's ``UniqueViolationError``, SQLAlchemy's ``IntegrityError``) and
 people read the message.  `postgres_error` rebuilds what PostgreSQL would have said from the
-SQLite error, the statement's `Plan`, the reflected `Schema` and, for unique violations of a
-single-row INSERT, the values that were being inserted:
+SQLite error, the statement's `Plan`, the reflected `Schema`, the values a single-row INSERT
+was inserting and, for the row any other INSERT, UPDATE or DELETE failed at (the ``Key
+(…)=(…)`` details of 23505 and 23503), ``violations.py``:
 
 ==================================  =====  ==================================================
 SQLite                              code   PostgreSQL message
@@ -14,6 +15,7 @@ UNIQUE / PRIMARY KEY failed         23505  duplicate key value violates unique c
 NOT NULL failed                     23502  null value in column "c" of relation "t" violates …
 CHECK failed                        23514  new row for relation "t" violates check constraint
 FOREIGN KEY failed                  23503  insert or update on table "t" violates foreign key …
+                                           (or update or delete on table "p" … on table "t")
 no such table                       42P01  relation "x" does not exist
 no such column                      42703  column "x" does not exist
 … already exists                    42P07  relation "x" already exists
@@ -33,12 +35,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite.translate import Plan
+from txpostgres_proto.sqlite.violations import ForeignKeyFinding, Violations
 
 _UNIQUE: Final = re.compile(r"UNIQUE constraint failed: (.+)$")
 _UNIQUE_INDEX: Final = re.compile(r"UNIQUE constraint failed: index '([^']+)'")
@@ -147,8 +150,16 @@ def _position(sql: str, token: str) -> int | None:
     return found + 1 if found >= 0 else None
 
 
+def _shown(values: Sequence[Any]) -> str:
+    return ", ".join("null" if value is None else str(value) for value in values)
+
+
 def _unique(
-    message: str, plan: Plan | None, schema: Schema, values: Callable[[str], Any]
+    message: str,
+    plan: Plan | None,
+    schema: Schema,
+    values: Callable[[str], Any],
+    violations: Violations | None,
 ) -> PostgresError:
     by_index = _UNIQUE_INDEX.search(message)
     if by_index is not None:
@@ -168,10 +179,11 @@ def _unique(
     index = table.index_on(names) if table is not None else None
     constraint = index.name if index is not None else f"{table_name}_{'_'.join(names)}_key"
     detail = None
-    found = [values(name) for name in names]
-    if names and all(value is not _MISSING for value in found):
-        shown = ", ".join("null" if value is None else str(value) for value in found)
-        detail = f"Key ({', '.join(names)})=({shown}) already exists."
+    found: Sequence[Any] | None = [values(name) for name in names]
+    if found is not None and any(value is _MISSING for value in found):
+        found = violations.unique_key(table_name, names) if violations is not None else None
+    if names and found is not None:
+        detail = f"Key ({', '.join(names)})=({_shown(found)}) already exists."
     return PostgresError(
         f'duplicate key value violates unique constraint "{constraint}"',
         "23505",
@@ -214,9 +226,44 @@ def _check(message: str, plan: Plan | None) -> PostgresError:
     )
 
 
-def _foreign_key(plan: Plan | None, schema: Schema, values: Callable[[str], Any]) -> PostgresError:
+def _broken(finding: ForeignKeyFinding) -> PostgresError:
+    """The 23503 of a foreign key found broken (``violations.py``)."""
+    key, child = finding.key, finding.child
+    shown = f"Key ({', '.join(finding.columns)})=({_shown(finding.values)})"
+    if finding.referenced:
+        message = (
+            f'update or delete on table "{key.ref_table}" violates foreign key constraint '
+            f'"{key.name}" on table "{child}"'
+        )
+        detail = f'{shown} is still referenced from table "{child}".'
+    else:
+        message = (
+            f'insert or update on table "{child}" violates foreign key constraint "{key.name}"'
+        )
+        detail = f'{shown} is not present in table "{key.ref_table}".'
+    return PostgresError(
+        message,
+        "23503",
+        detail=detail,
+        schema_name="public",
+        table_name=child,
+        constraint_name=key.name,
+    )
+
+
+def _foreign_key(
+    plan: Plan | None,
+    schema: Schema,
+    values: Callable[[str], Any],
+    violations: Violations | None,
+) -> PostgresError:
     table_name = plan.tables[0] if plan and plan.tables else ""
-    if plan is not None and plan.command in ("DELETE", "DROP TABLE", "TRUNCATE TABLE"):
+    command = plan.command if plan is not None else ""
+    if violations is not None and command in ("UPDATE", "DELETE"):
+        finding = violations.broken_reference()
+        if finding is not None:
+            return _broken(finding)
+    if command in ("DELETE", "DROP TABLE", "TRUNCATE TABLE"):
         for other in schema.tables.values():
             for key in other.foreign_keys:
                 if key.ref_table.lower() == table_name.lower():
@@ -225,7 +272,7 @@ def _foreign_key(plan: Plan | None, schema: Schema, values: Callable[[str], Any]
                         f'constraint "{key.name}" on table "{other.name}"',
                         "23503",
                         schema_name="public",
-                        table_name=table_name,
+                        table_name=other.name,
                         constraint_name=key.name,
                     )
     table = schema.table(table_name)
@@ -238,18 +285,15 @@ def _foreign_key(plan: Plan | None, schema: Schema, values: Callable[[str], Any]
         for key, found in given
         if all(value is not _MISSING and value is not None for value in found)
     ]
-    detail = None
     if len(complete) == 1:
         key, found = complete[0]
-        shown = ", ".join(str(value) for value in found)
-        detail = (
-            f'Key ({", ".join(key.columns)})=({shown}) is not present in table "{key.ref_table}".'
-        )
-        name = key.name
-    else:
-        name = keys[0].name if keys else f"{table_name}_fkey"
-        if len(keys) == 1:
-            detail = f'Key is not present in table "{keys[0].ref_table}".'
+        return _broken(ForeignKeyFinding(False, key, table_name, key.columns, tuple(found)))
+    if violations is not None and command == "INSERT":
+        finding = violations.missing_reference(table_name)
+        if finding is not None:
+            return _broken(finding)
+    name = keys[0].name if keys else f"{table_name}_fkey"
+    detail = f'Key is not present in table "{keys[0].ref_table}".' if len(keys) == 1 else None
     return PostgresError(
         f'insert or update on table "{table_name}" violates foreign key constraint "{name}"',
         "23503",
@@ -261,18 +305,24 @@ def _foreign_key(plan: Plan | None, schema: Schema, values: Callable[[str], Any]
 
 
 def _integrity(
-    error: sqlite3.Error, plan: Plan | None, schema: Schema, values: Callable[[str], Any]
+    error: sqlite3.Error,
+    plan: Plan | None,
+    schema: Schema,
+    values: Callable[[str], Any],
+    violations: Violations | None,
 ) -> PostgresError:
     name = getattr(error, "sqlite_errorname", "")
     message = str(error)
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
-        return _unique(message, plan, schema, values)
+        return _unique(message, plan, schema, values, violations)
     if name == "SQLITE_CONSTRAINT_NOTNULL":
         return _not_null(message, plan)
     if name == "SQLITE_CONSTRAINT_CHECK":
         return _check(message, plan)
-    if name == "SQLITE_CONSTRAINT_FOREIGNKEY":
-        return _foreign_key(plan, schema, values)
+    if name == "SQLITE_CONSTRAINT_FOREIGNKEY" or (
+        name == "SQLITE_CONSTRAINT_TRIGGER" and "FOREIGN KEY" in message
+    ):
+        return _foreign_key(plan, schema, values, violations)
     if name == "SQLITE_MISMATCH":
         return PostgresError(f"datatype mismatch: {message}", "42804")
     return PostgresError(message, "23000")
@@ -318,11 +368,13 @@ def postgres_error(
     schema: Schema,
     raised: PostgresError | None = None,
     inserted: Mapping[str, Any] | None = None,
+    violations: Violations | None = None,
 ) -> PostgresError:
     """The PostgreSQL error for a SQLite error (module docstring).
 
     ``raised`` is the error a user function left behind; ``inserted`` maps column names to the
-    values of a single-row INSERT (for the ``Key (…)=(…)`` detail of 23505).
+    values of a single-row INSERT (for the ``Key (…)=(…)`` details of 23505 and 23503);
+    ``violations`` finds the row any other INSERT, UPDATE or DELETE failed at.
     """
     if raised is not None:
         return raised
@@ -335,7 +387,7 @@ def postgres_error(
         return _MISSING
 
     if isinstance(error, sqlite3.IntegrityError):
-        return _integrity(error, plan, schema, value_of)
+        return _integrity(error, plan, schema, value_of, violations)
     if isinstance(error, sqlite3.ProgrammingError | sqlite3.InterfaceError):
         return PostgresError(str(error), "08P01")
     if isinstance(error, sqlite3.DataError):

@@ -7,9 +7,9 @@ and array helpers; a few carry session state and are bound to a `FunctionContext
 
 * ``now()`` is the start of the current transaction (PostgreSQL's ``transaction_timestamp``),
   ``statement_timestamp()``/``clock_timestamp()`` the wall clock;
-* ``nextval``/``currval``/``setval``/``lastval`` drive the sequences behind ``serial`` and
-  identity columns (`Sequences`, kept in the database file, so shared by every connection and
-  every process serving it);
+* ``nextval``/``currval``/``setval``/``lastval`` drive the sequences (``sequences.py``: kept in
+  the database file, so shared by every connection and every process serving it), and
+  ``pg_sequence_ddl`` runs CREATE/ALTER/DROP SEQUENCE (``sequence_ddl.py``);
 * ``current_user``/``current_database()`` answer from the session;
 * ``pg_sleep(seconds)`` waits in the worker thread and ends early, with 57014, when the
   statement is cancelled (SQLite's own interrupt cannot stop a user function).
@@ -17,9 +17,6 @@ and array helpers; a few carry session state and are bound to a `FunctionContext
 SQLite reports an exception raised inside a user function only as "user-defined function raised
 exception"; the wrapper keeps the `PostgresError` in ``FunctionContext.error`` so that the error
 mapping can answer with the real SQLSTATE and message.
-
-Sequences start after the largest value already in the owning column, so a database written
-by other tools (or before sequences were stored) carries on where its data ends.
 """
 
 from __future__ import annotations
@@ -42,6 +39,8 @@ from typing import Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
+from txpostgres_proto.sqlite.sequence_ddl import changes_from, unqualified, unqualified_exact
+from txpostgres_proto.sqlite.sequences import Owner, Sequences
 from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp, to_storage
 from txpostgres_proto.types import format_interval, parse_interval
 from txpostgres_proto.types.numeric import divide_numerics, integer_overflow
@@ -72,109 +71,6 @@ _TRUNC_UNITS: Final = (
 )  # fmt: skip
 
 
-#: Where the sequences' values live (hidden from the catalog by its ``_txpg_`` prefix).
-SEQUENCE_TABLE: Final = "_txpg_sequences"
-
-
-class Sequences:
-    """Every sequence of the database, kept in the database file itself (`SEQUENCE_TABLE`) and
-    remembered by this process.
-
-    Every connection, and every process serving the same file (``--workers``), draws from the
-    one stored counter: a value is taken by the statement that asks for it, on that
-    statement's connection, under the write lock SQLite gives one writer at a time, so no two
-    sessions get the same value.  The stored counter is transactional, PostgreSQL's sequences
-    are not: so the process also remembers the last value it handed out, and does not hand a
-    value out again after a rollback undid the stored one (values are skipped, as in
-    PostgreSQL).  That memory holds only while the counter is the one it was taken from: each
-    (re)start of a counter — first use, ``setval``, ``TRUNCATE ... RESTART IDENTITY``, dropping
-    the table — stores a new random ``generation``, so a restart made by any process is obeyed
-    by all.  A sequence first used starts after the largest value already in its column.  A
-    negative generation says no value was handed out since the (re)start (PostgreSQL's
-    ``is_called`` false: ``setval(s, n, false)``, ``CREATE SEQUENCE``); taking a value makes it
-    positive.
-    """
-
-    def __init__(self) -> None:
-        self._handed_out: dict[str, tuple[int, int]] = {}  # name -> (generation, value)
-        self._lock = threading.Lock()
-
-    def create(self, conn: sqlite3.Connection) -> None:
-        """Make the table (when the database has none yet)."""
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {SEQUENCE_TABLE} "
-            "(name TEXT PRIMARY KEY, last_value INTEGER NOT NULL, generation INTEGER NOT NULL)"
-        )
-
-    def next(self, conn: sqlite3.Connection, name: str, start: Callable[[], int]) -> int:
-        """The next value of ``name``; ``start`` gives the last value when first used."""
-        row = conn.execute(
-            f"UPDATE {SEQUENCE_TABLE} SET last_value = last_value + 1, "
-            "generation = abs(generation) WHERE name = ? RETURNING last_value, generation",
-            (name,),
-        ).fetchone()
-        if row is None:  # first use (or this process's first use was rolled back)
-            with self._lock:
-                _, last = self._handed_out.get(name, (0, 0))
-            value = max(start(), last) + 1
-            self.assign(conn, name, value)
-            return value
-        stored, generation = int(row[0]), int(row[1])
-        with self._lock:
-            remembered, last = self._handed_out.get(name, (generation, 0))
-            value = max(stored, last + 1) if remembered == generation else stored
-            self._handed_out[name] = (generation, value)
-        if value != stored:
-            conn.execute(
-                f"UPDATE {SEQUENCE_TABLE} SET last_value = ? WHERE name = ?", (value, name)
-            )
-        return value
-
-    def assign(
-        self, conn: sqlite3.Connection, name: str, value: int, *, called: bool = True
-    ) -> None:
-        """(Re)start the counter of ``name``: the last value handed out is ``value``; with
-        ``called`` false, none was (the next value is ``value + 1``)."""
-        generation = random.getrandbits(62) + 1
-        if not called:
-            generation = -generation
-        with self._lock:
-            self._handed_out[name] = (generation, value)
-        conn.execute(
-            f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET last_value = excluded.last_value, "
-            "generation = excluded.generation",
-            (name, value, generation),
-        )
-
-    def state(
-        self, conn: sqlite3.Connection, name: str, start: Callable[[], int]
-    ) -> tuple[int, bool]:
-        """PostgreSQL's ``(last_value, is_called)`` of ``name``: the last value handed out (by
-        any process, or by this one before a rollback) and true, or the next value and false
-        when none was since the counter (re)started; ``start`` as for `next`."""
-        row = conn.execute(
-            f"SELECT last_value, generation FROM {SEQUENCE_TABLE} WHERE name = ?", (name,)
-        ).fetchone()
-        with self._lock:
-            remembered = self._handed_out.get(name)
-        if row is None:
-            last = max(start(), remembered[1] if remembered else 0)
-            return (last, True) if last > 0 else (1, False)
-        stored, generation = int(row[0]), int(row[1])
-        if remembered is not None and remembered[0] == generation and remembered[1] > stored:
-            return remembered[1], True
-        if generation > 0 and stored > 0:
-            return stored, True
-        return stored + 1, False
-
-    def restart(self, conn: sqlite3.Connection, names: set[str]) -> None:
-        """Start sequences again from 1: their table was truncated with RESTART IDENTITY, or
-        dropped (a table made again under the name starts from 1 in every process)."""
-        for name in names:
-            self.assign(conn, name, 0, called=False)
-
-
 @dataclass
 class FunctionContext:
     """The session state the functions of one connection read."""
@@ -182,12 +78,18 @@ class FunctionContext:
     sequences: Sequences
     #: sequence name → (table, column) it belongs to, from the current schema.
     owners: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: sequence name → the data type of that column's sequence (``smallint``, ``integer``,
+    #: ``bigint``).
+    owner_types: dict[str, str] = field(default_factory=dict)
     user: str = "postgres"
     database: str = "postgres"
     zone: tzinfo = UTC
     #: The start of the transaction (or statement), fixed by the backend.
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     currvals: dict[str, int] = field(default_factory=dict)
+    #: The values ``nextval`` handed out during the current statement, by sequence (the last
+    #: one of each: the key of the row a unique violation stopped at, ``violations.py``).
+    drawn: dict[str, int] = field(default_factory=dict)
     last_sequence: str | None = None
     #: The `PostgresError` a function raised during the current statement.
     error: PostgresError | None = None
@@ -835,26 +737,39 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
     def current_time() -> str:
         return context.started.astimezone(context.zone).time().isoformat()
 
-    def start_of(name: str) -> Callable[[], int]:
-        def load() -> int:
-            owner = context.owners.get(name)
-            if owner is None:
-                return 0
-            table, column = (part.replace('"', '""') for part in owner)
+    def start_of(name: str) -> Owner | None:
+        """The column whose default is sequence ``name`` (None: none)."""
+        owner = context.owners.get(name)
+        if owner is None:
+            return None
+        table, column = (part.replace('"', '""') for part in owner)
+
+        def largest() -> int:
             row = conn.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
             return int(row[0]) if row and isinstance(row[0], int) else 0
 
-        return load
+        return Owner(largest, context.owner_types.get(name, "bigint"))
+
+    def sequence_of(name: Any) -> str:
+        """The sequence ``name`` names: as PostgreSQL reads it (unquoted parts folded), or as
+        written when that is a column's (``ddl.py`` writes ``nextval('Items_id_seq')`` for a
+        serial column of table "Items")."""
+        folded = unqualified(str(name))
+        if folded in context.owners:
+            return folded
+        exact = unqualified_exact(str(name))
+        return exact if exact in context.owners else folded
 
     def nextval(name: Any) -> int:
-        sequence = _sequence_name(name)
+        sequence = sequence_of(name)
         value = context.sequences.next(conn, sequence, start_of(sequence))
         context.currvals[sequence] = value
         context.last_sequence = sequence
+        context.drawn[sequence] = value
         return value
 
     def currval(name: Any) -> int:
-        sequence = _sequence_name(name)
+        sequence = sequence_of(name)
         if sequence not in context.currvals:
             raise PostgresError(
                 f'currval of sequence "{sequence}" is not yet defined in this session', "55000"
@@ -867,22 +782,37 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
         return context.currvals[context.last_sequence]
 
     def setval(name: Any, value: Any, is_called: Any = 1) -> int:
-        sequence = _sequence_name(name)
+        sequence = sequence_of(name)
         context.sequences.assign(
-            conn, sequence, int(value) if is_called else int(value) - 1, called=bool(is_called)
+            conn, sequence, int(value), start_of(sequence), called=bool(is_called)
         )
         if is_called:
             context.currvals[sequence] = int(value)
-            context.last_sequence = sequence
         return int(value)
 
     def last_value(name: Any) -> int:
-        sequence = _sequence_name(name)
+        sequence = sequence_of(name)
         return context.sequences.state(conn, sequence, start_of(sequence))[0]
 
     def is_called(name: Any) -> int:
-        sequence = _sequence_name(name)
+        sequence = sequence_of(name)
         return int(context.sequences.state(conn, sequence, start_of(sequence))[1])
+
+    def sequence_ddl(statement: str) -> str:
+        given = json.loads(statement)
+        name, flag = given["name"], bool(given["flag"])
+        sequences = context.sequences
+        changes = changes_from(given.get("changes", {}))
+        if given["op"] == "create":
+            owned = name in context.owners
+            sequences.define(conn, name, changes, if_not_exists=flag, owned=owned)
+        elif given["op"] == "column":
+            sequences.attach(conn, name, changes)
+        elif given["op"] == "alter":
+            sequences.alter(conn, name, changes, start_of(name), if_exists=flag)
+        else:
+            sequences.drop(conn, name, context.owners.get(name), if_exists=flag)
+        return ""
 
     def pg_cast(value: Any, type_oid: int, typmod: int) -> Any:
         return cast_value(value, PgType(type_oid, typmod), context.zone)
@@ -907,19 +837,13 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
         ("setval", 3, setval, False),
         ("pg_sequence_last_value", 1, last_value, False),
         ("pg_sequence_is_called", 1, is_called, False),
+        ("pg_sequence_ddl", 1, sequence_ddl, False),
         ("pg_cast", 3, pg_cast, True),
         ("current_user", 0, lambda: context.user, False),
         ("session_user", 0, lambda: context.user, False),
         ("current_database", 0, lambda: context.database, False),
         ("current_schema", 0, lambda: "public", True),
     ]
-
-
-def _sequence_name(name: Any) -> str:
-    text = str(name).strip()
-    if "." in text:
-        text = text.rsplit(".", 1)[1]
-    return text.strip('"')
 
 
 #: Names bound to the session by `_bound` (listed here for routing decisions).
@@ -939,6 +863,7 @@ _BOUND_NAMES: Final = frozenset(
         "setval",
         "pg_sequence_last_value",
         "pg_sequence_is_called",
+        "pg_sequence_ddl",
         "pg_cast",
         "current_user",
         "session_user",

@@ -43,6 +43,7 @@ from txpostgres_proto.catalog.schema import (
     Index,
     Table,
 )
+from txpostgres_proto.sqlite.sequences import SEQUENCE_TABLE
 from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
 from txpostgres_proto.sqlite.usertypes import UserTypeDef, read_user_types
 from txpostgres_proto.types import oids
@@ -136,6 +137,8 @@ class Schema:
 
     tables: dict[str, TableInfo] = field(default_factory=dict)
     types: dict[str, UserTypeDef] = field(default_factory=dict)
+    #: The sequences made with CREATE SEQUENCE (relations of their own: ``sequences.py``).
+    created_sequences: frozenset[str] = frozenset()
 
     def table(self, name: str) -> TableInfo | None:
         found = self.tables.get(name)
@@ -156,6 +159,17 @@ class Schema:
                 if column.sequence is not None:
                     owned[column.sequence] = (table.name, column.name)
         return owned
+
+    @functools.cached_property
+    def sequence_types(self) -> dict[str, str]:
+        """Sequence name → its data type, that of its serial/identity column."""
+        types = {oids.INT2: "smallint", oids.INT4: "integer"}
+        found = {}
+        for name, (table, column) in self.sequences.items():
+            info = self.tables[table].column(column)
+            oid = info[1].pg_type.oid if info is not None else oids.INT8
+            found[name] = types.get(oid, "bigint")
+        return found
 
     def catalog_tables(self) -> tuple[Table, ...]:
         """The schema as the catalog emulation's `Table` objects."""
@@ -325,7 +339,15 @@ def reflect(conn: sqlite3.Connection) -> Schema:
             sql=sql,
             index_sql=index_sql,
         )
-    return Schema(tables, read_user_types(conn))
+    return Schema(tables, read_user_types(conn), _created_sequences(conn))
+
+
+def _created_sequences(conn: sqlite3.Connection) -> frozenset[str]:
+    try:
+        rows = conn.execute(f"SELECT name FROM {SEQUENCE_TABLE} WHERE created").fetchall()
+    except sqlite3.OperationalError:  # a database file no server has opened yet
+        return frozenset()
+    return frozenset(row[0] for row in rows)
 
 
 def pg_default(column: ColumnInfo) -> str | None:

@@ -1,38 +1,41 @@
-"""``CREATE SEQUENCE`` and ``ALTER SEQUENCE`` as pg_dump writes them, onto the sequence table.
+"""``CREATE``, ``ALTER`` and ``DROP SEQUENCE`` onto the sequence table (``sequences.py``).
 
-A plain ``pg_dump`` of PostgreSQL writes a serial column as a table, a separate sequence and a
-default (PostgreSQL docs, "CREATE SEQUENCE", "ALTER SEQUENCE")::
+The statement is read here, at translation (PostgreSQL docs, "CREATE SEQUENCE", "ALTER
+SEQUENCE", "DROP SEQUENCE")::
 
-    CREATE SEQUENCE public.t_id_seq AS integer START WITH 1 INCREMENT BY 1
-        NO MINVALUE NO MAXVALUE CACHE 1;
-    ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id;
-    ALTER TABLE ONLY public.t ALTER COLUMN id SET DEFAULT nextval('public.t_id_seq'::regclass);
+    CREATE [TEMP|UNLOGGED] SEQUENCE [IF NOT EXISTS] name [AS type] [INCREMENT [BY] n]
+        [MINVALUE n | NO MINVALUE] [MAXVALUE n | NO MAXVALUE] [START [WITH] n] [CACHE n]
+        [[NO] CYCLE] [OWNED BY table.column | OWNED BY NONE]
+    ALTER SEQUENCE [IF EXISTS] name  (the same options, and RESTART [[WITH] n]) | OWNER TO …
+    DROP SEQUENCE [IF EXISTS] name [, …] [CASCADE | RESTRICT]
 
-The SQLite default keeps a sequence as a row of the sequence table (``functions.Sequences``)
-and knows which column owns it from the column's ``nextval`` default (``reflect.py``).  So
-``CREATE SEQUENCE`` (re)starts the row at its START value, not yet called (a new random
-generation, negative, so every process forgets what it handed out under the old one),
-``ALTER SEQUENCE ... RESTART [WITH n]``
-does the same, and ``OWNED BY``, ``AS type``, ``CACHE``, ``NO MINVALUE``/``NO MAXVALUE`` and
-``[NO] CYCLE`` are accepted and need nothing.  An increment other than 1 is refused (0A000):
-the table counts by one.
+and becomes one SQLite statement calling the session's ``pg_sequence_ddl`` function
+(``functions.py``) with the parsed statement as JSON: what a statement means depends on the
+sequence's current options and on the columns using it, which only running it can see, and
+PostgreSQL's errors (22023 for options that do not fit, 42P07, 42P01, 2BP01) come from there.
+A sequence's schema is ignored (one schema: ``public``); ``OWNER TO`` is accepted and needs
+nothing; ``RENAME`` and ``SET SCHEMA`` are refused with 0A000.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Final
+from functools import lru_cache
+from typing import Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
-from txpostgres_proto.sqlite.functions import SEQUENCE_TABLE
+from txpostgres_proto.sqlite.sequences import OptionChanges
 
-__all__ = ["sequence_statement"]
+__all__ = [
+    "changes_from",
+    "column_sequence",
+    "sequence_statement",
+    "unqualified",
+    "unqualified_exact",
+]
 
-#: Random generations are below 2**62; negative: no value handed out since (``Sequences``).
-#: ``random()`` is PostgreSQL's on the session's connection (``functions.py``): in [0, 1).
-_GENERATIONS: Final = 2**62 - 1
-
-_NAME: Final = r'((?:"(?:[^"]|"")+"|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[\w$]+))?)'
+_NAME: Final = r'((?:"(?:[^"]|"")+"|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[\w$]+))*)'
 _CREATE: Final = re.compile(
     r"^CREATE\s+(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?SEQUENCE\s+(IF\s+NOT\s+EXISTS\s+)?"
     + _NAME
@@ -40,67 +43,204 @@ _CREATE: Final = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _ALTER: Final = re.compile(
-    r"^ALTER\s+SEQUENCE\s+(?:IF\s+EXISTS\s+)?" + _NAME + r"(.*)$", re.IGNORECASE | re.DOTALL
+    r"^ALTER\s+SEQUENCE\s+(IF\s+EXISTS\s+)?" + _NAME + r"(.*)$", re.IGNORECASE | re.DOTALL
 )
-_START: Final = re.compile(r"\bSTART\s+(?:WITH\s+)?(-?\d+)", re.IGNORECASE)
-_RESTART: Final = re.compile(r"\bRESTART(?:\s+(?:WITH\s+)?(-?\d+))?", re.IGNORECASE)
-_INCREMENT: Final = re.compile(r"\bINCREMENT\s+(?:BY\s+)?(-?\d+)", re.IGNORECASE)
+_DROP: Final = re.compile(r"^DROP\s+SEQUENCE\s+(IF\s+EXISTS\s+)?(.*)$", re.IGNORECASE | re.DOTALL)
+_TOKEN: Final = re.compile(
+    r'"(?:[^"]|"")*"|[-+]?\s*\d+|[\w$]+(?:\s*\.\s*(?:"(?:[^"]|"")*"|[\w$]+))*|\S'
+)
+_TYPES: Final = {
+    "smallint": "smallint",
+    "int2": "smallint",
+    "integer": "integer",
+    "int": "integer",
+    "int4": "integer",
+    "bigint": "bigint",
+    "int8": "bigint",
+}
 
 
-def _bare(name: str) -> str:
-    """The sequence's own name, without schema and quotes (one schema: ``public``)."""
-    last = re.split(r'\.(?=(?:[^"]*"[^"]*")*[^"]*$)', name)[-1].strip()
+@lru_cache(maxsize=256)
+def unqualified_exact(name: str) -> str:
+    """The last part of ``[schema.]name``, unquoted but not folded."""
+    parts = re.findall(r'"(?:[^"]|"")*"|[^."\s]+', name.strip())
+    last = parts[-1] if parts else name
+    return last[1:-1].replace('""', '"') if last.startswith('"') else last
+
+
+@lru_cache(maxsize=256)
+def unqualified(name: str) -> str:
+    """A sequence's own name from ``[schema.]name`` (quoted parts kept, others folded)."""
+    parts = re.findall(r'"(?:[^"]|"")*"|[^."\s]+', name.strip())
+    last = parts[-1] if parts else name
     if last.startswith('"'):
         return last[1:-1].replace('""', '"')
     return last.lower()
 
 
-def _check_increment(options: str) -> None:
-    increment = _INCREMENT.search(options)
-    if increment is not None and int(increment.group(1)) != 1:
+def _syntax(token: str | None) -> PostgresError:
+    if token is None:
+        return PostgresError("syntax error at end of input", "42601")
+    return PostgresError(f'syntax error at or near "{token}"', "42601")
+
+
+class _Tokens:
+    """The option words of a statement, read left to right."""
+
+    def __init__(self, text: str) -> None:
+        self._items = [token for token in _TOKEN.findall(text) if token != ";"]
+        self._at = 0
+
+    def peek(self) -> str | None:
+        return self._items[self._at] if self._at < len(self._items) else None
+
+    def word(self) -> str | None:
+        found = self.peek()
+        if found is not None:
+            self._at += 1
+        return found.lower() if found is not None and not found.startswith('"') else found
+
+    def accept(self, *words: str) -> bool:
+        found = self.peek()
+        if found is not None and found.lower() in words:
+            self._at += 1
+            return True
+        return False
+
+    def number(self) -> str:
+        """An integer, as written (`changes_from` reads it: the text a statement's literal
+        is in stays as it was, ``templates.py``)."""
+        found = self.peek()
+        if found is None or not re.fullmatch(r"[-+]?\s*\d+", found):
+            raise _syntax(found)
+        self._at += 1
+        return re.sub(r"\s+", "", found)
+
+    def maybe_number(self) -> str | None:
+        found = self.peek()
+        return self.number() if found is not None and found[-1].isdigit() else None
+
+
+def _read_changes(text: str, *, altering: bool) -> dict[str, Any]:
+    """The options of a CREATE (``altering`` false) or ALTER SEQUENCE statement, as
+    `changes_from` takes them."""
+    tokens = _Tokens(text)
+    given: dict[str, Any] = {}
+    while (word := tokens.word()) is not None:
+        if word == "as":
+            found = _TYPES.get((tokens.word() or "").lower())
+            if found is None:
+                raise PostgresError("sequence type must be smallint, integer, or bigint", "22023")
+            given["data_type"] = found
+        elif word == "increment":
+            tokens.accept("by")
+            given["increment"] = tokens.number()
+        elif word in ("minvalue", "maxvalue"):
+            given[word.replace("value", "_value")] = tokens.number()
+        elif word == "no":
+            what = tokens.word()
+            if what in ("minvalue", "maxvalue"):
+                given[what.replace("value", "_value")] = "default"
+            elif what == "cycle":
+                given["cycle"] = False
+            else:
+                raise _syntax(what)
+        elif word == "start":
+            tokens.accept("with")
+            given["start"] = tokens.number()
+        elif word == "restart" and altering:
+            tokens.accept("with")
+            value = tokens.maybe_number()
+            given["restart"] = "start" if value is None else value
+        elif word == "cache":
+            given["cache"] = tokens.number()
+        elif word == "cycle":
+            given["cycle"] = True
+        elif word == "owned":
+            if not tokens.accept("by"):
+                raise _syntax(tokens.peek())
+            owner = tokens.word()
+            if owner is None:
+                raise _syntax(None)
+            given["owned_by"] = "" if owner == "none" else _owner_table(owner)
+        elif word in ("logged", "unlogged") or (
+            word == "set" and tokens.accept("logged", "unlogged")
+        ):
+            continue
+        else:
+            raise _syntax(word)
+    return given
+
+
+#: The options whose values are integers (written as text in the statement's call).
+_NUMBERS: Final = frozenset({"increment", "min_value", "max_value", "start", "restart", "cache"})
+
+
+def changes_from(given: dict[str, Any]) -> OptionChanges:
+    """The `OptionChanges` a ``pg_sequence_ddl`` call carries (its integers as text)."""
+    read: dict[str, Any] = {
+        key: int(value) if key in _NUMBERS and value not in ("default", "start") else value
+        for key, value in given.items()
+    }
+    return OptionChanges(**read)
+
+
+def _owner_table(column: str) -> str:
+    """The table of ``OWNED BY [schema.]table.column``."""
+    parts = re.findall(r'"(?:[^"]|"")*"|[^."\s]+', column)
+    if len(parts) < 2:
         raise PostgresError(
-            "INCREMENT other than 1 is not supported: the SQLite backend counts by 1", "0A000"
+            "invalid OWNED BY option",
+            "42601",
+            hint="Specify OWNED BY table.column or OWNED BY NONE.",
         )
+    return unqualified(parts[-2])
 
 
-def _restart(name: str, start: int, *, keep_existing: bool = False) -> str:
-    """The statement (re)starting ``name`` so that its next value is ``start``."""
-    conflict = (
-        "DO NOTHING"
-        if keep_existing
-        else "DO UPDATE SET last_value = excluded.last_value, generation = excluded.generation"
-    )
-    quoted = name.replace("'", "''")
+def _call(operation: str, name: str, flag: bool, changes: dict[str, Any] | None = None) -> str:
+    payload: dict[str, Any] = {"op": operation, "name": name, "flag": flag}
+    if changes:
+        payload["changes"] = changes
+    text = json.dumps(payload, separators=(",", ":")).replace("'", "''")
+    return f"SELECT pg_sequence_ddl('{text}')"
+
+
+def column_sequence(name: str, options: dict[str, Any], *, unless_table: str) -> str:
+    """The statement making the sequence of an identity column that gives sequence options
+    (``GENERATED … AS IDENTITY (START WITH 10 INCREMENT BY 5)``), before its table is made:
+    nothing when the table ``unless_table`` exists already."""
+    call = _call("column", name, False, options)
+    quoted = unless_table.replace("'", "''")
     return (
-        f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation) "
-        f"VALUES ('{quoted}', {start - 1}, -1 - CAST(random() * {_GENERATIONS} AS INTEGER)) "
-        f"ON CONFLICT (name) {conflict}"
+        f"{call} WHERE NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' "
+        f"AND name = '{quoted}')"
     )
 
 
 def sequence_statement(text: str) -> tuple[str, tuple[str, ...]] | None:
-    """(command tag, SQLite statements) of a CREATE/ALTER SEQUENCE statement, None for any
-    other statement; 0A000 for what the sequence table cannot do."""
+    """(command tag, SQLite statements) of a CREATE/ALTER/DROP SEQUENCE statement, None for
+    any other statement."""
     created = _CREATE.match(text)
     if created is not None:
         exists, name, options = created.groups()
-        _check_increment(options)
-        start = _START.search(options)
-        first = int(start.group(1)) if start is not None else 1
-        return "CREATE SEQUENCE", (_restart(_bare(name), first, keep_existing=bool(exists)),)
+        changes = _read_changes(options, altering=False)
+        return "CREATE SEQUENCE", (_call("create", unqualified(name), bool(exists), changes),)
+    dropped = _DROP.match(text)
+    if dropped is not None:
+        exists, names = dropped.groups()
+        listed = re.sub(r"\s+(CASCADE|RESTRICT)\s*$", "", names.strip(), flags=re.IGNORECASE)
+        return "DROP SEQUENCE", tuple(
+            _call("drop", unqualified(part), bool(exists))
+            for part in re.findall(r'(?:"(?:[^"]|"")*"|[^,"])+', listed)
+        )
     altered = _ALTER.match(text)
     if altered is None:
         return None
-    name, options = altered.groups()
-    words = {word.lower() for word in re.findall(r"[A-Za-z_]+", options)}
-    if "owner" in words or "rename" in words or "schema" in words:
-        if "owner" in words:
-            return "ALTER SEQUENCE", ()
-        raise PostgresError("ALTER SEQUENCE ... RENAME/SET SCHEMA is not supported", "0A000")
-    _check_increment(options)
-    restart = _RESTART.search(options)
-    if restart is None:
+    exists, name, options = altered.groups()
+    words = [word.lower() for word in re.findall(r"[A-Za-z_]+", options)[:2]]
+    if words[:1] == ["owner"]:
         return "ALTER SEQUENCE", ()
-    start = _START.search(options)
-    value = restart.group(1) or (start.group(1) if start is not None else "1")
-    return "ALTER SEQUENCE", (_restart(_bare(name), int(value)),)
+    if words[:1] == ["rename"] or words == ["set", "schema"]:
+        raise PostgresError("ALTER SEQUENCE ... RENAME/SET SCHEMA is not supported", "0A000")
+    changes = _read_changes(options, altering=True)
+    return "ALTER SEQUENCE", (_call("alter", unqualified(name), bool(exists), changes),)

@@ -5,10 +5,11 @@ PostgreSQL lets a sequence be read like a one-row table with the columns ``last_
 Notes); ``pg_dump`` reads every sequence whose data it dumps that way and prints
 ``SELECT pg_catalog.setval('seq', last_value, is_called)``.
 
-The sequences of serial columns (`Schema.sequences`) are no SQLite relations: their counters
-are rows of the sequence table (``functions.Sequences``).  `sequence_relations` replaces each
-relation of a query that names such a sequence (and no table) by a one-row subquery with the
-same alias, whose values come from two functions of the session (``functions.py``):
+Sequences (those of serial columns, `Schema.sequences`, and those made with CREATE SEQUENCE,
+`Schema.created_sequences`) are no SQLite relations: they are rows of the sequence table
+(``sequences.py``).  `sequence_relations` replaces each relation of a query that names such a
+sequence (and no table) by a one-row subquery with the same alias, whose values come from two
+functions of the session (``functions.py``):
 
 * ``pg_sequence_last_value(name)`` — the last value handed out, or, when none was since the
   sequence (re)started (``CREATE SEQUENCE``, ``setval(s, n, false)``, a restart), the value
@@ -48,7 +49,7 @@ def sequence_relations(tree: exp.Expression, schema: Schema) -> None:
     (and no table or common table expression) by the subquery of its state."""
     if not isinstance(tree, exp.Query):
         return
-    owned = schema.sequences
+    owned = schema.sequences.keys() | schema.created_sequences
     if not owned:
         return
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}

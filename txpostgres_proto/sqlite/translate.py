@@ -517,7 +517,7 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
     if "SEQUENCE" in words[:3]:
         found = sequence_statement(text)
         if found is not None:
-            return Plan(found[0], found[1])
+            return Plan(found[0], found[1], changes_schema=bool(found[1]))
     explained = _EXPLAIN.match(text)
     if explained:
         inner = translate(text[explained.end() :], schema, given)

@@ -1,0 +1,581 @@
+"""PostgreSQL's sequences for the SQLite default, kept in the database file itself.
+
+Every sequence is a row of `SEQUENCE_TABLE` holding what PostgreSQL keeps for it (PostgreSQL
+docs, "CREATE SEQUENCE", "ALTER SEQUENCE", "Sequence Manipulation Functions"): its options —
+data type, increment, minimum, maximum, start, cache, cycle — and its state, ``last_value``
+and ``is_called``.  `Sequences` implements ``nextval``, ``setval``, the reading of the state
+(``SELECT last_value, is_called FROM seq``) and the statements (``CREATE``/``ALTER``/``DROP
+SEQUENCE``, whose options `settle` checks as PostgreSQL 15 does, with its messages).
+
+Every connection, and every process serving the same file (``--workers``), draws from the one
+stored row: a value is taken by the statement that asks for it, on that statement's
+connection, under the write lock SQLite gives one writer at a time, so no two sessions get the
+same value.  The stored row is transactional, PostgreSQL's sequences are not: so the process
+also remembers the last value it handed out, and does not hand a value out again after a
+rollback undid the stored one (values are skipped, as in PostgreSQL).  That memory holds only
+while the row is the one it was taken from: each (re)start of a sequence — first use,
+``setval``, ``RESTART``, ``TRUNCATE ... RESTART IDENTITY``, dropping the owning table — stores
+a new random ``generation``, so a restart made by any process is obeyed by all.  A negative
+generation stands for ``is_called`` false: the next ``nextval`` returns ``last_value`` itself;
+taking a value makes it positive.
+
+The sequence of a serial or identity column (``DEFAULT nextval('t_id_seq')``) needs no
+``CREATE SEQUENCE``: its row is made, with the default options, on first use, starting after
+the largest value already in its column, so a database written by other tools carries on where
+its data ends.  ``created`` marks rows made by ``CREATE SEQUENCE`` (relations of their own,
+``reflect.py``); ``owned_by`` is the table of ``OWNED BY``, dropped with it.
+
+A database file written before the options were kept has the table without them (and stored
+``last_value`` one below the next value while not called): `create_table` adds the columns
+and converts those rows once.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from txpostgres_proto.protocol.errors import PostgresError
+
+__all__ = [
+    "SEQUENCE_TABLE",
+    "TYPE_RANGES",
+    "OptionChanges",
+    "Owner",
+    "SequenceOptions",
+    "Sequences",
+    "settle",
+]
+
+#: Where the sequences live (hidden from the catalog by its ``_txpg_`` prefix).
+SEQUENCE_TABLE: Final = "_txpg_sequences"
+_BIGINT_MAX: Final = 2**63 - 1
+#: The range of each data type a sequence may have.
+TYPE_RANGES: Final = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), _BIGINT_MAX),
+}
+#: The columns the table has beyond (name, last_value, generation), with their definitions
+#: (the defaults are those of a serial column's sequence: what rows written before had).
+_OPTION_COLUMNS: Final = (
+    ("data_type", "TEXT NOT NULL DEFAULT 'bigint'"),
+    ("increment", "INTEGER NOT NULL DEFAULT 1"),
+    ("min_value", "INTEGER NOT NULL DEFAULT 1"),
+    ("max_value", f"INTEGER NOT NULL DEFAULT {_BIGINT_MAX}"),
+    ("start_value", "INTEGER NOT NULL DEFAULT 1"),
+    ("cache", "INTEGER NOT NULL DEFAULT 1"),
+    ("cycle", "INTEGER NOT NULL DEFAULT 0"),
+    ("created", "INTEGER NOT NULL DEFAULT 0"),
+    ("owned_by", "TEXT"),
+)
+_OPTIONS: Final = "data_type, increment, min_value, max_value, start_value, cache, cycle"
+#: Whether the next step of an ascending (descending) sequence passes its maximum (minimum);
+#: written so that no intermediate result overflows (PostgreSQL's ``nextval_internal``).
+_PAST_MAX: Final = (
+    "(increment > 0 AND CASE WHEN max_value >= 0 THEN last_value > max_value - increment "
+    "ELSE last_value + increment > max_value END)"
+)
+_PAST_MIN: Final = (
+    "(increment < 0 AND CASE WHEN min_value < 0 THEN last_value < min_value - increment "
+    "ELSE last_value + increment < min_value END)"
+)
+_NEXT: Final = (
+    f"UPDATE {SEQUENCE_TABLE} SET last_value = CASE WHEN generation < 0 THEN last_value "
+    f"WHEN {_PAST_MAX} THEN min_value WHEN {_PAST_MIN} THEN max_value "
+    "ELSE last_value + increment END, generation = abs(generation) "
+    f"WHERE name = ? AND (generation < 0 OR cycle OR NOT ({_PAST_MAX} OR {_PAST_MIN})) "
+    "RETURNING last_value, generation, increment, min_value, max_value, cycle"
+)
+_UPSERT: Final = (
+    f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation, {_OPTIONS}, created, owned_by) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+    "last_value = excluded.last_value, generation = excluded.generation, "
+    "data_type = excluded.data_type, increment = excluded.increment, "
+    "min_value = excluded.min_value, max_value = excluded.max_value, "
+    "start_value = excluded.start_value, cache = excluded.cache, cycle = excluded.cycle, "
+    "created = excluded.created, owned_by = excluded.owned_by"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceOptions:
+    """A sequence's options (the defaults: those of a serial column's sequence, bigint)."""
+
+    data_type: str = "bigint"
+    increment: int = 1
+    min_value: int = 1
+    max_value: int = _BIGINT_MAX
+    start: int = 1
+    cache: int = 1
+    cycle: bool = False
+
+    def row(self) -> tuple[Any, ...]:
+        """The values of the table's option columns (`_OPTIONS` order)."""
+        return (
+            self.data_type,
+            self.increment,
+            self.min_value,
+            self.max_value,
+            self.start,
+            self.cache,
+            int(self.cycle),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OptionChanges:
+    """What a CREATE/ALTER SEQUENCE statement says (None: not said).  ``min_value`` and
+    ``max_value`` are ``"default"`` for ``NO MINVALUE``/``NO MAXVALUE``; ``restart`` is
+    ``"start"`` for a ``RESTART`` without a value; ``owned_by`` is ``""`` for ``OWNED BY
+    NONE``."""
+
+    data_type: str | None = None
+    increment: int | None = None
+    min_value: int | str | None = None
+    max_value: int | str | None = None
+    start: int | None = None
+    restart: int | str | None = None
+    cache: int | None = None
+    cycle: bool | None = None
+    owned_by: str | None = None
+
+
+def _invalid(message: str) -> PostgresError:
+    return PostgresError(message, "22023")
+
+
+def settle(
+    changes: OptionChanges, current: SequenceOptions | None, last_value: int | None = None
+) -> tuple[SequenceOptions, int | None]:
+    """The options after ``changes`` (``current`` None: a new sequence), and the value to
+    restart at (None: no restart), checked in PostgreSQL 15's order with its messages (its
+    ``init_params``); ``last_value`` is the current one, checked against new bounds."""
+    creating = current is None
+    base = current or SequenceOptions()
+    data_type = changes.data_type or base.data_type
+    reset_max = reset_min = False
+    if not creating and changes.data_type is not None:
+        low, high = TYPE_RANGES[base.data_type]
+        reset_max = (base.increment > 0 and base.max_value == high) or (
+            base.increment < 0 and base.max_value == -1
+        )
+        reset_min = (base.increment > 0 and base.min_value == 1) or (
+            base.increment < 0 and base.min_value == low
+        )
+    increment = base.increment if changes.increment is None else changes.increment
+    if increment == 0:
+        raise _invalid("INCREMENT must not be zero")
+    low, high = TYPE_RANGES[data_type]
+    maximum = changes.max_value
+    if isinstance(maximum, int):
+        max_value = maximum
+    elif creating or maximum is not None or reset_max:
+        max_value = high if increment > 0 else -1
+    else:
+        max_value = base.max_value
+    if not low <= max_value <= high:
+        raise _invalid(f"MAXVALUE ({max_value}) is out of range for sequence data type {data_type}")
+    minimum = changes.min_value
+    if isinstance(minimum, int):
+        min_value = minimum
+    elif creating or minimum is not None or reset_min:
+        min_value = 1 if increment > 0 else low
+    else:
+        min_value = base.min_value
+    if not low <= min_value <= high:
+        raise _invalid(f"MINVALUE ({min_value}) is out of range for sequence data type {data_type}")
+    if min_value >= max_value:
+        raise _invalid(f"MINVALUE ({min_value}) must be less than MAXVALUE ({max_value})")
+    if changes.start is not None:
+        start = changes.start
+    elif creating:
+        start = min_value if increment > 0 else max_value
+    else:
+        start = base.start
+    if start < min_value:
+        raise _invalid(f"START value ({start}) cannot be less than MINVALUE ({min_value})")
+    if start > max_value:
+        raise _invalid(f"START value ({start}) cannot be greater than MAXVALUE ({max_value})")
+    restart: int | None = None
+    if changes.restart is not None:
+        restart = start if changes.restart == "start" else int(changes.restart)
+    elif creating:
+        restart = start
+    current_value = restart if restart is not None else last_value
+    if current_value is not None and current_value < min_value:
+        raise _invalid(
+            f"RESTART value ({current_value}) cannot be less than MINVALUE ({min_value})"
+        )
+    if current_value is not None and current_value > max_value:
+        raise _invalid(
+            f"RESTART value ({current_value}) cannot be greater than MAXVALUE ({max_value})"
+        )
+    cache = base.cache if changes.cache is None else changes.cache
+    if cache <= 0:
+        raise _invalid(f"CACHE ({cache}) must be greater than zero")
+    cycle = base.cycle if changes.cycle is None else changes.cycle
+    options = SequenceOptions(data_type, increment, min_value, max_value, start, cache, cycle)
+    return options, restart
+
+
+def _present(conn: sqlite3.Connection) -> set[str]:
+    """The columns the table has (none: no table yet)."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({SEQUENCE_TABLE})")}
+
+
+def create_table(conn: sqlite3.Connection) -> None:
+    """Make the table, or bring one written before the options were kept up to date (in one
+    write transaction, so two processes opening the file at once do it once)."""
+    columns = ", ".join(f"{name} {definition}" for name, definition in _OPTION_COLUMNS)
+    if _present(conn) >= {name for name, _ in _OPTION_COLUMNS}:
+        return  # up to date: no write lock needed
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {SEQUENCE_TABLE} (name TEXT PRIMARY KEY, "
+            f"last_value INTEGER NOT NULL, generation INTEGER NOT NULL, {columns})"
+        )
+        present = _present(conn)
+        if present and "increment" not in present:
+            # Not called used to be stored as one below the next value (increment 1).
+            conn.execute(
+                f"UPDATE {SEQUENCE_TABLE} SET last_value = last_value + 1 WHERE generation < 0"
+            )
+        for name, definition in _OPTION_COLUMNS:
+            if name not in present:
+                conn.execute(f"ALTER TABLE {SEQUENCE_TABLE} ADD COLUMN {name} {definition}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+#: What this process remembers of a sequence it handed out nothing of.
+_NOTHING: Final = (0, 0)
+
+
+def _new_generation(called: bool) -> int:
+    generation = random.getrandbits(62) + 1
+    return generation if called else -generation
+
+
+def _missing(name: str) -> PostgresError:
+    return PostgresError(f'relation "{name}" does not exist', "42P01")
+
+
+def _step(value: int, increment: int, low: int, high: int, cycle: bool) -> int | None:
+    """The value after ``value`` (None: past the bounds without CYCLE)."""
+    following = value + increment
+    if low <= following <= high:
+        return following
+    if not cycle:
+        return None
+    return low if increment > 0 else high
+
+
+def _exhausted(name: str, increment: int, low: int, high: int) -> PostgresError:
+    if increment > 0:
+        return PostgresError(
+            f'nextval: reached maximum value of sequence "{name}" ({high})', "2200H"
+        )
+    return PostgresError(f'nextval: reached minimum value of sequence "{name}" ({low})', "2200H")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The column whose default a sequence is: ``largest`` reads its largest value now (where
+    the sequence starts when first used); ``data_type`` names its type (the sequence's, as
+    ``serial``/``smallserial``/identity columns have it)."""
+
+    largest: Callable[[], int]
+    data_type: str = "bigint"
+
+    def options(self) -> SequenceOptions:
+        """The options of this column's sequence made with no CREATE SEQUENCE."""
+        return SequenceOptions(self.data_type, max_value=TYPE_RANGES[self.data_type][1])
+
+
+#: The owner given to `Sequences` methods; None when no column's default is the sequence
+#: (an unknown name then, unless the table has its row).
+Start = Owner | None
+
+
+class Sequences:
+    """Every sequence of the database (module docstring), as this process remembers them."""
+
+    def __init__(self) -> None:
+        self._handed_out: dict[str, tuple[int, int]] = {}  # name -> (generation, value)
+        self._lock = threading.Lock()
+
+    def create(self, conn: sqlite3.Connection) -> None:
+        """Make (or update) the table: `create_table`."""
+        create_table(conn)
+
+    def _remember(self, name: str, generation: int, value: int) -> None:
+        with self._lock:
+            self._handed_out[name] = (generation, value)
+
+    def next(self, conn: sqlite3.Connection, name: str, start: Start) -> int:
+        """``nextval``: the next value of ``name``; ``start``: the column it belongs to (None:
+        none, so the sequence must have its row)."""
+        row = conn.execute(_NEXT, (name,)).fetchone()
+        if row is None:
+            return self._first_or_exhausted(conn, name, start)
+        stored, generation, increment, low, high, cycle = row
+        value = stored
+        with self._lock:
+            remembered, last = self._handed_out.get(name, _NOTHING)
+            # The stored row went on from the value remembered: nothing was undone.
+            if remembered == generation and last + increment != stored:
+                following = _step(last, increment, low, high, bool(cycle))
+                if following is None:
+                    raise _exhausted(name, increment, low, high)
+                value = max(stored, following) if increment > 0 else min(stored, following)
+            self._handed_out[name] = (generation, value)
+        if value != stored:
+            conn.execute(
+                f"UPDATE {SEQUENCE_TABLE} SET last_value = ? WHERE name = ?", (value, name)
+            )
+        return value
+
+    def _first_or_exhausted(self, conn: sqlite3.Connection, name: str, start: Start) -> int:
+        found = conn.execute(
+            f"SELECT increment, min_value, max_value FROM {SEQUENCE_TABLE} WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if found is not None:
+            raise _exhausted(name, *(int(part) for part in found))
+        if start is None:
+            raise _missing(name)
+        # First use (or this process's first use was rolled back).
+        with self._lock:
+            _, last = self._handed_out.get(name, (0, 0))
+        value = max(start.largest(), last) + 1
+        options = start.options()
+        if value > options.max_value:
+            raise _exhausted(name, 1, options.min_value, options.max_value)
+        self._store(conn, name, value, called=True, options=options)
+        return value
+
+    def _store(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        value: int,
+        *,
+        called: bool,
+        options: SequenceOptions,
+        created: bool = False,
+        owned_by: str | None = None,
+    ) -> None:
+        generation = _new_generation(called)
+        self._remember(name, generation, value)
+        conn.execute(_UPSERT, (name, value, generation, *options.row(), int(created), owned_by))
+
+    def _row(self, conn: sqlite3.Connection, name: str) -> tuple[Any, ...] | None:
+        """(last_value, generation, the option columns…, created, owned_by) of ``name``."""
+        return conn.execute(
+            f"SELECT last_value, generation, {_OPTIONS}, created, owned_by "
+            f"FROM {SEQUENCE_TABLE} WHERE name = ?",
+            (name,),
+        ).fetchone()
+
+    def assign(
+        self, conn: sqlite3.Connection, name: str, value: int, start: Start, *, called: bool
+    ) -> None:
+        """``setval(name, value, called)``: 22003 outside the sequence's bounds."""
+        row = self._row(conn, name)
+        if row is None and start is None:
+            raise _missing(name)
+        if row is not None:
+            options = _options(row[2:9])
+        else:
+            assert start is not None
+            options = start.options()
+        if not options.min_value <= value <= options.max_value:
+            raise PostgresError(
+                f'setval: value {value} is out of bounds for sequence "{name}" '
+                f"({options.min_value}..{options.max_value})",
+                "22003",
+            )
+        generation = _new_generation(called)
+        self._remember(name, generation, value)
+        if row is None:
+            conn.execute(_UPSERT, (name, value, generation, *options.row(), 0, None))
+            return
+        conn.execute(
+            f"UPDATE {SEQUENCE_TABLE} SET last_value = ?, generation = ? WHERE name = ?",
+            (value, generation, name),
+        )
+
+    def state(self, conn: sqlite3.Connection, name: str, start: Start) -> tuple[int, bool]:
+        """PostgreSQL's ``(last_value, is_called)`` of ``name``: the last value handed out (by
+        any process, or by this one before a rollback) and true, or the next value and false
+        when none was since the sequence (re)started; ``start`` as for `next`."""
+        row = conn.execute(
+            f"SELECT last_value, generation, increment FROM {SEQUENCE_TABLE} WHERE name = ?",
+            (name,),
+        ).fetchone()
+        with self._lock:
+            remembered = self._handed_out.get(name)
+        if row is None:
+            if start is None:
+                raise _missing(name)
+            last = max(start.largest(), remembered[1] if remembered else 0)
+            return (last, True) if last > 0 else (1, False)
+        stored, generation, increment = (int(part) for part in row)
+        if remembered is not None and remembered[0] == abs(generation):
+            ahead = remembered[1] > stored if increment > 0 else remembered[1] < stored
+            if ahead:
+                return remembered[1], True
+        return stored, generation > 0
+
+    def restart(self, conn: sqlite3.Connection, names: set[str], tables: set[str]) -> None:
+        """Start the sequences of the tables' columns (``names``) and those owned by the
+        tables again at their start values (``TRUNCATE ... RESTART IDENTITY``)."""
+        for name in sorted(names | _owned_by(conn, tables)):
+            row = self._row(conn, name)
+            options = SequenceOptions() if row is None else _options(row[2:9])
+            if row is None:
+                self._store(conn, name, options.start, called=False, options=options)
+                continue
+            generation = _new_generation(False)
+            self._remember(name, generation, options.start)
+            conn.execute(
+                f"UPDATE {SEQUENCE_TABLE} SET last_value = start_value, generation = ? "
+                "WHERE name = ?",
+                (generation, name),
+            )
+
+    def forget(self, conn: sqlite3.Connection, names: set[str], tables: set[str]) -> None:
+        """The tables were dropped: the sequences owned by them go, and their columns'
+        sequences (``names``) become fresh rows (so a table made again under the name starts
+        from 1 in every process)."""
+        for name in sorted(_owned_by(conn, tables) - names):
+            conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
+        for name in sorted(names):
+            self._store(conn, name, 1, called=False, options=SequenceOptions())
+
+    def define(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        changes: OptionChanges,
+        *,
+        if_not_exists: bool,
+        owned: bool,
+    ) -> None:
+        """``CREATE SEQUENCE``: 42P07 when a sequence of that name exists (made by CREATE
+        SEQUENCE, or a column's: ``owned``) unless ``IF NOT EXISTS``."""
+        row = self._row(conn, name)
+        exists = (row is not None and bool(row[9])) or owned
+        if exists:
+            if if_not_exists:
+                return
+            raise PostgresError(f'relation "{name}" already exists', "42P07")
+        options, restart = settle(changes, None)
+        assert restart is not None
+        self._store(
+            conn,
+            name,
+            restart,
+            called=False,
+            options=options,
+            created=True,
+            owned_by=changes.owned_by or None,
+        )
+
+    def attach(self, conn: sqlite3.Connection, name: str, changes: OptionChanges) -> None:
+        """The sequence of an identity column made with sequence options: stored now, with
+        them (any row left under the name by a dropped table is replaced)."""
+        options, restart = settle(changes, None)
+        assert restart is not None
+        self._store(conn, name, restart, called=False, options=options)
+
+    def alter(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        changes: OptionChanges,
+        start: Start,
+        *,
+        if_exists: bool,
+    ) -> None:
+        """``ALTER SEQUENCE``: the options changed, checked against the current value; a
+        ``RESTART`` makes the next value the restart value.  ``start`` as for `next`.  The
+        row is stored again under a new generation, with the current value as this process
+        knows it: what other processes remember of the old options no longer applies."""
+        row = self._row(conn, name)
+        if row is None and start is None:
+            if if_exists:
+                return
+            raise _missing(name)
+        last_value, called = self.state(conn, name, start)
+        if row is None:
+            assert start is not None
+            current, created, owned_by = start.options(), False, None
+        else:
+            current, created, owned_by = _options(row[2:9]), bool(row[9]), row[10]
+        options, restart = settle(changes, current, last_value)
+        if changes.owned_by is not None:
+            owned_by = changes.owned_by or None
+        if restart is not None:
+            last_value, called = restart, False
+        self._store(
+            conn,
+            name,
+            last_value,
+            called=called,
+            options=options,
+            created=created,
+            owned_by=owned_by,
+        )
+
+    def drop(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        owner: tuple[str, str] | None,
+        *,
+        if_exists: bool,
+    ) -> None:
+        """``DROP SEQUENCE``: 2BP01 while a column's default uses it (``owner``: that
+        column's table and name)."""
+        if owner is not None:
+            table, column = owner
+            raise PostgresError(
+                f"cannot drop sequence {name} because other objects depend on it",
+                "2BP01",
+                detail=f"default value for column {column} of table {table} depends on "
+                f"sequence {name}",
+                hint="Use DROP ... CASCADE to drop the dependent objects too.",
+            )
+        row = self._row(conn, name)
+        if row is None or not row[9]:
+            if if_exists:
+                return
+            raise PostgresError(f'sequence "{name}" does not exist', "42P01")
+        conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
+
+
+def _owned_by(conn: sqlite3.Connection, tables: set[str]) -> set[str]:
+    """The sequences ``OWNED BY`` a column of one of ``tables`` (lower-case names)."""
+    if not tables:
+        return set()
+    marks = ", ".join("?" * len(tables))
+    rows = conn.execute(
+        f"SELECT name FROM {SEQUENCE_TABLE} WHERE lower(owned_by) IN ({marks})", sorted(tables)
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _options(values: Any) -> SequenceOptions:
+    data_type, increment, low, high, start, cache, cycle = values
+    return SequenceOptions(
+        str(data_type), int(increment), int(low), int(high), int(start), int(cache), bool(cycle)
+    )
