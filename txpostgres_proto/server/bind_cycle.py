@@ -15,6 +15,16 @@ transaction, a statement that is missing, refused, empty or one the session answ
 statement makes the plan, so the next ones come here).  Once answering has started, a step
 that has to wait (the backend returns a Deferred, the transport pauses us) or fails hands the
 rest of the read to the general loop, exactly as `ServerProtocolCore._run_cycle` does.
+
+The commonest case of all, a portal run to its end outside a transaction block, goes further
+(`BindCycleFlow._complete_portal`): the portal is not stored (the implicit transaction would
+close it at Sync), and a backend's answer that is a short list of rows goes out at once,
+encoded by the statement's `RowsPlan` (its RowDescription and rows encoder, made for the
+columns, result formats, type registry and settings they were made under, and checked against
+them before each use) rather than through a `ResultStream`.  Longer or lazy results still
+stream under backpressure, through the handlers' own functions.  Tests
+(``tests/server/test_cycle_shortcut.py``) run scripts with and without the shortcuts and
+compare every byte, backend call and session state.
 """
 
 from __future__ import annotations
@@ -98,18 +108,16 @@ class BindCycleFlow(ExtendedQueryFlow):
             portal = self._open_portal(bind, statement, values, keep)
             if not keep:
                 rest = self._complete_portal(portal, cycle, data)
-                if not rest:
-                    conn.state = _SYNCING
-                    self._ready_for_query()
             elif cycle.describe and self._interrupted(self._describe_opened(portal)):
                 rest = data[cycle.describe_end :]
-            elif self._interrupted(self._execute_opened(portal, cycle.max_rows)):
-                rest = data[cycle.execute_end :]
             else:
+                command = self._execute_opened(portal, cycle.max_rows)
+                rest = self._stopped_at(command, data, cycle.execute_end)
+            if not rest:
                 conn.state = _SYNCING
                 self._ready_for_query()
-            if rest and not keep:
-                session.portals[""] = portal
+            elif not keep:
+                session.portals[""] = portal  # the general loop goes on with it
         finally:
             self._running = False
         self._end_cycle(rest)
