@@ -13,6 +13,8 @@ producer is asked for more only when the transport's buffer drains, which needs 
 used.  A push producer (the server registers itself as one) is paused by ``transport.write`` when
 what the socket did not take fills the buffer, exactly as before.
 
+The socket's ``send`` is called directly: the transport's ``writeSomeData`` adds a Python-level
+retry loop and a size cap, which the socket's own partial sends make unnecessary here.
 Only transports that are Twisted's own socket connections without TLS qualify; TLS transports
 (whose bytes must pass through the TLS engine) and any other transport always go through
 ``transport.write``.
@@ -43,9 +45,12 @@ def write_now(transport: SocketConnection, data: bytes) -> None:
         and not transport.TLS
         and (transport.producer is None or transport.streamingProducer)
     ):
-        sent = transport.writeSomeData(data)
-        if isinstance(sent, int) and sent > 0:
-            if sent == len(data):
-                return
+        try:
+            sent = transport.socket.send(data)
+        except OSError:  # would block, interrupted or lost: ``write`` sees to it
+            sent = 0
+        if sent == len(data):
+            return
+        if sent:
             data = data[sent:]
     transport.write(data)
