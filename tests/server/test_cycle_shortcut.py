@@ -226,7 +226,25 @@ SCRIPTS: dict[str, tuple[list[bytes], set[str]]] = {
     ),
     "two cycles in one read": ([_cycle("select 1") + _cycle("select 2")], set()),
     "split read": ([_cycle("select 1")[:9], _cycle("select 1")[9:]], set()),
-    "simple query": ([m.Query("select 1").encode()], set()),
+    "simple query": ([m.Query("select 1").encode()], {CYCLE}),
+    "simple queries": (
+        [
+            m.Query("select 1; items; insert x").encode(),
+            m.Query("").encode(),
+            m.Query("select 2; fail 22012; select 3").encode(),
+            m.Query("begin; select 4").encode(),
+            m.Query("fail 23505").encode(),
+            m.Query("select 5").encode(),
+            m.Query("rollback").encode(),
+            m.Query("wait; select 6").encode(),
+            m.Query("mixed").encode(),
+        ],
+        {CYCLE},
+    ),
+    "query with more after it": (
+        [m.Query("select 1").encode() + _cycle("select 2"), m.Query("select 3").encode()[:4]],
+        set(),
+    ),
     "cycle after a partial message": (
         [m.Query("select 4").encode()[:3], m.Query("select 4").encode()[3:] + _cycle("items")],
         set(),
@@ -323,12 +341,23 @@ def test_take_cycle_cuts_a_whole_cycle_and_enters_extended_mode() -> None:
     assert conn.buffered_bytes == 0
 
 
+def test_take_cycle_cuts_one_query_and_enters_the_simple_query_state() -> None:
+    conn = _ready_connection()
+    data = m.Query("select 1; select 2").encode()
+    assert conn.take_cycle(data) == [
+        (m.Query("select 1; select 2"), len(data), ServerState.IN_SIMPLE_QUERY)
+    ]
+    assert conn.state is ServerState.IN_SIMPLE_QUERY and conn.buffered_bytes == 0
+
+
 @pytest.mark.parametrize(
     "data",
     [
         _cycle("select 1")[:-1],  # the Sync is cut short
+        m.Query("select 1").encode()[:-1],  # the Query is cut short
+        b"Q\x00\x00\x00\x05x",  # a Query without its terminator
         _cycle("select 1") + _cycle("select 2"),  # a second cycle after the first Sync
-        m.Query("select 1").encode() + m.Sync().encode(),  # not an extended-query message
+        m.Query("select 1").encode() + m.Sync().encode(),  # more after a Query
         b"P\xff\xff\xff\xff" + m.Sync().encode(),  # a length over the limit
         b"B\x00\x00\x00\x05\x00" + m.Sync().encode(),  # a malformed Bind
     ],

@@ -10,7 +10,8 @@ chapter 55.2, "Message Flow") and nothing about SQL, sockets or time:
 * ``send(message)`` returns the bytes to write and moves the state on; ``send_encoded(kind,
   data)`` does the same for messages the caller encoded (or cached) itself;
 * ``take_cycle(data)`` is the shortcut of a busy server: a read that is exactly one whole
-  extended-query cycle is cut in one pass, each message with the state the same table gives;
+  query cycle (extended, or one Query) is cut in one pass, each message with the state the same
+  table gives;
   ``take_bind_cycle(data)`` recognises the commonest such cycle, one statement run through the
   unnamed portal (`BindCycle`), so the caller can run it as one unit.
 
@@ -284,6 +285,7 @@ _STARTUP_STATES: Final = frozenset({_AWAITING_STARTUP, _AUTHENTICATING, _CLOSED,
 _READY: Final = S.READY
 _IN_EXTENDED: Final = S.IN_EXTENDED
 _SYNCING: Final = S.SYNCING
+_IN_SIMPLE_QUERY: Final = S.IN_SIMPLE_QUERY
 _EXTENDED_ROW: Final = _FRONTEND_ROWS[S.IN_EXTENDED]
 #: A Sync message: the end of every extended-query cycle.
 _SYNC: Final = m.Sync().encode()
@@ -291,6 +293,7 @@ _SYNC: Final = m.Sync().encode()
 _DESCRIBE_UNNAMED_PORTAL: Final = m.Describe("P", "").encode()
 _EXECUTE_UNNAMED_PORTAL: Final = m.Execute("", 0).encode()[:6]
 _PARSE_CODE: Final = ord("P")
+_QUERY_CODE: Final = ord("Q")
 _BIND_CODE: Final = ord("B")
 
 #: Decoded messages by body, for the kinds whose bodies repeat (a client runs the same
@@ -464,28 +467,31 @@ class ServerConnection:
             raise
 
     def take_cycle(self, data: bytes) -> list[tuple[m.FrontendMessage, int, ServerState]] | None:
-        """``data`` as one whole extended-query cycle, when it is exactly that: messages the
-        query cycle accepts now, ending with its only Sync, received while the connection
-        waits for a query with nothing buffered.  Each message comes with the offset where it
-        ends in ``data`` and the state it leads to (from the same table `next_event` uses);
-        the connection is left as `next_event` leaves it after the first one.  The caller
+        """``data`` as one whole query cycle, when it is exactly that, received while the
+        connection waits for a query with nothing buffered: extended-query messages the cycle
+        accepts now ending with its only Sync, or one Query.  Each message comes with the
+        offset where it ends in ``data`` and the state it leads to (from the same table
+        `next_event` uses); the connection is left as `next_event` leaves it after the first
+        one.  The caller
         handles them in order, moving to each one's state before handling it; if it stops
         early (a message had to wait or failed), it gives the rest of ``data`` to
         `receive_data` and goes on with `next_event`.  None, with nothing changed, for
-        anything else (a partial or oversized message, a Query, a Flush …): then ``data``
-        takes the usual way.
+        anything else (a partial or oversized message, a Query with more after it, a Flush …):
+        then ``data`` takes the usual way.
 
         This is the shortcut of a busy server: drivers send a whole cycle in one write
-        (Parse/Bind/Describe/Execute/Sync, or Bind/Execute/Sync of a prepared statement),
-        and cutting it in one pass here spares a `next_event` round per message.
+        (Parse/Bind/Describe/Execute/Sync, Bind/Execute/Sync of a prepared statement, or a
+        Query), and cutting it in one pass here spares a `next_event` round per message.
         """
         if self._state is not _READY or self._eof or self._buffer.pending:
             return None
+        size = len(data)
+        if size > 5 and data[0] == _QUERY_CODE:
+            return self._take_query(data)
         if data[-5:] != _SYNC:
             return None
         limits = self._limits
         row = self._frontend_row
-        size = len(data)
         cycle: list[tuple[m.FrontendMessage, int, ServerState]] = []
         pos = 0
         try:
@@ -508,6 +514,17 @@ class ServerConnection:
             return None
         self.state = _IN_EXTENDED
         return cycle
+
+    def _take_query(self, data: bytes) -> list[tuple[m.FrontendMessage, int, ServerState]] | None:
+        """`take_cycle` of a read that is one whole Query message."""
+        if _unpack_int32(data, 1)[0] + 1 != len(data) or len(data) - 1 > self._limits[_QUERY_CODE]:
+            return None
+        try:
+            query = _decode_query_message(_QUERY_CODE, data[5:])
+        except Exception:  # noqa: BLE001 - malformed: `next_event` says how, the usual way
+            return None
+        self.state = _IN_SIMPLE_QUERY
+        return [(query, len(data), _IN_SIMPLE_QUERY)]
 
     def take_bind_cycle(self, data: bytes) -> BindCycle | None:
         """``data`` as a `BindCycle`, when it is exactly one and arrives while the connection
