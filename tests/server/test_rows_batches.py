@@ -168,3 +168,49 @@ def test_a_value_the_codec_refuses_ends_the_result_with_an_error() -> None:
     assert data_rows(answers) == expected_rows([row(1), row(2)], 0)
     assert len(errors(answers)) == 1
     assert kinds(answers)[-1] == "Z:I"
+
+
+SHORT = [row(g) for g in range(1, 41)]
+#: A short result sent the way each protocol sends one: simple Query, an extended cycle
+#: (binary and text results, with and without Describe) and a prepared one repeated.
+EXCHANGES: dict[str, list[list[m.FrontendMessage]]] = {
+    "simple": [[m.Query("rows")], [m.Query("rows; rows")]],
+    "extended": [
+        [m.Parse("", "rows"), m.Bind("", "", result_formats=(fmt,)), m.Describe("P", "")]
+        + [m.Execute(), m.Sync()]
+        for fmt in (0, 1, 0)
+    ],
+    "prepared": [[m.Parse("s", "rows"), m.Describe("S", "s"), m.Sync()]]
+    + [[m.Bind("", "s", result_formats=(1,)), m.Execute(), m.Sync()]] * 3,
+}
+
+
+@pytest.mark.parametrize("exchange", list(EXCHANGES))
+def test_a_short_list_result_is_sent_like_the_same_rows_streamed(exchange: str) -> None:
+    """A short list of rows goes out in one piece (``rows.RowsPlan``), a generator is streamed
+    (``ResultStream``): the answers must be the same bytes, rows with NULLs and every type."""
+    listed, _ = client()
+    listed.backend.rows = SHORT
+    streamed, _ = client()
+    streamed.backend.rows = lambda: iter(SHORT)
+    for messages in EXCHANGES[exchange]:
+        listed.send(*messages)
+        streamed.send(*messages)
+        wire = listed.raw()
+        assert wire == streamed.raw()
+        assert len(data_rows(_decode(wire))) in (0, 40, 80)
+
+
+def test_a_short_list_with_a_value_the_codec_refuses_sends_the_rows_before_it() -> None:
+    bad = (3, "x", 1.0, START, True, Decimal("sNaN"))
+    listed, _ = client()
+    listed.backend.rows = [row(1), row(2), bad, row(4)]
+    streamed, _ = client()
+    streamed.backend.rows = lambda: iter([row(1), row(2), bad, row(4)])
+    for messages in EXCHANGES["simple"] + EXCHANGES["extended"]:
+        listed.send(*messages)
+        streamed.send(*messages)
+        wire = listed.raw()
+        assert wire == streamed.raw()
+        answers = _decode(wire)
+        assert len(data_rows(answers)) == 2 and len(errors(answers)) == 1

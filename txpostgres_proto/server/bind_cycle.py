@@ -29,7 +29,6 @@ compare every byte, backend call and session state.
 
 from __future__ import annotations
 
-import sys
 from typing import Final
 
 from txpostgres_proto.protocol import messages as m
@@ -37,12 +36,11 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.protocol.server import BindCycle, ServerState
 
 from .backend import QueryResult, ResultColumn
-from .extended import Portal, PreparedStatement, result_formats, result_tag, row_description_bytes
+from .extended import Portal, PreparedStatement, result_tag
 from .extended_query import Command, ExtendedQueryFlow
-from .rows import result_columns
-from .session import Session
+from .rows import RowsPlan, is_short, result_columns
 
-__all__ = ["BindCycleFlow", "RowsPlan"]
+__all__ = ["BindCycleFlow"]
 
 _FAILED: Final = m.TransactionStatus.FAILED
 _IDLE: Final = m.TransactionStatus.IDLE
@@ -50,10 +48,6 @@ _IN_EXTENDED: Final = ServerState.IN_EXTENDED
 _SYNCING: Final = ServerState.SYNCING
 _PARSE_COMPLETE: Final = m.ParseComplete().encode()
 _NO_DATA: Final = m.NoData().encode()
-#: Results whose rows are a list or tuple of at most this many are sent in one piece.
-_SEQUENCES: Final = (list, tuple)
-_AT_ONCE: Final = 64
-_NO_LIMIT: Final = sys.maxsize
 
 
 class BindCycleFlow(ExtendedQueryFlow):
@@ -145,8 +139,7 @@ class BindCycleFlow(ExtendedQueryFlow):
                     self._out.append(self._rows_plan(statement, columns, portal).row_description)
             result = self._execute_now(statement.sql, None, portal.params, statement.param_oids)
             if isinstance(result, QueryResult):
-                rows = result.rows
-                if type(rows) in _SEQUENCES and len(rows) <= _AT_ONCE:  # type: ignore[arg-type]
+                if is_short(result):
                     self._send_result(portal, result, cycle.describe and not described)
                     return b""
                 self._keep_result(portal, result)
@@ -181,13 +174,7 @@ class BindCycleFlow(ExtendedQueryFlow):
         plan = self._rows_plan(statement, columns, portal)
         if describe:
             out.append(plan.row_description)
-        batch: list[bytes] = []
-        try:
-            count = plan.encode_rows(iter(result.rows), batch, 0, _NO_LIMIT)[0]  # type: ignore[arg-type]
-        finally:  # the rows before one that fails to encode are sent, then the error
-            if batch:
-                out.append(b"".join(batch))
-        self._send_command_complete(result_tag(result, True, statement.sql, count))
+        self._send_short_result(plan, result, statement.sql)
 
     def _rows_plan(
         self, statement: PreparedStatement, columns: tuple[ResultColumn, ...], portal: Portal
@@ -215,43 +202,3 @@ class BindCycleFlow(ExtendedQueryFlow):
         conn = self._conn
         assert conn is not None
         return self._busy or self._stopped or conn.state is not _IN_EXTENDED
-
-
-class RowsPlan:
-    """How a statement's result was sent: its columns in the formats Bind asked for, with the
-    RowDescription and the rows encoder made for them (under the session's type registry and
-    settings, which the encoders depend on).  Kept on the statement: a statement run again and
-    again is answered by the same plan."""
-
-    __slots__ = (
-        "columns",
-        "encode_rows",
-        "registry",
-        "requested_formats",
-        "row_description",
-        "settings_version",
-    )
-
-    def __init__(
-        self, columns: tuple[ResultColumn, ...], requested: tuple[int, ...], session: Session
-    ) -> None:
-        formats = tuple(result_formats(requested, len(columns)))
-        self.columns = columns
-        self.requested_formats = requested
-        self.registry = session.registry
-        self.settings_version = session.settings.version
-        self.row_description = row_description_bytes(columns, formats)
-        self.encode_rows = session.registry.make_data_rows_encoder(
-            [column.type_oid for column in columns], formats, session.timezone
-        )
-
-    def fits(
-        self, columns: tuple[ResultColumn, ...], requested: tuple[int, ...], session: Session
-    ) -> bool:
-        """Whether this plan sends ``columns`` in the ``requested`` formats now."""
-        return (
-            columns == self.columns
-            and requested == self.requested_formats
-            and session.settings.version == self.settings_version
-            and session.registry is self.registry
-        )

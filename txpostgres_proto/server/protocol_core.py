@@ -112,6 +112,8 @@ class ServerProtocolCore(Protocol):
         self._notifications: list[m.NotificationResponse] = []
         #: The running COPY FROM STDIN's row stream.
         self._copy_stream: CopyInStream | None = None
+        #: How simple queries' short results were sent, by their columns (``rows.py``).
+        self._simple_plans: dict[tuple[Any, ...], Any] = {}
 
     # -- Twisted interface -----------------------------------------------------------------
 

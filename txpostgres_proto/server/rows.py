@@ -11,6 +11,7 @@ connection or a cancel request (protocol section 55.2.9) ends the sending there.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -22,13 +23,20 @@ from txpostgres_proto.types.data_rows import DataRowsEncoder
 
 from .backend import QueryResult, ResultColumn
 from .backend_calls import BackendCalls
-from .extended import ResultStream
+from .extended import ResultStream, result_formats, result_tag, row_description_bytes
 from .protocol_core import Stopped, cancelled_error
+from .session import Session
 
-__all__ = ["ROW_BATCH_BYTES", "RowOutput", "result_columns"]
+__all__ = ["ROW_BATCH_BYTES", "RowOutput", "RowsPlan", "is_short", "result_columns"]
 
 #: Encoded rows are written once this many bytes have accumulated.
 ROW_BATCH_BYTES: Final = 64 * 1024
+#: Results whose rows are a list or tuple of at most this many are sent in one piece.
+_SEQUENCES: Final = (list, tuple)
+_SHORT: Final = 64
+_NO_LIMIT: Final = sys.maxsize
+#: Simple-query `RowsPlan`s a session keeps, by result columns.
+_SIMPLE_PLANS: Final = 8
 
 
 def result_columns(
@@ -47,6 +55,13 @@ def result_columns(
     return described
 
 
+def is_short(result: QueryResult) -> bool:
+    """Whether ``result``'s rows are a list or tuple short enough to send in one piece
+    (`RowOutput._send_short_result`), rather than streamed."""
+    rows = result.rows
+    return type(rows) in _SEQUENCES and len(rows) <= _SHORT  # type: ignore[arg-type]
+
+
 class RowOutput(BackendCalls):
     """The row-sending part of `PostgresServerProtocol`."""
 
@@ -59,6 +74,29 @@ class RowOutput(BackendCalls):
         assert session is not None
         columns = result_columns(result, columns)
         return ResultStream(result, columns, formats, session.registry, session.timezone)
+
+    def _send_short_result(self, plan: RowsPlan, result: QueryResult, sql: str) -> None:
+        """The rows of a short result (`is_short`), encoded by ``plan``, and CommandComplete."""
+        out = self._out
+        batch: list[bytes] = []
+        try:
+            count = plan.encode_rows(iter(result.rows), batch, 0, _NO_LIMIT)[0]  # type: ignore[arg-type]
+        finally:  # the rows before one that fails to encode are sent, then the error
+            if batch:
+                out.append(b"".join(batch))
+        self._send_command_complete(result_tag(result, True, sql, count))
+
+    def _simple_rows_plan(self, columns: tuple[ResultColumn, ...]) -> RowsPlan:
+        """The session's `RowsPlan` for a simple query's ``columns`` (text formats)."""
+        session = self.session
+        assert session is not None
+        plans = self._simple_plans
+        plan = plans.get(columns)
+        if plan is None or not plan.fits(columns, (), session):
+            if len(plans) >= _SIMPLE_PLANS:
+                plans.clear()
+            plan = plans[columns] = RowsPlan(columns, (), session)
+        return plan
 
     async def _writable(self) -> None:
         """Wait until the transport wants more output; raise if the command must stop."""
@@ -190,3 +228,43 @@ class RowOutput(BackendCalls):
             self._out.append(data if kind in conn.quiet else conn.send_encoded(kind, data))
         stream.sent_total += count
         return count, not stream.finished
+
+
+class RowsPlan:
+    """How a result is sent: its columns in the formats the client asked for, with the
+    RowDescription and the rows encoder made for them (under the session's type registry and
+    settings, which the encoders depend on).  Kept for the next result of the same shape: on
+    its prepared statement (``bind_cycle.py``), or by the session's columns (simple queries)."""
+
+    __slots__ = (
+        "columns",
+        "encode_rows",
+        "registry",
+        "requested_formats",
+        "row_description",
+        "settings_version",
+    )
+
+    def __init__(
+        self, columns: tuple[ResultColumn, ...], requested: tuple[int, ...], session: Session
+    ) -> None:
+        formats = tuple(result_formats(requested, len(columns)))
+        self.columns = columns
+        self.requested_formats = requested
+        self.registry = session.registry
+        self.settings_version = session.settings.version
+        self.row_description = row_description_bytes(columns, formats)
+        self.encode_rows = session.registry.make_data_rows_encoder(
+            [column.type_oid for column in columns], formats, session.timezone
+        )
+
+    def fits(
+        self, columns: tuple[ResultColumn, ...], requested: tuple[int, ...], session: Session
+    ) -> bool:
+        """Whether this plan sends ``columns`` in the ``requested`` formats now."""
+        return (
+            columns == self.columns
+            and requested == self.requested_formats
+            and session.settings.version == self.settings_version
+            and session.registry is self.registry
+        )

@@ -19,6 +19,7 @@ from txpostgres_proto.sql import SqlSyntaxError, split_statements_with_offsets
 
 from .backend import QueryResult
 from .extended import row_description_bytes, utility_statement
+from .rows import is_short
 from .statements import StatementRunner
 
 __all__ = ["SimpleQueryFlow"]
@@ -71,6 +72,12 @@ class SimpleQueryFlow(StatementRunner):
         result = self._execute_now(sql, utility)
         if not isinstance(result, QueryResult):
             result = await result
+        columns = result.columns
+        if columns is not None and is_short(result):
+            plan = self._simple_rows_plan(tuple(columns))
+            self._send_encoded(m.RowDescription, plan.row_description)
+            self._send_short_result(plan, result, sql)
+            return
         stream = self._stream(result, None, ())
         if stream.columns is not None:
             self._send_encoded(
