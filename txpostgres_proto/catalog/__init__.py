@@ -9,6 +9,7 @@ from txpostgres_proto.catalog.schema import (
     EnumType,
     ForeignKey,
     Index,
+    SequenceDef,
     Table,
     UserType,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "Index",
     "RegOid",
     "ResultColumn",
+    "SequenceDef",
     "SequenceInfo",
     "SequenceState",
     "SessionInfo",

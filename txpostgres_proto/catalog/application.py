@@ -5,7 +5,10 @@
 type, its array type, enum label and domain constraint OIDs); :func:`layout` turns
 :class:`~txpostgres_proto.catalog.schema.Table` objects into :class:`AppRelation` records that
 carry every OID PostgreSQL would have assigned (relation, row type, array type, indexes,
-constraints, column defaults, owned sequences) plus the facts the catalog rows are built from.
+constraints, column defaults) plus the facts the catalog rows are built from;
+:func:`layout_sequences` turns :class:`~txpostgres_proto.catalog.schema.SequenceDef` objects,
+and the sequences that column defaults (``serial``, ``nextval('seq')``) draw from, into
+:class:`AppSequence` records with their options and owning column.
 OIDs come from an :class:`OidAllocator` that remembers what it handed out, so calling
 ``set_tables`` again with the same tables yields the same OIDs (clients cache OIDs: asyncpg's
 type cache, JDBC's field metadata), and new objects get new ones, starting at 16384
@@ -27,6 +30,7 @@ from txpostgres_proto.catalog.schema import (
     EnumType,
     ForeignKey,
     Index,
+    SequenceDef,
     Table,
     UserType,
 )
@@ -129,6 +133,9 @@ class AppAttribute:
     default: str | None
     default_oid: int
     comment: str | None
+    #: (schema, name) of the sequence a ``nextval`` default (or serial type) draws from.
+    sequence: tuple[str, str] | None = None
+    sequence_oid: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +151,23 @@ class AppIndex:
 
 @dataclass(frozen=True, slots=True)
 class AppSequence:
+    """A sequence with its options resolved; ``owner_oid``/``owner_attnum`` (0: none) and
+    ``owner`` (table, column) name the column that owns it (serial, ``OWNED BY``)."""
+
     oid: int
+    schema: str
+    namespace_oid: int
     name: str
     type_oid: int
-    owner_attnum: int  # the serial column it belongs to, 0 if not owned
+    start: int
+    increment: int
+    min_value: int
+    max_value: int
+    cache: int
+    cycle: bool
+    owner_oid: int = 0
+    owner_attnum: int = 0
+    owner: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +207,6 @@ class AppRelation:
     array_type_oid: int
     attributes: tuple[AppAttribute, ...]
     indexes: tuple[AppIndex, ...]
-    sequences: tuple[AppSequence, ...]
     comment: str | None
     definition: str | None
     foreign_keys: tuple[AppForeignKey, ...] = ()
@@ -195,34 +214,26 @@ class AppRelation:
     checks: tuple[AppCheck, ...] = ()
 
 
-def _serial_default(table: Table, column: Column) -> tuple[str, str]:
-    """(sequence name, default expression) of a serial column."""
+def _serial_default(table: Table, column: Column) -> tuple[tuple[str, str], str]:
+    """((schema, sequence name), default expression) of a serial column."""
     sequence = f"{table.name}_{column.name}_seq"
     qualified = sequence if table.schema == "public" else f"{table.schema}.{sequence}"
-    return sequence, f"nextval('{qualified}'::regclass)"
+    return (table.schema, sequence), f"nextval('{qualified}'::regclass)"
 
 
 def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRelation:
     schema, name = table.schema, table.name
     oid = alloc.oid("rel", schema, name)
     attributes: list[AppAttribute] = []
-    sequences: list[AppSequence] = []
     primary = set(table.primary_key)
     for attnum, column in enumerate(table.columns, start=1):
         default = column.default
+        sequence: tuple[str, str] | None = None
         if column.is_serial and default is None:
             sequence, default = _serial_default(table, column)
-            sequences.append(
-                AppSequence(alloc.oid("rel", schema, sequence), sequence, column.type_oid, attnum)
-            )
         elif default is not None and (match := _NEXTVAL.match(default.strip())):
-            sequence = match.group(2)
-            # The sequence of ``integer DEFAULT nextval(...)`` is typed as its column, as
-            # ``serial`` makes it (what else it was created as is not known here).
-            seq_type = column.type_oid if column.type_oid in _INTEGER_TYPES else oids.INT8
-            sequences.append(
-                AppSequence(alloc.oid("rel", schema, sequence), sequence, seq_type, attnum)
-            )
+            sequence = (match.group(1) or schema, match.group(2))
+        sequence_oid = alloc.oid("rel", *sequence) if sequence else 0
         user_type = column.user_type
         attributes.append(
             AppAttribute(
@@ -234,6 +245,8 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
                 default=default,
                 default_oid=alloc.oid("attrdef", schema, name, column.name) if default else 0,
                 comment=column.comment,
+                sequence=sequence,
+                sequence_oid=sequence_oid,
             )
         )
     attnums = {attribute.name: attribute.attnum for attribute in attributes}
@@ -248,7 +261,6 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
         array_type_oid=alloc.oid("type", schema, "_" + name),
         attributes=tuple(attributes),
         indexes=indexes,
-        sequences=tuple(sequences),
         comment=table.comment,
         definition=table.definition,
         rule_oid=alloc.oid("rule", schema, name) if table.kind in ("v", "m") else 0,
@@ -341,3 +353,68 @@ def layout(
                 rel, foreign_keys=tuple(key for key in keys if key is not None)
             )
     return relations
+
+
+def _owner(
+    definition: SequenceDef, relations: dict[tuple[str, str], AppRelation]
+) -> tuple[AppRelation, AppAttribute] | None:
+    """The relation and column of a sequence's ``owner`` (None: none, or not in the schema)."""
+    if definition.owner is None:
+        return None
+    table, column = definition.owner
+    rel = relations.get((definition.schema, table))
+    found = next((att for att in rel.attributes if att.name == column), None) if rel else None
+    return (rel, found) if rel is not None and found is not None else None
+
+
+def layout_sequences(
+    relations: Iterable[AppRelation],
+    sequences: Iterable[SequenceDef],
+    namespaces: dict[str, int],
+    alloc: OidAllocator,
+) -> list[AppSequence]:
+    """Assign OIDs to ``sequences`` and to those the relations' column defaults draw from that
+    are not among them: each is taken for a serial column's, typed as the first column using
+    it (bigint unless an integer type) and owned by it.  A sequence named like a relation or
+    index of its schema is left out (PostgreSQL's relations share one namespace per schema)."""
+    relations = list(relations)
+    by_name = {(rel.schema, rel.name): rel for rel in relations}
+    taken = set(by_name) | {(rel.schema, index.name) for rel in relations for index in rel.indexes}
+    given: dict[tuple[str, str], SequenceDef] = {}
+    for definition in sequences:
+        given.setdefault((definition.schema, definition.name), definition)
+    owners: dict[tuple[str, str], tuple[AppRelation, AppAttribute] | None] = {
+        key: _owner(definition, by_name) for key, definition in given.items()
+    }
+    for rel in relations:
+        for att in rel.attributes:
+            if att.sequence is None or att.sequence in given:
+                continue
+            schema, name = att.sequence
+            seq_type = att.type_oid if att.type_oid in _INTEGER_TYPES else oids.INT8
+            given[att.sequence] = SequenceDef(name, schema, seq_type)
+            owners[att.sequence] = (rel, att)
+    laid_out = []
+    for key, definition in given.items():
+        if key in taken:
+            continue
+        owner = owners[key]
+        laid_out.append(
+            AppSequence(
+                oid=alloc.oid("rel", *key),
+                schema=definition.schema,
+                namespace_oid=_namespace(definition.schema, namespaces, alloc),
+                name=definition.name,
+                type_oid=definition.type_oid,
+                start=definition.start_value,
+                increment=definition.increment,
+                min_value=definition.minimum,
+                max_value=definition.maximum,
+                cache=definition.cache,
+                cycle=definition.cycle,
+                owner_oid=owner[0].oid if owner else 0,
+                owner_attnum=owner[1].attnum if owner else 0,
+                owner=(owner[0].name, owner[1].name) if owner else None,
+            )
+        )
+    return laid_out

@@ -17,7 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from txpostgres_proto.catalog.application import AppForeignKey, AppIndex, AppRelation, AppType
+from txpostgres_proto.catalog.application import (
+    AppForeignKey,
+    AppIndex,
+    AppRelation,
+    AppSequence,
+    AppType,
+)
 from txpostgres_proto.catalog.builtin import (
     BOOTSTRAP_SUPERUSER_OID,
     PG_CATALOG_OID,
@@ -158,6 +164,7 @@ class Directory:
         namespaces: dict[str, int],
         type_rows: Iterable[dict[str, Any]],
         types: Iterable[AppType] = (),
+        sequences: Iterable[AppSequence] = (),
     ) -> None:
         """Replace the application's objects (built-in ones stay); ``type_rows`` are the
         ``pg_type`` rows of ``types`` (enums, domains) and of the relations."""
@@ -208,11 +215,10 @@ class Directory:
                     self.constraints[index.constraint_oid] = (rel, index)
             for key in rel.foreign_keys:
                 self.foreign_keys[key.oid] = key
-            for sequence in rel.sequences:
-                self._add_relation(RelInfo(sequence.oid, rel.namespace_oid, sequence.name, "S"))
-                if sequence.owner_attnum:
-                    column = rel.attributes[sequence.owner_attnum - 1].name
-                    self.serial_sequences[rel.oid, column] = sequence.oid
+        for sequence in sequences:
+            self._add_relation(RelInfo(sequence.oid, sequence.namespace_oid, sequence.name, "S"))
+            if sequence.owner is not None:
+                self.serial_sequences[sequence.owner_oid, sequence.owner[1]] = sequence.oid
 
     def ensure_role(self, name: str, oid_for: Any) -> int:
         """The OID of role ``name``, registering it (via ``oid_for(name)``) when new."""

@@ -38,9 +38,11 @@ from sqlglot import exp
 from txpostgres_proto.catalog import pgtypes as t
 from txpostgres_proto.catalog.application import (
     AppRelation,
+    AppSequence,
     AppType,
     OidAllocator,
     layout,
+    layout_sequences,
     layout_types,
 )
 from txpostgres_proto.catalog.arrays import from_storage, to_storage
@@ -52,7 +54,7 @@ from txpostgres_proto.catalog.functions import is_known
 from txpostgres_proto.catalog.literals import parse_number
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.rows import application_rows, application_type_rows
-from txpostgres_proto.catalog.schema import Table, UserType
+from txpostgres_proto.catalog.schema import SequenceDef, Table, UserType
 from txpostgres_proto.catalog.scopes import Compiled, cast_target, ident
 from txpostgres_proto.catalog.sequences import (
     SequenceInfo,
@@ -190,12 +192,21 @@ class Catalog:
 
     # -- the application's schema ------------------------------------------------------
 
-    def set_tables(self, tables: Iterable[Table], types: Iterable[UserType] = ()) -> None:
-        """(Re)load the application's relations and types; OIDs stay stable across calls.
+    def set_tables(
+        self,
+        tables: Iterable[Table],
+        types: Iterable[UserType] = (),
+        sequences: Iterable[SequenceDef] = (),
+    ) -> None:
+        """(Re)load the application's relations, types and sequences; OIDs stay stable across
+        calls.
 
         ``types`` are the application's enums and domains; those the tables' columns use are
-        included whether listed or not.  Raises ValueError for two different types of the same
-        name, or a type named like a table (PostgreSQL's row types share the namespace).
+        included whether listed or not.  ``sequences`` are the sequences with their options
+        (``CREATE SEQUENCE``): a column default ``nextval('name')`` draws from the one of that
+        name, and those not given are taken for ``serial`` ones (default options, owned by
+        the column).  Raises ValueError for two different types of the same name, or a type
+        named like a table (PostgreSQL's row types share the namespace).
         """
         tables = list(tables)
         user_types = _user_types(tables, types)
@@ -204,17 +215,21 @@ class Catalog:
         }
         laid_out_types = layout_types(user_types, namespaces, self._alloc)
         relations = layout(tables, namespaces, self._alloc)
+        laid_out_sequences = layout_sequences(relations, sequences, namespaces, self._alloc)
         app_namespaces = {name: oid for name, oid in namespaces.items() if oid >= FIRST_NORMAL_OID}
         self._directory.set_application(
             relations,
             app_namespaces,
             application_type_rows(self._data, relations, laid_out_types),
             laid_out_types,
+            laid_out_sequences,
         )
         conn = self._store.conn
         conn.execute("BEGIN")
         try:
-            rows = application_rows(self._data, relations, namespaces, laid_out_types)
+            rows = application_rows(
+                self._data, relations, namespaces, laid_out_types, laid_out_sequences
+            )
             for name, where in _APPLICATION_ROWS.items():
                 self._store.replace(f"pg_catalog.{name}", rows[name], where)
             views = application_view_rows(relations, rows, self._directory, self._views_database)
@@ -226,19 +241,18 @@ class Catalog:
             raise
         self._relations = relations
         self._types = laid_out_types
-        self._set_sequences(relations)
+        self._set_sequences(laid_out_sequences)
 
-    def _set_sequences(self, relations: list[AppRelation]) -> None:
+    def _set_sequences(self, laid_out: list[AppSequence]) -> None:
         if not self._sequence_reads:
             return
         sequences = {
-            (rel.schema, seq.name): SequenceInfo(
-                rel.schema, seq.name, seq.oid,
-                rel.name if seq.owner_attnum else None,
-                rel.attributes[seq.owner_attnum - 1].name if seq.owner_attnum else None,
+            (seq.schema, seq.name): SequenceInfo(
+                seq.schema, seq.name, seq.oid,
+                seq.owner[0] if seq.owner else None, seq.owner[1] if seq.owner else None,
+                start=seq.start,
             )
-            for rel in relations
-            for seq in rel.sequences
+            for seq in laid_out
         }  # fmt: skip
         if sequences == self._sequences:
             return

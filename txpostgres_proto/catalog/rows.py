@@ -3,12 +3,14 @@ catalogs for the application.
 
 :func:`application_rows` turns laid-out application types and relations (``application.py``)
 into rows of ``pg_namespace``, ``pg_type`` (enums and domains with their array types, tables'
-row and array types), ``pg_enum``, ``pg_class`` (tables, views, their indexes and owned
+row and array types), ``pg_enum``, ``pg_class`` (tables, views, their indexes, and the
 sequences), ``pg_attribute`` (including the system columns), ``pg_index``, ``pg_constraint``
 (primary keys, UNIQUE constraints, foreign keys, domain CHECK constraints), ``pg_attrdef``,
-``pg_description``, ``pg_sequence`` and ``pg_depend``, with the values a fresh PostgreSQL 15
-object has (``relam`` heap, ``relreplident`` 'd', default btree operator classes, the type's
-collation, an enum's ``enum_in``/``enum_out`` functions, a domain's base-type storage ...).
+``pg_description``, ``pg_sequence`` (each sequence's options) and ``pg_depend`` (a column
+default on the sequence it draws from, an owned sequence on its column), with the values a
+fresh PostgreSQL 15 object has (``relam`` heap, ``relreplident`` 'd', default btree operator
+classes, the type's collation, an enum's ``enum_in``/``enum_out`` functions, a domain's
+base-type storage ...).
 Rows are dicts keyed by column name; missing columns are NULL.
 """
 
@@ -23,6 +25,7 @@ from txpostgres_proto.catalog.application import (
     AppCheck,
     AppForeignKey,
     AppRelation,
+    AppSequence,
     AppType,
 )
 from txpostgres_proto.catalog.builtin import BOOTSTRAP_SUPERUSER_OID, BuiltinData
@@ -52,7 +55,6 @@ _SYSTEM_COLUMNS: Final = (
     ("xmin", oids.XID, -2),
     ("ctid", oids.TID, -1),
 )
-SEQUENCE_MAX: Final = {oids.INT2: 32767, oids.INT4: 2147483647, oids.INT8: 9223372036854775807}
 
 
 def _class_row(oid: int, name: str, namespace: int, kind: str, **fields: Any) -> Row:
@@ -252,8 +254,9 @@ def application_rows(
     relations: list[AppRelation],
     namespaces: dict[str, int],
     types: Iterable[AppType] = (),
+    sequences: Iterable[AppSequence] = (),
 ) -> Rows:
-    """Base-catalog rows for the application's types and relations."""
+    """Base-catalog rows for the application's types, relations and sequences."""
     rows: Rows = {
         name: []
         for name in (
@@ -276,8 +279,12 @@ def application_rows(
     # to list "Foreign-key constraints" and "Referenced by".
     with_triggers = {key.ref_oid for rel in relations for key in rel.foreign_keys}
     with_triggers.update(rel.oid for rel in relations if rel.foreign_keys)
+    sequences = list(sequences)
+    known = {sequence.oid for sequence in sequences}
     for rel in relations:
-        _relation_rows(builtin, lookup, rel, rows, rel.oid in with_triggers)
+        _relation_rows(builtin, lookup, rel, rows, rel.oid in with_triggers, known)
+    for sequence in sequences:
+        _sequence_rows(lookup, sequence, rows)
     by_name = {(rel.schema, rel.name): rel.oid for rel in relations}
     for rel in relations:
         if rel.rule_oid:
@@ -311,20 +318,26 @@ def _view_rule_rows(
     rows["pg_depend"].extend({**base, "refobjid": oid, "deptype": "n"} for oid in read)
 
 
-def _default_dependencies(rel: AppRelation, att: AppAttribute, depend: list[Row]) -> None:
+def _default_dependencies(
+    rel: AppRelation, att: AppAttribute, depend: list[Row], sequences: set[int]
+) -> None:
     """A column default depends on its column (auto) and on the sequence it draws from
     (normal): pg_dump sees the loop table -> default -> sequence -> table this makes and
     writes such defaults as a separate ``ALTER TABLE ... SET DEFAULT``, as for PostgreSQL."""
     base = {"classid": PG_ATTRDEF_OID, "objid": att.default_oid, "objsubid": 0,
             "refclassid": PG_CLASS_OID}  # fmt: skip
     depend.append({**base, "refobjid": rel.oid, "refobjsubid": att.attnum, "deptype": "a"})
-    for sequence in rel.sequences:
-        if sequence.owner_attnum == att.attnum:
-            depend.append({**base, "refobjid": sequence.oid, "refobjsubid": 0, "deptype": "n"})
+    if att.sequence_oid in sequences:
+        depend.append({**base, "refobjid": att.sequence_oid, "refobjsubid": 0, "deptype": "n"})
 
 
 def _relation_rows(
-    builtin: BuiltinData, types: Types, rel: AppRelation, rows: Rows, has_triggers: bool
+    builtin: BuiltinData,
+    types: Types,
+    rel: AppRelation,
+    rows: Rows,
+    has_triggers: bool,
+    sequences: set[int],
 ) -> None:
     rows["pg_class"].append(
         _class_row(
@@ -349,7 +362,7 @@ def _relation_rows(
                 {"oid": att.default_oid, "adrelid": rel.oid, "adnum": att.attnum,
                  "adbin": att.default}
             )  # fmt: skip
-            _default_dependencies(rel, att, rows["pg_depend"])
+            _default_dependencies(rel, att, rows["pg_depend"], sequences)
         if att.comment:
             rows["pg_description"].append(
                 {"objoid": rel.oid, "classoid": PG_CLASS_OID, "objsubid": att.attnum,
@@ -375,27 +388,32 @@ def _relation_rows(
              "deptype": "a"}
             for attnum in check.attnums or (0,)
         )  # fmt: skip
-    for sequence in rel.sequences:
-        rows["pg_class"].append(
-            _class_row(sequence.oid, sequence.name, rel.namespace_oid, "S", relnatts=3)
+
+
+def _sequence_rows(types: Types, sequence: AppSequence, rows: Rows) -> None:
+    """A sequence's ``pg_class`` row (relkind 'S', the three columns of its one row), its
+    ``pg_sequence`` row with its options, and the auto dependency on its owning column that
+    ``OWNED BY`` (or ``serial``) records and psql's "Owned by:" and pg_dump read."""
+    rows["pg_class"].append(
+        _class_row(sequence.oid, sequence.name, sequence.namespace_oid, "S", relnatts=3)
+    )
+    for attnum, (name, type_oid) in enumerate(
+        (("last_value", oids.INT8), ("log_cnt", oids.INT8), ("is_called", oids.BOOL)), 1
+    ):
+        rows["pg_attribute"].append(
+            _attribute_row(types, sequence.oid, attnum, name, type_oid, -1, attnotnull=True)
         )
-        for attnum, (name, type_oid) in enumerate(
-            (("last_value", oids.INT8), ("log_cnt", oids.INT8), ("is_called", oids.BOOL)), 1
-        ):
-            attributes.append(
-                _attribute_row(types, sequence.oid, attnum, name, type_oid, -1, attnotnull=True)
-            )
-        rows["pg_sequence"].append(
-            {"seqrelid": sequence.oid, "seqtypid": sequence.type_oid, "seqstart": 1,
-             "seqincrement": 1, "seqmax": SEQUENCE_MAX.get(sequence.type_oid, 2**63 - 1),
-             "seqmin": 1, "seqcache": 1, "seqcycle": False}
+    rows["pg_sequence"].append(
+        {"seqrelid": sequence.oid, "seqtypid": sequence.type_oid, "seqstart": sequence.start,
+         "seqincrement": sequence.increment, "seqmax": sequence.max_value,
+         "seqmin": sequence.min_value, "seqcache": sequence.cache, "seqcycle": sequence.cycle}
+    )  # fmt: skip
+    if sequence.owner_oid:
+        rows["pg_depend"].append(
+            {"classid": PG_CLASS_OID, "objid": sequence.oid, "objsubid": 0,
+             "refclassid": PG_CLASS_OID, "refobjid": sequence.owner_oid,
+             "refobjsubid": sequence.owner_attnum, "deptype": "a"}
         )  # fmt: skip
-        if sequence.owner_attnum:
-            rows["pg_depend"].append(
-                {"classid": PG_CLASS_OID, "objid": sequence.oid, "objsubid": 0,
-                 "refclassid": PG_CLASS_OID, "refobjid": rel.oid,
-                 "refobjsubid": sequence.owner_attnum, "deptype": "a"}
-            )  # fmt: skip
 
 
 def _index_rows(

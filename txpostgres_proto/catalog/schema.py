@@ -16,6 +16,8 @@ application-defined type: an :class:`EnumType` (``CREATE TYPE … AS ENUM``, ``t
 a :class:`Domain` (``CREATE DOMAIN``, ``typtype`` 'd').
 ``serial``/``bigserial``/``smallserial`` work as in ``CREATE TABLE``: the column becomes a
 ``NOT NULL`` integer whose default draws from an owned sequence ``<table>_<column>_seq``.
+Sequences with options (``CREATE SEQUENCE ... INCREMENT BY 5 OWNED BY t.c``) are stated as
+:class:`SequenceDef` objects; a column default ``nextval('name')`` uses the one of that name.
 """
 
 from __future__ import annotations
@@ -278,6 +280,70 @@ def _mentions(expression: str, column: str) -> bool:
     bare = re.sub(r'"(?:[^"]|"")*"', '""', text).lower()
     word = rf"(?<![\w$]){re.escape(column)}(?![\w$])(?!\s*\()"
     return re.search(word, bare) is not None
+
+
+#: The types a sequence may have, and their widths in bits.
+_SEQUENCE_BITS: Final = {oids.INT2: 16, oids.INT4: 32, oids.INT8: 64}
+
+
+@dataclass(frozen=True)
+class SequenceDef:
+    """A sequence with its options, as ``CREATE SEQUENCE`` makes it (PostgreSQL docs, "CREATE
+    SEQUENCE").  ``type`` is ``smallint``, ``integer`` or ``bigint`` (or its OID);
+    ``min_value``/``max_value``/``start`` left as None take PostgreSQL's defaults for the type
+    and the direction of ``increment``; ``owner`` is the (table, column) of ``OWNED BY``, a
+    table of the sequence's schema.  A column whose default is ``nextval('<name>')`` draws
+    from the sequence of that name; without one the catalog makes up a serial column's."""
+
+    name: str
+    schema: str = "public"
+    type: int | str = "bigint"
+    increment: int = 1
+    min_value: int | None = None
+    max_value: int | None = None
+    start: int | None = None
+    cache: int = 1
+    cycle: bool = False
+    owner: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.schema in _SYSTEM_SCHEMAS:
+            raise ValueError(f"application sequences cannot live in schema {self.schema!r}")
+        if _resolve(self.type)[0] not in _SEQUENCE_BITS:
+            raise ValueError(f"sequence {self.name!r} must be smallint, integer or bigint")
+        if self.increment == 0:
+            raise ValueError("INCREMENT must not be zero")
+        if not self.minimum < self.maximum:
+            raise ValueError(f"sequence {self.name!r}: MINVALUE must be less than MAXVALUE")
+        if not self.minimum <= self.start_value <= self.maximum:
+            raise ValueError(f"sequence {self.name!r}: START must lie in MINVALUE..MAXVALUE")
+        if self.cache <= 0:
+            raise ValueError("CACHE must be greater than zero")
+
+    @property
+    def type_oid(self) -> int:
+        return _resolve(self.type)[0]
+
+    @property
+    def minimum(self) -> int:
+        """MINVALUE: as given, else 1 ascending or the type's lowest descending."""
+        if self.min_value is not None:
+            return self.min_value
+        return 1 if self.increment > 0 else -(2 ** (_SEQUENCE_BITS[self.type_oid] - 1))
+
+    @property
+    def maximum(self) -> int:
+        """MAXVALUE: as given, else the type's highest ascending or -1 descending."""
+        if self.max_value is not None:
+            return self.max_value
+        return 2 ** (_SEQUENCE_BITS[self.type_oid] - 1) - 1 if self.increment > 0 else -1
+
+    @property
+    def start_value(self) -> int:
+        """START: as given, else MINVALUE ascending or MAXVALUE descending."""
+        if self.start is not None:
+            return self.start
+        return self.minimum if self.increment > 0 else self.maximum
 
 
 @dataclass(frozen=True)

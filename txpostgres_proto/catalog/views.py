@@ -27,7 +27,7 @@ from txpostgres_proto.catalog.builtin import (
     BuiltinData,
 )
 from txpostgres_proto.catalog.directory import Directory
-from txpostgres_proto.catalog.rows import SEQUENCE_MAX, Row, Rows
+from txpostgres_proto.catalog.rows import Row, Rows
 from txpostgres_proto.catalog.schema import REFERENTIAL_ACTION_WORDS
 from txpostgres_proto.catalog.session import SessionInfo
 from txpostgres_proto.types import oids
@@ -44,18 +44,22 @@ def _yes(flag: bool) -> str:
 
 
 class _Relations:
-    """The relations one call of :func:`view_rows` covers, with their columns."""
+    """The relations one call of :func:`view_rows` covers (the application's, or the built-in
+    ones), with their columns."""
 
     def __init__(
         self,
         directory: Directory,
+        application: bool,
         apps: list[AppRelation],
         classes: Iterable[Row],
         attributes: Iterable[Row],
         defaults: Iterable[Row],
         indexes: Iterable[Row] = (),
+        sequences: Iterable[Row] = (),
     ):
         self.directory = directory
+        self.application = application
         self.apps = {rel.oid: rel for rel in apps}
         self.classes = list(classes)
         self.attributes: dict[int, list[Row]] = {}
@@ -63,13 +67,15 @@ class _Relations:
             if att["attnum"] > 0:
                 self.attributes.setdefault(att["attrelid"], []).append(att)
         self.defaults = {(row["adrelid"], row["adnum"]): row["adbin"] for row in defaults}
+        #: ``pg_sequence`` rows by sequence OID.
+        self.sequences = {row["seqrelid"]: row for row in sequences}
         self.indexes_of: dict[int, list[int]] = {}
         for index in indexes:
             self.indexes_of.setdefault(index["indrelid"], []).append(index["indexrelid"])
         self.namespaces = {
             oid: name
             for oid, name in directory.namespaces.items()
-            if (oid >= FIRST_NORMAL_OID) == bool(apps)
+            if (oid >= FIRST_NORMAL_OID) == application
         }
 
     def schema(self, namespace: int) -> str:
@@ -177,17 +183,19 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
         kind, schema, name = cls["relkind"], rels.schema(cls["relnamespace"]), cls["relname"]
         base = {"table_catalog": database, "table_schema": schema, "table_name": name}
         app = rels.apps.get(cls["oid"])
-        if kind == "S":
-            typ = next(s.type_oid for a in rels.apps.values() for s in a.sequences
-                       if s.oid == cls["oid"])  # fmt: skip
+        options = rels.sequences.get(cls["oid"])
+        if kind == "S" and options is not None:
+            typ = options["seqtypid"]
             sequences.append(
                 {"sequence_catalog": database, "sequence_schema": schema,
                  "sequence_name": name,
                  "data_type": directory.format_type(typ, None, [11]),
                  "numeric_precision": _INT_PRECISION.get(typ, 64), "numeric_precision_radix": 2,
-                 "numeric_scale": 0, "start_value": "1", "minimum_value": "1",
-                 "maximum_value": str(SEQUENCE_MAX.get(typ, 2**63 - 1)), "increment": "1",
-                 "cycle_option": "NO"}
+                 "numeric_scale": 0, "start_value": str(options["seqstart"]),
+                 "minimum_value": str(options["seqmin"]),
+                 "maximum_value": str(options["seqmax"]),
+                 "increment": str(options["seqincrement"]),
+                 "cycle_option": _yes(options["seqcycle"])}
             )  # fmt: skip
         if kind not in ("r", "v", "f", "p"):
             continue
@@ -275,7 +283,7 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
         "information_schema.referential_constraints": referential,
         "information_schema.sequences": sequences,
     }
-    if rels.apps:
+    if rels.application:
         return rows
     return {
         **rows,
@@ -331,12 +339,14 @@ def _system_views(rels: _Relations) -> Rows:
                  "indexname": directory.relations[index_oid].name,
                  "indexdef": directory.index_definition(index_oid, 0)}
             )  # fmt: skip
-        for sequence in app.sequences if app else ():
+        options = rels.sequences.get(cls["oid"])
+        if kind == "S" and options is not None:
             sequences.append(
-                {"schemaname": schema, "sequencename": sequence.name, "sequenceowner": owner,
-                 "data_type": sequence.type_oid, "start_value": 1, "min_value": 1,
-                 "max_value": SEQUENCE_MAX.get(sequence.type_oid, 2**63 - 1),
-                 "increment_by": 1, "cycle": False, "cache_size": 1, "last_value": None}
+                {"schemaname": schema, "sequencename": name, "sequenceowner": owner,
+                 "data_type": options["seqtypid"], "start_value": options["seqstart"],
+                 "min_value": options["seqmin"], "max_value": options["seqmax"],
+                 "increment_by": options["seqincrement"], "cycle": options["seqcycle"],
+                 "cache_size": options["seqcache"], "last_value": None}
             )  # fmt: skip
     return {
         "pg_catalog.pg_tables": tables,
@@ -435,6 +445,7 @@ def builtin_view_rows(builtin: BuiltinData, directory: Directory, database: str)
     """Computed views over the built-in relations (plus roles and databases)."""
     rels = _Relations(
         directory,
+        False,
         [],
         builtin.table("pg_catalog.pg_class").dicts(),
         builtin.table("pg_catalog.pg_attribute").dicts(),
@@ -451,11 +462,18 @@ def builtin_view_rows(builtin: BuiltinData, directory: Directory, database: str)
 def application_view_rows(
     apps: list[AppRelation], app_rows: Rows, directory: Directory, database: str
 ) -> Rows:
-    """Computed views' rows for the application's relations (see VIEW_APPLICATION_ROWS)."""
-    if not apps:
+    """Computed views' rows for the application's relations and sequences (see
+    VIEW_APPLICATION_ROWS)."""
+    if not apps and not app_rows["pg_sequence"]:
         return {name: [] for name in VIEW_APPLICATION_ROWS}
     rels = _Relations(
-        directory, apps, app_rows["pg_class"], app_rows["pg_attribute"], app_rows["pg_attrdef"]
+        directory,
+        True,
+        apps,
+        app_rows["pg_class"],
+        app_rows["pg_attribute"],
+        app_rows["pg_attrdef"],
+        sequences=app_rows["pg_sequence"],
     )
     rows = _system_views(rels)
     rows.update(_information_schema(rels, database))

@@ -52,7 +52,9 @@ class CatalogFeed:
     def use(self, schema: Schema) -> Catalog:
         """The catalog, describing ``schema`` (reloaded only when it is another snapshot)."""
         if schema is not self._loaded:
-            self.catalog.set_tables(schema.catalog_tables(), schema.catalog_types())
+            self.catalog.set_tables(
+                schema.catalog_tables(), schema.catalog_types(), schema.catalog_sequences()
+            )
             self._loaded = schema
         return self.catalog
 

@@ -13,7 +13,9 @@ purposes:
   (``errors.py``).
 
 The application's enums and domains (``usertypes.py``) are read along with the tables, so that
-the catalog can describe them and ``CREATE TABLE`` can use them.
+the catalog can describe them and ``CREATE TABLE`` can use them; so are the sequences' options
+(the sequence table, ``sequences.py``), which the catalog shows in ``pg_sequence`` (psql's
+``\\d seq``, pg_dump's ``CREATE SEQUENCE``), with their owning columns.
 
 Constraint and index names follow PostgreSQL's defaults for what SQLite leaves unnamed
 (``items_pkey``, ``items_name_key``, ``items_owner_fkey``); names given with ``CONSTRAINT name``
@@ -41,9 +43,10 @@ from txpostgres_proto.catalog.schema import (
     EnumType,
     ForeignKey,
     Index,
+    SequenceDef,
     Table,
 )
-from txpostgres_proto.sqlite.sequences import SEQUENCE_TABLE
+from txpostgres_proto.sqlite.sequences import SEQUENCE_TABLE, TYPE_RANGES, SequenceOptions
 from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
 from txpostgres_proto.sqlite.usertypes import UserTypeDef, read_user_types
 from txpostgres_proto.types import oids
@@ -131,6 +134,16 @@ class TableInfo:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSequence:
+    """A row of the sequence table: the options, whether ``CREATE SEQUENCE`` made it, and the
+    table of its ``OWNED BY``."""
+
+    options: SequenceOptions
+    created: bool
+    owned_by: str | None
+
+
 @dataclass(frozen=True)
 class Schema:
     """Every user table and view of the database, and its enums and domains, by name."""
@@ -139,6 +152,8 @@ class Schema:
     types: dict[str, UserTypeDef] = field(default_factory=dict)
     #: The sequences made with CREATE SEQUENCE (relations of their own: ``sequences.py``).
     created_sequences: frozenset[str] = frozenset()
+    #: Every row of the sequence table, by sequence name (in the order they were made).
+    stored_sequences: dict[str, StoredSequence] = field(default_factory=dict)
 
     def table(self, name: str) -> TableInfo | None:
         found = self.tables.get(name)
@@ -175,6 +190,42 @@ class Schema:
         """The schema as the catalog emulation's `Table` objects."""
         types = {name: found.catalog_type() for name, found in self.types.items()}
         return tuple(_catalog_table(table, types) for table in self.tables.values())
+
+    def catalog_sequences(self) -> tuple[SequenceDef, ...]:
+        """The sequences with their options as the catalog emulation's objects: those made
+        with CREATE SEQUENCE, and those of serial and identity columns (owned by the column)."""
+        found = [
+            _sequence_def(name, stored.options, self._owned_by(name, stored))
+            for name, stored in self.stored_sequences.items()
+            if stored.created
+        ]
+        for name, owner in self.sequences.items():
+            row = self.stored_sequences.get(name)
+            if row is None or not row.created:
+                found.append(_sequence_def(name, self._column_options(name, row), owner))
+        return tuple(definition for definition in found if definition is not None)
+
+    def _owned_by(self, name: str, stored: StoredSequence) -> tuple[str, str] | None:
+        """The column owning a sequence made with CREATE SEQUENCE: the column of its ``OWNED
+        BY`` table whose default draws from it (the table is all the sequence table keeps)."""
+        table = self.table(stored.owned_by) if stored.owned_by else None
+        if table is None:
+            return None
+        for column in table.columns:
+            if column.sequence == name:
+                return table.name, column.name
+        return None
+
+    def _column_options(self, name: str, stored: StoredSequence | None) -> SequenceOptions:
+        """The options of a serial/identity column's sequence: its row's, else (no value was
+        taken yet) those it will be made with.  A row with a bigint sequence's defaults for a
+        narrower column is one kept before the options were (or left by a dropped table of
+        the same name): PostgreSQL's serial sequence has the column's type."""
+        data_type = self.sequence_types[name]
+        typed = SequenceOptions(data_type, max_value=TYPE_RANGES[data_type][1])
+        if stored is None or stored.options == SequenceOptions():
+            return typed
+        return stored.options
 
     def catalog_types(self) -> tuple[EnumType | Domain, ...]:
         """The enums and domains as the catalog emulation's objects."""
@@ -339,15 +390,51 @@ def reflect(conn: sqlite3.Connection) -> Schema:
             sql=sql,
             index_sql=index_sql,
         )
-    return Schema(tables, read_user_types(conn), _created_sequences(conn))
+    stored = _stored_sequences(conn)
+    created = frozenset(name for name, found in stored.items() if found.created)
+    return Schema(tables, read_user_types(conn), created, stored)
 
 
-def _created_sequences(conn: sqlite3.Connection) -> frozenset[str]:
+def _stored_sequences(conn: sqlite3.Connection) -> dict[str, StoredSequence]:
     try:
-        rows = conn.execute(f"SELECT name FROM {SEQUENCE_TABLE} WHERE created").fetchall()
-    except sqlite3.OperationalError:  # a database file no server has opened yet
-        return frozenset()
-    return frozenset(row[0] for row in rows)
+        rows = conn.execute(
+            "SELECT name, data_type, increment, min_value, max_value, start_value, cache, "
+            f"cycle, created, owned_by FROM {SEQUENCE_TABLE} ORDER BY rowid"
+        ).fetchall()
+    except sqlite3.OperationalError:  # a database file no server has opened (or upgraded) yet
+        return {}
+    return {
+        name: StoredSequence(
+            SequenceOptions(
+                str(data_type), int(increment), int(low), int(high), int(start), int(cache),
+                bool(cycle),
+            ),
+            bool(created),
+            owned_by,
+        )
+        for name, data_type, increment, low, high, start, cache, cycle, created, owned_by in rows
+    }  # fmt: skip
+
+
+def _sequence_def(
+    name: str, options: SequenceOptions, owner: tuple[str, str] | None
+) -> SequenceDef | None:
+    """The catalog's view of a sequence (None for options it cannot describe: a database
+    file edited by hand)."""
+    try:
+        return SequenceDef(
+            name,
+            type=options.data_type,
+            increment=options.increment,
+            min_value=options.min_value,
+            max_value=options.max_value,
+            start=options.start,
+            cache=options.cache,
+            cycle=options.cycle,
+            owner=owner,
+        )
+    except ValueError:
+        return None
 
 
 def pg_default(column: ColumnInfo) -> str | None:
