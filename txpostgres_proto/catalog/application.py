@@ -136,6 +136,8 @@ class AppAttribute:
     #: (schema, name) of the sequence a ``nextval`` default (or serial type) draws from.
     sequence: tuple[str, str] | None = None
     sequence_oid: int = 0
+    #: ``pg_attribute.attidentity``: ``"a"``, ``"d"`` or ``""``.
+    identity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,8 @@ class AppSequence:
     owner_oid: int = 0
     owner_attnum: int = 0
     owner: tuple[str, str] | None = None
+    #: The sequence of an identity column (its dependency on the column is internal, 'i').
+    identity: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +237,8 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
             sequence, default = _serial_default(table, column)
         elif default is not None and (match := _NEXTVAL.match(default.strip())):
             sequence = (match.group(1) or schema, match.group(2))
+        elif column.identity:
+            sequence = (schema, f"{name}_{column.name}_seq")
         sequence_oid = alloc.oid("rel", *sequence) if sequence else 0
         user_type = column.user_type
         attributes.append(
@@ -241,12 +247,18 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
                 name=column.name,
                 type_oid=column.type_oid if user_type is None else _user_type_oid(alloc, user_type),
                 typmod=column.typmod if user_type is None else -1,
-                not_null=not column.nullable or column.name in primary or column.is_serial,
+                not_null=(
+                    not column.nullable
+                    or column.name in primary
+                    or column.is_serial
+                    or bool(column.identity)
+                ),
                 default=default,
                 default_oid=alloc.oid("attrdef", schema, name, column.name) if default else 0,
                 comment=column.comment,
                 sequence=sequence,
                 sequence_oid=sequence_oid,
+                identity=column.identity,
             )
         )
     attnums = {attribute.name: attribute.attnum for attribute in attributes}
@@ -386,10 +398,13 @@ def layout_sequences(
     owners: dict[tuple[str, str], tuple[AppRelation, AppAttribute] | None] = {
         key: _owner(definition, by_name) for key, definition in given.items()
     }
+    owning = {(owner[0].oid, owner[1].attnum) for owner in owners.values() if owner}
     for rel in relations:
         for att in rel.attributes:
             if att.sequence is None or att.sequence in given:
                 continue
+            if att.identity and (rel.oid, att.attnum) in owning:
+                continue  # its sequence is given under another name
             schema, name = att.sequence
             seq_type = att.type_oid if att.type_oid in _INTEGER_TYPES else oids.INT8
             given[att.sequence] = SequenceDef(name, schema, seq_type)
@@ -415,6 +430,7 @@ def layout_sequences(
                 owner_oid=owner[0].oid if owner else 0,
                 owner_attnum=owner[1].attnum if owner else 0,
                 owner=(owner[0].name, owner[1].name) if owner else None,
+                identity=bool(owner and owner[1].identity),
             )
         )
     return laid_out

@@ -355,6 +355,7 @@ def _relation_rows(
             _attribute_row(
                 types, rel.oid, att.attnum, att.name, att.type_oid, att.typmod,
                 attnotnull=att.not_null, atthasdef=att.default is not None,
+                attidentity=att.identity,
             )
         )  # fmt: skip
         if att.default is not None:
@@ -392,8 +393,9 @@ def _relation_rows(
 
 def _sequence_rows(types: Types, sequence: AppSequence, rows: Rows) -> None:
     """A sequence's ``pg_class`` row (relkind 'S', the three columns of its one row), its
-    ``pg_sequence`` row with its options, and the auto dependency on its owning column that
-    ``OWNED BY`` (or ``serial``) records and psql's "Owned by:" and pg_dump read."""
+    ``pg_sequence`` row with its options, and the dependency on its owning column that
+    ``OWNED BY`` (or ``serial``) records, auto ('a'), or internal ('i') for an identity
+    column's, which psql's "Owned by:"/"Sequence for identity column:" and pg_dump read."""
     rows["pg_class"].append(
         _class_row(sequence.oid, sequence.name, sequence.namespace_oid, "S", relnatts=3)
     )
@@ -412,7 +414,8 @@ def _sequence_rows(types: Types, sequence: AppSequence, rows: Rows) -> None:
         rows["pg_depend"].append(
             {"classid": PG_CLASS_OID, "objid": sequence.oid, "objsubid": 0,
              "refclassid": PG_CLASS_OID, "refobjid": sequence.owner_oid,
-             "refobjsubid": sequence.owner_attnum, "deptype": "a"}
+             "refobjsubid": sequence.owner_attnum,
+             "deptype": "i" if sequence.identity else "a"}
         )  # fmt: skip
 
 

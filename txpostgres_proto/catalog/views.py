@@ -57,6 +57,7 @@ class _Relations:
         defaults: Iterable[Row],
         indexes: Iterable[Row] = (),
         sequences: Iterable[Row] = (),
+        depends: Iterable[Row] = (),
     ):
         self.directory = directory
         self.application = application
@@ -69,6 +70,13 @@ class _Relations:
         self.defaults = {(row["adrelid"], row["adnum"]): row["adbin"] for row in defaults}
         #: ``pg_sequence`` rows by sequence OID.
         self.sequences = {row["seqrelid"]: row for row in sequences}
+        #: The sequence of each identity column, by (table OID, attnum): its internal
+        #: ``pg_depend`` entry.
+        self.identities = {
+            (row["refobjid"], row["refobjsubid"]): row["objid"]
+            for row in depends
+            if row["deptype"] == "i" and row["objid"] in self.sequences
+        }
         self.indexes_of: dict[int, list[int]] = {}
         for index in indexes:
             self.indexes_of.setdefault(index["indrelid"], []).append(index["indexrelid"])
@@ -167,6 +175,23 @@ def _position(unique: AppIndex | None, key: AppForeignKey, position: int) -> int
     return unique.columns.index(key.ref_columns[position - 1]) + 1
 
 
+def _identity_facts(rels: _Relations, att: Row) -> Row:
+    """information_schema.columns' identity columns of an identity column (else nothing)."""
+    sequence = rels.identities.get((att["attrelid"], att["attnum"]))
+    if not att.get("attidentity") or sequence is None:
+        return {}
+    options = rels.sequences[sequence]
+    return {
+        "is_identity": "YES",
+        "identity_generation": "ALWAYS" if att["attidentity"] == "a" else "BY DEFAULT",
+        "identity_start": str(options["seqstart"]),
+        "identity_increment": str(options["seqincrement"]),
+        "identity_maximum": str(options["seqmax"]),
+        "identity_minimum": str(options["seqmin"]),
+        "identity_cycle": _yes(options["seqcycle"]),
+    }
+
+
 def _information_schema(rels: _Relations, database: str) -> Rows:
     directory = rels.directory
     tables: list[Row] = []
@@ -179,12 +204,13 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
     referential: list[Row] = []
     checks: list[Row] = []
     sequences: list[Row] = []
+    identity_sequences = set(rels.identities.values())  # PostgreSQL leaves them out
     for cls in rels.classes:
         kind, schema, name = cls["relkind"], rels.schema(cls["relnamespace"]), cls["relname"]
         base = {"table_catalog": database, "table_schema": schema, "table_name": name}
         app = rels.apps.get(cls["oid"])
         options = rels.sequences.get(cls["oid"])
-        if kind == "S" and options is not None:
+        if kind == "S" and options is not None and cls["oid"] not in identity_sequences:
             typ = options["seqtypid"]
             sequences.append(
                 {"sequence_catalog": database, "sequence_schema": schema,
@@ -220,7 +246,8 @@ def _information_schema(rels: _Relations, database: str) -> Rows:
                  "dtd_identifier": str(att["attnum"]), "is_self_referencing": "NO",
                  "is_identity": "NO", "identity_cycle": "NO", "is_generated": "NEVER",
                  "is_updatable": _yes(updatable),
-                 **_column_facts(directory, att["atttypid"], att["atttypmod"])}
+                 **_column_facts(directory, att["atttypid"], att["atttypmod"]),
+                 **_identity_facts(rels, att)}
             )  # fmt: skip
             if att["attnotnull"] and app is not None:
                 name = f"{cls['relnamespace']}_{cls['oid']}_{att['attnum']}_not_null"
@@ -474,6 +501,7 @@ def application_view_rows(
         app_rows["pg_attribute"],
         app_rows["pg_attrdef"],
         sequences=app_rows["pg_sequence"],
+        depends=app_rows["pg_depend"],
     )
     rows = _system_views(rels)
     rows.update(_information_schema(rels, database))

@@ -31,6 +31,8 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite import ddl
 from txpostgres_proto.sqlite.dialect import WRITE
 from txpostgres_proto.sqlite.reflect import Schema, TableInfo
+from txpostgres_proto.sqlite.sequence_ddl import column_sequence
+from txpostgres_proto.sqlite.sequences import drop_sql, rename_sql
 from txpostgres_proto.sqlite.typemap import PgType
 
 _SCRATCH: Final = "_txpg_rebuild"
@@ -198,6 +200,16 @@ def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn) -> None:
     column = rebuild.column(action.this.name)
     definition = column.definition
     dtype = action.args.get("dtype")
+    keeps_identity = dtype is not None or action.args.get("allow_null") is False
+    if not keeps_identity and _is_identity(rebuild.table, column.name):
+        # Its default and NOT NULL are the identity's (``identity_ddl.py`` changes that).
+        raise PostgresError(
+            f'column "{column.name}" of relation "{rebuild.table.name}" is an identity column',
+            "42601",
+            hint="Use ALTER TABLE ... ALTER COLUMN ... DROP IDENTITY instead."
+            if action.args.get("drop") and action.args.get("allow_null") is None
+            else None,
+        )
     if dtype is not None:
         pg_type, _ = ddl.column_type(dtype)
         using = action.args.get("using")
@@ -224,6 +236,11 @@ def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn) -> None:
             f"ALTER COLUMN {action.sql(dialect='postgres')} is not supported by the SQLite backend",
             "0A000",
         )
+
+
+def _is_identity(table: TableInfo, name: str) -> bool:
+    found = table.column(name)
+    return found is not None and bool(found[1].identity)
 
 
 def _constraint_name(table: str, node: exp.Expression) -> str | None:
@@ -287,17 +304,25 @@ def _add_constraint(rebuild: _Rebuild, action: exp.AddConstraint) -> None:
         )
 
 
-def _add_column(rebuild: _Rebuild, action: exp.ColumnDef) -> None:
+def _add_column(
+    rebuild: _Rebuild, action: exp.ColumnDef, identities: list[ddl.IdentityOptions]
+) -> list[str]:
+    """Add the column; the statements making its sequence first, for an identity column."""
     if any(column.name.lower() == action.name.lower() for column in rebuild.columns):
         if action.args.get("exists"):
-            return
+            return []
         raise PostgresError(
             f'column "{action.name}" of relation "{rebuild.table.name}" already exists', "42701"
         )
-    text = ddl.TableWriter(rebuild.table.name, set()).column(action)
+    writer = ddl.TableWriter(rebuild.table.name, set(), identity_options=identities)
+    text = writer.column(action)
     definition = _sqlite_tree(f"CREATE TABLE x ({text})").this.expressions[0]
     pg_type, _ = ddl.column_type(action.args.get("kind"))
     rebuild.columns.append(_Column(action.name, pg_type, definition, None))
+    return [
+        column_sequence(sequence, options, unless_table=None)
+        for sequence, options in writer.identities
+    ]
 
 
 def _drop_column(rebuild: _Rebuild, action: exp.Drop) -> None:
@@ -373,9 +398,16 @@ def _dependent_views(schema: Schema, table: str, action: exp.Drop) -> list[str]:
 
 def _needs_rebuild(action: exp.Expression) -> bool:
     if isinstance(action, exp.ColumnDef):
+        if ddl.is_serial(action.args.get("kind")):
+            return True  # its default draws from the sequence: not constant
         kinds = [constraint.args.get("kind") for constraint in action.constraints]
         return any(
-            isinstance(kind, exp.PrimaryKeyColumnConstraint | exp.UniqueColumnConstraint)
+            isinstance(
+                kind,
+                exp.PrimaryKeyColumnConstraint
+                | exp.UniqueColumnConstraint
+                | exp.GeneratedAsIdentityColumnConstraint,
+            )
             or (isinstance(kind, exp.DefaultColumnConstraint) and not _constant(kind.this))
             for kind in kinds
         )
@@ -399,8 +431,62 @@ def _in_place(table: str, action: exp.Expression) -> list[str]:
     return [f"ALTER TABLE {quoted} RENAME TO {ddl.quote(ddl.table_name(action.this))}"]
 
 
-def alter_table(node: exp.Alter, schema: Schema) -> list[str]:
-    """The SQLite statements of an ALTER TABLE (module docstring)."""
+def with_default(table: TableInfo, column: str, default: str | None) -> list[str]:
+    """The statements giving ``column`` of ``table`` the SQLite ``default`` text (None: none)
+    by a rebuild (``identity_ddl.py`` adds and drops identities so)."""
+    rebuild = _Rebuild.of(table)
+    definition = rebuild.column(column).definition
+    _remove(definition, exp.DefaultColumnConstraint)
+    if default is not None:
+        _add(definition, f"DEFAULT {default}")
+    return rebuild.sql()
+
+
+def _sequence_upkeep(schema: Schema, table: TableInfo, action: exp.Expression) -> list[str]:
+    """What the sequence table needs after ``action``: the sequences a dropped column owns
+    go with it, and ``OWNED BY`` follows a renamed table or column (``sequences.py``)."""
+    if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
+        dropped = {
+            (table.name, found[1].name)
+            for item in action.args.get("tables") or []
+            if (found := table.column(item.name)) is not None
+        }
+        owned = {name for key in dropped for name in schema.owned_sequences(*key)}
+        for other in schema.tables.values():
+            for column in other.columns:
+                sequence = column.sequence
+                if sequence in owned and (other.name, column.name) not in dropped:
+                    raise _still_used(schema, dropped, sequence, other.name, column.name)
+        used = {name for name, owner in schema.sequences.items() if owner in dropped}
+        return drop_sql(owned, used)
+    if isinstance(action, exp.RenameColumn):
+        found = table.column(action.this.name)
+        if found is None:
+            return []
+        return [rename_sql(table.name, None, found[1].name, action.args["to"].name)]
+    if isinstance(action, exp.AlterRename):
+        return [rename_sql(table.name, ddl.table_name(action.this))]
+    return []
+
+
+def _still_used(
+    schema: Schema, dropped: set[tuple[str, str]], sequence: str, table: str, column: str
+) -> PostgresError:
+    """2BP01: a dropped column owns a sequence another column's default draws from."""
+    owner = next(key for key in sorted(dropped) if sequence in schema.owned_sequences(*key))
+    return PostgresError(
+        f"cannot drop column {owner[1]} of table {owner[0]} because other objects depend on it",
+        "2BP01",
+        detail=f"default value for column {column} of table {table} depends on sequence {sequence}",
+        hint="Use DROP ... CASCADE to drop the dependent objects too.",
+    )
+
+
+def alter_table(
+    node: exp.Alter, schema: Schema, identities: list[ddl.IdentityOptions] | None = None
+) -> list[str]:
+    """The SQLite statements of an ALTER TABLE (module docstring); ``identities``: the
+    options of the identity columns it adds (``ddl.identity_options``)."""
     name = ddl.table_name(node.this)
     actions = list(node.args.get("actions") or [])
     table = schema.table(name)
@@ -414,17 +500,21 @@ def alter_table(node: exp.Alter, schema: Schema) -> list[str]:
         if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN"
         for view in _dependent_views(schema, name, action)
     ]
+    upkeep = [
+        statement for action in actions for statement in _sequence_upkeep(schema, table, action)
+    ]
     if not any(_needs_rebuild(action) for action in actions):
         in_place = [statement for action in actions for statement in _skip_existing(table, action)]
-        return dropped_views + in_place
+        return dropped_views + in_place + upkeep
     rebuild = _Rebuild.of(table)
+    sequences: list[str] = []
     for action in actions:
         if isinstance(action, exp.AlterColumn):
             _alter_column(rebuild, action)
         elif isinstance(action, exp.AddConstraint):
             _add_constraint(rebuild, action)
         elif isinstance(action, exp.ColumnDef):
-            _add_column(rebuild, action)
+            sequences.extend(_add_column(rebuild, action, identities or []))
         elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
             _drop_column(rebuild, action)
         elif isinstance(action, exp.Drop):
@@ -439,7 +529,7 @@ def alter_table(node: exp.Alter, schema: Schema) -> list[str]:
                 "backend",
                 "0A000",
             )
-    return dropped_views + rebuild.sql()
+    return dropped_views + sequences + rebuild.sql() + upkeep
 
 
 def _skip_existing(table: TableInfo, action: exp.Expression) -> list[str]:

@@ -6,7 +6,10 @@ PostgreSQL's column semantics have to be spelled out for SQLite:
 
 * ``serial``/``bigserial``/``smallserial`` and identity columns become ``int4``/``int8``/
   ``int2`` ``NOT NULL DEFAULT (nextval('<table>_<column>_seq'))`` (``functions.py`` keeps the
-  sequences), which is also what PostgreSQL stores for them;
+  sequences), which is also what PostgreSQL stores for a serial column; an identity column's
+  sequence is made before the table, with its options (`identity_options` reads those sqlglot
+  does not), owning column and kind (``ALWAYS``/``BY DEFAULT``), which mark the column as an
+  identity column (``sequences.py``, ``reflect.py``; ``identity.py`` enforces the kind);
 * primary key columns are ``NOT NULL`` (SQLite allows NULL in a non-INTEGER primary key);
 * ``CHECK`` constraints get PostgreSQL's default names (``<table>_<column>_check``) so that
   SQLite's "CHECK constraint failed: <name>" can be reported as PostgreSQL reports it;
@@ -21,6 +24,7 @@ ALTER TABLE lives in ``alter.py`` (it rebuilds tables when SQLite cannot alter t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -31,7 +35,7 @@ from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.dialect import parse_statement, to_sqlite
 from txpostgres_proto.sqlite.resolve import cast_target
 from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree
-from txpostgres_proto.sqlite.sequence_ddl import column_sequence
+from txpostgres_proto.sqlite.sequence_ddl import column_sequence, read_changes, unqualified
 from txpostgres_proto.sqlite.typemap import PgType, pg_type_named
 from txpostgres_proto.sqlite.usertypes import UserTypeDef
 from txpostgres_proto.types import oids
@@ -50,6 +54,43 @@ _IDENTITY_OPTIONS: Final = (
 )
 _SEQUENCE_TYPES: Final = {oids.INT2: "smallint", oids.INT4: "integer"}
 _TEXT_LIKE: Final = frozenset({oids.TEXT, oids.VARCHAR, oids.BPCHAR, oids.NAME})
+_AS_IDENTITY: Final = re.compile(r"\bAS\s+IDENTITY\b(\s*\()?", re.IGNORECASE)
+_SEQUENCE_NAME: Final = re.compile(
+    r'\bSEQUENCE\s+NAME\s+((?:"(?:[^"]|"")+"|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[\w$]+))*)',
+    re.IGNORECASE,
+)
+#: The sequence name (None: PostgreSQL's default) and options (as `read_changes` gives them)
+#: of one identity column.
+IdentityOptions = tuple[str | None, dict[str, Any]]
+
+
+def identity_options(sql: str) -> tuple[str, list[IdentityOptions]]:
+    """``sql`` without the parenthesized sequence options of its ``GENERATED … AS IDENTITY
+    (…)`` clauses (sqlglot reads only some of them), and the options of each identity column
+    in order (PostgreSQL docs, "CREATE TABLE": ``sequence_options`` are those of CREATE
+    SEQUENCE, plus ``SEQUENCE NAME``)."""
+    kept: list[str] = []
+    found: list[IdentityOptions] = []
+    at = 0
+    for match in _AS_IDENTITY.finditer(sql):
+        if match.start() < at:
+            continue
+        if match.group(1) is None:
+            found.append((None, {}))
+            continue
+        end, depth = match.end(), 1
+        while end < len(sql) and depth:
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            end += 1
+        inner = sql[match.end() : end - 1]
+        named = _SEQUENCE_NAME.search(inner)
+        sequence = unqualified(named.group(1)) if named is not None else None
+        if named is not None:
+            inner = inner[: named.start()] + inner[named.end() :]
+        found.append((sequence, read_changes(inner, altering=False)))
+        kept.append(sql[at : match.start()] + "AS IDENTITY")
+        at = end
+    return "".join(kept) + sql[at:], found
 
 
 def quote(name: str) -> str:
@@ -80,6 +121,11 @@ def table_name(node: exp.Expression) -> str:
 def expression_sql(node: exp.Expression) -> str:
     """A PostgreSQL expression (CHECK, DEFAULT, index part) as SQLite text."""
     return to_sqlite(to_sqlite_tree(node.copy()))
+
+
+def is_serial(kind: exp.DataType | None) -> bool:
+    """Whether a column definition's type is ``serial``/``bigserial``/``smallserial``."""
+    return kind is not None and kind.this in _SERIALS
 
 
 def column_type(
@@ -181,12 +227,19 @@ class TableWriter:
     """Writes one CREATE TABLE (or ADD COLUMN) column by column."""
 
     def __init__(
-        self, table: str, primary: set[str], types: Mapping[str, UserTypeDef] | None = None
+        self,
+        table: str,
+        primary: set[str],
+        types: Mapping[str, UserTypeDef] | None = None,
+        identity_options: list[IdentityOptions] | None = None,
     ) -> None:
         self.table = table
         self.primary = primary
         self.types = types or {}
-        #: (sequence, options) of the identity columns written that give sequence options.
+        #: The options of the identity columns to write, in order (`identity_options`):
+        #: taken from the list as the columns are written (one list may serve several).
+        self.identity_options = identity_options or []
+        #: (sequence, options as `column_sequence` takes them) of the identity columns written.
         self.identities: list[tuple[str, dict[str, Any]]] = []
 
     def column(self, definition: exp.ColumnDef) -> str:
@@ -209,8 +262,8 @@ class TableWriter:
                 default = default_sql(kind.this, pg_type)
             elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
                 not_null = True
-                default = f"(nextval('{self.table}_{name}_seq'))"
-                self._identity(f"{self.table}_{name}_seq", kind, pg_type)
+                sequence = self._identity(name, kind, pg_type)
+                default = f"(nextval({sql_literal(sequence)}))"
             elif isinstance(kind, exp.ComputedColumnConstraint):
                 extras.append(f"GENERATED ALWAYS AS ({expression_sql(kind.this)}) STORED")
             elif isinstance(kind, exp.CheckColumnConstraint):
@@ -239,19 +292,29 @@ class TableWriter:
         return " ".join(parts + extras)
 
     def _identity(
-        self, sequence: str, identity: exp.GeneratedAsIdentityColumnConstraint, pg_type: PgType
-    ) -> None:
-        """Note the sequence options an identity column gives (``AS IDENTITY (START …)``)."""
-        options: dict[str, Any] = {
+        self, column: str, identity: exp.GeneratedAsIdentityColumnConstraint, pg_type: PgType
+    ) -> str:
+        """Note the sequence an identity column needs (its options: ``AS IDENTITY (START
+        …)``, given in the constraint or, as sqlglot does not read them all, in the next of
+        ``identity_options``); its name."""
+        changes: dict[str, Any] = {
             field: value.sql(dialect="postgres").replace(" ", "")
             for option, field in _IDENTITY_OPTIONS
             if (value := identity.args.get(option)) is not None
         }
         if identity.args.get("cycle") is not None:
-            options["cycle"] = bool(identity.args["cycle"])
-        if options:
-            options["data_type"] = _SEQUENCE_TYPES.get(pg_type.oid, "bigint")
-            self.identities.append((sequence, options))
+            changes["cycle"] = bool(identity.args["cycle"])
+        sequence = f"{self.table}_{column}_seq"
+        if self.identity_options:
+            named, given = self.identity_options.pop(0)
+            changes.update(given)
+            sequence = named or sequence
+        changes.setdefault("data_type", _SEQUENCE_TYPES.get(pg_type.oid, "bigint"))
+        changes.update(
+            owned_by=self.table, owned_column=column, identity="a" if identity.this else "d"
+        )
+        self.identities.append((sequence, changes))
+        return sequence
 
     def constraint(self, node: exp.Expression, given: str | None = None) -> str:
         prefix = f"CONSTRAINT {quote(given)} " if given else ""
@@ -293,21 +356,26 @@ def _primary_columns(elements: list[exp.Expression]) -> set[str]:
     return primary
 
 
-def create_table(create: exp.Create, types: Mapping[str, UserTypeDef] | None = None) -> list[str]:
+def create_table(
+    create: exp.Create,
+    types: Mapping[str, UserTypeDef] | None = None,
+    identities: list[IdentityOptions] | None = None,
+) -> list[str]:
     """``CREATE TABLE`` (without AS) as SQLite statements; ``types`` are the enums and domains
-    its columns may have."""
+    its columns may have, ``identities`` the options of its identity columns
+    (`identity_options`)."""
     schema = create.this
     if not isinstance(schema, exp.Schema):
         raise PostgresError('syntax error at or near ";"', "42601")
     name = table_name(schema)
     elements = list(schema.expressions)
-    writer = TableWriter(name, _primary_columns(elements), types)
+    writer = TableWriter(name, _primary_columns(elements), types, identities)
     parts = [
         writer.column(element) if isinstance(element, exp.ColumnDef) else writer.constraint(element)
         for element in elements
     ]
     exists = " IF NOT EXISTS" if create.args.get("exists") else ""
-    # The sequences of identity columns with options, made first: only with the table.
+    # The sequences of identity columns, made first: only with the table.
     sequences = [
         column_sequence(sequence, options, unless_table=name)
         for sequence, options in writer.identities

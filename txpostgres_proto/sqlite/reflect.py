@@ -26,6 +26,7 @@ shown.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import sqlite3
@@ -70,6 +71,9 @@ class ColumnInfo:
     not_null: bool
     default: str | None
     pk_position: int
+    #: ``"a"`` (``GENERATED ALWAYS AS IDENTITY``), ``"d"`` (``BY DEFAULT``) or ``""``: the
+    #: column's sequence's row says so (``sequences.py``).
+    identity: str = ""
 
     @property
     def sequence(self) -> str | None:
@@ -136,12 +140,24 @@ class TableInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredSequence:
-    """A row of the sequence table: the options, whether ``CREATE SEQUENCE`` made it, and the
-    table of its ``OWNED BY``."""
+    """A row of the sequence table: the options, whether ``CREATE SEQUENCE`` made it, the
+    table and column of its ``OWNED BY`` (table ``""``: ``OWNED BY NONE``; None: never said;
+    column None: a row written before the column was kept), and the kind of identity column
+    it is the sequence of (``"a"``, ``"d"``, None)."""
 
     options: SequenceOptions
     created: bool
     owned_by: str | None
+    owned_column: str | None = None
+    identity: str | None = None
+
+    def owned_by_column(self, table: str, column: str) -> bool:
+        """Whether ``OWNED BY`` names this column of this table."""
+        return (
+            self.owned_by is not None
+            and self.owned_by.lower() == table.lower()
+            and (self.owned_column or "").lower() == column.lower()
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +209,8 @@ class Schema:
 
     def catalog_sequences(self) -> tuple[SequenceDef, ...]:
         """The sequences with their options as the catalog emulation's objects: those made
-        with CREATE SEQUENCE, and those of serial and identity columns (owned by the column)."""
+        with CREATE SEQUENCE, and those of serial and identity columns (owned by the column
+        unless ``OWNED BY`` said otherwise)."""
         found = [
             _sequence_def(name, stored.options, self._owned_by(name, stored))
             for name, stored in self.stored_sequences.items()
@@ -202,15 +219,38 @@ class Schema:
         for name, owner in self.sequences.items():
             row = self.stored_sequences.get(name)
             if row is None or not row.created:
-                found.append(_sequence_def(name, self._column_options(name, row), owner))
+                said = owner if row is None or row.owned_by is None else self._owned_by(name, row)
+                found.append(_sequence_def(name, self._column_options(name, row), said))
         return tuple(definition for definition in found if definition is not None)
 
+    def owned_sequences(self, table: str, column: str) -> set[str]:
+        """The sequences column ``column`` of ``table`` owns (dropped with it): those ``OWNED
+        BY`` it, and those its default draws from that no ``OWNED BY`` gave away (a serial
+        or identity column's; not one made by CREATE SEQUENCE without ``OWNED BY``)."""
+        found = {
+            name
+            for name, stored in self.stored_sequences.items()
+            if stored.owned_by_column(table, column)
+        }
+        for name, (owner, used_by) in self.sequences.items():
+            if owner.lower() != table.lower() or used_by.lower() != column.lower():
+                continue
+            stored = self.stored_sequences.get(name)
+            if stored is None or (stored.owned_by is None and not stored.created):
+                found.add(name)
+            elif stored.owned_column is None and (stored.owned_by or "").lower() == owner.lower():
+                found.add(name)  # a row that kept only the table
+        return found
+
     def _owned_by(self, name: str, stored: StoredSequence) -> tuple[str, str] | None:
-        """The column owning a sequence made with CREATE SEQUENCE: the column of its ``OWNED
-        BY`` table whose default draws from it (the table is all the sequence table keeps)."""
+        """The column of a sequence's ``OWNED BY`` (None: none, or not in the schema); for a
+        row that kept only the table, that table's column whose default draws from it."""
         table = self.table(stored.owned_by) if stored.owned_by else None
         if table is None:
             return None
+        if stored.owned_column is not None:
+            found = table.column(stored.owned_column)
+            return (table.name, found[1].name) if found is not None else None
         for column in table.columns:
             if column.sequence == name:
                 return table.name, column.name
@@ -392,14 +432,31 @@ def reflect(conn: sqlite3.Connection) -> Schema:
         )
     stored = _stored_sequences(conn)
     created = frozenset(name for name, found in stored.items() if found.created)
+    for name, table in tables.items():
+        tables[name] = _with_identities(table, stored)
     return Schema(tables, read_user_types(conn), created, stored)
+
+
+def _with_identities(table: TableInfo, stored: dict[str, StoredSequence]) -> TableInfo:
+    """``table`` with its identity columns marked: those whose sequence's row says it is an
+    identity column's, owned by the column."""
+    if table.kind != "r":
+        return table
+    columns = []
+    for column in table.columns:
+        row = stored.get(column.sequence or "")
+        if row is not None and row.identity and row.owned_by_column(table.name, column.name):
+            column = dataclasses.replace(column, identity=row.identity)
+        columns.append(column)
+    return dataclasses.replace(table, columns=tuple(columns))
 
 
 def _stored_sequences(conn: sqlite3.Connection) -> dict[str, StoredSequence]:
     try:
         rows = conn.execute(
             "SELECT name, data_type, increment, min_value, max_value, start_value, cache, "
-            f"cycle, created, owned_by FROM {SEQUENCE_TABLE} ORDER BY rowid"
+            f"cycle, created, owned_by, owned_column, identity FROM {SEQUENCE_TABLE} "
+            "ORDER BY rowid"
         ).fetchall()
     except sqlite3.OperationalError:  # a database file no server has opened (or upgraded) yet
         return {}
@@ -411,8 +468,13 @@ def _stored_sequences(conn: sqlite3.Connection) -> dict[str, StoredSequence]:
             ),
             bool(created),
             owned_by,
+            owned_column,
+            identity,
         )
-        for name, data_type, increment, low, high, start, cache, cycle, created, owned_by in rows
+        for (
+            name, data_type, increment, low, high, start, cache, cycle, created, owned_by,
+            owned_column, identity,
+        ) in rows
     }  # fmt: skip
 
 
@@ -471,7 +533,8 @@ def _catalog_table(table: TableInfo, types: dict[str, EnumType | Domain]) -> Tab
             name=column.name,
             type=_column_type(column.pg_type, types),
             nullable=not column.not_null,
-            default=pg_default(column),
+            default=None if column.identity else pg_default(column),
+            identity=column.identity,
         )
         for column in table.columns
     )

@@ -22,14 +22,18 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.sequences import OptionChanges
 
+if TYPE_CHECKING:
+    from txpostgres_proto.sqlite.reflect import Schema
+
 __all__ = [
     "changes_from",
     "column_sequence",
+    "read_changes",
     "sequence_statement",
     "unqualified",
     "unqualified_exact",
@@ -121,7 +125,7 @@ class _Tokens:
         return self.number() if found is not None and found[-1].isdigit() else None
 
 
-def _read_changes(text: str, *, altering: bool) -> dict[str, Any]:
+def read_changes(text: str, *, altering: bool) -> dict[str, Any]:
     """The options of a CREATE (``altering`` false) or ALTER SEQUENCE statement, as
     `changes_from` takes them."""
     tokens = _Tokens(text)
@@ -162,7 +166,10 @@ def _read_changes(text: str, *, altering: bool) -> dict[str, Any]:
             owner = tokens.word()
             if owner is None:
                 raise _syntax(None)
-            given["owned_by"] = "" if owner == "none" else _owner_table(owner)
+            if owner == "none":
+                given["owned_by"] = ""
+            else:
+                given["owned_by"], given["owned_column"] = _owner_column(owner)
         elif word in ("logged", "unlogged") or (
             word == "set" and tokens.accept("logged", "unlogged")
         ):
@@ -185,8 +192,8 @@ def changes_from(given: dict[str, Any]) -> OptionChanges:
     return OptionChanges(**read)
 
 
-def _owner_table(column: str) -> str:
-    """The table of ``OWNED BY [schema.]table.column``."""
+def _owner_column(column: str) -> tuple[str, str]:
+    """(table, column) of ``OWNED BY [schema.]table.column``."""
     parts = re.findall(r'"(?:[^"]|"")*"|[^."\s]+', column)
     if len(parts) < 2:
         raise PostgresError(
@@ -194,7 +201,7 @@ def _owner_table(column: str) -> str:
             "42601",
             hint="Specify OWNED BY table.column or OWNED BY NONE.",
         )
-    return unqualified(parts[-2])
+    return unqualified(parts[-2]), unqualified(parts[-1])
 
 
 def _call(operation: str, name: str, flag: bool, changes: dict[str, Any] | None = None) -> str:
@@ -205,11 +212,14 @@ def _call(operation: str, name: str, flag: bool, changes: dict[str, Any] | None 
     return f"SELECT pg_sequence_ddl('{text}')"
 
 
-def column_sequence(name: str, options: dict[str, Any], *, unless_table: str) -> str:
-    """The statement making the sequence of an identity column that gives sequence options
-    (``GENERATED … AS IDENTITY (START WITH 10 INCREMENT BY 5)``), before its table is made:
-    nothing when the table ``unless_table`` exists already."""
+def column_sequence(name: str, options: dict[str, Any], *, unless_table: str | None) -> str:
+    """The statement making the sequence of an identity column (``options``: its sequence
+    options, ``owned_by``/``owned_column`` and ``identity``, as `changes_from` takes them),
+    before its table is made: nothing when the table ``unless_table`` exists already (None:
+    a column added to a table)."""
     call = _call("column", name, False, options)
+    if unless_table is None:
+        return call
     quoted = unless_table.replace("'", "''")
     return (
         f"{call} WHERE NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' "
@@ -217,13 +227,33 @@ def column_sequence(name: str, options: dict[str, Any], *, unless_table: str) ->
     )
 
 
-def sequence_statement(text: str) -> tuple[str, tuple[str, ...]] | None:
+def _owner_in(changes: dict[str, Any], schema: Schema | None) -> dict[str, Any]:
+    """``changes`` with the column of ``OWNED BY`` as the schema names it; 42P01 or 42703
+    when it names no column of a relation (PostgreSQL's messages)."""
+    table_name = changes.get("owned_by")
+    if not table_name or schema is None:
+        return changes
+    table = schema.table(table_name)
+    if table is None:
+        raise PostgresError(f'relation "{table_name}" does not exist', "42P01")
+    column = table.column(changes["owned_column"])
+    if column is None:
+        raise PostgresError(
+            f'column "{changes["owned_column"]}" of relation "{table.name}" does not exist',
+            "42703",
+        )
+    return {**changes, "owned_by": table.name, "owned_column": column[1].name}
+
+
+def sequence_statement(
+    text: str, schema: Schema | None = None
+) -> tuple[str, tuple[str, ...]] | None:
     """(command tag, SQLite statements) of a CREATE/ALTER/DROP SEQUENCE statement, None for
-    any other statement."""
+    any other statement; ``schema`` (when given) has the table of an ``OWNED BY``."""
     created = _CREATE.match(text)
     if created is not None:
         exists, name, options = created.groups()
-        changes = _read_changes(options, altering=False)
+        changes = _owner_in(read_changes(options, altering=False), schema)
         return "CREATE SEQUENCE", (_call("create", unqualified(name), bool(exists), changes),)
     dropped = _DROP.match(text)
     if dropped is not None:
@@ -242,5 +272,5 @@ def sequence_statement(text: str) -> tuple[str, tuple[str, ...]] | None:
         return "ALTER SEQUENCE", ()
     if words[:1] == ["rename"] or words == ["set", "schema"]:
         raise PostgresError("ALTER SEQUENCE ... RENAME/SET SCHEMA is not supported", "0A000")
-    changes = _read_changes(options, altering=True)
+    changes = _owner_in(read_changes(options, altering=True), schema)
     return "ALTER SEQUENCE", (_call("alter", unqualified(name), bool(exists), changes),)

@@ -23,7 +23,11 @@ The sequence of a serial or identity column (``DEFAULT nextval('t_id_seq')``) ne
 ``CREATE SEQUENCE``: its row is made, with the default options, on first use, starting after
 the largest value already in its column, so a database written by other tools carries on where
 its data ends.  ``created`` marks rows made by ``CREATE SEQUENCE`` (relations of their own,
-``reflect.py``); ``owned_by`` is the table of ``OWNED BY``, dropped with it.
+``reflect.py``); ``owned_by`` and ``owned_column`` are the column of ``OWNED BY`` (``owned_by``
+``""``: ``OWNED BY NONE``; NULL: never said, so a column's sequence belongs to the column), and
+``identity`` marks the sequence of an identity column, ``"a"`` for ``GENERATED ALWAYS``, ``"d"``
+for ``BY DEFAULT``: what the catalog shows (``pg_attribute.attidentity``) and INSERT obeys.
+A table's sequences go with it (``forget``), as a column's do (`drop_sql`).
 
 A database file written before the options were kept has the table without them (and stored
 ``last_value`` one below the next value while not called): `create_table` adds the columns
@@ -48,6 +52,8 @@ __all__ = [
     "Owner",
     "SequenceOptions",
     "Sequences",
+    "drop_sql",
+    "rename_sql",
     "settle",
 ]
 
@@ -72,6 +78,8 @@ _OPTION_COLUMNS: Final = (
     ("cycle", "INTEGER NOT NULL DEFAULT 0"),
     ("created", "INTEGER NOT NULL DEFAULT 0"),
     ("owned_by", "TEXT"),
+    ("owned_column", "TEXT"),
+    ("identity", "TEXT"),
 )
 _OPTIONS: Final = "data_type, increment, min_value, max_value, start_value, cache, cycle"
 #: Whether the next step of an ascending (descending) sequence passes its maximum (minimum);
@@ -92,13 +100,15 @@ _NEXT: Final = (
     "RETURNING last_value, generation, increment, min_value, max_value, cycle"
 )
 _UPSERT: Final = (
-    f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation, {_OPTIONS}, created, owned_by) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+    f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation, {_OPTIONS}, created, "
+    "owned_by, owned_column, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET "
     "last_value = excluded.last_value, generation = excluded.generation, "
     "data_type = excluded.data_type, increment = excluded.increment, "
     "min_value = excluded.min_value, max_value = excluded.max_value, "
     "start_value = excluded.start_value, cache = excluded.cache, cycle = excluded.cycle, "
-    "created = excluded.created, owned_by = excluded.owned_by"
+    "created = excluded.created, owned_by = excluded.owned_by, "
+    "owned_column = excluded.owned_column, identity = excluded.identity"
 )
 
 
@@ -131,8 +141,10 @@ class SequenceOptions:
 class OptionChanges:
     """What a CREATE/ALTER SEQUENCE statement says (None: not said).  ``min_value`` and
     ``max_value`` are ``"default"`` for ``NO MINVALUE``/``NO MAXVALUE``; ``restart`` is
-    ``"start"`` for a ``RESTART`` without a value; ``owned_by`` is ``""`` for ``OWNED BY
-    NONE``."""
+    ``"start"`` for a ``RESTART`` without a value; ``owned_by`` is the table of ``OWNED BY
+    table.column`` (``owned_column`` the column), ``""`` for ``OWNED BY NONE``; ``identity``
+    is ``"a"`` (``GENERATED ALWAYS``) or ``"d"`` (``BY DEFAULT``) for an identity column's
+    sequence."""
 
     data_type: str | None = None
     increment: int | None = None
@@ -143,6 +155,8 @@ class OptionChanges:
     cache: int | None = None
     cycle: bool | None = None
     owned_by: str | None = None
+    owned_column: str | None = None
+    identity: str | None = None
 
 
 def _invalid(message: str) -> PostgresError:
@@ -254,6 +268,12 @@ def create_table(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK")
         raise
 
+
+#: ``(owned_by, owned_column, identity)`` of a row: ``owned_by`` the table of ``OWNED BY``,
+#: ``""`` for ``OWNED BY NONE``, None when never said (a column's sequence is then its
+#: column's); ``identity`` ``"a"``/``"d"`` for an identity column's sequence, else None.
+Ownership = tuple[str | None, str | None, str | None]
+UNSET: Final[Ownership] = (None, None, None)
 
 #: What this process remembers of a sequence it handed out nothing of.
 _NOTHING: Final = (0, 0)
@@ -371,16 +391,18 @@ class Sequences:
         called: bool,
         options: SequenceOptions,
         created: bool = False,
-        owned_by: str | None = None,
+        owner: Ownership = UNSET,
     ) -> None:
         generation = _new_generation(called)
         self._remember(name, generation, value)
-        conn.execute(_UPSERT, (name, value, generation, *options.row(), int(created), owned_by))
+        conn.execute(_UPSERT, (name, value, generation, *options.row(), int(created), *owner))
 
     def _row(self, conn: sqlite3.Connection, name: str) -> tuple[Any, ...] | None:
-        """(last_value, generation, the option columns…, created, owned_by) of ``name``."""
+        """(last_value, generation, the option columns…, created, owned_by, owned_column,
+        identity) of ``name``."""
         return conn.execute(
-            f"SELECT last_value, generation, {_OPTIONS}, created, owned_by "
+            f"SELECT last_value, generation, {_OPTIONS}, created, owned_by, owned_column, "
+            "identity "
             f"FROM {SEQUENCE_TABLE} WHERE name = ?",
             (name,),
         ).fetchone()
@@ -406,7 +428,7 @@ class Sequences:
         generation = _new_generation(called)
         self._remember(name, generation, value)
         if row is None:
-            conn.execute(_UPSERT, (name, value, generation, *options.row(), 0, None))
+            conn.execute(_UPSERT, (name, value, generation, *options.row(), 0, *UNSET))
             return
         conn.execute(
             f"UPDATE {SEQUENCE_TABLE} SET last_value = ?, generation = ? WHERE name = ?",
@@ -436,9 +458,10 @@ class Sequences:
         return stored, generation > 0
 
     def restart(self, conn: sqlite3.Connection, names: set[str], tables: set[str]) -> None:
-        """Start the sequences of the tables' columns (``names``) and those owned by the
-        tables again at their start values (``TRUNCATE ... RESTART IDENTITY``)."""
-        for name in sorted(names | _owned_by(conn, tables)):
+        """Start the sequences owned by the tables (of their columns' sequences ``names``, and
+        those ``OWNED BY`` them) again at their start values (``TRUNCATE ... RESTART
+        IDENTITY``)."""
+        for name in sorted(_belonging(conn, names, tables)):
             row = self._row(conn, name)
             options = SequenceOptions() if row is None else _options(row[2:9])
             if row is None:
@@ -453,13 +476,17 @@ class Sequences:
             )
 
     def forget(self, conn: sqlite3.Connection, names: set[str], tables: set[str]) -> None:
-        """The tables were dropped: the sequences owned by them go, and their columns'
-        sequences (``names``) become fresh rows (so a table made again under the name starts
-        from 1 in every process)."""
-        for name in sorted(_owned_by(conn, tables) - names):
-            conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
-        for name in sorted(names):
-            self._store(conn, name, 1, called=False, options=SequenceOptions())
+        """The tables were dropped, and with them the sequences they own (of their columns'
+        sequences ``names``, and those ``OWNED BY`` them; others, ``OWNED BY NONE`` or made by
+        CREATE SEQUENCE without ``OWNED BY``, stay): one a column's default drew from becomes a
+        fresh row (so a table made again under the name starts from 1 in every process), any
+        other goes."""
+        for name in sorted(_belonging(conn, names, tables)):
+            row = self._row(conn, name)
+            if row is not None and row[9] and name not in names:
+                conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
+            else:
+                self._store(conn, name, 1, called=False, options=SequenceOptions())
 
     def define(
         self,
@@ -480,22 +507,15 @@ class Sequences:
             raise PostgresError(f'relation "{name}" already exists', "42P07")
         options, restart = settle(changes, None)
         assert restart is not None
-        self._store(
-            conn,
-            name,
-            restart,
-            called=False,
-            options=options,
-            created=True,
-            owned_by=changes.owned_by or None,
-        )
+        owner = _ownership(changes) if changes.owned_by is not None else UNSET
+        self._store(conn, name, restart, called=False, options=options, created=True, owner=owner)
 
     def attach(self, conn: sqlite3.Connection, name: str, changes: OptionChanges) -> None:
-        """The sequence of an identity column made with sequence options: stored now, with
-        them (any row left under the name by a dropped table is replaced)."""
+        """The sequence of an identity column (``changes``: its options, owning column and
+        kind): stored now (any row left under the name by a dropped table is replaced)."""
         options, restart = settle(changes, None)
         assert restart is not None
-        self._store(conn, name, restart, called=False, options=options)
+        self._store(conn, name, restart, called=False, options=options, owner=_ownership(changes))
 
     def alter(
         self,
@@ -516,14 +536,23 @@ class Sequences:
                 return
             raise _missing(name)
         last_value, called = self.state(conn, name, start)
+        owner: Ownership
         if row is None:
             assert start is not None
-            current, created, owned_by = start.options(), False, None
+            current, created, owner = start.options(), False, UNSET
         else:
-            current, created, owned_by = _options(row[2:9]), bool(row[9]), row[10]
+            current, created, owner = _options(row[2:9]), bool(row[9]), tuple(row[10:13])
+        if changes.owned_by is not None and owner[2]:
+            raise PostgresError(
+                "cannot change ownership of identity sequence",
+                "0A000",
+                detail=f'Sequence "{name}" is linked to table "{owner[0]}".',
+            )
         options, restart = settle(changes, current, last_value)
         if changes.owned_by is not None:
-            owned_by = changes.owned_by or None
+            # Owned by what OWNED BY says, no longer by its column: a relation of its own,
+            # which stays when the column or table goes.
+            owner, created = (*_ownership(changes)[:2], owner[2]), True
         if restart is not None:
             last_value, called = restart, False
         self._store(
@@ -533,7 +562,7 @@ class Sequences:
             called=called,
             options=options,
             created=created,
-            owned_by=owned_by,
+            owner=owner,
         )
 
     def drop(
@@ -545,9 +574,17 @@ class Sequences:
         if_exists: bool,
     ) -> None:
         """``DROP SEQUENCE``: 2BP01 while a column's default uses it (``owner``: that
-        column's table and name)."""
+        column's table and name); an identity column's sequence goes only with it."""
+        row = self._row(conn, name)
         if owner is not None:
             table, column = owner
+            if row is not None and row[12]:
+                raise PostgresError(
+                    f"cannot drop sequence {name} because column {column} of table {table} "
+                    "requires it",
+                    "2BP01",
+                    hint=f"You can drop column {column} of table {table} instead.",
+                )
             raise PostgresError(
                 f"cannot drop sequence {name} because other objects depend on it",
                 "2BP01",
@@ -555,7 +592,6 @@ class Sequences:
                 f"sequence {name}",
                 hint="Use DROP ... CASCADE to drop the dependent objects too.",
             )
-        row = self._row(conn, name)
         if row is None or not row[9]:
             if if_exists:
                 return
@@ -563,19 +599,79 @@ class Sequences:
         conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
 
 
-def _owned_by(conn: sqlite3.Connection, tables: set[str]) -> set[str]:
-    """The sequences ``OWNED BY`` a column of one of ``tables`` (lower-case names)."""
-    if not tables:
-        return set()
-    marks = ", ".join("?" * len(tables))
-    rows = conn.execute(
-        f"SELECT name FROM {SEQUENCE_TABLE} WHERE lower(owned_by) IN ({marks})", sorted(tables)
-    ).fetchall()
-    return {row[0] for row in rows}
+def _ownership(changes: OptionChanges) -> Ownership:
+    """What a statement's ``OWNED BY`` (and an identity column's kind) stores."""
+    owned_by = changes.owned_by
+    return (owned_by, changes.owned_column if owned_by else None, changes.identity)
+
+
+def _belonging(conn: sqlite3.Connection, names: set[str], tables: set[str]) -> set[str]:
+    """Which sequences the tables (lower-case names) own: those ``OWNED BY`` one of their
+    columns, and of their columns' sequences (``names``) those owned implicitly, as a serial
+    column's is (no ``OWNED BY`` said, not made by CREATE SEQUENCE, or no row yet)."""
+    owned = set()
+    if tables:
+        marks = ", ".join("?" * len(tables))
+        rows = conn.execute(
+            f"SELECT name FROM {SEQUENCE_TABLE} WHERE lower(owned_by) IN ({marks})",
+            sorted(tables),
+        ).fetchall()
+        owned = {row[0] for row in rows}
+    for name in names - owned:
+        row = conn.execute(
+            f"SELECT created, owned_by FROM {SEQUENCE_TABLE} WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None or (not row[0] and row[1] is None):
+            owned.add(name)
+    return owned
 
 
 def _options(values: Any) -> SequenceOptions:
     data_type, increment, low, high, start, cache, cycle = values
     return SequenceOptions(
         str(data_type), int(increment), int(low), int(high), int(start), int(cache), bool(cycle)
+    )
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+#: A row made fresh, as `Sequences.forget` leaves a dropped table's column sequence (the
+#: generation a new random negative number: not called, and restarted for every process).
+_FRESH: Final = (
+    "last_value = 1, generation = -1 - (random() & 4611686018427387903), "
+    f"data_type = 'bigint', increment = 1, min_value = 1, max_value = {_BIGINT_MAX}, "
+    "start_value = 1, cache = 1, cycle = 0, owned_by = NULL, owned_column = NULL, "
+    "identity = NULL"
+)
+
+
+def drop_sql(names: set[str], defaults: set[str]) -> list[str]:
+    """The statements dropping sequences ``names`` with the column that owns them (``ALTER
+    TABLE ... DROP COLUMN``/``DROP IDENTITY``), as `Sequences.forget` does for a table's:
+    those a dropped default drew from (``defaults``) become fresh rows, others made by CREATE
+    SEQUENCE go."""
+    if not names:
+        return []
+    listed = ", ".join(_text(name) for name in sorted(names))
+    kept = ", ".join(_text(name) for name in sorted(defaults)) or "NULL"
+    return [
+        f"DELETE FROM {SEQUENCE_TABLE} WHERE created = 1 AND name IN ({listed}) "
+        f"AND name NOT IN ({kept})",
+        f"UPDATE {SEQUENCE_TABLE} SET {_FRESH}, created = 0 WHERE name IN ({listed})",
+    ]
+
+
+def rename_sql(table: str, new_table: str | None, column: str = "", new_column: str = "") -> str:
+    """The statement keeping ``OWNED BY`` on a renamed table (``new_table``) or column."""
+    if new_table is not None:
+        return (
+            f"UPDATE {SEQUENCE_TABLE} SET owned_by = {_text(new_table)} "
+            f"WHERE lower(owned_by) = lower({_text(table)})"
+        )
+    return (
+        f"UPDATE {SEQUENCE_TABLE} SET owned_column = {_text(new_column)} "
+        f"WHERE lower(owned_by) = lower({_text(table)}) "
+        f"AND lower(owned_column) = lower({_text(column)})"
     )

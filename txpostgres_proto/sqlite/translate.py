@@ -33,8 +33,9 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from txpostgres_proto.protocol.errors import PostgresError
-from txpostgres_proto.sqlite import alter, ddl, usertypes
+from txpostgres_proto.sqlite import alter, ddl, identity, usertypes
 from txpostgres_proto.sqlite.dialect import READ, parse_statement, to_sqlite
+from txpostgres_proto.sqlite.identity_ddl import identity_statement
 from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite.resolve import (
     UNTYPED,
@@ -410,8 +411,14 @@ def _inserted(insert: exp.Insert, resolver: Resolver) -> tuple[tuple[str, int, o
     return tuple(values)
 
 
-def _query_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) -> Plan:
+def _query_plan(
+    tree: exp.Expression, schema: Schema, given: Sequence[int], overriding: str | None = None
+) -> Plan:
     sequence_relations(tree, schema)
+    if isinstance(tree, exp.Insert):
+        identity.apply_insert_rules(tree, schema, overriding)
+    elif isinstance(tree, exp.Update):
+        identity.check_update(tree, schema)
     resolver = Resolver(schema)
     resolver.params.update(
         {number: PgType(oid) for number, oid in enumerate(given, 1) if oid and oid != oids.UNKNOWN}
@@ -453,7 +460,7 @@ def _select_sql(query: exp.Expression, schema: Schema) -> tuple[str, list[tuple[
     return to_sqlite(to_sqlite_tree(query)), found
 
 
-def _create_plan(tree: exp.Create, schema: Schema) -> Plan:
+def _create_plan(tree: exp.Create, schema: Schema, identities: list[ddl.IdentityOptions]) -> Plan:
     kind = str(tree.args.get("kind") or "").upper()
     if kind == "TABLE":
         if tree.args.get("expression") is not None:
@@ -462,7 +469,7 @@ def _create_plan(tree: exp.Create, schema: Schema) -> Plan:
             columns = [(column, typed.pg_type) for column, typed in found]
             statements = ddl.create_table_as(name, columns, select_sql)
             return Plan("SELECT", tuple(statements), changes_schema=True, tables=(name,))
-        statements = ddl.create_table(tree, schema.types)
+        statements = ddl.create_table(tree, schema.types, identities)
         return Plan("CREATE TABLE", tuple(statements), changes_schema=True)
     if kind == "INDEX":
         return Plan("CREATE INDEX", tuple(ddl.create_index(tree)), changes_schema=True)
@@ -472,11 +479,17 @@ def _create_plan(tree: exp.Create, schema: Schema) -> Plan:
     raise PostgresError(f"CREATE {kind} is not supported by the SQLite backend", "0A000")
 
 
-def _statement_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) -> Plan:
+def _statement_plan(
+    tree: exp.Expression,
+    schema: Schema,
+    given: Sequence[int],
+    overriding: str | None = None,
+    identities: list[ddl.IdentityOptions] | None = None,
+) -> Plan:
     if isinstance(tree, exp.Select | exp.SetOperation | exp.Insert | exp.Update | exp.Delete):
-        return _query_plan(tree, schema, given)
+        return _query_plan(tree, schema, given, overriding)
     if isinstance(tree, exp.Create):
-        return _create_plan(tree, schema)
+        return _create_plan(tree, schema, identities or [])
     if isinstance(tree, exp.Drop):
         statements, names = ddl.drop(tree)
         kind = str(tree.args.get("kind")).upper()
@@ -494,7 +507,7 @@ def _statement_plan(tree: exp.Expression, schema: Schema, given: Sequence[int]) 
             "TRUNCATE TABLE", tuple(statements), tables=tuple(names), restart_sequences=restart
         )
     if isinstance(tree, exp.Alter):
-        statements = alter.alter_table(tree, schema)
+        statements = alter.alter_table(tree, schema, identities or [])
         return Plan(
             "ALTER TABLE",
             tuple(statements),
@@ -515,7 +528,7 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
     if plan is not None:
         return plan
     if "SEQUENCE" in words[:3]:
-        found = sequence_statement(text)
+        found = sequence_statement(text, schema)
         if found is not None:
             return Plan(found[0], found[1], changes_schema=bool(found[1]))
     explained = _EXPLAIN.match(text)
@@ -533,9 +546,17 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
         return Plan(command, tuple(statements), changes_schema=True)
     if words[:2] == ["ALTER", "TABLE"]:
         text = alter.name_unnamed_checks(text)
+    identities: list[ddl.IdentityOptions] = []
+    if words[:1] in (["CREATE"], ["ALTER"]) and "IDENTITY" in text.upper():
+        text, identities = ddl.identity_options(text)
+    if words[:2] == ["ALTER", "TABLE"]:
+        altered = identity_statement(text, schema, identities)
+        if altered is not None:
+            return Plan("ALTER TABLE", tuple(altered[1]), changes_schema=True, tables=(altered[0],))
+    text, overriding = identity.split_overriding(text)
     tree = normalize_identifiers(parse_statement(text), dialect=READ)
     _unqualify_functions(tree)
-    return _statement_plan(tree, schema, given)
+    return _statement_plan(tree, schema, given, overriding, identities)
 
 
 def _unqualify_functions(tree: exp.Expression) -> None:
