@@ -55,6 +55,14 @@ def real_postgres() -> Iterator[RealPostgres]:
             yield server
 
 
+def postgres_env(postgres: RealPostgres) -> dict[str, str]:
+    """An environment for libpq programs (pgbench) pointing at ``postgres``'s bench database."""
+    return client_environment(
+        PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
+        PGDATABASE=postgres.database, PGSSLMODE="disable",
+    )  # fmt: skip
+
+
 def median_seconds(run: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
     """Wall-clock median of ``repeat`` calls of ``run``, after ``warmup`` untimed calls."""
     return statistics.median(timed_runs(run, repeat, warmup))

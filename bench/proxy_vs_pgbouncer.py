@@ -45,6 +45,7 @@ from bench.common import (
     bench_parser,
     exit_on_sigterm,
     our_server,
+    postgres_env,
     print_target_table,
     real_postgres,
     stop_process,
@@ -177,10 +178,7 @@ def run(args: argparse.Namespace) -> None:
         postgres = stack.enter_context(real_postgres())
         subprocess.run(
             ["pgbench", "-i", "-s", "1", "-q"],
-            env=client_environment(
-                PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
-                PGDATABASE=postgres.database,
-            ),
+            env=postgres_env(postgres),
             check=True, capture_output=True,
         )  # fmt: skip
         upstream = postgres.uri(TRUST_USER, sslmode="disable")

@@ -50,12 +50,12 @@ from bench.common import (
     bench_main,
     bench_parser,
     our_server,
+    postgres_env,
     print_target_table,
     process_tree_cpu_seconds,
     real_postgres,
     summarize,
 )
-from tests.pgserver import TRUST_USER, client_environment
 
 #: The lookup ``pgbench -S`` sends, as the server gives it to the backend (``-M prepared``).
 LOOKUP = "SELECT abalance FROM pgbench_accounts WHERE aid = $1"
@@ -259,12 +259,7 @@ def run(args: argparse.Namespace) -> None:
     with ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="txpg-bench-")))
         postgres = stack.enter_context(real_postgres())
-        targets: dict[str, Mapping[str, str]] = {
-            POSTGRES: client_environment(
-                PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
-                PGDATABASE=postgres.database, PGSSLMODE="disable",
-            )
-        }  # fmt: skip
+        targets: dict[str, Mapping[str, str]] = {POSTGRES: postgres_env(postgres)}
         cpu: dict[str, tuple[int, list[float]]] = {}
         for name, extra in ((OURS_NAME, ()), (OURS_WORKERS_NAME, ("--workers", "2"))):
             database = scratch / f"bench-{len(targets)}.sqlite3"

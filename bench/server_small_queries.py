@@ -37,11 +37,11 @@ from bench.common import (
     bench_main,
     bench_parser,
     our_server,
+    postgres_env,
     print_target_table,
     real_postgres,
     summarize,
 )
-from tests.pgserver import TRUST_USER, client_environment
 
 SCRIPT = "\\set aid random(1, 100000)\nSELECT :aid;\n"
 POSTGRES = "postgresql"
@@ -124,12 +124,7 @@ def run(args: argparse.Namespace) -> None:
     notes: dict[str, str] = {}
     with ExitStack() as stack, script_file() as script:
         postgres = stack.enter_context(real_postgres())
-        targets = {
-            POSTGRES: client_environment(
-                PGHOST=postgres.host, PGPORT=str(postgres.port), PGUSER=TRUST_USER,
-                PGDATABASE=postgres.database, PGSSLMODE="disable",
-            )
-        }  # fmt: skip
+        targets = {POSTGRES: postgres_env(postgres)}
         for spec in OUR_SERVERS:
             if missing := spec.missing():
                 notes[spec.name] = missing

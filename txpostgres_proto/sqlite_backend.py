@@ -51,6 +51,23 @@ subqueries) is first tried in the reactor thread with no busy wait and a small b
 VM steps; if it would wait or outgrows the budget it is aborted and runs in the pool as above
 (``sqlite/inline.py``).
 
+Short writes run in the reactor thread too (``sqlite/inline_writes.py`` has the reasoning):
+inside a client's transaction, an INSERT, UPDATE or DELETE whose compiled program SQLite shows
+to be bounded — no loop, so a key lookup rather than a scan, no trigger or cascading foreign
+key, only cheap functions — runs here with the busy timeout off and is never aborted (an
+interrupted write may roll back its whole transaction).  It takes the writer gate without
+waiting (`WriterGate.try_enter`); when another session of this process holds the gate it waits
+in the gate's queue without a thread, and runs when it is handed the gate, with the same busy
+timeout (55P03) and cancel (57014) as in a worker thread (`_wait_for_gate`).  When another
+process holds SQLite's write lock (``--workers``), or its snapshot is stale, SQLite refuses it at
+once, before it touched anything, and it runs again in the pool, which waits as before (or
+fails with 40001 as before); a constraint error is worded by the pool too (``violations.py``
+may scan).  A COMMIT after at most a few such writes and nothing else in the pool runs here as
+well, unless the WAL is close to the size at which the COMMIT would checkpoint (which fsyncs):
+in WAL mode it takes no lock, and with ``synchronous=NORMAL`` it appends to the WAL without an
+fsync in either thread, so durability is unchanged.  A TPC-B-like transaction thus needs no
+worker thread at all.  Writes outside a transaction still run in the pool.
+
 Statements sent again (prepared statements, drivers' statement caches) cost little: what the
 backend derives from a translation (RowDescription columns, parameter binding, row conversion)
 is kept with it (``sqlite/prepared.py``), and a plain SELECT seen before runs inline without
@@ -84,7 +101,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from twisted.internet import threads
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.python.failure import Failure
 
 from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.protocol.errors import PostgresError
@@ -95,9 +113,10 @@ from txpostgres_proto.sqlite.database import MEMORY, CatalogFeed, SQLiteDatabase
 from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
 from txpostgres_proto.sqlite.inline import InlineGuard
+from txpostgres_proto.sqlite.inline_writes import WriteVerdicts, verdicts_for
 from txpostgres_proto.sqlite.notify import register_pg_notify
 from txpostgres_proto.sqlite.prepared import Prepared, prepare
-from txpostgres_proto.sqlite.readhold import ReadHold
+from txpostgres_proto.sqlite.readhold import CHECKPOINT_FRAMES, ReadHold
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
 from txpostgres_proto.sqlite.violations import Violations
@@ -122,6 +141,11 @@ _NOT_LOCKED = frozenset({"55P03", "40001"})
 _NEVER_WAITS = frozenset({"BEGIN", "ROLLBACK"})
 #: Plain reads a session remembers by SQL text (`SQLiteBackend._known_read`).
 _SESSION_READS = 64
+#: A COMMIT after writes runs in the reactor thread only after this many bounded writes at most,
+#: and only while the WAL has room for the frames they may add (pages changed: the table's and
+#: each index's leaf, and the pages a split adds) before SQLite checkpoints.
+_SHORT_TRANSACTION = 16
+_FRAMES_PER_WRITE = 16
 #: The command tags of small SELECT results, made once.
 _SELECT_TAGS = tuple(f"SELECT {count}" for count in range(256))
 
@@ -166,6 +190,13 @@ class SQLiteBackend:
         self._pending = 0
         self._pool_calls = 0
         self._pool_calls_at_begin = -1
+        #: Bounded writes (``inline_writes.py``) since BEGIN, and how many of them ran in the
+        #: thread pool (`_transaction_inline`: a COMMIT after writes).
+        self._bounded_writes = 0
+        self._bounded_pool_writes = 0
+        #: Whether the database is in WAL mode (writes only run inline then: `_write_inline`).
+        self._wal = False
+        self._verdicts: WriteVerdicts = verdicts_for(database)
         self._context: FunctionContext | None = None
         self._feed: CatalogFeed | None = None
         self.session: Any = None
@@ -287,6 +318,15 @@ class SQLiteBackend:
             found = self._run_inline(plan, bound, sql, schema, inserted)
             if found is not None:
                 return self._result(prepared, found)
+        elif prepared.write:
+            written = self._write_inline(plan, bound, sql, schema, inserted) if inline else None
+            if isinstance(written, Deferred):
+                return written.addCallback(functools.partial(self._result, prepared))
+            if written is not None:
+                return succeed(self._result(prepared, written))  # as from the pool, a Deferred
+            if self._bounded(plan, schema):
+                self._bounded_writes += 1
+                self._bounded_pool_writes += 1
         raw = self._call(self._run, plan, bound, sql, schema, inserted)
         return _then(raw, functools.partial(self._result, prepared))
 
@@ -378,7 +418,11 @@ class SQLiteBackend:
         if template is None:
             raise PostgresError(f"transaction command {command!r} is not supported", "0A000")
         statement = template.format((savepoint or "").replace('"', '""'))
-        if self._transaction_inline(kind, statement):
+        try:
+            inline = self._transaction_inline(kind, statement)
+        except PostgresError as error:  # a COMMIT's deferred constraint check failed
+            return fail(error)  # as from the pool
+        if inline:
             self._transaction_done(kind)
             return succeed(None)  # as from the pool, a Deferred
         done = self._call(self._run_transaction, kind, statement)
@@ -387,13 +431,12 @@ class SQLiteBackend:
     def _transaction_inline(self, kind: str, statement: str) -> bool:
         """Run transaction control that cannot wait in the reactor thread (a thread hand-off
         costs more than it does): BEGIN (SQLite's deferred BEGIN takes no lock), ROLLBACK,
-        and COMMIT of a transaction that only ran inline reads since BEGIN (it holds no write
-        lock and has nothing to write).  False when it must go to the pool: something of this
-        session is there, or the statement might wait."""
+        and a short COMMIT (`_short_commit`).  False when it must go to the pool: something of
+        this session is there, or the statement might wait or take long.  Raises the error of
+        a COMMIT that failed (a deferred constraint)."""
         if not self.threaded or self._lost or self._pending or self._conn is None:
             return False
-        readonly_commit = kind == "COMMIT" and self._pool_calls == self._pool_calls_at_begin
-        if kind not in _NEVER_WAITS and not readonly_commit:
+        if kind not in _NEVER_WAITS and not self._short_commit(kind):
             return False
         lock = self._lock
         if not lock.acquire(blocking=False):
@@ -403,6 +446,32 @@ class SQLiteBackend:
         finally:
             lock.release()
         return True
+
+    def _short_commit(self, kind: str) -> bool:
+        """Whether ``kind`` is a COMMIT that cannot wait and writes little: after inline reads
+        only (it holds no write lock and has nothing to write), or after a few bounded writes
+        only (``inline_writes.py``) while the WAL is far from the size at which the COMMIT
+        would checkpoint (`_commit_is_short`).  In WAL mode a COMMIT of a transaction holding
+        the write lock takes no other lock: it appends the changed pages to the WAL (with
+        ``synchronous=NORMAL`` without an fsync, in either thread: durability is the same)."""
+        if kind != "COMMIT":
+            return False
+        others = self._pool_calls - self._pool_calls_at_begin - self._bounded_pool_writes
+        if others:
+            return False
+        writes = self._bounded_writes
+        return not writes or (writes <= _SHORT_TRANSACTION and self._commit_is_short(writes))
+
+    def _commit_is_short(self, writes: int) -> bool:
+        """Whether committing ``writes`` bounded writes now cannot make SQLite checkpoint
+        (which copies the WAL into the database file and fsyncs both): the database is in WAL
+        mode and the WAL has room for what they may add before ``wal_autocheckpoint``'s size
+        (SQLite's default: the translator passes no PRAGMA through).  A wrong guess costs
+        one slow COMMIT in the reactor thread, nothing else."""
+        hold = self._hold
+        frames = hold.wal_frames() if hold is not None and self._wal else None
+        room = (writes + 1) * _FRAMES_PER_WRITE
+        return frames is not None and frames + room < CHECKPOINT_FRAMES
 
     def copy_in(self, statement: Any, rows: Any) -> Any:
         """COPY ... FROM STDIN: the row batches stored all or nothing (``sqlite/copy.py``)."""
@@ -519,6 +588,167 @@ class SQLiteBackend:
         finally:
             lock.release()
 
+    def _write_inline(
+        self,
+        plan: Plan,
+        bound: list[Any],
+        sql: str,
+        schema: Schema,
+        inserted: dict[str, Any],
+    ) -> tuple[list[Any], int] | Deferred[tuple[list[Any], int]] | None:
+        """Run a bounded write in the reactor thread: its raw result, a Deferred of it when
+        it waits for the writer gate, or None when it must go to the thread pool
+        (``inline_writes.py``: why and when this is safe).
+
+        It runs only inside a client's transaction: a write outside one commits at once, and
+        its commit may checkpoint (which fsyncs), so it stays in the pool, as do the reads
+        after it while it is there; a transaction's COMMIT is judged on its own
+        (`_short_commit`).  It never blocks: when another session of this process holds the
+        writer gate it waits in the gate's queue (`_wait_for_gate`), and SQLite's busy timeout
+        is off, so when another process holds SQLite's write lock it fails at once with
+        SQLITE_BUSY, before touching anything (`_write_entered`).
+        """
+        if not self.threaded or self._lost or self._pending or not self._wal:
+            return None
+        conn = self._conn
+        if conn is None or not conn.in_transaction or self._ddl_in_transaction:
+            return None
+        if not self._verdicts.bounded(plan.statements[0], schema):
+            return None
+        gate = self.database.writers
+        held = gate.holds(self)
+        if not gate.try_enter(self):
+            return self._wait_for_gate(plan, bound, sql, schema, inserted)
+        return self._write_entered(plan, bound, sql, schema, inserted, held=held)
+
+    def _write_entered(
+        self,
+        plan: Plan,
+        bound: list[Any],
+        sql: str,
+        schema: Schema,
+        inserted: dict[str, Any],
+        *,
+        held: bool,
+    ) -> tuple[list[Any], int] | None:
+        """`_write_inline` once this session holds the writer gate (``held``: it did before
+        this statement).  A write that fails because it would have waited for SQLite's lock,
+        or on a constraint, while the connection is still in its transaction (SQLite undid the
+        statement only), returns None: it runs again in the pool, which waits, and words a
+        constraint error with its details, as before.  The gate is let go as the pool's `_run`
+        would (kept while the session's transaction may hold SQLite's lock)."""
+        gate = self.database.writers
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            if not held:
+                gate.leave(self)
+            return None
+        try:
+            conn = self._connection()
+            guard = self._guard
+            assert guard is not None
+            statement = plan.statements[0]
+            keep = False
+            with guard.for_write():
+                try:
+                    found = self._run_locked(plan, bound, sql, schema, inserted, diagnose=False)
+                    keep = conn.in_transaction
+                except PostgresError as error:
+                    violated = error.sqlstate.startswith("23")
+                    if (violated or error.sqlstate in _NOT_LOCKED) and conn.in_transaction:
+                        # A statement that failed on a constraint may have taken SQLite's
+                        # lock for the transaction (as the pool's `_run`, keep the gate);
+                        # one that could not take it did not.
+                        keep = held or violated
+                        return None
+                    keep = error.sqlstate not in _NOT_LOCKED and conn.in_transaction
+                    raise
+                finally:
+                    if not keep:
+                        gate.leave(self)
+                    if guard.gave_up:
+                        self._verdicts.outgrown(statement, schema)
+            self._bounded_writes += 1
+            return found
+        finally:
+            lock.release()
+
+    def _wait_for_gate(
+        self,
+        plan: Plan,
+        bound: list[Any],
+        sql: str,
+        schema: Schema,
+        inserted: dict[str, Any],
+    ) -> tuple[list[Any], int] | Deferred[tuple[list[Any], int]] | None:
+        """Wait, without blocking the reactor thread, for the writer gate another session of
+        this process holds (`WriterGate.queue`: in turn with writers waiting in worker
+        threads), then run the write (`_write_entered`, or in the pool if it cannot run here
+        after all).  As in a worker thread (`_enter_gate`), the wait ends with 55P03 after the
+        busy timeout, and a cancel ends it (the server answers 57014); nothing else of the
+        session runs meanwhile (`_pending`)."""
+        reactor = self._the_reactor()
+        gate = self.database.writers
+        pool: list[Deferred[Any]] = []
+
+        def cancel(_: Deferred[Any]) -> None:
+            if pool:
+                pool[0].cancel()
+            elif timer.active():
+                timer.cancel()
+                gate.withdraw(queued)
+                self._pending -= 1
+
+        result: Deferred[tuple[list[Any], int]] = Deferred(canceller=cancel)
+
+        def deliver(outcome: Any) -> None:
+            if not result.called:
+                result.callback(outcome)
+
+        def fail_with(failure: Any) -> None:
+            if not result.called:
+                result.errback(failure)
+
+        def expire() -> None:
+            gate.withdraw(queued)
+            self._pending -= 1
+            fail_with(self._lock_timeout(plan, sql, schema))
+
+        def woken() -> None:
+            if not timer.active():
+                return  # it stopped waiting (`withdraw` handed the gate on)
+            timer.cancel()
+            self._pending -= 1
+            if self._lost:
+                gate.leave(self)
+                fail_with(PostgresError("the connection to the SQLite database is closed", "08003"))
+                return
+            try:
+                found = self._write_entered(plan, bound, sql, schema, inserted, held=False)
+            except Exception:  # noqa: BLE001 - whatever it is, the client must get an answer
+                fail_with(Failure())
+                return
+            if found is not None:
+                deliver(found)
+                return
+            self._bounded_writes += 1
+            self._bounded_pool_writes += 1
+            pool.append(self._call(self._run, plan, bound, sql, schema, inserted))
+            pool[0].addCallbacks(deliver, fail_with)
+
+        ticket = gate.queue(self, lambda: reactor.callFromThread(woken))
+        if ticket is None:  # let go meanwhile: this session holds it now
+            return self._write_entered(plan, bound, sql, schema, inserted, held=False)
+        queued = ticket
+        self._pending += 1
+        timer = reactor.callLater(self.database.busy_timeout, expire)
+        return result
+
+    def _bounded(self, plan: Plan, schema: Schema) -> bool:
+        """Whether ``plan`` (a write candidate) was found bounded before, without compiling
+        it now (for `_short_commit`'s count of a write that runs in the pool)."""
+        return self._wal and self._verdicts.known(plan.statements[0], schema)
+
     def _close(self, conn: sqlite3.Connection) -> None:
         with self._lock:
             conn.close()
@@ -541,6 +771,8 @@ class SQLiteBackend:
         register_functions(conn, self._context)
         register_pg_notify(conn, self.session, self._context)
         conn.set_authorizer(self._note_compile)
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        self._wal = str(mode).lower() == "wal"
         self._conn = conn
         self._cursor = conn.cursor()
         self._guard = InlineGuard(conn, self.database.busy_timeout)
@@ -671,9 +903,15 @@ class SQLiteBackend:
             return
         if context.cancel_requested():
             raise PostgresError("canceling statement due to user request", "57014")
+        raise self._lock_timeout(plan, sql, schema)
+
+    @staticmethod
+    def _lock_timeout(plan: Plan, sql: str, schema: Schema) -> PostgresError:
+        """The error of a write that waited for the lock as long as the busy timeout allows:
+        SQLite's busy error's (55P03)."""
         busy = sqlite3.OperationalError("database is locked")
         busy.sqlite_errorcode, busy.sqlite_errorname = sqlite3.SQLITE_BUSY, "SQLITE_BUSY"
-        raise postgres_error(busy, sql, plan, schema)
+        return postgres_error(busy, sql, plan, schema)
 
     def _run_locked(
         self,
@@ -682,8 +920,11 @@ class SQLiteBackend:
         sql: str,
         schema: Schema,
         inserted: dict[str, Any],
+        *,
+        diagnose: bool = True,
     ) -> tuple[list[Any], int]:
-        """`_run`, the caller holding the connection's lock."""
+        """`_run`, the caller holding the connection's lock; ``diagnose``: find the row a
+        constraint error was about (``violations.py``: it may scan tables)."""
         conn = self._connection()
         context = self._prepare_context()
         if plan.restart_sequences:
@@ -719,7 +960,7 @@ class SQLiteBackend:
         except sqlite3.Error as error:
             self._undo(conn, opened)
             violations = None
-            if not several and plan.command in _WRITES:
+            if diagnose and not several and plan.command in _WRITES:
                 violations = Violations(conn, plan.statements[-1], bound, schema, context.drawn)
             raise postgres_error(
                 error, sql, plan, schema, context.error, inserted, violations
@@ -774,6 +1015,7 @@ class SQLiteBackend:
         conn = self._connection()
         if kind == "BEGIN":
             self._pool_calls_at_begin = self._pool_calls
+            self._bounded_writes = self._bounded_pool_writes = 0
             if not conn.in_transaction:
                 conn.execute(statement)
                 assert self._context is not None

@@ -4,7 +4,9 @@ Handing a statement to a worker thread costs far more than a primary-key lookup 
 backend (``sqlite_backend.py``) first tries a plain read in the reactor thread.  Only reads
 qualify: aborting a SELECT undoes nothing, whereas an interrupted INSERT, UPDATE or DELETE
 inside a transaction makes SQLite roll the whole transaction back (SQLite docs,
-``sqlite3_interrupt``), so writes cannot be retried and always run in the pool.
+``sqlite3_interrupt``), so a write is never aborted: writes that run in the reactor thread are
+chosen by another rule, the boundedness of their compiled program (``inline_writes.py``), and
+run under `InlineGuard.for_write`, whose budget only counts.
 
 A read qualifies when its translation is one SELECT with no parenthesis at all: no function
 calls (``pg_sleep`` would block the reactor, ``nextval`` would run twice on a retry), no
@@ -95,6 +97,8 @@ class InlineGuard:
         self.busy_off = False
         #: Whether a guarded statement is running (only then the progress handler counts).
         self._armed = False
+        #: Whether running out of budget aborts the statement (not for writes: `for_write`).
+        self._aborts = True
         self.gave_up = False
 
     def _progress(self) -> int:
@@ -103,7 +107,7 @@ class InlineGuard:
         self._calls += 1
         if self._calls > _STEP_CALLS:
             self.gave_up = True
-            return 1
+            return 1 if self._aborts else 0
         return 0
 
     def _install(self) -> None:
@@ -127,6 +131,14 @@ class InlineGuard:
         traceback: TracebackType | None,
     ) -> None:
         self._armed = False
+        self._aborts = True
+
+    def for_write(self) -> InlineGuard:
+        """The guard for a write (``inline_writes.py``), to be entered: busy timeout off and
+        the budget counted as for a read, but running out of it only sets `gave_up` and never
+        aborts the statement (an interrupted write may roll back its whole transaction)."""
+        self._aborts = False
+        return self
 
     def fetch(self, cursor: sqlite3.Cursor, statement: str, bound: list[Any]) -> list[Any]:
         """All rows of ``statement`` run on ``cursor`` (of this connection) under the guard:

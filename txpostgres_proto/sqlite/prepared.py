@@ -5,8 +5,8 @@ execution.  `templates.TranslationCache` keeps its translation; `PreparedCache` 
 backend derives from that translation: the columns RowDescription describes (their table OIDs
 come from the catalog), the function turning SQLite's rows into PostgreSQL's Python values, how
 each parameter is bound, and whether the statement may be tried in the reactor thread
-(``inline.py``).  Running a statement again is then a dictionary lookup, the binding, SQLite
-and the row conversion.
+(``inline.py``, ``inline_writes.py``).  Running a statement again is then a dictionary lookup,
+the binding, SQLite and the row conversion.
 
 Entries are keyed like plans (SQL text, the client's parameter types, schema version) and keep
 the `Schema` they were made for: a session whose transaction holds uncommitted DDL has its own
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from txpostgres_proto.sqlite.casts import caster_for
 from txpostgres_proto.sqlite.inline import is_inline_read
+from txpostgres_proto.sqlite.inline_writes import is_write_candidate
 from txpostgres_proto.sqlite.reflect import Schema
 from txpostgres_proto.sqlite.rowconvert import compile_converter
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan
@@ -51,7 +52,9 @@ class Prepared:
     """A translated statement with everything running it needs (module docstring).
 
     ``convert`` is None when the rows are not converted (no result columns, or EXPLAIN);
-    ``inline`` says whether it may be tried in the reactor thread first (`is_inline_read`).
+    ``inline`` says whether it may be tried in the reactor thread first (`is_inline_read`);
+    ``write`` whether it is a single INSERT, UPDATE or DELETE that may be, if its compiled
+    program is bounded (``inline_writes.py``).
     """
 
     plan: Plan
@@ -60,6 +63,7 @@ class Prepared:
     bind: Binder
     convert: RowConverter | None
     inline: bool
+    write: bool
 
 
 def prepare(plan: Plan, schema: Schema, columns: tuple[ResultColumn, ...] | None) -> Prepared:
@@ -74,6 +78,7 @@ def prepare(plan: Plan, schema: Schema, columns: tuple[ResultColumn, ...] | None
         parameter_binder(plan.param_types),
         convert,
         is_inline_read(plan, schema),
+        is_write_candidate(plan),
     )
 
 

@@ -34,6 +34,10 @@ the session has been idle for a moment (`IDLE_SECONDS`, a reactor timer), becaus
 mark keeps SQLite's checkpoints from restarting the WAL.  While the session's own client has a
 transaction open, nothing is held: its statements run in its transaction as before.
 
+The same header tells the backend how long the WAL is (`ReadHold.wal_frames`), so that a
+COMMIT it runs in the reactor thread is not the one that reaches ``wal_autocheckpoint`` and
+checkpoints (``SQLiteBackend._commit_is_short``).
+
 The ``-shm`` file exists, and keeps its first page, while any connection has the database open
 in WAL mode (the session's own connection does while it holds), and SQLite allows leaving WAL
 mode only to a connection with exclusive access, which our open connection prevents.
@@ -47,7 +51,7 @@ import sqlite3
 import struct
 from typing import Any
 
-__all__ = ["IDLE_SECONDS", "QUIET_READS", "ReadHold", "wal_index_header"]
+__all__ = ["CHECKPOINT_FRAMES", "IDLE_SECONDS", "QUIET_READS", "ReadHold", "wal_index_header"]
 
 #: How long an unused held read transaction is kept, at least (and at most twice this).
 IDLE_SECONDS = 0.05
@@ -63,7 +67,7 @@ _IS_INIT = 12
 _LAST_FRAME = struct.Struct("=I")
 _LAST_FRAME_AT = 16
 #: SQLite's default ``wal_autocheckpoint``: from this many frames on, commits checkpoint.
-_CHECKPOINT_FRAMES = 1000
+CHECKPOINT_FRAMES = 1000
 
 
 def wal_index_header(database_path: str) -> mmap.mmap | None:
@@ -136,13 +140,24 @@ class ReadHold:
         self._quiet += 1
         if self._quiet < QUIET_READS:
             return
-        if _LAST_FRAME.unpack_from(seen, _LAST_FRAME_AT)[0] >= _CHECKPOINT_FRAMES:
+        if _LAST_FRAME.unpack_from(seen, _LAST_FRAME_AT)[0] >= CHECKPOINT_FRAMES:
             return  # commits are checkpointing: let them finish and restart the WAL
         conn.execute("BEGIN")
         self._seen = seen
         self._used = True
         if self._timer is None:
             self._timer = self._reactor.callLater(IDLE_SECONDS, self._tick)
+
+    def wal_frames(self) -> int | None:
+        """The WAL's last committed frame as the WAL-index header says (None when there is no
+        header to read).  Read without a lock: a torn read gives a wrong number, which only
+        matters to an estimate (``SQLiteBackend._commit_is_short``)."""
+        header = self._header
+        if header is None:
+            header = self._header = wal_index_header(self._path)
+            if header is None:
+                return None
+        return int(_LAST_FRAME.unpack_from(header, _LAST_FRAME_AT)[0])
 
     def release(self) -> None:
         """End the held transaction, if any (it only read: COMMIT just ends it)."""
