@@ -293,4 +293,4 @@ def test_a_database_file_from_before_sequence_ownership_is_taken_over(tmp_path: 
     columns = [
         row[1] for row in sqlite3.connect(database).execute("PRAGMA table_info(_txpg_sequences)")
     ]
-    assert columns[-2:] == ["owned_column", "identity"]
+    assert columns[-3:] == ["owned_column", "identity", "dropped"]

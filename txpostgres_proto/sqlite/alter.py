@@ -15,6 +15,11 @@ The new definition is derived from the stored one (``sqlite_schema.sql``, which 
 wrote itself, see ``ddl.py``): its column definitions and constraints are edited as a sqlglot
 tree, and each column keeps its declared PostgreSQL type unless the ALTER changes it.  The
 ALTER actions of one statement apply in order, as in PostgreSQL.
+
+Sequences follow as in PostgreSQL: a dropped column's sequences go with it (the defaults of
+other columns drawing from them too, under ``CASCADE``, with PostgreSQL's NOTICE; 2BP01
+without), an identity column's sequence takes the column's new type, a serial column's keeps
+its own (``sequences.py``).
 """
 
 from __future__ import annotations
@@ -31,13 +36,18 @@ from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite import ddl
 from txpostgres_proto.sqlite.dialect import WRITE
 from txpostgres_proto.sqlite.reflect import Schema, TableInfo
-from txpostgres_proto.sqlite.sequence_ddl import column_sequence
-from txpostgres_proto.sqlite.sequences import drop_sql, rename_sql
+from txpostgres_proto.sqlite.sequence_ddl import column_sequence, sequence_statement
+from txpostgres_proto.sqlite.sequences import drop_sql, rename_sql, serial_keep_sql, serial_sql
 from txpostgres_proto.sqlite.typemap import PgType
+from txpostgres_proto.types import oids
 
 _SCRATCH: Final = "_txpg_rebuild"
+#: A NOTICE: its message and detail.
+Notice = tuple[str, str | None]
 _UNNAMED_CHECK: Final = re.compile(r"\bADD\s+CHECK\b", re.IGNORECASE)
 UNNAMED: Final = "_txpg_unnamed"
+#: The data type of the sequence of a serial or identity column of each integer type.
+_SEQUENCE_TYPES: Final = {oids.INT2: "smallint", oids.INT4: "integer", oids.INT8: "bigint"}
 
 
 def name_unnamed_checks(sql: str) -> str:
@@ -196,7 +206,8 @@ def _in_primary_key(rebuild: _Rebuild, name: str) -> bool:
     )
 
 
-def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn) -> None:
+def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn, schema: Schema) -> list[str]:
+    """Change the column; the statements its sequence needs first (a new type: ``_retype``)."""
     column = rebuild.column(action.this.name)
     definition = column.definition
     dtype = action.args.get("dtype")
@@ -210,8 +221,10 @@ def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn) -> None:
             if action.args.get("drop") and action.args.get("allow_null") is None
             else None,
         )
+    sequences: list[str] = []
     if dtype is not None:
         pg_type, _ = ddl.column_type(dtype)
+        sequences = _retype(schema, rebuild.table, column.name, pg_type)
         using = action.args.get("using")
         column.source = (
             ddl.expression_sql(using)
@@ -236,6 +249,31 @@ def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn) -> None:
             f"ALTER COLUMN {action.sql(dialect='postgres')} is not supported by the SQLite backend",
             "0A000",
         )
+    return sequences
+
+
+def _retype(schema: Schema, table: TableInfo, name: str, pg_type: PgType) -> list[str]:
+    """What a column's new type does to its sequence, as in PostgreSQL: an identity column's
+    sequence takes the type (``ALTER SEQUENCE ... AS``: a maximum or minimum at the old
+    type's bound moves to the new one's), only smallint, integer or bigint; a serial
+    column's stays as it is."""
+    found = table.column(name)
+    sequence = found[1].sequence if found is not None else None
+    if found is None or sequence is None:
+        return []
+    if found[1].identity:
+        data_type = _SEQUENCE_TYPES.get(pg_type.oid)
+        if data_type is None:
+            raise PostgresError(
+                "identity column type must be smallint, integer, or bigint", "22023"
+            )
+        altered = sequence_statement(f"ALTER SEQUENCE {ddl.quote(sequence)} AS {data_type}")
+        assert altered is not None
+        return list(altered[1])
+    if schema.sequences.get(sequence) != (table.name, found[1].name):
+        return []
+    options = schema.column_options(sequence)
+    return [serial_keep_sql(sequence, options, table.name, found[1].name)]
 
 
 def _is_identity(table: TableInfo, name: str) -> bool:
@@ -317,8 +355,11 @@ def _add_column(
     writer = ddl.TableWriter(rebuild.table.name, set(), identity_options=identities)
     text = writer.column(action)
     definition = _sqlite_tree(f"CREATE TABLE x ({text})").this.expressions[0]
-    pg_type, _ = ddl.column_type(action.args.get("kind"))
+    pg_type, serial = ddl.column_type(action.args.get("kind"))
     rebuild.columns.append(_Column(action.name, pg_type, definition, None))
+    if serial:
+        sequence = f"{rebuild.table.name}_{action.name}_seq"
+        return [serial_sql(sequence, _SEQUENCE_TYPES.get(pg_type.oid, "bigint"))]
     return [
         column_sequence(sequence, options, unless_table=None)
         for sequence, options in writer.identities
@@ -431,32 +472,62 @@ def _in_place(table: str, action: exp.Expression) -> list[str]:
     return [f"ALTER TABLE {quoted} RENAME TO {ddl.quote(ddl.table_name(action.this))}"]
 
 
-def with_default(table: TableInfo, column: str, default: str | None) -> list[str]:
-    """The statements giving ``column`` of ``table`` the SQLite ``default`` text (None: none)
-    by a rebuild (``identity_ddl.py`` adds and drops identities so)."""
+def with_defaults(table: TableInfo, defaults: dict[str, str | None]) -> list[str]:
+    """The statements giving columns of ``table`` the SQLite default texts ``defaults`` (None:
+    none) by a rebuild (``identity_ddl.py`` adds and drops identities so)."""
     rebuild = _Rebuild.of(table)
-    definition = rebuild.column(column).definition
-    _remove(definition, exp.DefaultColumnConstraint)
-    if default is not None:
-        _add(definition, f"DEFAULT {default}")
+    _set_defaults(rebuild, defaults)
     return rebuild.sql()
+
+
+def _set_defaults(rebuild: _Rebuild, defaults: dict[str, str | None]) -> None:
+    for column, default in defaults.items():
+        definition = rebuild.column(column).definition
+        _remove(definition, exp.DefaultColumnConstraint)
+        if default is not None:
+            _add(definition, f"DEFAULT {default}")
+
+
+def _dropped_columns(table: TableInfo, action: exp.Expression) -> set[tuple[str, str]]:
+    """(table, column) of each existing column a ``DROP COLUMN`` action drops."""
+    if not isinstance(action, exp.Drop) or str(action.args.get("kind")).upper() != "COLUMN":
+        return set()
+    return {
+        (table.name, found[1].name)
+        for item in action.args.get("tables") or []
+        if (found := table.column(item.name)) is not None
+    }
+
+
+def _cascaded_defaults(
+    schema: Schema, table: TableInfo, actions: list[exp.Expression]
+) -> list[tuple[str, str]]:
+    """The columns (table, column) whose defaults draw from a sequence a dropped column owns,
+    other than the dropped columns: 2BP01 unless every such DROP COLUMN says CASCADE (then
+    the defaults go too, as PostgreSQL drops them)."""
+    found: list[tuple[str, str]] = []
+    for action in actions:
+        dropped = _dropped_columns(table, action)
+        owned = {name for key in dropped for name in schema.owned_sequences(*key)}
+        dependents = [
+            (user, sequence)
+            for sequence, users in schema.sequence_users.items()
+            if sequence in owned
+            for user in users
+            if user not in dropped
+        ]
+        if dependents and not action.args.get("cascade"):
+            raise _still_used(schema, dropped, dependents)
+        found.extend(user for user, _ in dependents if user not in found)
+    return found
 
 
 def _sequence_upkeep(schema: Schema, table: TableInfo, action: exp.Expression) -> list[str]:
     """What the sequence table needs after ``action``: the sequences a dropped column owns
     go with it, and ``OWNED BY`` follows a renamed table or column (``sequences.py``)."""
-    if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
-        dropped = {
-            (table.name, found[1].name)
-            for item in action.args.get("tables") or []
-            if (found := table.column(item.name)) is not None
-        }
+    dropped = _dropped_columns(table, action)
+    if dropped:
         owned = {name for key in dropped for name in schema.owned_sequences(*key)}
-        for other in schema.tables.values():
-            for column in other.columns:
-                sequence = column.sequence
-                if sequence in owned and (other.name, column.name) not in dropped:
-                    raise _still_used(schema, dropped, sequence, other.name, column.name)
         used = {name for name, owner in schema.sequences.items() if owner in dropped}
         return drop_sql(owned, used)
     if isinstance(action, exp.RenameColumn):
@@ -470,47 +541,140 @@ def _sequence_upkeep(schema: Schema, table: TableInfo, action: exp.Expression) -
 
 
 def _still_used(
-    schema: Schema, dropped: set[tuple[str, str]], sequence: str, table: str, column: str
+    schema: Schema,
+    dropped: set[tuple[str, str]],
+    dependents: list[tuple[tuple[str, str], str]],
 ) -> PostgresError:
-    """2BP01: a dropped column owns a sequence another column's default draws from."""
-    owner = next(key for key in sorted(dropped) if sequence in schema.owned_sequences(*key))
+    """2BP01: a dropped column owns a sequence other columns' defaults draw from."""
+    first = dependents[0][1]
+    owner = next(key for key in sorted(dropped) if first in schema.owned_sequences(*key))
     return PostgresError(
         f"cannot drop column {owner[1]} of table {owner[0]} because other objects depend on it",
         "2BP01",
-        detail=f"default value for column {column} of table {table} depends on sequence {sequence}",
+        detail="\n".join(
+            f"default value for column {column} of table {table} depends on sequence {sequence}"
+            for (table, column), sequence in dependents
+        ),
         hint="Use DROP ... CASCADE to drop the dependent objects too.",
     )
 
 
+def _cascade_notices(views: list[str], defaults: list[tuple[str, str]]) -> tuple[Notice, ...]:
+    """PostgreSQL's NOTICE naming what a ``DROP ... CASCADE`` dropped besides its target."""
+    lines = [f"drop cascades to view {view}" for view in views] + [
+        f"drop cascades to default value for column {column} of table {table}"
+        for table, column in defaults
+    ]
+    if not lines:
+        return ()
+    if len(lines) == 1:
+        return ((lines[0], None),)
+    return ((f"drop cascades to {len(lines)} other objects", "\n".join(lines)),)
+
+
+def _without_defaults(schema: Schema, defaults: list[tuple[str, str]], table: str) -> list[str]:
+    """The statements dropping the defaults of other tables' columns (``defaults``)."""
+    statements = []
+    for name in dict.fromkeys(other for other, _ in defaults if other != table):
+        rebuild = _Rebuild.of(schema.tables[name])
+        for other, column in defaults:
+            if other == name:
+                _remove(rebuild.column(column).definition, exp.DefaultColumnConstraint)
+        statements.extend(rebuild.sql())
+    return statements
+
+
+def drop_table_defaults(schema: Schema, node: exp.Drop, names: list[str]) -> Altered:
+    """What ``DROP TABLE`` (``node``) of tables ``names`` does first to the defaults of other
+    tables' columns drawing from a sequence a dropped table owns: 2BP01 unless ``CASCADE``,
+    which drops those defaults too (PostgreSQL's NOTICE)."""
+    folded = {name.lower() for name in names}
+    dropped = {
+        (table.name, column.name)
+        for name in names
+        if (table := schema.table(name)) is not None
+        for column in table.columns
+    }
+    owned = {name for key in dropped for name in schema.owned_sequences(*key)}
+    dependents = [
+        (user, sequence)
+        for sequence, users in schema.sequence_users.items()
+        if sequence in owned
+        for user in users
+        if user[0].lower() not in folded
+    ]
+    if not dependents:
+        return Altered([])
+    if not node.args.get("cascade"):
+        sequence = dependents[0][1]
+        owner = next(key for key in sorted(dropped) if sequence in schema.owned_sequences(*key))
+        raise PostgresError(
+            f"cannot drop table {owner[0]} because other objects depend on it",
+            "2BP01",
+            detail="\n".join(
+                f"default value for column {column} of table {table} depends on sequence {name}"
+                for (table, column), name in dependents
+            ),
+            hint="Use DROP ... CASCADE to drop the dependent objects too.",
+        )
+    defaults = list(dict.fromkeys(user for user, _ in dependents))
+    return Altered(_without_defaults(schema, defaults, ""), _cascade_notices([], defaults))
+
+
+@dataclass(frozen=True)
+class Altered:
+    """What an ALTER TABLE runs, and the notices PostgreSQL sends for it."""
+
+    statements: list[str]
+    notices: tuple[Notice, ...] = ()
+
+
+def skipped(table: str) -> Altered:
+    """``ALTER TABLE IF EXISTS`` of a table that does not exist: nothing, and a NOTICE."""
+    return Altered([], ((f'relation "{table}" does not exist, skipping', None),))
+
+
 def alter_table(
-    node: exp.Alter, schema: Schema, identities: list[ddl.IdentityOptions] | None = None
-) -> list[str]:
+    node: exp.Alter,
+    schema: Schema,
+    identities: list[ddl.IdentityOptions] | None = None,
+    defaults: dict[str, str | None] | None = None,
+) -> Altered:
     """The SQLite statements of an ALTER TABLE (module docstring); ``identities``: the
-    options of the identity columns it adds (``ddl.identity_options``)."""
+    options of the identity columns it adds (``ddl.identity_options``); ``defaults``: the
+    SQLite default texts its identity actions give columns (``identity_ddl.py``), set after
+    its other actions."""
     name = ddl.table_name(node.this)
     actions = list(node.args.get("actions") or [])
     table = schema.table(name)
     if table is None:
         if node.args.get("exists"):
-            return []
+            return skipped(name)
         raise PostgresError(f'relation "{name}" does not exist', "42P01")
-    dropped_views = [
-        f"DROP VIEW IF EXISTS {ddl.quote(view)}"
+    cascaded = _cascaded_defaults(schema, table, actions)
+    views = [
+        view
         for action in actions
         if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN"
         for view in _dependent_views(schema, name, action)
     ]
+    notices = _cascade_notices(views, cascaded)
+    dropped_views = [f"DROP VIEW IF EXISTS {ddl.quote(view)}" for view in views]
     upkeep = [
         statement for action in actions for statement in _sequence_upkeep(schema, table, action)
     ]
-    if not any(_needs_rebuild(action) for action in actions):
+    elsewhere = _without_defaults(schema, cascaded, table.name)
+    own = [column for other, column in cascaded if other == table.name]
+    if not own and not defaults and not any(_needs_rebuild(action) for action in actions):
         in_place = [statement for action in actions for statement in _skip_existing(table, action)]
-        return dropped_views + in_place + upkeep
+        return Altered(dropped_views + elsewhere + in_place + upkeep, notices)
     rebuild = _Rebuild.of(table)
+    for column in own:
+        _remove(rebuild.column(column).definition, exp.DefaultColumnConstraint)
     sequences: list[str] = []
     for action in actions:
         if isinstance(action, exp.AlterColumn):
-            _alter_column(rebuild, action)
+            sequences.extend(_alter_column(rebuild, action, schema))
         elif isinstance(action, exp.AddConstraint):
             _add_constraint(rebuild, action)
         elif isinstance(action, exp.ColumnDef):
@@ -529,7 +693,8 @@ def alter_table(
                 "backend",
                 "0A000",
             )
-    return dropped_views + sequences + rebuild.sql() + upkeep
+    _set_defaults(rebuild, defaults or {})
+    return Altered(dropped_views + elsewhere + sequences + rebuild.sql() + upkeep, notices)
 
 
 def _skip_existing(table: TableInfo, action: exp.Expression) -> list[str]:

@@ -47,12 +47,15 @@ from txpostgres_proto.catalog.schema import (
     SequenceDef,
     Table,
 )
+from txpostgres_proto.sqlite.sequence_ddl import unqualified
 from txpostgres_proto.sqlite.sequences import SEQUENCE_TABLE, TYPE_RANGES, SequenceOptions
 from txpostgres_proto.sqlite.typemap import PgType, format_type_name, pg_type_of
 from txpostgres_proto.sqlite.usertypes import UserTypeDef, read_user_types
 from txpostgres_proto.types import oids
 
 _NEXTVAL: Final = re.compile(r"^nextval\('([^']+)'\)$", re.IGNORECASE)
+#: A call of ``nextval`` anywhere in a default (its argument possibly cast to regclass).
+_CALLED: Final = re.compile(r"\bnextval\(\s*(?:pg_cast\(\s*)?'((?:[^']|'')+)'", re.IGNORECASE)
 _STRING: Final = re.compile(r"^'((?:[^']|'')*)'$")
 INTERNAL_PREFIXES: Final = ("sqlite_", "_txpg_")
 _COLUMN_CONSTRAINT_KINDS: Final[dict[type, str]] = {
@@ -80,6 +83,15 @@ class ColumnInfo:
         """The sequence of a serial/identity column (its default is ``nextval('seq')``)."""
         match = _NEXTVAL.match(self.default or "")
         return match.group(1) if match else None
+
+    @property
+    def sequences_used(self) -> tuple[str, ...]:
+        """Every sequence whose ``nextval`` the column's default calls (it depends on them)."""
+        if self.sequence is not None:
+            return (self.sequence,)
+        return tuple(
+            dict.fromkeys(unqualified(name) for name in _CALLED.findall(self.default or ""))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,13 +195,38 @@ class Schema:
 
     @functools.cached_property
     def sequences(self) -> dict[str, tuple[str, str]]:
-        """Sequence name → (table, column) for every serial/identity column."""
-        owned = {}
+        """Sequence name → (table, column) for every serial/identity column: of the columns
+        whose default draws from a sequence, the one it was made for (an identity column, or
+        the serial column named in the sequence's name), else the first."""
+        users: dict[str, list[tuple[str, str]]] = {}
         for table in self.tables.values():
             for column in table.columns:
                 if column.sequence is not None:
-                    owned[column.sequence] = (table.name, column.name)
+                    users.setdefault(column.sequence, []).append((table.name, column.name))
+        owned: dict[str, tuple[str, str]] = {}
+        for name, found in users.items():
+            made_for = [
+                (table, column)
+                for table, column in found
+                if f"{table}_{column}_seq" == name or self._is_identity(table, column)
+            ]
+            owned[name] = (made_for or found)[0]
         return owned
+
+    @functools.cached_property
+    def sequence_users(self) -> dict[str, list[tuple[str, str]]]:
+        """Sequence name → every (table, column) whose default calls its ``nextval`` (and so
+        depends on it), in the order of the tables and their columns."""
+        users: dict[str, list[tuple[str, str]]] = {}
+        for table in self.tables.values():
+            for column in table.columns:
+                for name in column.sequences_used:
+                    users.setdefault(name, []).append((table.name, column.name))
+        return users
+
+    def _is_identity(self, table: str, column: str) -> bool:
+        found = self.tables[table].column(column)
+        return found is not None and bool(found[1].identity)
 
     @functools.cached_property
     def sequence_types(self) -> dict[str, str]:
@@ -256,14 +293,19 @@ class Schema:
                 return table.name, column.name
         return None
 
+    def column_options(self, name: str) -> SequenceOptions:
+        """The options of the sequence of a serial/identity column, as the catalog shows them."""
+        return self._column_options(name, self.stored_sequences.get(name))
+
     def _column_options(self, name: str, stored: StoredSequence | None) -> SequenceOptions:
         """The options of a serial/identity column's sequence: its row's, else (no value was
         taken yet) those it will be made with.  A row with a bigint sequence's defaults for a
-        narrower column is one kept before the options were (or left by a dropped table of
-        the same name): PostgreSQL's serial sequence has the column's type."""
+        narrower column, saying no owner, is one kept before the options were (or left by a
+        dropped table of the same name): PostgreSQL's serial sequence has the column's type
+        (the row of a serial column whose type changed names its owner: `serial_keep_sql`)."""
         data_type = self.sequence_types[name]
         typed = SequenceOptions(data_type, max_value=TYPE_RANGES[data_type][1])
-        if stored is None or stored.options == SequenceOptions():
+        if stored is None or (stored.options == SequenceOptions() and stored.owned_by is None):
             return typed
         return stored.options
 

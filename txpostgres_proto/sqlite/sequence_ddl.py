@@ -50,8 +50,9 @@ _ALTER: Final = re.compile(
     r"^ALTER\s+SEQUENCE\s+(IF\s+EXISTS\s+)?" + _NAME + r"(.*)$", re.IGNORECASE | re.DOTALL
 )
 _DROP: Final = re.compile(r"^DROP\s+SEQUENCE\s+(IF\s+EXISTS\s+)?(.*)$", re.IGNORECASE | re.DOTALL)
+#: A word or ``[schema.]table.column`` (any part quoted), a signed integer, or one character.
 _TOKEN: Final = re.compile(
-    r'"(?:[^"]|"")*"|[-+]?\s*\d+|[\w$]+(?:\s*\.\s*(?:"(?:[^"]|"")*"|[\w$]+))*|\S'
+    r'[-+]?\s*\d+|(?:"(?:[^"]|"")*"|[\w$]+)(?:\s*\.\s*(?:"(?:[^"]|"")*"|[\w$]+))*|\S'
 )
 _TYPES: Final = {
     "smallint": "smallint",

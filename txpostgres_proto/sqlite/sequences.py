@@ -27,7 +27,10 @@ its data ends.  ``created`` marks rows made by ``CREATE SEQUENCE`` (relations of
 ``""``: ``OWNED BY NONE``; NULL: never said, so a column's sequence belongs to the column), and
 ``identity`` marks the sequence of an identity column, ``"a"`` for ``GENERATED ALWAYS``, ``"d"``
 for ``BY DEFAULT``: what the catalog shows (``pg_attribute.attidentity``) and INSERT obeys.
-A table's sequences go with it (``forget``), as a column's do (`drop_sql`).
+A table's sequences go with it (``forget``), as a column's do (`drop_sql`).  One a column's
+default drew from leaves a fresh row marked ``dropped``: no sequence for ``nextval``, ``setval``
+or ``ALTER SEQUENCE`` (42P01, as in PostgreSQL), but the new generation a column made again
+under the name starts from.
 
 A database file written before the options were kept has the table without them (and stored
 ``last_value`` one below the next value while not called): `create_table` adds the columns
@@ -54,6 +57,8 @@ __all__ = [
     "Sequences",
     "drop_sql",
     "rename_sql",
+    "serial_keep_sql",
+    "serial_sql",
     "settle",
 ]
 
@@ -80,6 +85,7 @@ _OPTION_COLUMNS: Final = (
     ("owned_by", "TEXT"),
     ("owned_column", "TEXT"),
     ("identity", "TEXT"),
+    ("dropped", "INTEGER NOT NULL DEFAULT 0"),
 )
 _OPTIONS: Final = "data_type, increment, min_value, max_value, start_value, cache, cycle"
 #: Whether the next step of an ascending (descending) sequence passes its maximum (minimum);
@@ -92,23 +98,31 @@ _PAST_MIN: Final = (
     "(increment < 0 AND CASE WHEN min_value < 0 THEN last_value < min_value - increment "
     "ELSE last_value + increment < min_value END)"
 )
-_NEXT: Final = (
+_NEXT_SET: Final = (
     f"UPDATE {SEQUENCE_TABLE} SET last_value = CASE WHEN generation < 0 THEN last_value "
     f"WHEN {_PAST_MAX} THEN min_value WHEN {_PAST_MIN} THEN max_value "
-    "ELSE last_value + increment END, generation = abs(generation) "
-    f"WHERE name = ? AND (generation < 0 OR cycle OR NOT ({_PAST_MAX} OR {_PAST_MIN})) "
-    "RETURNING last_value, generation, increment, min_value, max_value, cycle"
+    "ELSE last_value + increment END, generation = abs(generation)"
 )
+_NEXT_WHERE: Final = (
+    f"WHERE name = ? AND (generation < 0 OR cycle OR NOT ({_PAST_MAX} OR {_PAST_MIN})) "
+)
+_NEXT_RETURNING: Final = "RETURNING last_value, generation, increment, min_value, max_value, cycle"
+#: ``nextval`` of a column's sequence (a row left by a dropped column is taken over) and of
+#: a sequence no column's default draws from (a row left by a dropped column is no sequence).
+_NEXT_OF_COLUMN: Final = f"{_NEXT_SET}, dropped = 0 {_NEXT_WHERE}{_NEXT_RETURNING}"
+_NEXT_OF_NONE: Final = f"{_NEXT_SET} {_NEXT_WHERE}AND dropped = 0 {_NEXT_RETURNING}"
 _UPSERT: Final = (
     f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation, {_OPTIONS}, created, "
-    "owned_by, owned_column, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "owned_by, owned_column, identity, dropped) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (name) DO UPDATE SET "
     "last_value = excluded.last_value, generation = excluded.generation, "
     "data_type = excluded.data_type, increment = excluded.increment, "
     "min_value = excluded.min_value, max_value = excluded.max_value, "
     "start_value = excluded.start_value, cache = excluded.cache, cycle = excluded.cycle, "
     "created = excluded.created, owned_by = excluded.owned_by, "
-    "owned_column = excluded.owned_column, identity = excluded.identity"
+    "owned_column = excluded.owned_column, identity = excluded.identity, "
+    "dropped = excluded.dropped"
 )
 
 
@@ -343,7 +357,7 @@ class Sequences:
     def next(self, conn: sqlite3.Connection, name: str, start: Start) -> int:
         """``nextval``: the next value of ``name``; ``start``: the column it belongs to (None:
         none, so the sequence must have its row)."""
-        row = conn.execute(_NEXT, (name,)).fetchone()
+        row = conn.execute(_NEXT_OF_NONE if start is None else _NEXT_OF_COLUMN, (name,)).fetchone()
         if row is None:
             return self._first_or_exhausted(conn, name, start)
         stored, generation, increment, low, high, cycle = row
@@ -365,11 +379,11 @@ class Sequences:
 
     def _first_or_exhausted(self, conn: sqlite3.Connection, name: str, start: Start) -> int:
         found = conn.execute(
-            f"SELECT increment, min_value, max_value FROM {SEQUENCE_TABLE} WHERE name = ?",
+            f"SELECT increment, min_value, max_value, dropped FROM {SEQUENCE_TABLE} WHERE name = ?",
             (name,),
         ).fetchone()
-        if found is not None:
-            raise _exhausted(name, *(int(part) for part in found))
+        if found is not None and not (found[3] and start is None):
+            raise _exhausted(name, *(int(part) for part in found[:3]))
         if start is None:
             raise _missing(name)
         # First use (or this process's first use was rolled back).
@@ -392,26 +406,34 @@ class Sequences:
         options: SequenceOptions,
         created: bool = False,
         owner: Ownership = UNSET,
+        dropped: bool = False,
     ) -> None:
         generation = _new_generation(called)
         self._remember(name, generation, value)
-        conn.execute(_UPSERT, (name, value, generation, *options.row(), int(created), *owner))
+        row = (name, value, generation, *options.row(), int(created), *owner, int(dropped))
+        conn.execute(_UPSERT, row)
 
-    def _row(self, conn: sqlite3.Connection, name: str) -> tuple[Any, ...] | None:
+    def _row(
+        self, conn: sqlite3.Connection, name: str, start: Start = None
+    ) -> tuple[Any, ...] | None:
         """(last_value, generation, the option columns…, created, owned_by, owned_column,
-        identity) of ``name``."""
-        return conn.execute(
+        identity) of ``name``; None for a row its column's drop left (`forget`) unless the
+        default of a column (``start``) draws from it again."""
+        row = conn.execute(
             f"SELECT last_value, generation, {_OPTIONS}, created, owned_by, owned_column, "
-            "identity "
+            "identity, dropped "
             f"FROM {SEQUENCE_TABLE} WHERE name = ?",
             (name,),
         ).fetchone()
+        if row is None or (row[13] and start is None):
+            return None
+        return row[:13]
 
     def assign(
         self, conn: sqlite3.Connection, name: str, value: int, start: Start, *, called: bool
     ) -> None:
         """``setval(name, value, called)``: 22003 outside the sequence's bounds."""
-        row = self._row(conn, name)
+        row = self._row(conn, name, start)
         if row is None and start is None:
             raise _missing(name)
         if row is not None:
@@ -428,10 +450,11 @@ class Sequences:
         generation = _new_generation(called)
         self._remember(name, generation, value)
         if row is None:
-            conn.execute(_UPSERT, (name, value, generation, *options.row(), 0, *UNSET))
+            conn.execute(_UPSERT, (name, value, generation, *options.row(), 0, *UNSET, 0))
             return
         conn.execute(
-            f"UPDATE {SEQUENCE_TABLE} SET last_value = ?, generation = ? WHERE name = ?",
+            f"UPDATE {SEQUENCE_TABLE} SET last_value = ?, generation = ?, dropped = 0 "
+            "WHERE name = ?",
             (value, generation, name),
         )
 
@@ -440,17 +463,20 @@ class Sequences:
         any process, or by this one before a rollback) and true, or the next value and false
         when none was since the sequence (re)started; ``start`` as for `next`."""
         row = conn.execute(
-            f"SELECT last_value, generation, increment FROM {SEQUENCE_TABLE} WHERE name = ?",
+            f"SELECT last_value, generation, increment, dropped FROM {SEQUENCE_TABLE} "
+            "WHERE name = ?",
             (name,),
         ).fetchone()
         with self._lock:
             remembered = self._handed_out.get(name)
+        if row is not None and row[3] and start is None:
+            raise _missing(name)
         if row is None:
             if start is None:
                 raise _missing(name)
             last = max(start.largest(), remembered[1] if remembered else 0)
             return (last, True) if last > 0 else (1, False)
-        stored, generation, increment = (int(part) for part in row)
+        stored, generation, increment = (int(part) for part in row[:3])
         if remembered is not None and remembered[0] == abs(generation):
             ahead = remembered[1] > stored if increment > 0 else remembered[1] < stored
             if ahead:
@@ -486,7 +512,7 @@ class Sequences:
             if row is not None and row[9] and name not in names:
                 conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
             else:
-                self._store(conn, name, 1, called=False, options=SequenceOptions())
+                self._store(conn, name, 1, called=False, options=SequenceOptions(), dropped=True)
 
     def define(
         self,
@@ -530,7 +556,7 @@ class Sequences:
         ``RESTART`` makes the next value the restart value.  ``start`` as for `next`.  The
         row is stored again under a new generation, with the current value as this process
         knows it: what other processes remember of the old options no longer applies."""
-        row = self._row(conn, name)
+        row = self._row(conn, name, start)
         if row is None and start is None:
             if if_exists:
                 return
@@ -637,13 +663,17 @@ def _text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 #: A row made fresh, as `Sequences.forget` leaves a dropped table's column sequence (the
 #: generation a new random negative number: not called, and restarted for every process).
 _FRESH: Final = (
     "last_value = 1, generation = -1 - (random() & 4611686018427387903), "
     f"data_type = 'bigint', increment = 1, min_value = 1, max_value = {_BIGINT_MAX}, "
     "start_value = 1, cache = 1, cycle = 0, owned_by = NULL, owned_column = NULL, "
-    "identity = NULL"
+    "identity = NULL, dropped = 1"
 )
 
 
@@ -661,6 +691,40 @@ def drop_sql(names: set[str], defaults: set[str]) -> list[str]:
         f"AND name NOT IN ({kept})",
         f"UPDATE {SEQUENCE_TABLE} SET {_FRESH}, created = 0 WHERE name IN ({listed})",
     ]
+
+
+def serial_sql(name: str, data_type: str) -> str:
+    """The statement making the sequence of a serial column added to a table (its default
+    draws from it while the rows are copied, before the column is in the schema): a fresh
+    row of the column's type, unless a sequence of that name exists."""
+    high = TYPE_RANGES[data_type][1]
+    return (
+        f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation, data_type, max_value) "
+        f"VALUES ({_text(name)}, 1, -1 - (random() & 4611686018427387903), {_text(data_type)}, "
+        f"{high}) ON CONFLICT (name) DO UPDATE SET {_FRESH}, created = 0, "
+        f"data_type = excluded.data_type, max_value = excluded.max_value, dropped = 0 "
+        "WHERE dropped = 1"
+    )
+
+
+def serial_keep_sql(name: str, options: SequenceOptions, table: str, column: str) -> str:
+    """The statement keeping the options of the sequence of serial column ``column`` of
+    ``table`` when the column's type changes (PostgreSQL leaves a serial's sequence as it
+    is): stored in its row, which names the column as its owner unless ``OWNED BY`` said
+    otherwise; a row made now carries on after the column's largest value, as `Sequences.next`
+    would have started it."""
+    values = ", ".join(str(part) for part in options.row()[1:])
+    largest = f"coalesce(max({_identifier(column)}), 0) + 1"
+    source = _identifier(table)
+    updated = ", ".join(f"{part} = excluded.{part}" for part in _OPTIONS.split(", "))
+    return (
+        f"INSERT INTO {SEQUENCE_TABLE} (name, last_value, generation, {_OPTIONS}, owned_by, "
+        f"owned_column) SELECT {_text(name)}, {largest}, -1 - (random() & 4611686018427387903), "
+        f"{_text(options.data_type)}, {values}, {_text(table)}, {_text(column)} FROM {source} "
+        f"WHERE true ON CONFLICT (name) DO UPDATE SET {updated}, dropped = 0, "
+        "owned_column = CASE WHEN owned_by IS NULL THEN excluded.owned_column "
+        "ELSE owned_column END, owned_by = coalesce(owned_by, excluded.owned_by)"
+    )
 
 
 def rename_sql(table: str, new_table: str | None, column: str = "", new_column: str = "") -> str:

@@ -126,6 +126,8 @@ class Plan:
     #: For a single-row INSERT: (column, parameter number or 0, literal value) of each value
     #: given, so that a unique violation can say which key already exists.
     inserted: tuple[tuple[str, int, object], ...] = ()
+    #: The notices (message, detail) to send the client once the statements ran.
+    notices: tuple[tuple[str, str | None], ...] = ()
 
 
 def _words(sql: str, count: int) -> list[str]:
@@ -493,12 +495,14 @@ def _statement_plan(
     if isinstance(tree, exp.Drop):
         statements, names = ddl.drop(tree)
         kind = str(tree.args.get("kind")).upper()
+        first = alter.drop_table_defaults(schema, tree, names) if kind == "TABLE" else None
         return Plan(
             f"DROP {kind}",
-            tuple(statements),
+            tuple((first.statements if first else []) + statements),
             changes_schema=True,
             tables=tuple(names),
             restart_sequences=kind == "TABLE",
+            notices=first.notices if first else (),
         )
     if isinstance(tree, exp.TruncateTable):
         statements, names = ddl.truncate(tree)
@@ -507,12 +511,13 @@ def _statement_plan(
             "TRUNCATE TABLE", tuple(statements), tables=tuple(names), restart_sequences=restart
         )
     if isinstance(tree, exp.Alter):
-        statements = alter.alter_table(tree, schema, identities or [])
+        altered = alter.alter_table(tree, schema, identities or [])
         return Plan(
             "ALTER TABLE",
-            tuple(statements),
+            tuple(altered.statements),
             changes_schema=True,
             tables=(ddl.table_name(tree.this),),
+            notices=altered.notices,
         )
     verb = tree.sql(dialect=READ).split(" ")[0].upper() if tree is not None else ""
     raise PostgresError(
@@ -552,7 +557,13 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
     if words[:2] == ["ALTER", "TABLE"]:
         altered = identity_statement(text, schema, identities)
         if altered is not None:
-            return Plan("ALTER TABLE", tuple(altered[1]), changes_schema=True, tables=(altered[0],))
+            return Plan(
+                "ALTER TABLE",
+                tuple(altered[1].statements),
+                changes_schema=True,
+                tables=(altered[0],),
+                notices=altered[1].notices,
+            )
     text, overriding = identity.split_overriding(text)
     tree = normalize_identifiers(parse_statement(text), dialect=READ)
     _unqualify_functions(tree)
