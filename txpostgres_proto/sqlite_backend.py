@@ -311,6 +311,7 @@ class SQLiteBackend:
                 lambda _: QueryResult(command_tag=plan.command),
             )
         if not plan.statements:
+            self._send_notices(plan)
             return QueryResult(command_tag=plan.command)
         bound = prepared.bind(params, self._zone())
         inserted = _inserted(plan, params) if plan.inserted else {}
@@ -985,6 +986,8 @@ class SQLiteBackend:
         """Typed rows and the command tag (in the reactor thread)."""
         rows, count = found
         plan = prepared.plan
+        if plan.notices:
+            self._send_notices(plan)
         if plan.changes_schema:
             if self._connection().in_transaction:
                 self._ddl_in_transaction = True
@@ -1004,6 +1007,18 @@ class SQLiteBackend:
         else:
             tag = command
         return QueryResult(prepared.columns, rows, tag, affected)
+
+    def _send_notices(self, plan: Plan) -> None:
+        """The notices the statement's translation left for the client (what a DROP ...
+        CASCADE dropped with it, a skipped ALTER TABLE IF EXISTS ...), as PostgreSQL words them."""
+        notice = getattr(self.session, "notice", None)
+        if notice is None:  # embedded with a plain catalog session: no client to tell
+            return
+        for message, detail in plan.notices:
+            if detail:
+                notice(message, "00000", detail=detail)
+            else:
+                notice(message, "00000")
 
     def _run_transaction(self, kind: str, statement: str) -> None:
         with self._lock:
