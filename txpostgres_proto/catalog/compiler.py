@@ -42,6 +42,7 @@ PostgreSQL features without an SQLite counterpart and how they are rendered:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Final
 
@@ -72,6 +73,9 @@ from txpostgres_proto.types import oids
 
 #: Relations whose rows depend on the session; the engine refreshes them before a query.
 DYNAMIC_RELATIONS: Final = frozenset({"pg_settings", "pg_stat_activity"})
+#: One output column of a select list that is a bare parameter or integer literal, as
+#: `Compiler.select` renders it (at most 18 digits: SQLite reads longer literals as REAL).
+_CONSTANT_ITEM: Final = re.compile(r'(?::(p\d+)|(\d{1,18})) AS "(?:[^"]|"")*"')
 
 
 class Compiler(ExpressionCompiler):
@@ -657,3 +661,27 @@ class Compiler(ExpressionCompiler):
             scope.srf[id(call)] = replacement
         greatest = lengths[0] if len(lengths) == 1 else f"pgf_greatest({', '.join(lengths)})"
         return f"json_each(pgf_series(1, {greatest})) AS {alias}"
+
+
+def constant_row(sql: str) -> tuple[str | int, ...] | None:
+    """What compiled ``sql`` returns if it is one row of bare parameters and integer literals
+    (``SELECT $1``, ``SELECT 1``; no FROM, no clauses): per column, the parameter's name
+    (``p1``) or the integer; None for any other query.  SQLite would return exactly the
+    bound values and the integers, so the caller may skip running it for values SQLite
+    stores unchanged."""
+    if not sql.startswith("SELECT "):
+        return None
+    row: list[str | int] = []
+    position = len("SELECT ")
+    while True:
+        item = _CONSTANT_ITEM.match(sql, position)
+        if item is None:
+            return None
+        name, number = item.groups()
+        row.append(name if name is not None else int(number))
+        position = item.end()
+        if position == len(sql):
+            return tuple(row)
+        if not sql.startswith(", ", position):
+            return None
+        position += 2

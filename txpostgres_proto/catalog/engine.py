@@ -4,7 +4,11 @@
 PostgreSQL 15's ``pg_catalog`` and ``information_schema`` (built-in rows from the data file,
 application rows from :meth:`Catalog.set_tables`), compiles each client query once
 (``compiler.py``; an LRU cache keyed by the SQL text), runs it with the session's parameters
-and converts the rows to the Python values the type codecs encode.
+and converts the rows to the Python values the type codecs encode.  What does not depend on the
+values (SHOW or not, how each parameter binds, how each column converts, the sequences read)
+is worked out with the plan; a query of bare parameters and integers (``SELECT $1``,
+``SELECT 1``: drivers' pings, pgbench) is answered without SQLite when SQLite would hand its
+values back unchanged.
 
 ``handles(sql)`` decides whether a statement is the catalog's business: it reads only
 ``pg_catalog``/``information_schema`` relations (qualified, or unqualified names of
@@ -31,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 from sqlglot import exp
@@ -47,7 +52,7 @@ from txpostgres_proto.catalog.application import (
 )
 from txpostgres_proto.catalog.arrays import from_storage, to_storage
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID, load
-from txpostgres_proto.catalog.compiler import Compiler
+from txpostgres_proto.catalog.compiler import Compiler, constant_row
 from txpostgres_proto.catalog.dialect import parse
 from txpostgres_proto.catalog.directory import Directory
 from txpostgres_proto.catalog.functions import is_known
@@ -120,20 +125,43 @@ class ResultColumn:
     attnum: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CatalogResult:
-    """Rows of a catalog query, values ready for the type codecs."""
+    """Rows of a catalog query, values ready for the type codecs.
 
-    columns: list[ResultColumn]
+    ``columns`` is shared by every result of the same statement (it is the compiled plan's):
+    callers may keep it, and may recognise it by identity, but not change it.  (Not frozen:
+    one is made per query, and a frozen dataclass costs twice as much to make.)
+    """
+
+    columns: Sequence[ResultColumn]
     rows: list[tuple[Any, ...]]
     command_tag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
+    """A compiled statement with everything its executions need, worked out once."""
+
     compiled: Compiled
-    columns: list[ResultColumn]
-    converters: list[Callable[[Any], Any]]
+    columns: tuple[ResultColumn, ...]
+    #: ``p1``, ``p2``...: the names the compiled SQL gives ``$1``, ``$2``...
+    param_names: tuple[str, ...]
+    #: Per parameter: its client value as the compiled SQL expects it (`_bind`).
+    binders: tuple[Callable[[Any], Any], ...]
+    #: SQLite's rows as the Python values the codecs encode.
+    convert_rows: Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]]
+    #: The application sequences the statement reads, in OID order.
+    sequences: tuple[SequenceInfo, ...]
+    #: The one row of a query of bare parameters and integers (`compiler.constant_row`).
+    constant: tuple[str | int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Show:
+    """A ``SHOW`` statement: what follows the keyword."""
+
+    spelling: str
 
 
 class _LRU(OrderedDict[str, Any]):
@@ -184,6 +212,14 @@ class Catalog:
         self._sequence_names: re.Pattern[str] | None = None
         create_state_table(self._store.conn)
         self._views_database = database
+        #: The (user, database) `_sync_session` made visible last.
+        self._synced: tuple[str, str] | None = None
+        #: The spelling of each setting SHOW knows, by its lower-case name.
+        self._show_names: dict[str, str] = {}
+        for name in self._data.show:
+            self._show_names.setdefault(name.lower(), name)
+        #: The session settings ``pg_settings`` was last filled with (`_refresh_dynamic`).
+        self._settings_values: dict[str, str] | None = None
         self._directory.databases[database] = self._alloc.oid("database", database)
         self._store.conn.execute("BEGIN")
         for name, rows in builtin_view_rows(self._data, self._directory, database).items():
@@ -339,26 +375,47 @@ class Catalog:
 
     # -- compiling ---------------------------------------------------------------------
 
-    def _plan(self, sql: str) -> _Plan:
+    def _entry(self, sql: str) -> _Plan | _Show:
+        """What ``sql`` is: a compiled query or a SHOW, remembered by SQL text (so is a
+        statement that does not compile: its error is raised again)."""
         cached = self._plans.lookup(sql)
+        if cached is None:
+            return self._prepare(sql)
         if isinstance(cached, tuple):  # a statement that does not compile: (message, sqlstate)
             raise PostgresError(*cached)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        try:
-            sequences = self._sequences if self._sequence_reads else None
-            compiled = Compiler(sequences).compile(parse(sql))
-        except PostgresError as error:
-            self._plans.store(sql, (error.message, error.sqlstate))
-            raise
-        columns = [
+        return cached  # type: ignore[no-any-return]
+
+    def _prepare(self, sql: str) -> _Plan | _Show:
+        entry: _Plan | _Show
+        show = _SHOW.match(sql)
+        if show is not None:
+            entry = _Show(show.group(1))
+        else:
+            try:
+                sequences = self._sequences if self._sequence_reads else None
+                compiled = Compiler(sequences).compile(parse(sql))
+            except PostgresError as error:
+                self._plans.store(sql, (error.message, error.sqlstate))
+                raise
+            entry = self._make_plan(compiled)
+        self._plans.store(sql, entry)
+        return entry
+
+    def _make_plan(self, compiled: Compiled) -> _Plan:
+        columns = tuple(
             ResultColumn(c.name, c.ty.oid, c.ty.typmod, c.table_oid, c.attnum)
             for c in compiled.columns
-        ]
+        )
         converters = [t.converter(c.ty, self._reg_name) for c in compiled.columns]
-        plan = _Plan(compiled, columns, converters)
-        self._plans.store(sql, plan)
-        return plan
+        return _Plan(
+            compiled,
+            columns,
+            tuple(f"p{n}" for n in range(1, len(compiled.param_types) + 1)),
+            tuple(self._binder(ty) for ty in compiled.param_types),
+            _rows_converter(converters),
+            tuple(sorted(compiled.sequences, key=lambda seq: seq.oid)),
+            constant_row(compiled.sql),
+        )
 
     def _reg_name(self, type_oid: int, oid: int) -> str:
         kind = t.REG_KINDS.get(type_oid, "")
@@ -366,25 +423,26 @@ class Catalog:
 
     def describe(self, sql: str) -> list[ResultColumn]:
         """Result columns of ``sql`` without running it (for Describe)."""
-        show = _SHOW.match(sql)
-        if show is not None:
-            return self._show_columns(show.group(1))
-        return list(self._plan(sql).columns)
+        entry = self._entry(sql)
+        if isinstance(entry, _Show):
+            return self._show_columns(entry.spelling)
+        return list(entry.columns)
 
     def parameter_types(self, sql: str) -> list[int]:
         """Type OIDs of ``$1``, ``$2``... as PostgreSQL would infer them (ParameterDescription)."""
-        if _SHOW.match(sql):
+        entry = self._entry(sql)
+        if isinstance(entry, _Show):
             return []
-        return [ty.oid for ty in self._plan(sql).compiled.param_types]
+        return [ty.oid for ty in entry.compiled.param_types]
 
     def sequences(self, sql: str) -> tuple[SequenceInfo, ...]:
         """The application sequences whose state ``sql`` reads (in OID order): those it
         selects from, or all of them when it reads ``pg_sequences`` or calls
         ``pg_sequence_last_value``."""
-        if not self._sequences or _SHOW.match(sql):
+        if not self._sequences:
             return ()
-        read = self._plan(sql).compiled.sequences
-        return tuple(sorted(read, key=lambda seq: seq.oid)) if read else ()
+        entry = self._entry(sql)
+        return () if isinstance(entry, _Show) else entry.sequences
 
     # -- running -----------------------------------------------------------------------
 
@@ -401,11 +459,11 @@ class Catalog:
         `sequences`); one left out reads as freshly created.
         """
         self._context.begin(session)
-        self._sync_session(session)
-        show = _SHOW.match(sql)
-        if show is not None:
-            return self._show(show.group(1))
-        plan = self._plan(sql)
+        if (session.user, session.database) != self._synced:
+            self._sync_session(session)
+        plan = self._entry(sql)
+        if isinstance(plan, _Show):
+            return self._show(plan.spelling)
         compiled = plan.compiled
         if compiled.dynamic:
             self._refresh_dynamic(compiled.dynamic, session, sql)
@@ -416,23 +474,29 @@ class Catalog:
                 for seq in compiled.sequences
             }
             store_states(self._store.conn, states)
+        binders = plan.binders
+        if len(params) != len(binders):  # a missing value binds NULL, an extra one nothing
+            params = [*params[: len(binders)], *[None] * (len(binders) - len(params))]
         bound = {
-            f"p{n}": self._bind(params[n - 1] if n <= len(params) else None, ty)
-            for n, ty in enumerate(compiled.param_types, start=1)
+            name: bind(value)
+            for name, bind, value in zip(plan.param_names, binders, params, strict=True)
         }
-        try:
-            raw = self._store.conn.execute(compiled.sql, bound).fetchall()
-        except sqlite3.Error as error:
-            if self._context.error is not None:
-                raise self._context.error from None
-            raise PostgresError(f"catalog query failed: {error}", "XX000") from None
-        converters = plan.converters
-        rows = [
-            tuple(None if value is None else convert(value)
-                  for convert, value in zip(converters, row, strict=True))
-            for row in raw
-        ]  # fmt: skip
-        return CatalogResult(list(plan.columns), rows, f"SELECT {len(rows)}")
+        raw = None if plan.constant is None else _constant_rows(plan.constant, bound)
+        if raw is None:
+            try:
+                raw = self._store.conn.execute(compiled.sql, bound).fetchall()
+            except sqlite3.Error as error:
+                if self._context.error is not None:
+                    raise self._context.error from None
+                raise PostgresError(f"catalog query failed: {error}", "XX000") from None
+        rows = plan.convert_rows(raw)
+        return CatalogResult(plan.columns, rows, f"SELECT {len(rows)}")
+
+    def _binder(self, ty: Ty) -> Callable[[Any], Any]:
+        """`_bind` for parameters of type ``ty``, its type-dependent choices made once."""
+        if ty.oid in t.REG_KINDS:
+            return partial(self._bind, ty=ty)
+        return _binder(ty)
 
     def _bind(self, value: Any, ty: Ty) -> Any:
         """A parameter value as the compiled SQL expects it; reg* names become OIDs."""
@@ -444,7 +508,8 @@ class Catalog:
         return _bind(value, ty)
 
     def _sync_session(self, session: SessionInfo) -> None:
-        """Make the session's role and database visible in the catalogs."""
+        """Make the session's role and database visible in the catalogs (and remember whose
+        they are: roles and databases are only ever added, so they stay visible)."""
         directory = self._directory
         if session.user not in directory.roles.values():
             directory.ensure_role(session.user, lambda name: self._alloc.oid("role", name))
@@ -461,6 +526,7 @@ class Catalog:
         if session.database != self._views_database:
             self._rename_catalog(self._views_database, session.database)
             self._views_database = session.database
+        self._synced = (session.user, session.database)
 
     def _rename_catalog(self, old: str, new: str) -> None:
         """Point information_schema's ``*_catalog`` columns at another database name."""
@@ -481,7 +547,9 @@ class Catalog:
     def _refresh_dynamic(self, names: frozenset[str], session: SessionInfo, sql: str) -> None:
         if "pg_settings" in names:
             values = {name.lower(): value for name, value in session.all_settings()}
-            self._store.replace("pg_catalog.pg_settings", settings_rows(self._data, values))
+            if values != self._settings_values:  # else the table holds these values already
+                self._store.replace("pg_catalog.pg_settings", settings_rows(self._data, values))
+                self._settings_values = values
         if "pg_stat_activity" in names:
             row = activity_row(
                 self._directory, session, self._context.setting("application_name") or "",
@@ -494,10 +562,7 @@ class Catalog:
     def _setting_name(self, spelling: str) -> str:
         key = " ".join(spelling.strip().strip('"').split()).lower()
         key = _SHOW_ALIASES.get(key, key)
-        for name in self._data.show:
-            if name.lower() == key:
-                return name
-        return key
+        return self._show_names.get(key, key)
 
     def _show_columns(self, spelling: str) -> list[ResultColumn]:
         if spelling.strip().lower() == "all":
@@ -555,6 +620,57 @@ def _names_a_relation(sql: str) -> bool:
 
 def _session_settings(context: FunctionContext) -> Iterable[tuple[str, str]]:
     return context.session.all_settings() if context.session is not None else ()
+
+
+def _rows_converter(
+    converters: Sequence[Callable[[Any], Any]],
+) -> Callable[[list[tuple[Any, ...]]], list[tuple[Any, ...]]]:
+    """SQLite rows -> codec values, NULL staying None (one column, the common case of
+    function calls and lookups, without a list per row; a list rather than a generator per
+    row otherwise, which is three times faster)."""
+    if len(converters) == 1:
+        (convert,) = converters
+        return lambda raw: [(None if row[0] is None else convert(row[0]),) for row in raw]
+    return lambda raw: [
+        tuple([None if value is None else convert(value)
+               for convert, value in zip(converters, row, strict=True)])
+        for row in raw
+    ]  # fmt: skip
+
+
+def _constant_rows(
+    constant: tuple[str | int, ...], bound: dict[str, Any]
+) -> list[tuple[Any, ...]] | None:
+    """What SQLite returns for a `compiler.constant_row` query: its row, the bound values in
+    place of the parameters; None (run it) unless every bound value is one SQLite gives back
+    unchanged (NULL, a 64-bit integer, ASCII text: not a NaN, nor a string it cannot encode).
+    """
+    row: list[Any] = []
+    for item in constant:
+        if type(item) is str:
+            item = bound[item]
+            kind = type(item)
+            if not (
+                item is None
+                or (kind is str and item.isascii())
+                or (kind is int and -(2**63) <= item < 2**63)
+            ):
+                return None
+        row.append(item)
+    return [tuple(row)]
+
+
+def _binder(ty: Ty) -> Callable[[Any], Any]:
+    """`_bind` for type ``ty``; where `_bind` leaves a ``str`` as it is, a ``str`` skips it."""
+    keeps_text = not (
+        t.is_array(ty)
+        or ty.oid == oids.BOOL
+        or ty.oid in (oids.FLOAT4, oids.FLOAT8, oids.NUMERIC)
+        or t.is_integer_like(ty)
+    )
+    if keeps_text:
+        return lambda value: value if type(value) is str else _bind(value, ty)
+    return partial(_bind, ty=ty)
 
 
 def _bind(value: Any, ty: Ty) -> Any:

@@ -172,8 +172,9 @@ class PostgresRequestHandler:
         self._app_schema: AppSchema | None = None
         self._described: OrderedDict[str, tuple[ResultColumn, ...]] = OrderedDict()
         self._targets_cache: dict[str, tuple[Target, ...] | None] = {}
-        #: Catalog result columns as `ResultColumn`s (the catalog repeats the same ones).
-        self._catalog_columns: dict[tuple[Any, ...], tuple[ResultColumn, ...]] = {}
+        #: Catalog result columns as `ResultColumn`s, by the id of the catalog's columns
+        #: (which it repeats for every result of a statement): (its columns, ours).
+        self._catalog_columns: dict[int, tuple[Sequence[Any], tuple[ResultColumn, ...]]] = {}
 
     # -- the statement parser (seed API: ``self.parse_sql``) ------------------------------
 
@@ -395,12 +396,17 @@ class PostgresRequestHandler:
         """A catalog query's result, the tables loaded (`_ensure_schema` minus the load)."""
         self._shared_catalog.use(self.app_schema.tables)
         result = self.catalog.execute(sql, params, self.session, sequence_states)
-        found = tuple(result.columns)
-        columns = self._catalog_columns.get(found)
-        if columns is None:
+        found = result.columns
+        # The catalog returns a statement's columns as one shared sequence: known by identity
+        # (the entry keeps it alive, so its id is not reused while remembered).
+        known = self._catalog_columns.get(id(found))
+        if known is not None and known[0] is found:
+            columns = known[1]
+        else:
             if len(self._catalog_columns) >= _DESCRIBED_CACHE_SIZE:
                 self._catalog_columns.clear()
-            columns = self._catalog_columns[found] = tuple(from_catalog(c) for c in found)
+            columns = tuple(from_catalog(c) for c in found)
+            self._catalog_columns[id(found)] = (found, columns)
         tag = result.command_tag or None
         return NormalizedResult(columns, result.rows, tag, len(result.rows), {"catalog": True})
 
