@@ -20,7 +20,7 @@ from twisted.internet.defer import Deferred
 
 from txpostgres_proto.catalog import SimpleSession
 from txpostgres_proto.server.backend import QueryResult
-from txpostgres_proto.sqlite.database import SQLiteDatabase
+from txpostgres_proto.sqlite.database import MMAP_SIZE, SQLiteDatabase
 from txpostgres_proto.sqlite.readhold import IDLE_SECONDS, QUIET_READS, wal_index_header
 from txpostgres_proto.sqlite_backend import SQLiteBackend
 
@@ -255,3 +255,26 @@ def test_no_hold_while_the_wal_is_due_for_a_checkpoint(
         other.close()
     _held_reads(reactor, reader, 0)
     assert _truncate_checkpoint(database.path) == 0
+
+
+def test_connections_read_through_a_memory_map_that_follows_the_file(
+    database: SQLiteDatabase,
+) -> None:
+    """Sessions map the database file (``PRAGMA mmap_size``); a reader whose map was made
+    before another connection grew the file past it, then shrank it, still reads right."""
+    reader, writer = database.connect(), database.connect()
+    try:
+        assert reader.execute("PRAGMA mmap_size").fetchone()[0] == MMAP_SIZE
+        writer.execute("CREATE TABLE big (n INTEGER PRIMARY KEY, pad TEXT)")
+        writer.execute("INSERT INTO big VALUES (1, 'x')")
+        assert reader.execute("SELECT count(*) FROM big").fetchone()[0] == 1
+        pad = "y" * 2000
+        writer.executemany("INSERT INTO big VALUES (?, ?)", [(n, pad) for n in range(2, 3000)])
+        writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert reader.execute("SELECT count(*), max(n) FROM big").fetchone() == (2999, 2999)
+        writer.execute("DELETE FROM big WHERE n > 10")
+        writer.execute("VACUUM")
+        assert reader.execute("SELECT count(*), sum(n) FROM big").fetchone() == (10, 55)
+    finally:
+        reader.close()
+        writer.close()

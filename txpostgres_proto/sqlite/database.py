@@ -13,6 +13,13 @@ instead of waiting (the busy timeout does not apply to it) and, to avoid that, t
 deleted when the server stops: it behaves exactly like a file database (WAL, snapshot reads,
 busy timeout) and vanishes like a memory one.
 
+Each connection reads the database file through a memory map (``PRAGMA mmap_size``, SQLite
+docs "Memory-Mapped I/O"): a page is read from the operating system's page cache, which all
+connections share, instead of being copied by a ``pread`` into each connection's own page
+cache, which with many connections and random reads (point lookups) misses most of the time.
+Pages still in the WAL are read as before.  The map is address space, not memory; SQLite
+re-maps after another connection grows or truncates the file.
+
 `SQLiteDatabase` also holds what the connections share: the sequences (``sequences.py``), the
 writer gate (``writers.py``), the reflected schema (re-read after DDL, see `schema_version`),
 the plan caches (``templates.py``, ``prepared.py``), and the catalog emulation fed from the
@@ -38,6 +45,8 @@ from txpostgres_proto.sqlite.templates import TranslationCache
 from txpostgres_proto.sqlite.writers import WriterGate
 
 MEMORY = ":memory:"
+#: Bytes of the database file each connection maps (the rest is read with ``pread``).
+MMAP_SIZE = 1 << 30
 
 
 class CatalogFeed:
@@ -113,6 +122,7 @@ class SQLiteDatabase:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA case_sensitive_like=ON")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
         return conn
 
     def schema_changed(self) -> None:
