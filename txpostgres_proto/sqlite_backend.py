@@ -778,7 +778,14 @@ class SQLiteBackend:
         self._cursor = conn.cursor()
         self._guard = InlineGuard(conn, self.database.busy_timeout)
         if self.threaded:
-            self._hold = ReadHold(conn, self.database.path, self._the_reactor())
+            reactor = self._the_reactor()
+
+            def in_thread(function: Callable[[], None]) -> Deferred[None]:
+                return threads.deferToThreadPool(reactor, reactor.getThreadPool(), function)
+
+            self._hold = ReadHold(
+                conn, self.database.path, reactor, lambda: self.database.empty_wal(in_thread)
+            )
         return conn
 
     def _note_compile(self, action: int, *_: Any) -> int:

@@ -77,6 +77,13 @@ class PoolReactor:
     def callFromThread(self, function: Callable[..., Any], *args: Any) -> None:  # noqa: N802
         self._delivered.put(lambda: function(*args))
 
+    def deliver(self, timeout: float) -> None:
+        """Run one callback a worker thread delivered, if one comes within ``timeout``."""
+        try:
+            self._delivered.get(timeout=timeout)()
+        except queue.Empty:
+            pass
+
     def wait(self, deferred: Deferred[Any], timeout: float = 10.0) -> Any:
         """Run delivered callbacks until ``deferred`` fires; its result (or raise its error)."""
         outcome: list[Any] = []

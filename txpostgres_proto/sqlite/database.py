@@ -34,7 +34,10 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from txpostgres_proto.catalog import Catalog
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
@@ -47,6 +50,9 @@ from txpostgres_proto.sqlite.writers import WriterGate
 MEMORY = ":memory:"
 #: Bytes of the database file each connection maps (the rest is read with ``pread``).
 MMAP_SIZE = 1 << 30
+#: `SQLiteDatabase.empty_wal`: tried at most this often; waits at most this long for locks.
+WAL_RETRY_SECONDS = 1.0
+WAL_WAIT_SECONDS = 0.1
 
 
 class CatalogFeed:
@@ -92,6 +98,8 @@ class SQLiteDatabase:
         self.prepared = PreparedCache()
         #: Bumped whenever a committed schema change may have happened.
         self.schema_version = 0
+        self._emptying = False
+        self._emptied_at = -WAL_RETRY_SECONDS
         self._schema: Schema | None = None
         self._schema_seen = -1
         self._file_schema_version = -1
@@ -124,6 +132,31 @@ class SQLiteDatabase:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
         return conn
+
+    def empty_wal(self, in_thread: Callable[[Callable[[], None]], Any]) -> None:
+        """Empty the WAL (``PRAGMA wal_checkpoint(TRUNCATE)``) in a worker thread, unless that
+        is under way or was tried less than `WAL_RETRY_SECONDS` ago: for a quiet database whose
+        long WAL keeps its sessions from holding their reads (``readhold.py``).  The checkpoint
+        waits at most `WAL_WAIT_SECONDS` for readers and writers, then gives up until the next
+        try; writers wait for it no longer than that.  ``in_thread(function)`` runs
+        ``function`` in a worker thread and returns a Deferred of its end."""
+        now = time.monotonic()
+        if self._emptying or now - self._emptied_at < WAL_RETRY_SECONDS:
+            return
+        self._emptying = True
+        self._emptied_at = now
+
+        def done(_: object) -> None:
+            self._emptying = False
+
+        in_thread(self._truncate_wal).addBoth(done)
+
+    def _truncate_wal(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=WAL_WAIT_SECONDS, isolation_level=None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
 
     def schema_changed(self) -> None:
         """A committed (or rolled back) DDL statement: reflect again on next use."""

@@ -34,6 +34,11 @@ the session has been idle for a moment (`IDLE_SECONDS`, a reactor timer), becaus
 mark keeps SQLite's checkpoints from restarting the WAL.  While the session's own client has a
 transaction open, nothing is held: its statements run in its transaction as before.
 
+A database that has gone quiet with a long WAL (a bulk load just ended) would stay unheld:
+no writer comes to restart the WAL.  So a session that finds it so tells the backend
+(``long_wal``), which empties the WAL with a checkpoint of its own
+(`SQLiteDatabase.empty_wal`); the header then changes, and the sessions hold again.
+
 The same header tells the backend how long the WAL is (`ReadHold.wal_frames`), so that a
 COMMIT it runs in the reactor thread is not the one that reaches ``wal_autocheckpoint`` and
 checkpoints (``SQLiteBackend._commit_is_short``).
@@ -49,6 +54,7 @@ import mmap
 import os
 import sqlite3
 import struct
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["CHECKPOINT_FRAMES", "IDLE_SECONDS", "QUIET_READS", "ReadHold", "wal_index_header"]
@@ -94,10 +100,18 @@ class ReadHold:
     of the session in a worker thread).  ``reactor`` gives the idle timer (``callLater``).
     """
 
-    def __init__(self, conn: sqlite3.Connection, database_path: str, reactor: Any) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        database_path: str,
+        reactor: Any,
+        long_wal: Callable[[], None] | None = None,
+    ) -> None:
         self._conn = conn
         self._path = database_path
         self._reactor = reactor
+        #: Told when a quiet database cannot be held because its WAL is long.
+        self._long_wal = long_wal
         self._header: mmap.mmap | None = None
         #: The header when the held transaction began; None while nothing is held.
         self._seen: bytes | None = None
@@ -141,7 +155,11 @@ class ReadHold:
         if self._quiet < QUIET_READS:
             return
         if _LAST_FRAME.unpack_from(seen, _LAST_FRAME_AT)[0] >= CHECKPOINT_FRAMES:
-            return  # commits are checkpointing: let them finish and restart the WAL
+            # Commits are checkpointing: let them finish and the next writer restart the WAL.
+            # A quiet database has no next writer: ask for the WAL to be emptied.
+            if self._long_wal is not None:
+                self._long_wal()
+            return
         conn.execute("BEGIN")
         self._seen = seen
         self._used = True
