@@ -17,6 +17,7 @@ columns stay right.  Catalog queries are not kept here: they are answered by the
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -120,11 +121,18 @@ def parameter_binder(param_types: Sequence[PgType]) -> Binder:
 def row_converter(columns: Sequence[OutputColumn]) -> RowConverter:
     """The converter of rows with these result columns, each value read as its column's type
     (``typemap.reader_for``; NULL stays None): one generated function per shape of columns
-    (``rowconvert.py``), or reader by reader when a row's width is not the columns' count."""
-    readers = [reader_for(column.pg_type) for column in columns]
+    (``rowconvert.py``), or reader by reader when a row's width is not the columns' count.
+    Made once per list of types: statements that differ only in their literals (the simple
+    protocol's) are prepared one by one, and share it."""
+    return _row_converter(tuple(column.pg_type for column in columns))
+
+
+@functools.lru_cache(maxsize=256)
+def _row_converter(types: tuple[PgType, ...]) -> RowConverter:
+    readers = [reader_for(pg_type) for pg_type in types]
     width = len(readers)
     if 0 < width <= _MAX_GENERATED_COLUMNS:
-        convert_all = compile_converter([column.pg_type for column in columns])
+        convert_all = compile_converter(list(types))
     else:
         convert_all = None
 
