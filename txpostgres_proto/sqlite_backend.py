@@ -854,6 +854,7 @@ class SQLiteBackend:
         assert context is not None
         context.error = None
         context.drawn.clear()
+        context.notices.clear()
         context.zone = self._zone()
         conn = self._connection()
         if not conn.in_transaction:
@@ -993,7 +994,8 @@ class SQLiteBackend:
         """Typed rows and the command tag (in the reactor thread)."""
         rows, count = found
         plan = prepared.plan
-        if plan.notices:
+        context = self._context
+        if plan.notices or (context is not None and context.notices):
             self._send_notices(plan)
         if plan.changes_schema:
             if self._connection().in_transaction:
@@ -1017,11 +1019,16 @@ class SQLiteBackend:
 
     def _send_notices(self, plan: Plan) -> None:
         """The notices the statement's translation left for the client (what a DROP ...
-        CASCADE dropped with it, a skipped ALTER TABLE IF EXISTS ...), as PostgreSQL words them."""
+        CASCADE dropped with it, a skipped ALTER TABLE IF EXISTS ...), then those our SQL
+        functions left while it ran (a skipped DROP SEQUENCE IF EXISTS ...), as PostgreSQL
+        words them."""
         notice = getattr(self.session, "notice", None)
         if notice is None:  # embedded with a plain catalog session: no client to tell
             return
-        for message, detail in plan.notices:
+        ran: list[tuple[str, str | None]] = []
+        if self._context is not None:
+            ran, self._context.notices = self._context.notices, ran
+        for message, detail in (*plan.notices, *ran):
             if detail:
                 notice(message, "00000", detail=detail)
             else:

@@ -1,7 +1,7 @@
 """Identity columns and sequence ownership of the SQLite default, against a real PostgreSQL 15:
-the same statements through our server (``python -m txpostgres_proto`` on a database file) and
-through PostgreSQL, both with psycopg, must give the same command tags and rows, or the same
-SQLSTATE, message, detail and hint.
+the same statements through our server and through PostgreSQL (``parity.py``) must give
+the same command tags and rows, or the same SQLSTATE, message, detail and hint, and the same
+notices.
 
 Covered: what INSERT and UPDATE may write into ``GENERATED ALWAYS``/``BY DEFAULT`` columns
 (``OVERRIDING SYSTEM|USER VALUE``, ``DEFAULT``), identity sequence options, the catalog's
@@ -14,17 +14,13 @@ file whose sequence table predates the ownership columns is taken over.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 
-from tests.ourserver import running_server
-from tests.pgserver import SUPERUSER, RealPostgres
-
-Statement = str | tuple[str, Sequence[Any]]
+from tests.pgserver import RealPostgres
+from tests.sqlite.parity import connected, fresh_database, same, serving
 
 #: Every sequence with its owning column and the kind of dependency (PostgreSQL's pg_depend).
 OWNERS = """
@@ -46,61 +42,19 @@ from pg_sequences order by sequencename
 """
 
 
-def _dsn(port: int) -> str:
-    return f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=10"
-
-
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("identity")
-    with running_server(["--database", str(workdir / "app.sqlite3")], workdir) as port:
-        yield _dsn(port)
+    with serving(tmp_path_factory.mktemp("identity") / "app.sqlite3") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")
 def theirs(real_postgres: RealPostgres) -> str:
-    admin_dsn = real_postgres.dsn(SUPERUSER, dbname="postgres")
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS sqlite_identity")
-        admin.execute("CREATE DATABASE sqlite_identity")
-    return real_postgres.dsn(SUPERUSER, dbname="sqlite_identity")
-
-
-def _outcome(conn: psycopg.Connection[Any], statement: Statement) -> tuple[Any, ...]:
-    sql, params = (statement, None) if isinstance(statement, str) else statement
-    try:
-        cursor = conn.execute(sql, params)
-    except psycopg.Error as error:
-        diag = error.diag
-        return (
-            "error",
-            error.sqlstate,
-            diag.message_primary,
-            diag.message_detail,
-            diag.message_hint,
-        )
-    rows = cursor.fetchall() if cursor.description else None
-    return (cursor.statusmessage, rows)
-
-
-def _same(ours: str, theirs: str, statements: Sequence[Statement]) -> list[tuple[Any, ...]]:
-    """Run ``statements`` on both servers, one session each; they must answer alike."""
-    results = []
-    for dsn in (ours, theirs):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            results.append([_outcome(conn, statement) for statement in statements])
-    got, expected = results
-    differing = [
-        (statement, mine, real)
-        for statement, mine, real in zip(statements, got, expected, strict=True)
-        if mine != real
-    ]
-    assert not differing, differing
-    return got
+    return fresh_database(real_postgres, "sqlite_identity")
 
 
 def test_what_insert_and_update_may_write_into_identity_columns(ours: str, theirs: str) -> None:
-    got = _same(
+    got = same(
         ours,
         theirs,
         [
@@ -136,7 +90,7 @@ def test_what_insert_and_update_may_write_into_identity_columns(ours: str, their
             "alter sequence ga_id_seq increment by 2",
             "insert into ga (v) values ('i') returning id",
         ],
-    )
+    ).outcomes
     assert got[3] == (
         "error",
         "428C9",
@@ -148,7 +102,7 @@ def test_what_insert_and_update_may_write_into_identity_columns(ours: str, their
 
 
 def test_identity_sequence_options_and_catalog(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -173,7 +127,7 @@ def test_identity_sequence_options_and_catalog(ours: str, theirs: str) -> None:
 
 
 def test_altering_identity_columns(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -214,7 +168,7 @@ def test_altering_identity_columns(ours: str, theirs: str) -> None:
 
 
 def test_owned_by_column_and_none(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -283,13 +237,12 @@ def test_a_database_file_from_before_sequence_ownership_is_taken_over(tmp_path: 
     )
     raw.commit()
     raw.close()
-    with running_server(["--database", str(database)], tmp_path) as port:
-        with psycopg.connect(_dsn(port), autocommit=True) as conn:
-            conn.execute("alter table t alter column n set default nextval('s')")
-            assert conn.execute(OWNERS).fetchall() == [("s", "t", 2, "a")]
-            assert conn.execute("select nextval('s')").fetchall() == [(5,)]
-            conn.execute("alter sequence s owned by t.id")
-            assert conn.execute(OWNERS).fetchall() == [("s", "t", 1, "a")]
+    with connected(database) as conn:
+        conn.execute("alter table t alter column n set default nextval('s')")
+        assert conn.execute(OWNERS).fetchall() == [("s", "t", 2, "a")]
+        assert conn.execute("select nextval('s')").fetchall() == [(5,)]
+        conn.execute("alter sequence s owned by t.id")
+        assert conn.execute(OWNERS).fetchall() == [("s", "t", 1, "a")]
     columns = [
         row[1] for row in sqlite3.connect(database).execute("PRAGMA table_info(_txpg_sequences)")
     ]

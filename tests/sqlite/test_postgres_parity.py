@@ -1,7 +1,7 @@
 """Sequences with options, and the keys unique and foreign key violations name, as PostgreSQL 15
-has them: the same statements run through our server (``python -m txpostgres_proto`` on a
-database file) and through a real PostgreSQL, both with psycopg, must give the same command tags
-and rows, or the same SQLSTATE, message and detail.
+has them: the same statements through our server and through a real PostgreSQL
+(``parity.py``) must give the same command tags and rows, or the same SQLSTATE, message,
+detail and hint, and the same notices.
 
 Also: a sequence's state survives a restart of the server, and a database file written before
 sequences kept their options is taken over as it is.
@@ -10,68 +10,29 @@ sequences kept their options is taken over as it is.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 
-from tests.ourserver import running_server
-from tests.pgserver import SUPERUSER, RealPostgres
-
-Statement = str | tuple[str, Sequence[Any]]
-
-
-def _dsn(port: int) -> str:
-    return f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=10"
+from tests.pgserver import RealPostgres
+from tests.sqlite.parity import connected, fresh_database, same, serving
 
 
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    workdir = tmp_path_factory.mktemp("parity")
-    with running_server(["--database", str(workdir / "app.sqlite3")], workdir) as port:
-        yield _dsn(port)
+    with serving(tmp_path_factory.mktemp("parity") / "app.sqlite3") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")
 def theirs(real_postgres: RealPostgres) -> str:
-    admin_dsn = real_postgres.dsn(SUPERUSER, dbname="postgres")
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS sqlite_parity")
-        admin.execute("CREATE DATABASE sqlite_parity")
-    return real_postgres.dsn(SUPERUSER, dbname="sqlite_parity")
-
-
-def _outcome(conn: psycopg.Connection[Any], statement: Statement) -> tuple[Any, ...]:
-    sql, params = (statement, None) if isinstance(statement, str) else statement
-    try:
-        cursor = conn.execute(sql, params)
-    except psycopg.Error as error:
-        return ("error", error.sqlstate, error.diag.message_primary, error.diag.message_detail)
-    rows = cursor.fetchall() if cursor.description else None
-    return (cursor.statusmessage, rows)
-
-
-def _run(dsn: str, statements: Sequence[Statement]) -> list[tuple[Any, ...]]:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        return [_outcome(conn, statement) for statement in statements]
-
-
-def _same(ours: str, theirs: str, statements: Sequence[Statement]) -> list[tuple[Any, ...]]:
-    """Run ``statements`` on both servers, one session each; they must answer alike."""
-    got, expected = _run(ours, statements), _run(theirs, statements)
-    differing = [
-        (statement, mine, real)
-        for statement, mine, real in zip(statements, got, expected, strict=True)
-        if mine != real
-    ]
-    assert not differing, differing
-    return got
+    return fresh_database(real_postgres, "sqlite_parity")
 
 
 def test_sequence_options_nextval_setval_currval(ours: str, theirs: str) -> None:
-    got = _same(
+    got = same(
         ours,
         theirs,
         [
@@ -106,7 +67,7 @@ def test_sequence_options_nextval_setval_currval(ours: str, theirs: str) -> None
             "select setval('sq_neg', -2147483648)",
             "select nextval('sq_neg')",
         ],
-    )
+    ).outcomes
     assert (
         got[3][1] == "2200H"
         and got[3][2] == 'nextval: reached maximum value of sequence "sq_up" (5)'
@@ -116,7 +77,7 @@ def test_sequence_options_nextval_setval_currval(ours: str, theirs: str) -> None
 
 
 def test_create_and_alter_sequence_errors_and_restart(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -159,7 +120,7 @@ def test_create_and_alter_sequence_errors_and_restart(ours: str, theirs: str) ->
 
 
 def test_serial_and_identity_columns_use_their_altered_sequences(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -200,7 +161,7 @@ def test_serial_and_identity_columns_use_their_altered_sequences(ours: str, thei
 
 
 def test_multi_row_insert_names_the_duplicate_key(ours: str, theirs: str) -> None:
-    got = _same(
+    got = same(
         ours,
         theirs,
         [
@@ -221,17 +182,18 @@ def test_multi_row_insert_names_the_duplicate_key(ours: str, theirs: str) -> Non
             "insert into uq_serial (v) values ('y'), ('x')",
             "select id, v from uq_serial order by id",
         ],
-    )
+    ).outcomes
     assert got[2] == (
         "error",
         "23505",
         'duplicate key value violates unique constraint "uq_pkey"',
         "Key (id)=(2) already exists.",
+        None,
     )
 
 
 def test_deleting_or_updating_a_referenced_row_names_it(ours: str, theirs: str) -> None:
-    got = _same(
+    got = same(
         ours,
         theirs,
         [
@@ -253,18 +215,19 @@ def test_deleting_or_updating_a_referenced_row_names_it(ours: str, theirs: str) 
             "select id, k from parent order by id",
             "select id, pid, pk from child order by id",
         ],
-    )
+    ).outcomes
     assert got[4] == (
         "error",
         "23503",
         'update or delete on table "parent" violates foreign key constraint "child_pid_fkey" '
         'on table "child"',
         'Key (id)=(2) is still referenced from table "child".',
+        None,
     )
 
 
 def test_cascades_self_references_and_composite_keys(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -306,7 +269,7 @@ def test_cascades_self_references_and_composite_keys(ours: str, theirs: str) -> 
 
 
 def test_failed_statements_leave_the_data_as_before(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -334,30 +297,28 @@ def test_failed_statements_leave_the_data_as_before(ours: str, theirs: str) -> N
 
 
 def test_sequence_state_survives_a_restart(tmp_path: Path) -> None:
-    database = str(tmp_path / "restart.sqlite3")
-    with running_server(["--database", database], tmp_path) as port:
-        with psycopg.connect(_dsn(port), autocommit=True) as conn:
-            conn.execute("create sequence kept increment by 5 minvalue 3 maxvalue 30 start 3")
-            conn.execute("create table rows (id serial primary key, v text)")
-            conn.execute("alter sequence rows_id_seq increment by 2")
-            conn.execute("insert into rows (v) values ('a'), ('b')")
-            assert conn.execute("select nextval('kept'), nextval('kept')").fetchone() == (3, 8)
-    with running_server(["--database", database], tmp_path) as port:
-        with psycopg.connect(_dsn(port), autocommit=True) as conn:
-            assert conn.execute("select last_value, is_called from kept").fetchone() == (8, True)
-            assert conn.execute("select nextval('kept')").fetchone() == (13,)
-            assert conn.execute("select setval('kept', 30), currval('kept')").fetchone() == (
-                30,
-                30,
-            )
-            with pytest.raises(psycopg.errors.SequenceGeneratorLimitExceeded):
-                conn.execute("select nextval('kept')")
-            ids = conn.execute("insert into rows (v) values ('c') returning id").fetchall()
-            assert ids == [(5,)]
-            assert conn.execute("select last_value, is_called from rows_id_seq").fetchone() == (
-                5,
-                True,
-            )
+    database = tmp_path / "restart.sqlite3"
+    with connected(database) as conn:
+        conn.execute("create sequence kept increment by 5 minvalue 3 maxvalue 30 start 3")
+        conn.execute("create table rows (id serial primary key, v text)")
+        conn.execute("alter sequence rows_id_seq increment by 2")
+        conn.execute("insert into rows (v) values ('a'), ('b')")
+        assert conn.execute("select nextval('kept'), nextval('kept')").fetchone() == (3, 8)
+    with connected(database) as conn:
+        assert conn.execute("select last_value, is_called from kept").fetchone() == (8, True)
+        assert conn.execute("select nextval('kept')").fetchone() == (13,)
+        assert conn.execute("select setval('kept', 30), currval('kept')").fetchone() == (
+            30,
+            30,
+        )
+        with pytest.raises(psycopg.errors.SequenceGeneratorLimitExceeded):
+            conn.execute("select nextval('kept')")
+        ids = conn.execute("insert into rows (v) values ('c') returning id").fetchall()
+        assert ids == [(5,)]
+        assert conn.execute("select last_value, is_called from rows_id_seq").fetchone() == (
+            5,
+            True,
+        )
 
 
 def test_a_database_file_from_before_sequence_options_is_taken_over(tmp_path: Path) -> None:
@@ -377,13 +338,12 @@ def test_a_database_file_from_before_sequence_options_is_taken_over(tmp_path: Pa
     raw.execute("INSERT INTO _txpg_sequences VALUES ('t_id_seq', 7, 12345), ('u_id_seq', 9, -5)")
     raw.commit()
     raw.close()
-    with running_server(["--database", str(database)], tmp_path) as port:
-        with psycopg.connect(_dsn(port), autocommit=True) as conn:
-            assert conn.execute("select last_value, is_called from t_id_seq").fetchone() == (
-                7,
-                True,
-            )
-            assert conn.execute("insert into t (v) values ('new') returning id").fetchone() == (8,)
-            assert conn.execute("select nextval('u_id_seq')").fetchone() == (10,)
-            conn.execute("alter sequence t_id_seq increment by 10")
-            assert conn.execute("select nextval('t_id_seq')").fetchone() == (18,)
+    with connected(database) as conn:
+        assert conn.execute("select last_value, is_called from t_id_seq").fetchone() == (
+            7,
+            True,
+        )
+        assert conn.execute("insert into t (v) values ('new') returning id").fetchone() == (8,)
+        assert conn.execute("select nextval('u_id_seq')").fetchone() == (10,)
+        conn.execute("alter sequence t_id_seq increment by 10")
+        assert conn.execute("select nextval('t_id_seq')").fetchone() == (18,)

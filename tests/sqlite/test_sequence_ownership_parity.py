@@ -1,7 +1,6 @@
 """Sequence ownership and identity columns under ALTER TABLE, against a real PostgreSQL 15
-(the harness of ``test_identity_parity.py``: the same statements through our server and
-through PostgreSQL must give the same tags and rows, or the same SQLSTATE, message, detail and
-hint; the NOTICEs PostgreSQL sends must be those our plan of the statement has).
+(``parity.py``: the same tags and rows, or the same SQLSTATE, message, detail and hint, and
+the same notices).
 
 Covered: ``OWNED BY`` a quoted mixed-case table; ``DROP COLUMN`` and ``DROP TABLE`` with other
 columns' defaults drawing from a sequence they own (2BP01, or with ``CASCADE`` the defaults
@@ -13,25 +12,13 @@ several identity actions in one ALTER TABLE; statements failing half way changin
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from functools import partial
-from pathlib import Path
-from pprint import pformat
-from typing import Any
+from collections.abc import Iterator
 
-import psycopg
 import pytest
 
-from tests.ourserver import running_server
-from tests.pgserver import SUPERUSER, RealPostgres
-from tests.sqlite.test_identity_parity import (
-    ATTRIBUTES,
-    OWNERS,
-    SEQUENCES,
-    Statement,
-    _dsn,
-    _outcome,
-)
+from tests.pgserver import RealPostgres
+from tests.sqlite.parity import fresh_database, same, serving
+from tests.sqlite.test_identity_parity import ATTRIBUTES, OWNERS, SEQUENCES
 
 #: The columns that have a default.
 DEFAULTS = """
@@ -44,64 +31,18 @@ COLUMNS = ATTRIBUTES.replace("attnum > 0", "attnum > 0 and not attisdropped")
 
 
 @pytest.fixture(scope="module")
-def our_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ownership") / "app.sqlite3"
-
-
-@pytest.fixture(scope="module")
-def ours(our_file: Path) -> Iterator[str]:
-    with running_server(["--database", str(our_file)], our_file.parent) as port:
-        yield _dsn(port)
+def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving(tmp_path_factory.mktemp("ownership") / "app.sqlite3") as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="module")
 def theirs(real_postgres: RealPostgres) -> str:
-    admin_dsn = real_postgres.dsn(SUPERUSER, dbname="postgres")
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS sqlite_ownership")
-        admin.execute("CREATE DATABASE sqlite_ownership")
-    return real_postgres.dsn(SUPERUSER, dbname="sqlite_ownership")
-
-
-def _keep_notice(
-    notices: list[tuple[str | None, str | None, str | None]], diag: psycopg.errors.Diagnostic
-) -> None:
-    notices.append((diag.severity_nonlocalized, diag.message_primary, diag.message_detail))
-
-
-def _same(ours: str, theirs: str, statements: Sequence[Statement]) -> list[tuple[Any, ...]]:
-    """Run ``statements`` on both servers, one session each: the same outcomes and the same
-    notices (severity, message, detail), which are returned, per statement."""
-    results = []
-    sent: list[tuple[tuple[str | None, str | None, str | None], ...]] = []
-    for dsn in (ours, theirs):
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            notices: list[tuple[str | None, str | None, str | None]] = []
-            conn.add_notice_handler(partial(_keep_notice, notices))
-            outcomes = []
-            for statement in statements:
-                outcomes.append(_outcome(conn, statement))
-                sent.append(tuple(notices))
-                notices.clear()
-            results.append(outcomes)
-    got, expected = results
-    ours_sent, theirs_sent = sent[: len(statements)], sent[len(statements) :]
-    differing = [
-        (statement, mine, real)
-        for statement, mine, real in zip(
-            statements,
-            zip(got, ours_sent, strict=True),
-            zip(expected, theirs_sent, strict=True),
-            strict=True,
-        )
-        if mine != real
-    ]
-    assert not differing, "\n".join(pformat(item, width=100) for item in differing)
-    return theirs_sent
+    return fresh_database(real_postgres, "sqlite_ownership")
 
 
 def test_owned_by_a_quoted_mixed_case_table(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -121,7 +62,7 @@ def test_owned_by_a_quoted_mixed_case_table(ours: str, theirs: str) -> None:
 
 
 def test_drop_column_cascade_drops_defaults_using_its_sequence(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -154,7 +95,7 @@ def test_drop_column_cascade_drops_defaults_using_its_sequence(ours: str, theirs
         "alter table dcv drop column a cascade",
         "drop table dt cascade",
     ]
-    sent = _same(
+    sent = same(
         ours,
         theirs,
         [
@@ -176,7 +117,7 @@ def test_drop_column_cascade_drops_defaults_using_its_sequence(ours: str, theirs
             "insert into dc3 default values returning w",
             "select nextval('dc_a_seq')",
         ],
-    )
+    ).notices
     assert sent[0] == (
         (
             "NOTICE",
@@ -191,7 +132,7 @@ def test_drop_column_cascade_drops_defaults_using_its_sequence(ours: str, theirs
 
 
 def test_changing_the_type_of_identity_and_serial_columns(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -233,7 +174,7 @@ def test_changing_the_type_of_identity_and_serial_columns(ours: str, theirs: str
 
 
 def test_a_serial_sequence_owned_by_its_column_goes_with_it(ours: str, theirs: str) -> None:
-    _same(
+    same(
         ours,
         theirs,
         [
@@ -277,7 +218,7 @@ def test_several_identity_actions_in_one_statement(ours: str, theirs: str) -> No
         "alter column id restart",
         "alter table if exists nosuch add column z int",
     ]
-    sent = _same(
+    sent = same(
         ours,
         theirs,
         [
@@ -311,5 +252,5 @@ def test_several_identity_actions_in_one_statement(ours: str, theirs: str) -> No
             SEQUENCES,
             OWNERS,
         ],
-    )
+    ).notices
     assert sent[0] == (("NOTICE", 'relation "nosuch" does not exist, skipping', None),)

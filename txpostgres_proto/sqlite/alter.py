@@ -544,12 +544,15 @@ def _still_used(
     schema: Schema,
     dropped: set[tuple[str, str]],
     dependents: list[tuple[tuple[str, str], str]],
+    whole_table: bool = False,
 ) -> PostgresError:
-    """2BP01: a dropped column owns a sequence other columns' defaults draw from."""
+    """2BP01: a dropped column (of a dropped table, ``whole_table``) owns a sequence other
+    columns' defaults draw from."""
     first = dependents[0][1]
     owner = next(key for key in sorted(dropped) if first in schema.owned_sequences(*key))
+    what = f"table {owner[0]}" if whole_table else f"column {owner[1]} of table {owner[0]}"
     return PostgresError(
-        f"cannot drop column {owner[1]} of table {owner[0]} because other objects depend on it",
+        f"cannot drop {what} because other objects depend on it",
         "2BP01",
         detail="\n".join(
             f"default value for column {column} of table {table} depends on sequence {sequence}"
@@ -606,17 +609,7 @@ def drop_table_defaults(schema: Schema, node: exp.Drop, names: list[str]) -> Alt
     if not dependents:
         return Altered([])
     if not node.args.get("cascade"):
-        sequence = dependents[0][1]
-        owner = next(key for key in sorted(dropped) if sequence in schema.owned_sequences(*key))
-        raise PostgresError(
-            f"cannot drop table {owner[0]} because other objects depend on it",
-            "2BP01",
-            detail="\n".join(
-                f"default value for column {column} of table {table} depends on sequence {name}"
-                for (table, column), name in dependents
-            ),
-            hint="Use DROP ... CASCADE to drop the dependent objects too.",
-        )
+        raise _still_used(schema, dropped, dependents, whole_table=True)
     defaults = list(dict.fromkeys(user for user, _ in dependents))
     return Altered(_without_defaults(schema, defaults, ""), _cascade_notices([], defaults))
 

@@ -93,6 +93,8 @@ class FunctionContext:
     last_sequence: str | None = None
     #: The `PostgresError` a function raised during the current statement.
     error: PostgresError | None = None
+    #: Notices (message, detail) functions left during the current statement, for the client.
+    notices: list[tuple[str, str | None]] = field(default_factory=list)
     #: Per worker thread: the cancel flag of the statement that thread runs (``pg_sleep``).
     _worker: threading.local = field(default_factory=threading.local, repr=False)
 
@@ -803,15 +805,18 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
         name, flag = given["name"], bool(given["flag"])
         sequences = context.sequences
         changes = changes_from(given.get("changes", {}))
+        skipped = None
         if given["op"] == "create":
             owned = name in context.owners
-            sequences.define(conn, name, changes, if_not_exists=flag, owned=owned)
+            skipped = sequences.define(conn, name, changes, if_not_exists=flag, owned=owned)
         elif given["op"] == "column":
             sequences.attach(conn, name, changes)
         elif given["op"] == "alter":
-            sequences.alter(conn, name, changes, start_of(name), if_exists=flag)
+            skipped = sequences.alter(conn, name, changes, start_of(name), if_exists=flag)
         else:
-            sequences.drop(conn, name, context.owners.get(name), if_exists=flag)
+            skipped = sequences.drop(conn, name, context.owners.get(name), if_exists=flag)
+        if skipped is not None:
+            context.notices.append((skipped, None))
         return ""
 
     def pg_cast(value: Any, type_oid: int, typmod: int) -> Any:

@@ -79,7 +79,8 @@ def _actions(text: str) -> list[str]:
 class _Effects:
     """What the identity actions of one ALTER TABLE do, gathered in order: statements before
     the table is rebuilt (``before``), the new defaults of columns (None: none), statements
-    after it (``after``), and the other actions with their identity options (``rest``)."""
+    after it (``after``), the other actions with their identity options (``rest``), and the
+    notices of skipped ones."""
 
     table: TableInfo
     identity: dict[str, str] = field(default_factory=dict)  # column (lower case) -> kind
@@ -89,6 +90,8 @@ class _Effects:
     after: list[str] = field(default_factory=list)
     rest: list[str] = field(default_factory=list)
     rest_identities: list[ddl.IdentityOptions] = field(default_factory=list)
+    #: PostgreSQL's notices for actions skipped (``DROP IDENTITY IF EXISTS``).
+    notices: list[alter.Notice] = field(default_factory=list)
 
     @classmethod
     def of(cls, table: TableInfo) -> _Effects:
@@ -145,7 +148,7 @@ def _altered(effects: _Effects, schema: Schema, head: str) -> alter.Altered:
     else:
         others = alter.Altered([])
     statements = effects.before + others.statements + effects.after
-    return alter.Altered(statements, others.notices)
+    return alter.Altered(statements, (*effects.notices, *others.notices))
 
 
 def _apply(effects: _Effects, found: re.Match[str], identities: list[ddl.IdentityOptions]) -> None:
@@ -168,6 +171,13 @@ def _apply(effects: _Effects, found: re.Match[str], identities: list[ddl.Identit
     kind = effects.identity.get(key)
     if not kind:
         if action == "DROP" and len(words) > 2:
+            effects.notices.append(
+                (
+                    f'column "{column.name}" of relation "{table.name}" is not an identity '
+                    "column, skipping",
+                    None,
+                )
+            )
             return
         raise _state(table.name, column.name, "is not an identity column")
     sequence = effects.sequence[key]

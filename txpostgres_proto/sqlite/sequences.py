@@ -522,19 +522,22 @@ class Sequences:
         *,
         if_not_exists: bool,
         owned: bool,
-    ) -> None:
+    ) -> str | None:
         """``CREATE SEQUENCE``: 42P07 when a sequence of that name exists (made by CREATE
-        SEQUENCE, or a column's: ``owned``) unless ``IF NOT EXISTS``."""
+        SEQUENCE, or a column's: ``owned``) unless ``IF NOT EXISTS``, which skips it (the
+        notice PostgreSQL gives is returned; None when the sequence was made).  `alter` and
+        `drop` return theirs the same way."""
         row = self._row(conn, name)
         exists = (row is not None and bool(row[9])) or owned
         if exists:
             if if_not_exists:
-                return
+                return f'relation "{name}" already exists, skipping'
             raise PostgresError(f'relation "{name}" already exists', "42P07")
         options, restart = settle(changes, None)
         assert restart is not None
         owner = _ownership(changes) if changes.owned_by is not None else UNSET
         self._store(conn, name, restart, called=False, options=options, created=True, owner=owner)
+        return None
 
     def attach(self, conn: sqlite3.Connection, name: str, changes: OptionChanges) -> None:
         """The sequence of an identity column (``changes``: its options, owning column and
@@ -551,7 +554,7 @@ class Sequences:
         start: Start,
         *,
         if_exists: bool,
-    ) -> None:
+    ) -> str | None:
         """``ALTER SEQUENCE``: the options changed, checked against the current value; a
         ``RESTART`` makes the next value the restart value.  ``start`` as for `next`.  The
         row is stored again under a new generation, with the current value as this process
@@ -559,7 +562,7 @@ class Sequences:
         row = self._row(conn, name, start)
         if row is None and start is None:
             if if_exists:
-                return
+                return f'relation "{name}" does not exist, skipping'
             raise _missing(name)
         last_value, called = self.state(conn, name, start)
         owner: Ownership
@@ -590,6 +593,7 @@ class Sequences:
             created=created,
             owner=owner,
         )
+        return None
 
     def drop(
         self,
@@ -598,7 +602,7 @@ class Sequences:
         owner: tuple[str, str] | None,
         *,
         if_exists: bool,
-    ) -> None:
+    ) -> str | None:
         """``DROP SEQUENCE``: 2BP01 while a column's default uses it (``owner``: that
         column's table and name); an identity column's sequence goes only with it."""
         row = self._row(conn, name)
@@ -620,9 +624,10 @@ class Sequences:
             )
         if row is None or not row[9]:
             if if_exists:
-                return
+                return f'sequence "{name}" does not exist, skipping'
             raise PostgresError(f'sequence "{name}" does not exist', "42P01")
         conn.execute(f"DELETE FROM {SEQUENCE_TABLE} WHERE name = ?", (name,))
+        return None
 
 
 def _ownership(changes: OptionChanges) -> Ownership:
