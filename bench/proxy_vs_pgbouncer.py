@@ -6,17 +6,19 @@ Debian's pgbouncer (transaction pooling, ``default_pool_size`` 20, run as the ``
 with a generated ini and auth_file in a temporary directory), and through our proxy
 (``python -m txpostgres_proto --proxy URL --pool-mode transaction --pool-size 20``; a second
 row with ``--workers 2``).  Neither pooler uses TLS upstream (pgbouncer's default; our URL says
-``sslmode=disable``); clients authenticate with ``trust`` on both.
+``sslmode=disable``); clients authenticate with ``trust`` on both.  A third row has our proxy
+multiplex (``--multiplex 16``: short SELECTs of clients arriving together share one upstream
+connection, ``txpostgres_proto/proxy/multiplex.py``), which pgbouncer cannot do.
 
 How: the pgbench tables (scale 1) are created directly in PostgreSQL; every target gets an
 untimed one-second warm-up run, then one pgbench run per round, rounds interleaved; the table
 shows tps at the median round and the ratio to pgbouncer.  pgbench, the pooler and PostgreSQL
 share the machine's two cores, so each row also notes the CPU time per transaction (user +
 system, median round; the user-mode part in parentheses) of the pooler (all its processes, from
-``/proc``), of PostgreSQL (the postmaster and its backends) and of pgbench (its rusage): the two
-poolers make the same syscalls, so the user-mode part is where they differ.  Unlike tps, these
-figures hardly move when other jobs load the machine, and their sum bounds the tps the two
-cores allow.
+``/proc``), of PostgreSQL (the postmaster and its backends) and of pgbench (its rusage): without
+multiplexing the two poolers make the same syscalls, so the user-mode part is where they differ.
+Unlike tps, these figures hardly move when other jobs load the machine, and their sum bounds
+the tps the two cores allow.
 Target (issue 5): our proxy >= 1.0x pgbouncer.
 
     python -m bench.proxy_vs_pgbouncer [--quick] [--seconds N] [--rounds N]
@@ -58,6 +60,8 @@ PGBOUNCER_PROGRAM = "/usr/sbin/pgbouncer"
 POOL_SIZE = 20
 OURS = "ours proxy"
 OURS_WORKERS = "ours proxy --workers 2"
+MULTIPLEX_DEPTH = 16
+OURS_MULTIPLEX = f"ours proxy --multiplex {MULTIPLEX_DEPTH}"
 _TPS = re.compile(r"^tps = ([\d.]+) \(without initial connection time\)", re.MULTILINE)
 #: Suffix of the user-mode share of a process's CPU time in the per-transaction figures.
 _USER = " user"
@@ -192,6 +196,7 @@ def run(args: argparse.Namespace) -> None:
             notes[PGBOUNCER] = f"{PGBOUNCER_PROGRAM} not installed"
         for name, extra in (
             (OURS, ("--pool-size", str(POOL_SIZE))),
+            (OURS_MULTIPLEX, ("--pool-size", str(POOL_SIZE), "--multiplex", str(MULTIPLEX_DEPTH))),
             (OURS_WORKERS, ("--workers", "2", "--pool-size", str(POOL_SIZE // 2))),
         ):
             spec = ServerSpec(name, (*proxy_args, *extra), "txpostgres_proto.proxy")
@@ -230,13 +235,14 @@ def run(args: argparse.Namespace) -> None:
         ]
         for name, values in cpu.items()
     }
-    results = summarize([PGBOUNCER, OURS, OURS_WORKERS], tps, cpu_notes, unavailable=notes)
+    peers = [PGBOUNCER, OURS, OURS_MULTIPLEX, OURS_WORKERS]
+    results = summarize(peers, tps, cpu_notes, unavailable=notes)
     print_target_table(
         "pgbench -S (select only), 10 clients, transaction pooling (higher is better)",
         "tps",
         results,
         baseline=PGBOUNCER,
-        targets=[Target(name, min_ratio=1.0, baseline=PGBOUNCER) for name in (OURS, OURS_WORKERS)],
+        targets=[Target(name, min_ratio=1.0, baseline=PGBOUNCER) for name in peers[1:]],
     )
 
 

@@ -15,7 +15,9 @@ resumes the transport (flow control, ``pauseProducing``, ``loseConnection``, con
 keeps working unchanged.  End of file and socket errors are handed back to the reactor (the
 transport reads again in the usual way, and reports the loss as usual).  `ReadLoop.release`
 gives a transport back to the reactor for good: a server connection does so before
-``startTLS``, whose bytes must then pass through the TLS engine.
+``startTLS``, whose bytes must then pass through the TLS engine.  Functions in `after_batch`
+run after each batch: the proxy's multiplexer sends what one batch collected
+(``proxy/multiplex.py``).
 
 Adoption needs the epoll reactor (to know whether the transport is reading) and one of
 Twisted's own TCP/UNIX socket connections without TLS (``direct_write.can_write_now``); any
@@ -94,6 +96,11 @@ class ReadLoop:
         self._readers: dict[int, _Reader] = {}
         #: Every transport whose reading is redirected here (reading or paused).
         self._adopted: weakref.WeakSet[Any] = weakref.WeakSet()
+        #: True while a batch is being read: what receive functions start then can wait for
+        #: its end.
+        self.reading = False
+        #: Called after every batch (the proxy's multiplexer sends what the batch collected).
+        self.after_batch: list[Callable[[], None]] = []
 
     def adopt(self, transport: Any, receive: Callable[[bytes], None]) -> bool:
         """Read ``transport`` here from now on, passing every chunk to ``receive``; False
@@ -198,6 +205,18 @@ class ReadLoop:
                 return
 
     def _read(self, events: list[tuple[int, int]]) -> None:
+        self.reading = True
+        try:
+            self._receive_all(events)
+        finally:
+            self.reading = False
+        for hook in self.after_batch:
+            try:
+                hook()
+            except Exception:  # noqa: BLE001 - as the reactor does: log and go on
+                self._log.failure("after a read batch", failure=Failure())
+
+    def _receive_all(self, events: list[tuple[int, int]]) -> None:
         readers = self._readers
         for fd, _ in events:
             reader = readers.get(fd)

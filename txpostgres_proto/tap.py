@@ -116,6 +116,14 @@ class Options(usage.Options):
         ["proxy", None, None, "Be a pooling proxy to this upstream PostgreSQL URL/DSN."],
         ["pool-mode", None, "transaction", "--proxy pooling: session or transaction."],
         ["pool-size", None, 20, "--proxy: upstream connections per process.", int],
+        [
+            "multiplex",
+            None,
+            0,
+            "--proxy transaction pooling: send up to N clients' short "
+            "SELECTs down one upstream connection together (0: off).",
+            int,
+        ],
     ]
     optFlags = [["require-tls", None, "Refuse clients that do not negotiate TLS."]]
     compData = usage.Completions(
@@ -172,6 +180,10 @@ class Options(usage.Options):
             raise usage.UsageError("--pool-mode must be session or transaction")
         if self["pool-size"] < 1:
             raise usage.UsageError("--pool-size must be at least 1")
+        if self["multiplex"] < 0:
+            raise usage.UsageError("--multiplex must be 0 (off) or more")
+        if self["multiplex"] and self["pool-mode"] != "transaction":
+            raise usage.UsageError("--multiplex needs --pool-mode transaction")
         if self["proxy"] and self["handler"]:
             raise usage.UsageError("--proxy and --handler exclude each other")
         if self["worker"] is not None:
@@ -209,6 +221,7 @@ def make_factory(options: Options, reactor: Any = None) -> PostgresServerFactory
                 options["proxy"],
                 pool_mode=options["pool-mode"],
                 pool_size=options["pool-size"],
+                multiplex=options["multiplex"],
                 reactor=reactor,
                 tls=tls,
                 require_tls=options["require-tls"],

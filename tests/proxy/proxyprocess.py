@@ -6,11 +6,14 @@ to it over loopback TCP exactly as applications would.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -62,6 +65,17 @@ class ProxyProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The proxy process stopped (SIGSTOP) until the block ends: whatever clients send
+        meanwhile is waiting for it together when it goes on."""
+        assert self._process is not None
+        os.kill(self._process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self._process.pid, signal.SIGCONT)
 
     def dsn(self, user: str = "app", **params: object) -> str:
         fields: dict[str, object] = {"host": self.host, "port": self.port, "user": user}

@@ -33,11 +33,23 @@ def test_proxy_options_build_a_proxy_factory() -> None:
     assert factory.pool.size == 3 and factory.pool.connections == 0  # nothing opened yet
 
 
+def test_multiplex_applies_to_transaction_pooling() -> None:
+    upstream = ("--proxy", "postgresql://u@127.0.0.1:5/db", "--multiplex", "8")
+    factory = make_factory(_options(*upstream))
+    assert isinstance(factory, ProxyFactory)
+    assert factory.multiplexer is not None and factory.multiplexer.depth == 8
+    assert factory.multiplexer.flush in factory.read_loop.after_batch
+    off = make_factory(_options(*upstream[:2]))
+    assert isinstance(off, ProxyFactory) and off.multiplexer is None
+
+
 @pytest.mark.parametrize(
     "argv",
     [
         ("--proxy", "postgresql://u@h/db", "--pool-mode", "statement"),
         ("--proxy", "postgresql://u@h/db", "--pool-size", "0"),
+        ("--proxy", "postgresql://u@h/db", "--multiplex", "-1"),
+        ("--proxy", "postgresql://u@h/db", "--multiplex", "4", "--pool-mode", "session"),
         ("--proxy", "postgresql://u@h/db", "--handler", "os.path:join"),
     ],
 )

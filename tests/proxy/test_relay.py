@@ -11,19 +11,17 @@ unnamed extended-protocol statements and pipelined queries.
 
 from __future__ import annotations
 
-import socket
-import ssl
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.pgserver import DATABASE, TRUST_USER, RealPostgres
+from tests.pgserver import TRUST_USER, RealPostgres
 from tests.pki import Pki
 from tests.proxy.proxyprocess import ProxyProcess
+from tests.proxy.rawclient import RawClient
 from txpostgres_proto.protocol import messages as m
-from txpostgres_proto.proxy.frames import FrameCutter
 
 _BIG = "select g, repeat('x', 500) from generate_series(1, 3000) g"
 _SLOWLY_READ = "select repeat('y', 1000) from generate_series(1, 8000)"
@@ -60,45 +58,6 @@ _CONVERSATION: list[tuple[list[m.FrontendMessage], int, float]] = [
 ]
 
 
-class RawClient:
-    """A protocol-level client: sends encoded messages, returns the server's raw answers."""
-
-    def __init__(self, host: str, port: int, tls: bool = False) -> None:
-        sock = socket.create_connection((host, port), timeout=30)
-        if tls:
-            sock.sendall(m.SSLRequest().encode())
-            assert sock.recv(1) == b"S"
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            sock = context.wrap_socket(sock)
-        self.sock = sock
-        self._frames = FrameCutter(frozenset(b"Z"))
-        startup = m.StartupMessage({"user": TRUST_USER, "database": DATABASE})
-        self.sock.sendall(startup.encode())
-        self._read_until_ready(1)
-
-    def exchange(self, messages: Sequence[m.FrontendMessage], ready: int, pause: float) -> bytes:
-        self.sock.sendall(b"".join(message.encode() for message in messages))
-        time.sleep(pause)
-        return self._read_until_ready(ready)
-
-    def _read_until_ready(self, count: int) -> bytes:
-        received = bytearray()
-        while count:
-            data = self.sock.recv(65536)
-            assert data, "the server closed the connection"
-            frames, ready = self._frames.cut(data)
-            received += frames
-            count -= len(ready)
-        assert count == 0
-        return bytes(received)
-
-    def close(self) -> None:
-        self.sock.sendall(m.Terminate().encode())
-        self.sock.close()
-
-
 def _conversation(host: str, port: int, tls: bool = False) -> list[bytes]:
     client = RawClient(host, port, tls)
     try:
@@ -112,7 +71,7 @@ def direct_answers(real_postgres: RealPostgres) -> list[bytes]:
     return _conversation(real_postgres.host, real_postgres.port)
 
 
-@pytest.fixture(scope="module", params=["session", "transaction"])
+@pytest.fixture(scope="module", params=["session", "transaction", "multiplex"])
 def plain_proxy(
     request: pytest.FixtureRequest,
     real_postgres: RealPostgres,
@@ -120,7 +79,9 @@ def plain_proxy(
 ) -> Iterator[ProxyProcess]:
     upstream = real_postgres.uri(TRUST_USER, sslmode="disable")
     log = tmp_path_factory.mktemp("relay") / "plain.log"
-    mode = ("--pool-mode", request.param, "--pool-size", "2")
+    mode: tuple[str, ...] = ("--pool-mode", request.param, "--pool-size", "2")
+    if request.param == "multiplex":
+        mode = ("--pool-mode", "transaction", "--pool-size", "2", "--multiplex", "4")
     with ProxyProcess(upstream, *mode, log=log) as proxy:
         yield proxy
 

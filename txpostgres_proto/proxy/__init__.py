@@ -9,6 +9,8 @@ pooled per session or per transaction (see ``session.py``).  Modules:
 * ``upstream.py`` — `Upstream`, one relay-mode upstream connection;
 * ``pool.py`` — `UpstreamPool`;
 * ``statements.py`` — named prepared statements under transaction pooling;
+* ``units.py`` / ``multiplex.py`` — which client units may share an upstream connection, and
+  sending those of one read batch together (``--multiplex N``);
 * ``frames.py`` — cutting raw frames without decoding them;
 * ``writer.py`` — sending relayed bytes at once rather than at the reactor's next turn.
 

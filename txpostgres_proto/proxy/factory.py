@@ -7,7 +7,7 @@ an `UpstreamPool`.  The upstream is given as a libpq connection string or URI; i
 ``sslmode`` and other TLS keywords apply to the proxy's upstream connections::
 
     factory = ProxyFactory("postgresql://app:secret@db:5432/app?sslmode=require",
-                           pool_mode="transaction", pool_size=20,
+                           pool_mode="transaction", pool_size=20, multiplex=0,
                            auth="scram-sha-256", password_store=load_auth_file("users.txt"))
     serverFromString(reactor, "tcp:6432").listen(factory)
 """
@@ -22,6 +22,7 @@ from twisted.internet.interfaces import IAddress
 from txpostgres_proto.client.dsn import parse_dsn
 from txpostgres_proto.server.factory import PostgresServerFactory
 
+from .multiplex import Multiplexer
 from .pool import UpstreamPool
 from .session import ProxyServerProtocol
 
@@ -53,6 +54,7 @@ class ProxyFactory(PostgresServerFactory):
         *,
         pool_mode: PoolMode | str = PoolMode.TRANSACTION,
         pool_size: int = DEFAULT_POOL_SIZE,
+        multiplex: int = 0,
         reactor: Any = None,
         **server_options: Any,
     ) -> None:
@@ -60,6 +62,14 @@ class ProxyFactory(PostgresServerFactory):
         self.pool_mode = PoolMode(pool_mode)
         # The server's read loop reads the upstream sockets too (``txpostgres_proto/readloop.py``).
         self.pool = UpstreamPool(self.reactor, parse_dsn(upstream), pool_size, self.read_loop)
+        if multiplex < 0:
+            raise ValueError("the multiplexing depth cannot be negative")
+        if multiplex and self.pool_mode is not PoolMode.TRANSACTION:
+            raise ValueError("multiplexing needs transaction pooling")
+        #: Combines clients' short units per read batch (``multiplex.py``); None when off.
+        self.multiplexer: Multiplexer | None = None
+        if multiplex:
+            self.multiplexer = Multiplexer(self.pool, multiplex, self.read_loop)
 
     @property
     def session_pooling(self) -> bool:

@@ -21,6 +21,13 @@ Pool modes:
   statements are rewritten by `StatementMap`; ``LISTEN`` pins the session to its upstream
   for good.
 
+Multiplexing (``--multiplex N``, transaction pooling only): a client's unit that qualifies
+(``units.py``) waits for the end of the read batch, where the `Multiplexer` sends it together
+with other clients' units down one upstream connection (``multiplex.py``); the session is then
+*riding* that upstream, which hands it its answer up to the ReadyForQuery.  Anything the
+client sends meanwhile is held (reading paused) until that answer is in, so answers keep their
+order.
+
 Settings: the reported settings a client asked for in its startup packet (``client_encoding``,
 ``DateStyle``, ``TimeZone`` …) and later changed with ``SET`` follow it: an upstream whose
 values differ gets quiet ``SET`` commands before it serves the client (as pgbouncer does).
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from time import monotonic
 from typing import TYPE_CHECKING, Final
 
 from twisted.internet.defer import Deferred, succeed
@@ -56,11 +64,13 @@ from txpostgres_proto.server.protocol import PostgresServerProtocol
 
 from .frames import FrameCutter, frame_end
 from .statements import StatementMap
+from .units import unit_shape
 from .upstream import TRACKED_SETTINGS, Upstream, settings_key
 from .writer import relay_fd, send_relayed
 
 if TYPE_CHECKING:
     from .factory import ProxyFactory
+    from .multiplex import Multiplexer
 
 __all__ = ["ProxyServerProtocol"]
 
@@ -110,6 +120,14 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._settings: dict[str, str] = {}
         self._settings_key = settings_key(self._settings)
         self._reader = _ClientReader(self)
+        #: Set when multiplexing applies to this session (``multiplex.py``).
+        self._multiplexer: Multiplexer | None = None
+        #: The upstream carrying this client's unit with other clients' (`ride`).
+        self.riding: Upstream | None = None
+        #: Complete frames that arrived while riding: sent once the unit is answered.
+        self._held: list[bytes] = []
+        #: The shape of the unit awaiting its answer, and when it was sent.
+        self._timing: tuple[bytes, float] | None = None
 
     # -- start-up: authentication is the server's, the rest comes from an upstream ----------
 
@@ -154,7 +172,9 @@ class ProxyServerProtocol(PostgresServerProtocol):
         self._frames.limit = factory.max_message_size
         self._fd = relay_fd(self.transport)
         self._relaying = True
-        factory.read_loop.adopt(self.transport, self._relay_input)
+        if factory.read_loop.adopt(self.transport, self._relay_input):
+            # Units are collected per read batch, so only sessions read in batches share.
+            self._multiplexer = factory.multiplexer if self._transaction_pooling else None
         assert self._conn is not None
         leftover = self._conn.take_unprocessed()
         if leftover:
@@ -190,10 +210,22 @@ class ProxyServerProtocol(PostgresServerProtocol):
             self._upstream.transport.resumeProducing()
 
     def cancel_current_command(self) -> None:
-        """A CancelRequest with this session's key arrived: cancel upstream."""
+        """A CancelRequest with this session's key arrived: cancel upstream.
+
+        A unit sharing its upstream is cancelled only while it is the last one there: with
+        others' units behind it, the cancel could reach one of them instead."""
         upstream = self._upstream
-        if upstream is not None and upstream.pending:
+        if upstream is None:
+            upstream = self.riding
+            if upstream is None or list(upstream.riders) != [self]:
+                return
+        if upstream.pending:
             upstream.cancel()
+
+    @property
+    def settings_key(self) -> tuple[str | None, ...]:
+        """The client's tracked settings (`upstream.settings_key`)."""
+        return self._settings_key
 
     # -- client -> upstream ----------------------------------------------------------------
 
@@ -211,9 +243,46 @@ class ProxyServerProtocol(PostgresServerProtocol):
         """Send the complete frames ``data`` upstream (``notable``: see `FrameCutter.cut`)."""
         upstream = self._upstream
         if upstream is None:
+            if self.riding is not None:  # answers must come back in order: wait for ours
+                self._hold(data)
+                return
+            multiplexer = self._multiplexer
+            if multiplexer is not None and notable and not self._acquiring and not self._pinned:
+                shape = unit_shape(data, notable, self._statements)
+                if shape is not None:
+                    if multiplexer.shapes.fast(shape):
+                        multiplexer.add(self, data, notable, shape)
+                        return
+                    self._timing = (shape, monotonic())  # learn how long it takes alone
             upstream = self._lease(data)
             if upstream is None:
                 return
+        self._relay_to(upstream, data, notable)
+
+    def send_alone(self, data: bytes, notable: Sequence[int], shape: bytes) -> None:
+        """Send a unit the multiplexer could not combine with others, the usual way."""
+        self._timing = (shape, monotonic())
+        upstream = self._lease(data)
+        if upstream is not None:
+            self._relay_to(upstream, data, notable)
+
+    def ride(
+        self, upstream: Upstream, data: bytes, notable: Sequence[int], shape: bytes, now: float
+    ) -> bytes | None:
+        """The bytes of this client's unit as sent with others' to ``upstream`` (None when
+        the client has gone meanwhile)."""
+        if self._stopped:
+            return None
+        self.riding = upstream
+        self._timing = (shape, now)
+        return self._client_messages(data, notable, upstream)
+
+    def _hold(self, data: bytes) -> None:
+        if not self._held:
+            self.transport.pauseProducing()
+        self._held.append(data)
+
+    def _relay_to(self, upstream: Upstream, data: bytes, notable: Sequence[int]) -> None:
         if notable:
             try:
                 relayed = self._client_messages(data, notable, upstream)
@@ -350,8 +419,12 @@ class ProxyServerProtocol(PostgresServerProtocol):
             return
         self.transport.resumeProducing()
         self._attach(upstream)
+        self._replay(waiting)
+
+    def _replay(self, frames: list[bytes]) -> None:
+        """Send on complete ``frames`` that had to wait."""
         cutter = FrameCutter(_NOTABLE, self._frames.limit)
-        data, notable = cutter.cut(b"".join(waiting))  # whole frames: nothing is held
+        data, notable = cutter.cut(b"".join(frames))  # whole frames: nothing is held
         self._forward(data, notable)
 
     def _borrow_failed(self, failure: Failure) -> None:
@@ -393,7 +466,20 @@ class ProxyServerProtocol(PostgresServerProtocol):
     def upstream_data(self, data: bytes, ready: bool) -> None:
         if data and not self._stopped:
             send_relayed(self.transport, self._fd, data)
-        if ready and self._transaction_pooling and not self._pinned and not self._unsynced:
+        if not ready:
+            return
+        timing = self._timing
+        if timing is not None and self._multiplexer is not None:
+            self._timing = None
+            self._multiplexer.shapes.record(timing[0], monotonic() - timing[1])
+        if self.riding is not None:  # our shared unit is answered
+            self.riding = None
+            held, self._held = self._held, []
+            if held and not self._stopped:
+                self.transport.resumeProducing()
+                self._replay(held)
+            return
+        if self._transaction_pooling and not self._pinned and not self._unsynced:
             upstream = self._upstream
             if (
                 upstream is not None
@@ -413,6 +499,7 @@ class ProxyServerProtocol(PostgresServerProtocol):
 
     def upstream_lost(self, fatal_relayed: bool) -> None:
         self._detach()
+        self.riding = None
         if self._stopped:
             return
         if fatal_relayed:

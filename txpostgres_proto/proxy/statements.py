@@ -93,6 +93,14 @@ class StatementMap:
             return
         out.append(frame(b"D", b"S" + self._ensure(name, target, out) + b"\x00"))
 
+    def upstream_statement(self, name: bytes) -> tuple[bytes, bytes] | None:
+        """``(upstream name, query text)`` of the client's statement ``name``, if it has one."""
+        known = self._statements.get(name)
+        if known is None:
+            return None
+        upstream_name, rest = known
+        return upstream_name, rest[: rest.index(0)]
+
     def forget(self, upstream_name: bytes) -> None:
         """The client's Parse of ``upstream_name`` failed (or was skipped after an error):
         like PostgreSQL, the statement does not exist."""

@@ -15,6 +15,11 @@ and only four message types are looked at:
 * ParameterStatus (``S``): `parameters` follows the upstream's reported settings, and the
   listener hears of changes (a client's ``SET TimeZone`` must follow it to other upstreams).
 
+When several sessions' units were sent together (`Upstream.carry`, ``multiplex.py``), the
+sessions wait in `riders`: the stream is cut after each ReadyForQuery and each part goes to the
+next rider, which is the listener meanwhile; once all are answered the connection goes back to
+the pool.
+
 Everything else is handed to the listener (the client's proxy session) in one ``bytes`` per
 received chunk — the very object received when the chunk ends on a frame boundary and nothing
 is swallowed — together with whether a ReadyForQuery was among it.
@@ -23,7 +28,7 @@ is swallowed — together with whether a ReadyForQuery was among it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final, Protocol
 
 from twisted.internet.defer import Deferred
@@ -100,6 +105,10 @@ class Upstream:
         #: The plain socket's descriptor, written at once (`writer.relay_fd`); None for TLS.
         self.fd = relay_fd(self.transport)
         self.listener: UpstreamListener | None = None
+        #: Sessions whose units were sent together (`carry`), answered in this order; the
+        #: first is `listener` meanwhile.
+        self.riders: deque[UpstreamListener] = deque()
+        self._drained: Callable[[Upstream], None] | None = None
         #: ReadyForQuery status of the last answered Sync: ``I``, ``T`` or ``E``.
         self.status = b"I"
         self.syncs_sent = 0
@@ -127,6 +136,20 @@ class Upstream:
     def write(self, data: bytes) -> bool:
         """Send ``data``; False when some of it had to be buffered."""
         return self.closed or send_relayed(self.transport, self.fd, data)
+
+    def carry(
+        self,
+        riders: Sequence[UpstreamListener],
+        data: bytes,
+        drained: Callable[[Upstream], None],
+    ) -> None:
+        """Send the units ``data`` of several sessions at once (``multiplex.py``): the answer
+        up to each ReadyForQuery goes to the next of ``riders``; ``drained`` gets the connection
+        back once all are answered."""
+        self.riders.extend(riders)
+        self.listener = riders[0]
+        self._drained = drained
+        self.write(data)
 
     def note_parse(self, name: bytes | None, swallow: bool) -> None:
         """A Parse was written (named ``name``); swallow its ParseComplete when injected."""
@@ -166,7 +189,7 @@ class Upstream:
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted protocol API
         """Cut ``data``, look at its notable frames, hand the rest on (module docstring)."""
-        ready = False
+        ready = drained = False
         try:
             data, offsets = self._frames.cut(data)
             kept: list[bytes] | None = None
@@ -178,7 +201,14 @@ class Upstream:
                     if self._parses:
                         self._forget_unconfirmed()
                     self.syncs_done += 1
-                    ready = True
+                    if self.riders:  # one rider's answer is complete
+                        end = start + 6
+                        answer = data[run:end] if kept is None else b"".join((*kept, data[run:end]))
+                        kept = None
+                        run = end
+                        drained = self._answer_rider(answer)
+                    else:
+                        ready = True
                 elif code == _PARSE_COMPLETE:
                     if self._parses and self._parses.popleft()[1]:  # injected by us: swallow it
                         if kept is None:
@@ -195,6 +225,8 @@ class Upstream:
             if kept is not None:
                 kept.append(data[run:])
                 data = b"".join(kept)
+            elif run:
+                data = data[run:]
         except Exception:  # noqa: BLE001 - a garbled stream: the connection is unusable
             self._log.failure("bad data from the upstream server", failure=Failure())
             self.abort()
@@ -203,12 +235,24 @@ class Upstream:
         if listener is not None:
             if data or ready:
                 listener.upstream_data(data, ready)
+        elif drained:
+            done, self._drained = self._drained, None
+            if done is not None:
+                done(self)
         elif ready and self._quiet is not None and self.syncs_sent == self.syncs_done:
             waiter, self._quiet = self._quiet, None
             if self._quiet_failed or self.status != b"I":
                 waiter.errback(RuntimeError("a query run quietly on the upstream failed"))
             else:
                 waiter.callback(None)
+
+    def _answer_rider(self, answer: bytes) -> bool:
+        """Hand the first rider its complete ``answer``; True when none is left."""
+        riders = self.riders
+        rider = riders.popleft()
+        self.listener = riders[0] if riders else None
+        rider.upstream_data(answer, True)
+        return not riders
 
     def _parameter_status(self, data: bytes, start: int) -> None:
         raw_name, after = split_cstring(data, start + 5)
@@ -236,7 +280,10 @@ class Upstream:
         if waiter is not None:
             waiter.errback(reason or RuntimeError("upstream connection lost"))
         listener, self.listener = self.listener, None
-        if listener is not None:
+        riders, self.riders = list(self.riders), deque()
+        if listener is not None and not riders:
             listener.upstream_lost(self._fatal_relayed)
+        for number, rider in enumerate(riders):  # the first one's FATAL reached its client
+            rider.upstream_lost(self._fatal_relayed and number == 0)
         if self.on_lost is not None:
             self.on_lost(self)
