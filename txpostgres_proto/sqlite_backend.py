@@ -96,7 +96,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -104,7 +104,7 @@ from twisted.internet import threads
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.python.failure import Failure
 
-from txpostgres_proto.catalog import Catalog
+from txpostgres_proto.catalog import Catalog, SequenceInfo, SequenceState
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.backend import QueryResult, ResultColumn, StatementDescription
 from txpostgres_proto.server.columns import from_catalog, type_size
@@ -118,6 +118,7 @@ from txpostgres_proto.sqlite.notify import register_pg_notify
 from txpostgres_proto.sqlite.prepared import Prepared, prepare
 from txpostgres_proto.sqlite.readhold import CHECKPOINT_FRAMES, ReadHold
 from txpostgres_proto.sqlite.reflect import Schema, reflect
+from txpostgres_proto.sqlite.sequence_state import catalog_states
 from txpostgres_proto.sqlite.translate import OutputColumn, Plan, needs_catalog
 from txpostgres_proto.sqlite.violations import Violations
 from txpostgres_proto.types import oids
@@ -300,9 +301,7 @@ class SQLiteBackend:
         schema = self._schema()
         prepared = self._prepared(sql, param_oids, schema)
         if prepared is None:
-            result = self._catalog(schema).execute(sql, params, self.session)
-            columns = tuple(from_catalog(column) for column in result.columns)
-            return QueryResult(columns, result.rows, result.command_tag or None, len(result.rows))
+            return self._catalog_query(sql, params, schema)
         plan = prepared.plan
         if plan.transaction is not None:
             command, savepoint = plan.transaction
@@ -330,6 +329,37 @@ class SQLiteBackend:
                 self._bounded_pool_writes += 1
         raw = self._call(self._run, plan, bound, sql, schema, inserted)
         return _then(raw, functools.partial(self._result, prepared))
+
+    def _catalog_query(self, sql: str, params: Sequence[Any], schema: Schema) -> Any:
+        """A query the catalog emulation answers.  One that reads sequences' states
+        (``pg_sequences.last_value``, ``pg_sequence_last_value``, ``SELECT ... FROM seq``) has
+        them read first on the session's connection, like any statement (in a worker thread
+        when threaded), and handed to the catalog (``sequence_state.catalog_states``)."""
+        read = self._catalog(schema).sequences(sql)
+        if not read:
+            return self._catalog_result(sql, params, schema, None)
+        states = self._call(self._sequence_states, read, schema)
+        return _then(states, functools.partial(self._catalog_result, sql, params, schema))
+
+    def _sequence_states(
+        self, read: Sequence[SequenceInfo], schema: Schema
+    ) -> dict[SequenceInfo, SequenceState]:
+        conn = self._connection()
+        with self._lock:
+            return catalog_states(conn, self.database.sequences, schema, read)
+
+    def _catalog_result(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        schema: Schema,
+        states: Mapping[SequenceInfo, SequenceState] | None,
+    ) -> QueryResult:
+        """The catalog's answer (in the reactor thread: the catalog is shared by the
+        sessions, and reloaded with ``schema`` if another session's was loaded since)."""
+        result = self._catalog(schema).execute(sql, params, self.session, states)
+        columns = tuple(from_catalog(column) for column in result.columns)
+        return QueryResult(columns, result.rows, result.command_tag or None, len(result.rows))
 
     def _known_read(self, sql: str, param_oids: Sequence[int]) -> Prepared | None:
         """The prepared statement of a plain read this session may run inline at once,
@@ -808,9 +838,17 @@ class SQLiteBackend:
             return self._private
         return self.database.schema()
 
-    def _is_catalog_query(self, sql: str) -> bool:
+    def _is_catalog_query(self, sql: str, schema: Schema) -> bool:
+        """Whether the catalog emulation answers ``sql``.  Which statements it claims depends
+        on the sequences of the schema it describes (it answers queries of sequences alone),
+        so a claim of a catalog loaded with another schema is checked again with ``schema``
+        loaded; a statement it does not claim needs no loading (queries of sequences created
+        since are answered here as well: ``sequence_state.py``)."""
         assert self._feed is not None, "connection_made was not called"
-        return self._feed.catalog.handles(sql) and needs_catalog(sql)
+        feed = self._feed
+        if not feed.catalog.handles(sql) or not needs_catalog(sql):
+            return False
+        return feed.loaded is schema or self._catalog(schema).handles(sql)
 
     def _catalog(self, schema: Schema) -> Catalog:
         """The catalog describing ``schema`` (loading it costs a moment: only when needed)."""
@@ -829,7 +867,7 @@ class SQLiteBackend:
         found = cache.get(sql, param_oids, version, schema)
         if found is not None:
             return found
-        if self._is_catalog_query(sql):
+        if self._is_catalog_query(sql, schema):
             return None
         plan = self.database.plans.plan(sql, param_oids, schema, version)
         found = prepare(plan, schema, self._result_columns(plan, schema))

@@ -3,17 +3,27 @@ and ``OWNED BY`` leave in ``pg_class``, ``pg_sequence``, ``pg_depend``, ``pg_seq
 ``pg_get_serial_sequence``, read back through the backend after each statement (the catalog
 reloads after sequence DDL).  ``tests/catalog_e2e/test_sequences.py`` compares the same rows
 with a real PostgreSQL's.
+
+Also the sequences' states the catalog reads (``pg_sequences.last_value``,
+``pg_sequence_last_value``), read on the session's connection only for the queries that read
+them (``test_sequence_catalog_parity.py`` compares them with a real PostgreSQL's).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
-from tests.sqlite.conftest import Client
-from txpostgres_proto.catalog import SequenceDef
+import pytest
+from twisted.internet.defer import Deferred
+
+from tests.sqlite.conftest import Client, PoolReactor
+from txpostgres_proto.catalog import SequenceDef, SimpleSession
+from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.database import SQLiteDatabase
 from txpostgres_proto.sqlite.reflect import reflect
 from txpostgres_proto.sqlite.sequences import SEQUENCE_TABLE
+from txpostgres_proto.sqlite_backend import SQLiteBackend
 
 OPTIONS = """
 SELECT c.relname, s.seqtypid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
@@ -111,3 +121,67 @@ def test_catalog_sequences_of_a_reflected_schema(database: SQLiteDatabase, clien
         SequenceDef("legacy_id_seq", type="integer", min_value=1, max_value=2**31 - 1,
                     start=1, owner=("legacy", "id")),
     )  # fmt: skip
+
+
+LAST_VALUES = "SELECT sequencename, last_value FROM pg_sequences ORDER BY sequencename"
+
+
+def test_last_values_in_the_catalog(client: Client) -> None:
+    client.run("CREATE TABLE t (id serial PRIMARY KEY, v int)")
+    client.run("CREATE SEQUENCE s START WITH 5")
+    assert client.rows(LAST_VALUES) == [("s", None), ("t_id_seq", None)]
+    client.run("INSERT INTO t (v) VALUES (1), (2)")
+    assert client.value("SELECT nextval('s')") == 5
+    assert client.rows(LAST_VALUES) == [("s", 5), ("t_id_seq", 2)]
+    client.value("SELECT setval('s', 20, false)")
+    assert client.rows(LAST_VALUES) == [("s", None), ("t_id_seq", 2)]
+    assert client.rows(
+        "SELECT pg_sequence_last_value('s'), pg_sequence_last_value('t_id_seq'::regclass)"
+    ) == [(None, 2)]
+    # A query of a sequence alone is the catalog's too, with the state PostgreSQL reads.
+    assert client.rows("SELECT last_value, is_called FROM s") == [(20, False)]
+    assert client.value("SELECT nextval('s')") == 20
+    assert client.rows(LAST_VALUES) == [("s", 20), ("t_id_seq", 2)]
+
+
+def test_another_sessions_values_are_read(connect: Callable[[], Client]) -> None:
+    first, second = connect(), connect()
+    first.run("CREATE SEQUENCE shared")
+    assert second.value("SELECT last_value FROM pg_sequences") is None
+    first.value("SELECT nextval('shared')")
+    first.value("SELECT nextval('shared')")
+    assert second.value("SELECT last_value FROM pg_sequences") == 2
+    assert second.value("SELECT pg_sequence_last_value('shared')") == 2
+
+
+def test_only_queries_reading_states_read_them(client: Client) -> None:
+    """Reading the states is a statement on the session's connection (`SQLiteBackend._call`),
+    made for the catalog queries that read them and no others."""
+    client.run("CREATE SEQUENCE s")
+    backend = client.backend
+    before = backend._pool_calls
+    client.rows("SELECT relname FROM pg_class WHERE relkind = 'S'")
+    client.rows("SELECT seqrelid::regclass, seqincrement FROM pg_sequence")
+    assert backend._pool_calls == before
+    client.rows("SELECT last_value FROM pg_sequences")
+    assert backend._pool_calls == before + 1
+
+
+def test_states_are_read_in_a_worker_thread(database: SQLiteDatabase, reactor: PoolReactor) -> None:
+    backend = SQLiteBackend(database, threaded=True, reactor=reactor)
+    backend.connection_made(SimpleSession())
+    try:
+        for sql in ("CREATE SEQUENCE s", "SELECT nextval('s')", "SELECT nextval('s')"):
+            reactor.wait(backend.execute(sql, (), ()))
+        answer = backend.execute("SELECT sequencename, last_value FROM pg_sequences", (), ())
+        assert isinstance(answer, Deferred)
+        assert [tuple(row) for row in reactor.wait(answer).rows] == [("s", 2)]
+        answer = backend.execute("SELECT pg_sequence_last_value('nope')", (), ())
+        assert isinstance(answer, Deferred)
+        with pytest.raises(PostgresError) as raised:
+            reactor.wait(answer)
+        assert raised.value.sqlstate == "42P01"
+    finally:
+        closed = backend.connection_lost()
+        if isinstance(closed, Deferred):
+            reactor.wait(closed)

@@ -41,9 +41,13 @@ def test_unique_violation(db: Client) -> None:
     assert error.detail == "Key (code)=(a) already exists."
 
 
-def test_unique_violation_of_an_update_has_no_detail(db: Client) -> None:
+def test_unique_violation_of_an_update_names_the_key(db: Client) -> None:
     db.run("insert into parent values (3, 'c')")
     error = fails(db, "update parent set code = 'a' where id = 3")
+    assert (error.sqlstate, error.detail) == ("23505", "Key (code)=(a) already exists.")
+    assert error.constraint_name == "parent_code_key"
+    # What has side effects is not computed again: no key then.
+    error = fails(db, "update parent set code = case when random() < 2 then 'a' end where id = 3")
     assert (error.sqlstate, error.detail) == ("23505", None)
     db.run("delete from parent where id = 3")
 

@@ -56,21 +56,28 @@ WAL_WAIT_SECONDS = 0.1
 
 
 class CatalogFeed:
-    """The catalog emulation of a database, loaded with the schema it was last given."""
+    """The catalog emulation of a database, loaded with the schema it was last given.
+
+    The catalog reads the sequences (``sequence_reads``): ``pg_sequences.last_value``,
+    ``pg_sequence_last_value`` and queries of sequences alone, with the states the backend
+    reads for each such query (``sequence_state.catalog_states``)."""
 
     def __init__(self, database_name: str, server_version: str | None) -> None:
         self.catalog = (
-            Catalog(database_name, server_version) if server_version else Catalog(database_name)
+            Catalog(database_name, server_version, sequence_reads=True)
+            if server_version
+            else Catalog(database_name, sequence_reads=True)
         )
-        self._loaded: Schema | None = None
+        #: The schema the catalog describes now.
+        self.loaded: Schema | None = None
 
     def use(self, schema: Schema) -> Catalog:
         """The catalog, describing ``schema`` (reloaded only when it is another snapshot)."""
-        if schema is not self._loaded:
+        if schema is not self.loaded:
             self.catalog.set_tables(
                 schema.catalog_tables(), schema.catalog_types(), schema.catalog_sequences()
             )
-            self._loaded = schema
+            self.loaded = schema
         return self.catalog
 
 

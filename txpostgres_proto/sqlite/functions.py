@@ -9,7 +9,10 @@ and array helpers; a few carry session state and are bound to a `FunctionContext
   ``statement_timestamp()``/``clock_timestamp()`` the wall clock;
 * ``nextval``/``currval``/``setval``/``lastval`` drive the sequences (``sequences.py``: kept in
   the database file, so shared by every connection and every process serving it), and
-  ``pg_sequence_ddl`` runs CREATE/ALTER/DROP SEQUENCE (``sequence_ddl.py``);
+  ``pg_sequence_ddl`` runs CREATE/ALTER/DROP SEQUENCE (``sequence_ddl.py``),
+  ``pg_sequence_last_value(name)`` is PostgreSQL's (NULL until a value is taken), and
+  ``pg_sequence_state_value``/``pg_sequence_is_called`` read a sequence as a relation
+  (``sequence_state.py``);
 * ``current_user``/``current_database()`` answer from the session;
 * ``pg_sleep(seconds)`` waits in the worker thread and ends early, with 57014, when the
   statement is cancelled (SQLite's own interrupt cannot stop a user function).
@@ -40,7 +43,7 @@ from typing import Any, Final
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.sequence_ddl import changes_from, unqualified, unqualified_exact
-from txpostgres_proto.sqlite.sequences import Owner, Sequences
+from txpostgres_proto.sqlite.sequences import Owner, Sequences, column_owner
 from txpostgres_proto.sqlite.typemap import PgType, storage_timestamp, to_storage
 from txpostgres_proto.types import format_interval, parse_interval
 from txpostgres_proto.types.numeric import divide_numerics, integer_overflow
@@ -741,16 +744,7 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
 
     def start_of(name: str) -> Owner | None:
         """The column whose default is sequence ``name`` (None: none)."""
-        owner = context.owners.get(name)
-        if owner is None:
-            return None
-        table, column = (part.replace('"', '""') for part in owner)
-
-        def largest() -> int:
-            row = conn.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
-            return int(row[0]) if row and isinstance(row[0], int) else 0
-
-        return Owner(largest, context.owner_types.get(name, "bigint"))
+        return column_owner(conn, context.owners, context.owner_types, name)
 
     def sequence_of(name: Any) -> str:
         """The sequence ``name`` names: as PostgreSQL reads it (unquoted parts folded), or as
@@ -792,9 +786,14 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
             context.currvals[sequence] = int(value)
         return int(value)
 
-    def last_value(name: Any) -> int:
+    def stored_value(name: Any) -> int:
         sequence = sequence_of(name)
         return context.sequences.state(conn, sequence, start_of(sequence))[0]
+
+    def last_value(name: Any) -> int | None:
+        sequence = sequence_of(name)
+        value, called = context.sequences.state(conn, sequence, start_of(sequence))
+        return value if called else None
 
     def is_called(name: Any) -> int:
         sequence = sequence_of(name)
@@ -841,6 +840,7 @@ def _bound(context: FunctionContext, conn: sqlite3.Connection) -> list[tuple[str
         ("setval", 2, setval, False),
         ("setval", 3, setval, False),
         ("pg_sequence_last_value", 1, last_value, False),
+        ("pg_sequence_state_value", 1, stored_value, False),
         ("pg_sequence_is_called", 1, is_called, False),
         ("pg_sequence_ddl", 1, sequence_ddl, False),
         ("pg_cast", 3, pg_cast, True),
@@ -867,6 +867,7 @@ _BOUND_NAMES: Final = frozenset(
         "lastval",
         "setval",
         "pg_sequence_last_value",
+        "pg_sequence_state_value",
         "pg_sequence_is_called",
         "pg_sequence_ddl",
         "pg_cast",

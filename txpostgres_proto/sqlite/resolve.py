@@ -86,7 +86,7 @@ _ARITHMETIC: Final = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 #: Functions whose PostgreSQL result type does not depend on their arguments.
 _FIXED: Final = {
     **dict.fromkeys(("count", "row_number", "rank", "dense_rank", "nextval", "currval"), INT8),
-    **dict.fromkeys(("setval", "lastval", "pg_backend_pid"), INT8),
+    **dict.fromkeys(("setval", "lastval", "pg_backend_pid", "pg_sequence_last_value"), INT8),
     **dict.fromkeys(("ntile", "length", "char_length", "character_length", "strpos"), INT4),
     **dict.fromkeys(("octet_length", "array_length", "cardinality", "ascii"), INT4),
     **dict.fromkeys(("array_position", "position", "instr"), INT4),

@@ -39,10 +39,11 @@ and converts those rows once.
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -55,6 +56,7 @@ __all__ = [
     "Owner",
     "SequenceOptions",
     "Sequences",
+    "column_owner",
     "drop_sql",
     "rename_sql",
     "serial_keep_sql",
@@ -291,6 +293,8 @@ UNSET: Final[Ownership] = (None, None, None)
 
 #: What this process remembers of a sequence it handed out nothing of.
 _NOTHING: Final = (0, 0)
+#: What `Sequences.state` reads of a sequence's row.
+_STATE_COLUMNS: Final = "last_value, generation, increment, dropped"
 
 
 def _new_generation(called: bool) -> int:
@@ -337,6 +341,27 @@ class Owner:
 #: The owner given to `Sequences` methods; None when no column's default is the sequence
 #: (an unknown name then, unless the table has its row).
 Start = Owner | None
+
+
+def column_owner(
+    conn: sqlite3.Connection,
+    owners: Mapping[str, tuple[str, str]],
+    owner_types: Mapping[str, str],
+    name: str,
+) -> Start:
+    """The `Owner` of sequence ``name``: the column (table, column) ``owners`` says its
+    default is, of the sequence data type ``owner_types`` gives (bigint when not given), whose
+    largest value is read on ``conn``; None when no column's default is the sequence."""
+    owner = owners.get(name)
+    if owner is None:
+        return None
+    table, column = (part.replace('"', '""') for part in owner)
+
+    def largest() -> int:
+        row = conn.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+
+    return Owner(largest, owner_types.get(name, "bigint"))
 
 
 class Sequences:
@@ -463,10 +488,33 @@ class Sequences:
         any process, or by this one before a rollback) and true, or the next value and false
         when none was since the sequence (re)started; ``start`` as for `next`."""
         row = conn.execute(
-            f"SELECT last_value, generation, increment, dropped FROM {SEQUENCE_TABLE} "
-            "WHERE name = ?",
-            (name,),
+            f"SELECT {_STATE_COLUMNS} FROM {SEQUENCE_TABLE} WHERE name = ?", (name,)
         ).fetchone()
+        return self._state_of(name, row, start)
+
+    def states(
+        self, conn: sqlite3.Connection, starts: Mapping[str, Start]
+    ) -> dict[str, tuple[int, bool]]:
+        """`state` of every sequence named in ``starts`` (name → its column, as for `next`),
+        read with one query; a name that is no sequence (42P01 for `state`) is left out."""
+        rows = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                f"SELECT name, {_STATE_COLUMNS} FROM {SEQUENCE_TABLE} "
+                "WHERE name IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(starts)),),
+            )
+        }
+        found = {}
+        for name, start in starts.items():
+            try:
+                found[name] = self._state_of(name, rows.get(name), start)
+            except PostgresError:
+                continue
+        return found
+
+    def _state_of(self, name: str, row: Any, start: Start) -> tuple[int, bool]:
+        """`state` from ``name``'s row of the table (`_STATE_COLUMNS`; None: it has none)."""
         with self._lock:
             remembered = self._handed_out.get(name)
         if row is not None and row[3] and start is None:

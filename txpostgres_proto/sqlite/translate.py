@@ -400,8 +400,14 @@ def _conflict_target(insert: exp.Insert, schema: Schema) -> None:
 
 
 def _inserted(insert: exp.Insert, resolver: Resolver) -> tuple[tuple[str, int, object], ...]:
+    """The values a single-row INSERT gives its columns (a parameter's number, or a literal),
+    for the key of a unique violation's detail; none for ``ON CONFLICT DO UPDATE``, whose
+    violating row may be the one it updated (``violations.py`` finds which)."""
     source = insert.expression
     if not isinstance(source, exp.Values) or len(source.expressions) != 1:
+        return ()
+    conflict = insert.args.get("conflict")
+    if conflict is not None and conflict.args.get("expressions"):
         return ()
     values: list[tuple[str, int, object]] = []
     for column, value in resolver.insert_columns(insert):

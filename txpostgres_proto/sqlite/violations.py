@@ -16,6 +16,15 @@ session's connection, so only a failing statement pays:
   ``VALUES`` rows or the ``SELECT``, only the key's columns) and the first whose key is in the
   table or in a row before it is the one; a key that came from a sequence default is the value
   ``nextval`` handed out last in the statement (``FunctionContext.drawn``);
+* a unique violation of an UPDATE: the new keys of the rows its WHERE selects are computed
+  (a SELECT of its ``SET`` values, in the table's row order) and the rows taken in turn, as
+  PostgreSQL checks them: a new key conflicts with the rows not reached yet (their old keys)
+  and with those changed already (their new keys), never with a changed row's old key
+  (`_Keys`); the first that conflicts is the one;
+* a unique violation of ``INSERT ... ON CONFLICT (arbiter) DO UPDATE/DO NOTHING``: its rows
+  taken in turn the same way, each inserted, or (its arbiter key taken) skipped or made to
+  update the row holding it, whose new key is computed from the ``DO UPDATE SET`` values with
+  the row given as ``excluded``;
 * a foreign key violation of an INSERT: the first row whose key is not in the referenced
   table;
 * a foreign key violation of an UPDATE or DELETE: the statement is run again inside a
@@ -33,6 +42,7 @@ a statement gets no key, as before.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -95,6 +105,69 @@ def _same(left: str, right: str) -> bool:
     return left.lower() == right.lower()
 
 
+def _assignments(assignments: Sequence[exp.Expression] | None) -> dict[str, exp.Expression] | None:
+    """The new value of each column an UPDATE's (or ``DO UPDATE``'s) ``SET`` assigns, by
+    lower-case name (``SET a = 1``, ``SET (a, b) = (1, 2)``); None for an assignment of
+    another form (``SET (a, b) = (SELECT ...)``)."""
+    found: dict[str, exp.Expression] = {}
+    for assignment in assignments or ():
+        if not isinstance(assignment, exp.EQ):
+            return None
+        targets, values = assignment.this, assignment.expression
+        if isinstance(targets, exp.Tuple) and isinstance(values, exp.Tuple):
+            if len(targets.expressions) != len(values.expressions):
+                return None
+            pairs = list(zip(targets.expressions, values.expressions, strict=True))
+        else:
+            pairs = [(targets, values)]
+        for target, value in pairs:
+            if not isinstance(target, exp.Column):
+                return None
+            found[target.name.lower()] = value
+    return found
+
+
+#: `_Keys.holder`: the key is one the statement gave a row.
+_GIVEN: Final = -1
+
+
+class _Keys:
+    """The keys of a unique index (``columns`` of ``table``) while a failed statement's rows
+    are taken in turn: those the table's rows held before it, but not those of the rows it
+    gave another key (PostgreSQL checks each new key at once against the rows its statement
+    has not changed or has changed already: a row's old key is free once it changed), and
+    those it gave."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str, columns: Sequence[str]) -> None:
+        self._conn = conn
+        condition = " AND ".join(f"{_quote(column)} = ?" for column in columns)
+        self._query = f"SELECT rowid FROM {_quote(table)} WHERE {condition}"
+        self._changed: set[int] = set()
+        self._given: set[tuple[Any, ...]] = set()
+
+    def holder(self, key: tuple[Any, ...]) -> int | None:
+        """The rowid of the row holding ``key`` (`_GIVEN`: a row the statement gave it);
+        None when no row does (a key with a NULL never conflicts)."""
+        if None in key:
+            return None
+        if key in self._given:
+            return _GIVEN
+        for (rowid,) in self._conn.execute(self._query, key).fetchall():
+            if rowid not in self._changed:
+                return int(rowid)
+        return None
+
+    def take(self, rowid: int | None, key: tuple[Any, ...]) -> bool:
+        """Row ``rowid`` (None: a new row) takes ``key``: whether another row holds it."""
+        if rowid is not None:
+            self._changed.add(rowid)
+        if self.holder(key) is not None:
+            return True
+        if None not in key:
+            self._given.add(key)
+        return False
+
+
 class Violations:
     """Finds the row a failed INSERT/UPDATE/DELETE stopped at (module docstring)."""
 
@@ -112,6 +185,11 @@ class Violations:
         self._schema = schema
         self._drawn = dict(drawn)
 
+    @functools.cached_property
+    def _tree(self) -> exp.Expression | None:
+        """The failed statement's tree (`_parse`); its users change copies only."""
+        return _parse(self._statement)
+
     # -- INSERT ----------------------------------------------------------------------------
 
     def _insert_rows(
@@ -119,7 +197,7 @@ class Violations:
     ) -> list[tuple[Any, ...]] | None:
         """The values of ``columns`` in each row the INSERT into ``table`` was given, in
         order; None when they cannot be computed again without side effects."""
-        tree = _parse(self._statement)
+        tree = self._tree
         if not isinstance(tree, exp.Insert) or tree.args.get("default"):
             return None
         target = tree.this
@@ -175,27 +253,155 @@ class Violations:
         return found is not None
 
     def unique_key(self, table_name: str, columns: tuple[str, ...]) -> tuple[Any, ...] | None:
-        """The key of the first row of the failed INSERT that was already in the table (or
-        twice in the rows given)."""
+        """The key of ``columns`` (a unique index of ``table_name``) PostgreSQL's 23505 names
+        for the failed statement: that of its first row to take a key another row holds."""
         table = self._schema.table(table_name)
-        if table is None:
+        tree = self._tree
+        if table is None or tree is None:
             return None
         try:
+            if isinstance(tree, exp.Update):
+                return self._updated_key(tree, table, columns)
+            if isinstance(tree, exp.Insert) and tree.args.get("conflict") is not None:
+                return self._upserted_key(tree, table, columns)
             rows = self._insert_rows(table, columns)
             if rows is None:
                 return None
             if len(rows) == 1:
                 return rows[0]
-            seen: set[tuple[Any, ...]] = set()
-            for key in rows:
-                if None in key:
-                    continue  # NULLs never conflict
-                if key in seen or self._exists(table.name, columns, key):
-                    return key
-                seen.add(key)
+            keys = _Keys(self._conn, table.name, columns)
+            return next((key for key in rows if keys.take(None, key)), None)
         except sqlite3.Error:
             return None
+
+    def _updated_key(
+        self, tree: exp.Update, table: TableInfo, columns: Sequence[str]
+    ) -> tuple[Any, ...] | None:
+        """The new key of the first row the failed UPDATE gave a key another row held, the
+        rows its WHERE selects taken in the table's order (PostgreSQL's sequential scan of a
+        table whose rows were not updated since: the order they were inserted in)."""
+        assignments = _assignments(tree.expressions)
+        if assignments is None or tree.args.get("from_") or tree.args.get("with_"):
+            return None
+        news = [
+            assignments.get(column.lower(), exp.column(column, quoted=True)) for column in columns
+        ]
+        query = exp.select(exp.column("rowid"), *(new.copy() for new in news))
+        query = query.from_(tree.this.copy())
+        where = tree.args.get("where")
+        if where is not None:
+            query.set("where", where.copy())
+        text = query.order_by("rowid").sql(dialect=WRITE)
+        if _SIDE_EFFECTS.search(text):
+            return None
+        keys = _Keys(self._conn, table.name, columns)
+        for rowid, *new_key in self._conn.execute(text, _named(self._bound)).fetchall():
+            if keys.take(rowid, tuple(new_key)):
+                return tuple(new_key)
         return None
+
+    def _upserted_key(
+        self, tree: exp.Insert, table: TableInfo, columns: Sequence[str]
+    ) -> tuple[Any, ...] | None:
+        """The key of the first row of a failed ``INSERT ... ON CONFLICT (arbiter) DO
+        UPDATE/NOTHING`` to take a key another row holds, its rows taken in turn as PostgreSQL
+        does: a row whose arbiter key no row holds is inserted; one whose key a row of the
+        table holds updates that row (``DO UPDATE``: the ``SET`` values, ``excluded`` being
+        the row given, where its ``WHERE`` holds) or is skipped (``DO NOTHING``)."""
+        conflict = tree.args["conflict"]
+        arbiter = [
+            (key.this if isinstance(key, exp.Ordered) else key).name
+            for key in conflict.args.get("conflict_keys") or ()
+        ]
+        action = conflict.args.get("action")
+        updating = action is not None and "UPDATE" in action.name.upper()
+        assignments = _assignments(conflict.expressions) if updating else {}
+        target = tree.this
+        if not arbiter or assignments is None:
+            return None
+        if isinstance(target, exp.Schema):
+            names = [column.name for column in target.expressions]
+            target = target.this
+        else:
+            names = [column.name for column in table.columns]
+        given = self._insert_rows(table, names)
+        lowered = [name.lower() for name in names]
+        if given is None or any(column.lower() not in lowered for column in (*arbiter, *columns)):
+            return None
+        arbiters = _Keys(self._conn, table.name, arbiter)
+        same = [column.lower() for column in arbiter] == [column.lower() for column in columns]
+        keys = arbiters if same else _Keys(self._conn, table.name, columns)
+        for row in given:
+            values = dict(zip(lowered, row, strict=True))
+            holder = arbiters.holder(tuple(values[column.lower()] for column in arbiter))
+            if holder == _GIVEN and updating:
+                return None  # PostgreSQL: ON CONFLICT DO UPDATE cannot affect a row twice
+            if holder is not None and not updating:
+                continue
+            if holder is not None:
+                updated = self._upserted_row(target, conflict, holder, values, arbiter, columns)
+                if updated is None:
+                    return None
+                if not updated:
+                    continue  # its WHERE left the row alone
+                values = updated
+            key = tuple(values[column.lower()] for column in columns)
+            if keys.take(holder, key):
+                return key
+            if not same:
+                arbiters.take(holder, tuple(values[column.lower()] for column in arbiter))
+        return None
+
+    def _upserted_row(
+        self,
+        table: exp.Expression,
+        conflict: exp.OnConflict,
+        rowid: int,
+        given: Mapping[str, Any],
+        *column_lists: Sequence[str],
+    ) -> dict[str, Any] | None:
+        """The values of the columns of ``column_lists`` row ``rowid`` of ``table`` has after
+        ``DO UPDATE`` with ``given`` as ``excluded``; empty when the update's ``WHERE`` leaves
+        it alone; None when they cannot be computed (side effects, an ``excluded`` column the
+        INSERT gave no value)."""
+        assignments = _assignments(conflict.expressions) or {}
+        wanted = list(
+            dict.fromkeys(column.lower() for columns in column_lists for column in columns)
+        )
+        bound = _named(self._bound)
+        missing = False
+
+        def excluded(node: exp.Expression) -> exp.Expression:
+            nonlocal missing
+            if not isinstance(node, exp.Column) or node.table.lower() != "excluded":
+                return node
+            if node.name.lower() not in given:
+                missing = True
+                return node
+            name = f"txpgexcluded{len(bound)}"
+            bound[name] = given[node.name.lower()]
+            return exp.Placeholder(this=name)
+
+        news = [
+            assignments.get(column, exp.column(column, quoted=True)).copy().transform(excluded)
+            for column in wanted
+        ]
+        where = conflict.args.get("where")
+        condition = where.this.copy().transform(excluded) if where is not None else exp.true()
+        bound["txpgrowid"] = rowid
+        query = exp.select(*news, condition).from_(table.copy())
+        query = query.where(
+            exp.EQ(this=exp.column("rowid"), expression=exp.Placeholder(this="txpgrowid"))
+        )
+        text = query.sql(dialect=WRITE)
+        if missing or _SIDE_EFFECTS.search(text):
+            return None
+        row = self._conn.execute(text, bound).fetchone()
+        if row is None:
+            return None
+        if not row[-1]:
+            return {}
+        return dict(zip(wanted, row[:-1], strict=True))
 
     def missing_reference(self, table_name: str) -> ForeignKeyFinding | None:
         """The first row of the failed INSERT whose foreign key has no referenced row."""
@@ -297,17 +503,13 @@ class Violations:
     def _taken_away(self) -> ForeignKeyFinding | None:
         """The first row the UPDATE/DELETE would take away (or give another key) that a row
         of another table still refers to, from the rows its WHERE selects."""
-        tree = _parse(self._statement)
-        if not isinstance(tree, exp.Update | exp.Delete) or tree.args.get("from"):
+        tree = self._tree
+        if not isinstance(tree, exp.Update | exp.Delete) or tree.args.get("from_"):
             return None
         table = self._schema.table(tree.this.name) if isinstance(tree.this, exp.Table) else None
-        if table is None:
+        new_values = _assignments(tree.expressions) if isinstance(tree, exp.Update) else {}
+        if table is None or new_values is None:
             return None
-        new_values: dict[str, exp.Expression] = {}
-        if isinstance(tree, exp.Update):
-            for assignment in tree.expressions:
-                if isinstance(assignment, exp.EQ):
-                    new_values[assignment.this.name.lower()] = assignment.expression
         references = [
             (child, key)
             for child in self._schema.tables.values()
