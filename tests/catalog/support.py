@@ -21,8 +21,9 @@ from typing import Any
 from psycopg import pq
 
 from tests.sql.corpus import CLIENTS_DIR
-from txpostgres_proto.catalog import Catalog, Column, Index, RegOid, Table
+from txpostgres_proto.catalog import Catalog, Column, Index, RegOid, SimpleSession, Table
 from txpostgres_proto.catalog.arrays import format_array_literal
+from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
 
 CORPUS_FILES = (CLIENTS_DIR / "statements.sql", CLIENTS_DIR / "psql15_describe.sql")
@@ -133,6 +134,8 @@ def pg_text(value: Any, type_oid: int = 0) -> str | None:
     """A Python value from the catalog engine in PostgreSQL's text output format."""
     if value is None:
         return None
+    if type_oid in (oids.JSON, oids.JSONB) and not isinstance(value, str):
+        return json.dumps(value, separators=(", ", ": "))
     if type_oid in (oids.INT2VECTOR, oids.OIDVECTOR):
         return " ".join(str(item) for item in value)
     if isinstance(value, bool):
@@ -148,6 +151,24 @@ def pg_text(value: Any, type_oid: int = 0) -> str | None:
     if isinstance(value, datetime.datetime):
         return value.isoformat(sep=" ")
     return str(value)
+
+
+#: A statement's outcome: ``("rows", [text tuples])`` or ``("error", sqlstate, message)``.
+Outcome = tuple[Any, ...]
+
+
+def catalog_outcome(catalog: Catalog, sql: str, session: SimpleSession) -> Outcome:
+    """`Reference.outcome` of ``sql`` run by the emulated catalog."""
+    try:
+        result = catalog.execute(sql, (), session)
+    except PostgresError as error:
+        return ("error", error.sqlstate, error.message)
+    types = [column.type_oid for column in result.columns]
+    return (
+        "rows",
+        [tuple(pg_text(value, oid) for value, oid in zip(row, types, strict=True))
+         for row in result.rows],
+    )  # fmt: skip
 
 
 class Reference:
@@ -191,6 +212,27 @@ class Reference:
             )
             for row in range(result.ntuples)
         ]  # fmt: skip
+
+    def outcome(self, sql: str) -> Outcome:
+        """What ``sql`` gives: its rows in text format, or its error (SQLSTATE, message)."""
+        result = self.conn.exec_params(sql.encode(), [], result_format=0)
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            return (
+                "error",
+                (result.error_field(pq.DiagnosticField.SQLSTATE) or b"").decode(),
+                (result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"").decode(),
+            )
+        return (
+            "rows",
+            [
+                tuple(
+                    None if result.get_value(row, col) is None
+                    else result.get_value(row, col).decode()  # type: ignore[union-attr]
+                    for col in range(result.nfields)
+                )
+                for row in range(result.ntuples)
+            ],
+        )  # fmt: skip
 
     def relation_oid(self, name: str) -> str:
         return str(self.rows(f"SELECT '{name}'::regclass::oid")[0][0])

@@ -90,7 +90,7 @@ def test_a_name_subscript_is_one_character(catalog: Catalog) -> None:
     rows = _rows(
         catalog,
         "SELECT typname[0], typname[1], typname[0] = '_' FROM pg_type "
-        "WHERE typname IN ('_int4', 'int4') ORDER BY typname",
+        "WHERE typname IN ('_int4', 'int4') ORDER BY pg_type.typname",
     )
     assert rows == [("_", "i", True), ("i", "n", False)]
 

@@ -23,10 +23,12 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
+from txpostgres_proto.catalog.defaults import deparse_default, quote_identifier
 from txpostgres_proto.catalog.schema import (
     REFERENTIAL_ACTIONS,
     Check,
     Column,
+    Domain,
     EnumType,
     ForeignKey,
     Index,
@@ -225,6 +227,18 @@ def _serial_default(table: Table, column: Column) -> tuple[tuple[str, str], str]
     return (table.schema, sequence), f"nextval('{qualified}'::regclass)"
 
 
+def _printed_default(text: str, column: Column, alloc: OidAllocator) -> str | None:
+    """A column default as ``pg_get_expr`` prints it (None: a NULL constant, no default)."""
+    user_type = column.user_type
+    if isinstance(user_type, EnumType):
+        name = quote_identifier(user_type.name)
+        if user_type.schema != "public":  # not on the default search path
+            name = f"{quote_identifier(user_type.schema)}.{name}"
+        return deparse_default(text, _user_type_oid(alloc, user_type), -1, type_name=name)
+    domain = isinstance(user_type, Domain)
+    return deparse_default(text, column.type_oid, column.typmod, domain=domain)
+
+
 def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRelation:
     schema, name = table.schema, table.name
     oid = alloc.oid("rel", schema, name)
@@ -241,6 +255,8 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
             sequence = (schema, f"{name}_{column.name}_seq")
         sequence_oid = alloc.oid("rel", *sequence) if sequence else 0
         user_type = column.user_type
+        if default is not None:
+            default = _printed_default(default, column, alloc)
         attributes.append(
             AppAttribute(
                 attnum=attnum,

@@ -36,6 +36,9 @@ PostgreSQL features without an SQLite counterpart and how they are rendered:
   Python's ``re`` via ``pgf_regex``;
 * ``LIKE`` is case-sensitive (``PRAGMA case_sensitive_like``) with backslash escapes;
 * ``ORDER BY`` gets explicit ``NULLS FIRST/LAST`` (PostgreSQL sorts NULLs as largest);
+* columns named alike (``SELECT 1, 2`` has two ``?column?``; ``"A"`` and ``a``) get distinct
+  SQLite names (``scopes.keyed``): SQLite finds a subquery's column by its name, ignoring
+  case, so the outer query would read the first one twice;
 * aggregates with ``ORDER BY`` in the call use ``pgf_*`` aggregates that sort themselves
   (SQLite 3.40 has no ordered-set arguments).
 """
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Final
 
 from sqlglot import exp
@@ -62,6 +66,7 @@ from txpostgres_proto.catalog.scopes import (
     call_args,
     function_name,
     ident,
+    keyed,
     param_number,
     quote,
     unwrap,
@@ -138,18 +143,19 @@ class Compiler(ExpressionCompiler):
             body = cte.this
             if with_.args.get("recursive") and isinstance(body, exp.Union):
                 _, anchor = self.query(body.left, scope, alias_columns or None)
-                scope.ctes[name] = self._rename(anchor, alias_columns)
+                scope.ctes[name] = keyed(self._rename(anchor, alias_columns))
             sql, columns = self.query(body, scope, alias_columns or None)
-            columns = self._rename(columns, alias_columns)
+            columns = keyed(self._rename(columns, alias_columns))
             scope.ctes[name] = columns
-            column_list = "(" + ", ".join(quote(c.name) for c in columns) + ")"
+            column_list = "(" + ", ".join(c.sql_name for c in columns) + ")"
             parts.append(f"{quote(name)}{column_list} AS ({sql})")
         keyword = "WITH RECURSIVE " if with_.args.get("recursive") else "WITH "
         return scope, keyword + ", ".join(parts) + " "
 
     @staticmethod
     def _rename(columns: list[OutColumn], names: list[str]) -> list[OutColumn]:
-        """Apply a column alias list (``AS t(a, b)``) to the first columns."""
+        """Apply a column alias list (``AS t(a, b)``) to the first columns (their SQL names
+        are to be made again: `keyed`)."""
         new = Compiler._rename_names([c.name for c in columns], names)
         return [
             OutColumn(name, c.ty, c.table_oid, c.attnum)
@@ -163,11 +169,10 @@ class Compiler(ExpressionCompiler):
         right_sql, right = self.query(node.right, parent)
         if len(left) != len(right):
             raise PostgresError("each UNION query must have the same number of columns", "42601")
-        columns = [
-            OutColumn(lc.name, first_known([lc.ty, rc.ty]) if lc.ty.oid in (oids.UNKNOWN, 0)
-                      else lc.ty, lc.table_oid, lc.attnum)
+        columns = [  # named as the left member names them, in the SQL too
+            replace(lc, ty=first_known([lc.ty, rc.ty])) if lc.ty.oid in (oids.UNKNOWN, 0) else lc
             for lc, rc in zip(left, right, strict=True)
-        ]  # fmt: skip
+        ]
         keyword = {exp.Union: "UNION", exp.Intersect: "INTERSECT", exp.Except: "EXCEPT"}[
             type(node)  # type: ignore[index]
         ]
@@ -193,10 +198,8 @@ class Compiler(ExpressionCompiler):
         self, node: exp.Expr, sql: str, columns: list[OutColumn], parent: Scope | None
     ) -> str:
         """ORDER BY / LIMIT / OFFSET applied to a compound or parenthesized query."""
-        scope = Scope(parent, output={c.name for c in columns})
-        scope.sources.append(
-            Source("", [SourceColumn(c.name, c.ty, quote(c.name)) for c in columns])
-        )
+        scope = Scope(parent, output=_output_names(columns))
+        scope.sources.append(Source("", [SourceColumn(c.name, c.ty, c.sql_name) for c in columns]))
         return sql + self._order_limit(node, scope)
 
     def _values(
@@ -212,11 +215,11 @@ class Compiler(ExpressionCompiler):
                 types = [ty for _, ty in compiled]
         default = [f"column{i}" for i in range(1, len(types) + 1)]
         out_names = self._rename_names(default, names or [])
+        columns = keyed([OutColumn(name, ty) for name, ty in zip(out_names, types, strict=True)])
         select = ", ".join(
-            f"{quote(d)} AS {quote(n)}" for d, n in zip(default, out_names, strict=True)
+            f"{quote(d)} AS {c.sql_name}" for d, c in zip(default, columns, strict=True)
         )
-        sql = f"SELECT {select} FROM (VALUES {', '.join(rows)})"
-        return sql, [OutColumn(name, ty) for name, ty in zip(out_names, types, strict=True)]
+        return f"SELECT {select} FROM (VALUES {', '.join(rows)})", columns
 
     # -- SELECT ------------------------------------------------------------------------
 
@@ -236,8 +239,9 @@ class Compiler(ExpressionCompiler):
                 items.append(sql)
         if names:
             columns = self._rename(columns, names)
-        rendered = [f"{sql} AS {quote(c.name)}" for sql, c in zip(items, columns, strict=True)]
-        scope.output = {c.name for c in columns}
+        columns = keyed(columns)
+        rendered = [f"{sql} AS {c.sql_name}" for sql, c in zip(items, columns, strict=True)]
+        scope.output = _output_names(columns, items)
         parts = ["SELECT"]
         distinct = node.args.get("distinct")
         if distinct is not None:
@@ -252,7 +256,7 @@ class Compiler(ExpressionCompiler):
             parts.append("WHERE " + self.filter_condition(where.this, scope))
         group = node.args.get("group")
         if group is not None:
-            keys = [self._order_key(key, scope) for key in group.expressions]
+            keys = [self._order_key(key, scope, "GROUP BY") for key in group.expressions]
             parts.append("GROUP BY " + ", ".join(keys))
         having = node.args.get("having")
         if having is not None:
@@ -265,7 +269,7 @@ class Compiler(ExpressionCompiler):
         if order is not None:
             keys = []
             for ordered in order.expressions:
-                key = self._order_key(ordered.this, scope)
+                key = self._order_key(ordered.this, scope, "ORDER BY")
                 descending = bool(ordered.args.get("desc"))
                 nulls_first = ordered.args.get("nulls_first")
                 if nulls_first is None:
@@ -291,14 +295,22 @@ class Compiler(ExpressionCompiler):
             self.params.setdefault(number, t.INT8)
         return self.expr(node, scope)[0]
 
-    def _order_key(self, node: exp.Expr, scope: Scope) -> str:
-        """ORDER BY / GROUP BY key: output position, output column name, or expression."""
+    def _order_key(self, node: exp.Expr, scope: Scope, clause: str) -> str:
+        """ORDER BY / GROUP BY key: output position, output column name, or expression.
+
+        A bare name is an output column's, except that in GROUP BY a column of the FROM
+        items comes first (``findTargetlistEntrySQL92`` in parse_clause.c)."""
         if isinstance(node, exp.Literal) and not node.is_string:
             return str(node.this)
         if isinstance(node, exp.Column) and not node.args.get("table"):
             name = ident(node.this)
-            if name in scope.output:
-                return quote(name)
+            if name in scope.output and not (
+                clause == "GROUP BY" and self._resolve(node, scope, required=False)
+            ):
+                key = scope.output[name]
+                if key is None:
+                    raise PostgresError(f'{clause} "{name}" is ambiguous', "42702")
+                return key
         return self.expr(node, scope)[0]
 
     def _select_item(self, item: exp.Expr, scope: Scope) -> Iterator[tuple[str, OutColumn]]:
@@ -415,7 +427,7 @@ class Compiler(ExpressionCompiler):
             scope.sources.append(
                 Source(
                     name,
-                    [SourceColumn(c.name, c.ty, f"{quote(name)}.{quote(c.name)}",
+                    [SourceColumn(c.name, c.ty, f"{quote(name)}.{c.sql_name}",
                                   (c.table_oid, c.attnum)) for c in out],
                 )
             )  # fmt: skip
@@ -434,7 +446,7 @@ class Compiler(ExpressionCompiler):
                 out = self._rename(cte, columns)
                 scope.sources.append(
                     Source(alias, [SourceColumn(n.name, n.ty,
-                                                f"{quote(alias)}.{quote(c.name)}",
+                                                f"{quote(alias)}.{c.sql_name}",
                                                 (n.table_oid, n.attnum))
                                    for n, c in zip(out, cte, strict=True)])
                 )  # fmt: skip
@@ -661,6 +673,23 @@ class Compiler(ExpressionCompiler):
             scope.srf[id(call)] = replacement
         greatest = lengths[0] if len(lengths) == 1 else f"pgf_greatest({', '.join(lengths)})"
         return f"json_each(pgf_series(1, {greatest})) AS {alias}"
+
+
+def _output_names(
+    columns: list[OutColumn], items: list[str] | None = None
+) -> dict[str, str | None]:
+    """`Scope.output` of a select list (``items``: its SQL, when it has one): a name several
+    columns share is ambiguous unless they are the same expression (``SELECT a, a``)."""
+    output: dict[str, str | None] = {}
+    first: dict[str, str | None] = {}
+    for position, column in enumerate(columns):
+        sql = items[position] if items is not None else None
+        if column.name not in output:
+            output[column.name] = column.sql_name
+            first[column.name] = sql
+        elif sql is None or first[column.name] != sql:
+            output[column.name] = None
+    return output
 
 
 def constant_row(sql: str) -> tuple[str | int, ...] | None:

@@ -13,7 +13,7 @@ the search path (namespace.c: ``pg_catalog`` is searched first unless listed exp
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -29,6 +29,7 @@ from txpostgres_proto.catalog.builtin import (
     PG_CATALOG_OID,
     BuiltinData,
 )
+from txpostgres_proto.catalog.pgtypes import format_type
 from txpostgres_proto.catalog.schema import REFERENTIAL_ACTION_WORDS
 from txpostgres_proto.catalog.viewsql import qualified_definition
 from txpostgres_proto.protocol.errors import PostgresError
@@ -40,28 +41,8 @@ PUBLIC_NAMESPACE_OID: Final = 2200
 #: The search path of a session that has not changed it: ``"$user", public``.
 DEFAULT_PATH: Final = [PG_CATALOG_OID, PUBLIC_NAMESPACE_OID]
 PG_TYPE_OID: Final = 1247
-ARRAY_SUBSCRIPT_HANDLER: Final = 6179
 
 _SAFE_IDENT: Final = re.compile(r"^[a-z_][a-z0-9_$]*$")
-_TYPE_NAMES: Final = {
-    oids.BOOL: "boolean",
-    oids.FLOAT4: "real",
-    oids.FLOAT8: "double precision",
-    oids.INT2: "smallint",
-    oids.INT4: "integer",
-    oids.INT8: "bigint",
-    oids.NUMERIC: "numeric",
-    oids.VARCHAR: "character varying",
-    oids.VARBIT: "bit varying",
-    oids.BIT: "bit",
-    oids.INTERVAL: "interval",
-}
-_ZONED: Final = {
-    oids.TIME: ("time", " without time zone"),
-    oids.TIMETZ: ("time", " with time zone"),
-    oids.TIMESTAMP: ("timestamp", " without time zone"),
-    oids.TIMESTAMPTZ: ("timestamp", " with time zone"),
-}
 
 
 def check_definition(check: str, pretty: bool = False) -> str:
@@ -411,36 +392,12 @@ class Directory:
     def format_type(self, oid: int, typmod: int | None, path: list[int]) -> str:
         """``format_type(oid, typmod)``; ``typmod=None`` is SQL NULL (no modifier given).
         OID 0 (no type, e.g. ``typbasetype`` of a non-domain) is ``-``, an unknown OID ``???``."""
-        row = self.types.get(oid)
-        if row is None:
-            return "-" if oid == 0 else "???"
-        if (
-            row["typelem"]
-            and row["typsubscript"] == ARRAY_SUBSCRIPT_HANDLER
-            and row["typstorage"] != "p"
-        ):
-            return self.format_type(row["typelem"], typmod, path) + "[]"
-        given = typmod is not None
-        with_mod = typmod is not None and typmod >= 0
-        if oid == oids.BPCHAR:
-            if with_mod:
-                return f"character({typmod - 4})"  # type: ignore[operator]
-            return "bpchar" if given else "character"
-        if oid in _ZONED:
-            base, suffix = _ZONED[oid]
-            return base + (f"({typmod})" if with_mod else "") + suffix
-        if oid in _TYPE_NAMES:
-            name = _TYPE_NAMES[oid]
-            if with_mod:
-                assert typmod is not None
-                if oid == oids.NUMERIC:
-                    return f"numeric({(typmod - 4) >> 16},{(typmod - 4) & 0xFFFF})"
-                if oid == oids.VARCHAR:
-                    return f"{name}({typmod - 4})"
-                return f"{name}({typmod})"
-            return name
+        return format_type(self.types, oid, typmod, lambda row: self._type_spelling(row, path))
+
+    def _type_spelling(self, row: Mapping[str, Any], path: list[int]) -> str:
+        """A type's name, schema-qualified when not visible on ``path``."""
         name = self.quote_ident(row["typname"])
-        if self.type_visible(oid, path):
+        if self.type_visible(row["oid"], path):
             return name
         return f"{self.quote_ident(self.namespaces.get(row['typnamespace'], '?'))}.{name}"
 

@@ -36,6 +36,7 @@ from txpostgres_proto.catalog.scopes import (
     cast_target,
     ident,
     literal,
+    only_column,
     param_number,
     quote,
     unwrap,
@@ -116,15 +117,23 @@ class ExpressionCompiler(abc.ABC):
             if table is not None:
                 for source in reversed(current.sources):
                     if source.alias == table:
-                        found = source.column(name)
+                        found = only_column(source.named(name), name)
                         if found is None and required:
                             raise PostgresError(f"column {table}.{name} does not exist", "42703")
                         return found
             else:
-                for source in current.sources:
-                    found = source.column(name)
-                    if found is not None:
-                        return found
+                # A USING column of a join's right side is the left side's: not a second one.
+                found = only_column(
+                    [
+                        column
+                        for source in current.sources
+                        if name not in source.hidden
+                        for column in source.named(name)
+                    ],
+                    name,
+                )
+                if found is not None:
+                    return found
                 for source in current.sources:
                     if source.alias == name and source.scalar is not None:
                         return source.scalar
@@ -647,7 +656,7 @@ class ExpressionCompiler(abc.ABC):
         if isinstance(inner, exp.Select | exp.SetOperation | exp.Subquery):
             sql, columns = self.query(inner, scope)
             element = columns[0].ty if columns else t.UNKNOWN
-            source, value, members = f"({sql})", quote(columns[0].name), sql
+            source, value, members = f"({sql})", columns[0].sql_name, sql
         elif isinstance(inner, exp.Array):
             compiled = [self.coerce(item, left_ty, scope) for item in inner.expressions]
             element = first_known([ty for _, ty in compiled])
@@ -808,13 +817,15 @@ class ExpressionCompiler(abc.ABC):
         if len(columns) != 1:
             raise PostgresError("subquery must return only one column", "42601")
         alias = quote(f"_array{next(self._aliases)}")
-        column = quote(columns[0].name)
+        column = columns[0].sql_name
         return (
             f"(SELECT pgf_array_sub({alias}.{column}) FROM ({sql}) AS {alias})",
             t.array_of(columns[0].ty),
         )
 
     def _ordered_aggregate(self, name: str, args: list[exp.Expr], scope: Scope) -> tuple[str, Ty]:
+        """``array_agg``/``string_agg``/``json_agg``, with ``DISTINCT`` and ``ORDER BY`` in the
+        call (see ``aggregates.py``)."""
         rule, function = ORDERED_AGGREGATES[name]
         order: exp.Order | None = None
         if args and isinstance(args[-1], exp.Order):
@@ -823,11 +834,12 @@ class ExpressionCompiler(abc.ABC):
         distinct = len(args) == 1 and isinstance(args[0], exp.Distinct)
         if distinct:
             args = list(args[0].expressions)
-        compiled = [self.expr(arg, scope) for arg in args]
-        sqls = [sql for sql, _ in compiled]
+            function += "_distinct"
+        compiled = [self.expr(unwrap(arg), scope) for arg in args]
         ty = rule([ty for _, ty in compiled])
-        if distinct and name == "array_agg" and order is None:
-            return f"pgf_array_agg1(DISTINCT {sqls[0]})", ty
+        values = [sql for sql, _ in compiled][: 2 if name == "string_agg" else 1]
+        if name == "string_agg" and len(values) == 1:
+            values.append("''")
         directions = ""
         keys: list[str] = []
         for ordered in order.expressions if order is not None else []:
@@ -837,8 +849,13 @@ class ExpressionCompiler(abc.ABC):
                 nulls_first = descending
             letter = "d" if descending else "a"
             directions += letter.upper() if nulls_first else letter
-            keys.append(self.expr(ordered.this, scope)[0])
-        if name == "string_agg":
-            separator = sqls[1] if len(sqls) > 1 else "''"
-            return f"{function}({', '.join([sqls[0], separator, literal(directions), *keys])})", ty
-        return f"{function}({', '.join([sqls[0], literal(directions), *keys])})", ty
+            keys.append(self.expr(unwrap(ordered.this), scope)[0])
+            if distinct and keys[-1] not in (sql for sql, _ in compiled):
+                raise PostgresError(
+                    "in an aggregate with DISTINCT, ORDER BY expressions must appear in "
+                    "argument list",
+                    "42P10",
+                )
+        if distinct and order is None:  # PostgreSQL sorts the input by the arguments
+            directions, keys = "a" * len(values), values
+        return f"{function}({', '.join([*values, literal(directions), *keys])})", ty

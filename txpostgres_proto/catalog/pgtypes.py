@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -82,6 +82,71 @@ _VECTOR_ELEMENTS: Final = {oids.INT2VECTOR: oids.INT2, oids.OIDVECTOR: oids.OID}
 
 def _types() -> dict[int, dict[str, Any]]:
     return load().types
+
+
+#: ``typsubscript`` of true array types (``array_subscript_handler``).
+ARRAY_SUBSCRIPT_HANDLER: Final = 6179
+#: Types ``format_type`` spells with their SQL-standard names (format_type.c).
+_TYPE_NAMES: Final = {
+    oids.BOOL: "boolean",
+    oids.FLOAT4: "real",
+    oids.FLOAT8: "double precision",
+    oids.INT2: "smallint",
+    oids.INT4: "integer",
+    oids.INT8: "bigint",
+    oids.NUMERIC: "numeric",
+    oids.VARCHAR: "character varying",
+    oids.VARBIT: "bit varying",
+    oids.BIT: "bit",
+    oids.INTERVAL: "interval",
+}
+_ZONED: Final = {
+    oids.TIME: ("time", " without time zone"),
+    oids.TIMETZ: ("time", " with time zone"),
+    oids.TIMESTAMP: ("timestamp", " without time zone"),
+    oids.TIMESTAMPTZ: ("timestamp", " with time zone"),
+}
+
+
+def format_type(
+    types: Mapping[int, Mapping[str, Any]],
+    oid: int,
+    typmod: int | None,
+    spell: Callable[[Mapping[str, Any]], str],
+) -> str:
+    """``format_type(oid, typmod)`` (format_type.c) over the ``pg_type`` rows ``types``;
+    ``spell`` writes the name of a type without an SQL-standard one (from its row, quoted and
+    qualified as needed).  ``typmod=None`` is SQL NULL (no modifier given).  OID 0 (no type,
+    e.g. ``typbasetype`` of a non-domain) is ``-``, an unknown OID ``???``."""
+    row = types.get(oid)
+    if row is None:
+        return "-" if oid == 0 else "???"
+    if (
+        row["typelem"]
+        and row["typsubscript"] == ARRAY_SUBSCRIPT_HANDLER
+        and row["typstorage"] != "p"
+    ):
+        return format_type(types, row["typelem"], typmod, spell) + "[]"
+    given = typmod is not None
+    with_mod = typmod is not None and typmod >= 0
+    if oid == oids.BPCHAR:
+        if with_mod:
+            return f"character({typmod - 4})"  # type: ignore[operator]
+        return "bpchar" if given else "character"
+    if oid in _ZONED:
+        base, suffix = _ZONED[oid]
+        return base + (f"({typmod})" if with_mod else "") + suffix
+    if oid in _TYPE_NAMES:
+        name = _TYPE_NAMES[oid]
+        if with_mod:
+            assert typmod is not None
+            if oid == oids.NUMERIC:
+                return f"numeric({(typmod - 4) >> 16},{(typmod - 4) & 0xFFFF})"
+            if oid == oids.VARCHAR:
+                return f"{name}({typmod - 4})"
+            return f"{name}({typmod})"
+        return name
+    return spell(row)
 
 
 def is_array(ty: Ty) -> bool:

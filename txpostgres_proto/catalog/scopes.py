@@ -10,24 +10,37 @@ recognize sqlglot's shapes for calls, parameters and casts.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
 from txpostgres_proto.catalog import pgtypes as t
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.catalog.sequences import SequenceInfo
+from txpostgres_proto.protocol.errors import PostgresError
 
 
 @dataclass(frozen=True, slots=True)
 class OutColumn:
-    """A result column: PostgreSQL's name and type, and its source table column if direct."""
+    """A result column: PostgreSQL's name and type, and its source table column if direct.
+
+    ``key`` is the name the compiled SQL gives the column when that is not ``name``: columns
+    named alike (``SELECT 1, 2`` has two ``?column?``) get distinct SQLite names (`keyed`),
+    so that a query reading them finds each by its position's key rather than the first.
+    """
 
     name: str
     ty: Ty
     table_oid: int = 0
     attnum: int = 0
+    key: str | None = None
+
+    @property
+    def sql_name(self) -> str:
+        """The column's name in the compiled SQL, quoted."""
+        return quote(self.name if self.key is None else self.key)
 
 
 @dataclass(frozen=True)
@@ -60,11 +73,9 @@ class Source:
     scalar: SourceColumn | None = None  # whole-row reference of a scalar function source
     hidden: set[str] = field(default_factory=set)  # USING columns left out of ``*``
 
-    def column(self, name: str) -> SourceColumn | None:
-        for column in self.columns:
-            if column.name == name:
-                return column
-        return None
+    def named(self, name: str) -> list[SourceColumn]:
+        """The columns called ``name`` (more than one: a reference to it is ambiguous)."""
+        return [column for column in self.columns if column.name == name]
 
 
 @dataclass
@@ -73,7 +84,9 @@ class Scope:
     sources: list[Source] = field(default_factory=list)
     ctes: dict[str, list[OutColumn]] = field(default_factory=dict)
     srf: dict[int, tuple[str, Ty]] = field(default_factory=dict)
-    output: set[str] = field(default_factory=set)
+    #: The select list's names, for ORDER BY/GROUP BY: each name's column in the compiled
+    #: SQL, or None when several different columns have that name (a reference is ambiguous).
+    output: dict[str, str | None] = field(default_factory=dict)
 
     def cte(self, name: str) -> list[OutColumn] | None:
         scope: Scope | None = self
@@ -82,6 +95,31 @@ class Scope:
                 return scope.ctes[name]
             scope = scope.parent
         return None
+
+
+def keyed(columns: list[OutColumn]) -> list[OutColumn]:
+    """``columns`` with distinct SQL names: those whose name another column also has (as
+    SQLite compares names, ignoring ASCII case) are keyed by name and position."""
+    counts = Counter(column.name.lower() for column in columns)
+    taken = set(counts)
+    out = []
+    for position, column in enumerate(columns, start=1):
+        key = None
+        if counts[column.name.lower()] > 1:
+            key = f"{column.name}#{position}"
+            while key.lower() in taken:
+                key += "#"
+            taken.add(key.lower())
+        out.append(replace(column, key=key))
+    return out
+
+
+def only_column(candidates: list[SourceColumn], name: str) -> SourceColumn | None:
+    """The one column a reference to ``name`` means; PostgreSQL's error when several are
+    candidates."""
+    if len(candidates) > 1:
+        raise PostgresError(f'column reference "{name}" is ambiguous', "42702")
+    return candidates[0] if candidates else None
 
 
 def ident(node: exp.Expr | str | None) -> str:

@@ -26,7 +26,7 @@ from txpostgres_proto.catalog.builtin import (
     FIRST_NORMAL_OID,
     BuiltinData,
 )
-from txpostgres_proto.catalog.directory import Directory
+from txpostgres_proto.catalog.directory import DEFAULT_PATH, Directory
 from txpostgres_proto.catalog.rows import Row, Rows
 from txpostgres_proto.catalog.schema import REFERENTIAL_ACTION_WORDS
 from txpostgres_proto.catalog.session import SessionInfo
@@ -67,7 +67,11 @@ class _Relations:
         for att in attributes:
             if att["attnum"] > 0:
                 self.attributes.setdefault(att["attrelid"], []).append(att)
-        self.defaults = {(row["adrelid"], row["adnum"]): row["adbin"] for row in defaults}
+        #: Column defaults as ``pg_get_expr`` prints them on the default search path.
+        self.defaults = {
+            (row["adrelid"], row["adnum"]): directory.expression_text(row["adbin"], DEFAULT_PATH)
+            for row in defaults
+        }
         #: ``pg_sequence`` rows by sequence OID.
         self.sequences = {row["seqrelid"]: row for row in sequences}
         #: The sequence of each identity column, by (table OID, attnum): its internal
