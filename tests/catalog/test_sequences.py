@@ -2,9 +2,8 @@
 
 A catalog made with ``sequence_reads=True`` claims ``SELECT ... FROM <sequence>`` and answers it
 from the states the caller passes to ``execute`` (fresh when none is given); ``pg_sequences``
-and ``pg_sequence_last_value`` read the same states.  Without the flag (the SQLite default,
-which stores its sequences itself) such queries stay the backend's.  Result columns are
-compared with a real PostgreSQL's.
+and ``pg_sequence_last_value`` read the same states.  Without the flag such queries stay the
+backend's.  Result columns are compared with a real PostgreSQL's.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ belongs to the application.  The application's sequences are the exception when 
 is made with ``sequence_reads=True``: then they are catalog relations whose one row
 (``last_value``, ``is_called``) the caller supplies per query (``sequences.py``):
 :meth:`Catalog.sequences` says which a query reads, and :meth:`Catalog.execute` takes their
-states.  (A backend that stores its sequences itself, as the SQLite default does, leaves the
-flag off and answers their reads itself.)
+states.  Handler applications and the SQLite default both set it; the SQLite default reads
+the states from its own sequence storage only for the queries that need them.
 
 The engine is not thread-safe (the server runs it from the reactor thread); session-dependent
 functions read the session passed to :meth:`Catalog.execute` for the duration of the call.
