@@ -8,7 +8,9 @@ which upstream answered shows in ``pg_backend_pid()``.
 
 from __future__ import annotations
 
+import random
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -353,3 +355,66 @@ def test_pgbench_through_the_multiplexing_proxy(
     assert result.returncode == 0, result.stderr
     assert "failed transactions: 0 " in result.stdout
     assert int(result.stdout.split("actually processed: ")[1].split()[0]) > 100
+
+
+def _mixed_client(dsn: str, seed: int, seconds: float, failures: list[str]) -> None:
+    """One client of the stress test: a random mix of what clients send, every answer checked."""
+    rng = random.Random(seed)
+    prepare = seed % 2 == 0  # half the clients use named prepared statements
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=0 if prepare else None) as conn:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            n = rng.randrange(1_000_000)
+            kind = rng.randrange(6)
+            try:
+                if kind == 0:
+                    got = conn.execute("select %s::int + 1", (n,)).fetchone()
+                    expected: object = (n + 1,)
+                elif kind == 1:
+                    got = conn.execute(f"select {n}, 'x{n}'").fetchone()
+                    expected = (n, f"x{n}")
+                elif kind == 2:
+                    with conn.transaction():
+                        conn.execute("select %s::int", (n,))
+                        got = conn.execute("select %s::int * 2", (n,)).fetchone()
+                    expected = (2 * n,)
+                elif kind == 3:
+                    try:
+                        conn.execute(f"select {n} / 0")
+                        got = "no error"
+                    except psycopg.errors.DivisionByZero:
+                        got = "22012"
+                    expected = "22012"
+                elif kind == 4:
+                    with conn.pipeline():
+                        first = conn.execute("select %s::int", (n,))
+                        second = conn.execute("select %s::int", (n + 1,))
+                    got = (first.fetchone(), second.fetchone())
+                    expected = ((n,), (n + 1,))
+                else:
+                    rows = conn.execute("select g from generate_series(1, %s::int) g", (n % 50,))
+                    got = len(rows.fetchall())
+                    expected = n % 50
+            except Exception as error:  # noqa: BLE001 - every failure is reported below
+                failures.append(f"client {seed} kind {kind}: {error!r}")
+                return
+            if got != expected:
+                failures.append(f"client {seed} kind {kind}: {got!r} != {expected!r}")
+                return
+
+
+def test_many_clients_mixing_everything_each_get_their_own_answers(
+    multiplex_proxy: ProxyProcess,
+) -> None:
+    failures: list[str] = []
+    threads = [
+        threading.Thread(
+            target=_mixed_client, args=(multiplex_proxy.dsn(TRUST_USER), seed, 3.0, failures)
+        )
+        for seed in range(12)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
