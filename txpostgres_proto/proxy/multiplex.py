@@ -13,13 +13,16 @@ that small:
 
 * only units of the same read batch are combined, and only onto an upstream that is idle —
   never behind a query already running;
-* a batch shares one connection by at most ``depth`` units (the rest take the next idle one);
+* one connection carries at most ``depth`` units of a batch (the rest take the next idle one),
+  and ``depth`` units go out as soon as they are in, so the server starts on them while the
+  rest of the batch is read;
 * a statement shape joins others only once it has been seen to finish within
   ``SHARE_WITHIN`` seconds, and its last run did (`ShapeTimes`): a statement new to the proxy,
   or one that last ran long (a report, a ``pg_sleep``), travels alone on its own connection.
 
-Multiplexing is off by default (``ProxyFactory(multiplex=0)``); ``--multiplex N`` turns it on
-with depth N.  A unit whose client's settings differ from those of the idle connection, or that
+Multiplexing is off by default (``ProxyFactory(multiplex=0)``) because of that wait and because
+a cancel cannot safely reach a unit with others behind it (see `ProxyServerProtocol`);
+``--multiplex N`` turns it on with depth N.  A unit whose client's settings differ from those of the idle connection, or that
 arrives while no idle connection exists, takes the usual transaction-pooling path.
 """
 
