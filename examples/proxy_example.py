@@ -3,7 +3,8 @@
 Run it against any PostgreSQL server, then point psql, pgbench or an application at it::
 
     python examples/proxy_example.py 'postgresql://app:secret@127.0.0.1:5432/app' \\
-        --listen tcp:6432:interface=127.0.0.1 --pool-mode transaction --pool-size 10
+        --listen tcp:6432:interface=127.0.0.1 --pool-mode transaction --pool-size 10 \\
+        --multiplex 8
     psql -h 127.0.0.1 -p 6432 -U anyone app
 
 Without ``--users`` every client is trusted (``--auth trust``); with a users file in
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--listen", default="tcp:6432:interface=127.0.0.1")
     parser.add_argument("--pool-mode", choices=[mode.value for mode in PoolMode])
     parser.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE)
+    parser.add_argument(
+        "--multiplex", type=int, default=0, help="transaction pooling: short SELECTs per write"
+    )
     parser.add_argument("--users", help="pgbouncer-style auth_file")
     parser.add_argument("--auth", default=None, help="trust, password, md5, scram-sha-256")
     args = parser.parse_args(argv)
@@ -39,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         args.upstream,
         pool_mode=args.pool_mode or PoolMode.TRANSACTION,
         pool_size=args.pool_size,
+        multiplex=args.multiplex,
         reactor=reactor,
         auth=auth,
         password_store=password_store,

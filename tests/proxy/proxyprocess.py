@@ -25,12 +25,15 @@ _REPO = Path(__file__).resolve().parents[2]
 class ProxyProcess:
     """``with ProxyProcess(upstream_url, "--pool-mode", "session") as proxy:`` …"""
 
-    def __init__(self, upstream: str, *options: str, log: Path) -> None:
+    def __init__(self, upstream: str, *options: str, log: Path, script: str | None = None) -> None:
+        """``script``: a program taking the upstream as its first argument instead (an
+        example), with the same ``--listen`` and other options."""
         self.host = "127.0.0.1"
         self.port = free_port(self.host)
         self.log = log
+        program = [script, upstream] if script else ["-m", "txpostgres_proto", "--proxy", upstream]
         self.argv: Sequence[str] = [
-            sys.executable, "-m", "txpostgres_proto", "--proxy", upstream,
+            sys.executable, *program,
             "--listen", f"tcp:{self.port}:interface={self.host}", *options,
         ]  # fmt: skip
         self._process: subprocess.Popen[bytes] | None = None
