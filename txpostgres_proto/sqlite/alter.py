@@ -14,7 +14,9 @@ the existing rows, as PostgreSQL does when it adds a constraint.
 The new definition is derived from the stored one (``sqlite_schema.sql``, which this backend
 wrote itself, see ``ddl.py``): its column definitions and constraints are edited as a sqlglot
 tree, and each column keeps its declared PostgreSQL type unless the ALTER changes it.  The
-ALTER actions of one statement apply in order, as in PostgreSQL.
+ALTER actions of one statement apply in order, as in PostgreSQL.  The PostgreSQL texts of the
+columns' defaults (``ddl.py``) follow: kept anew for the rebuilt table (SET DEFAULT and ADD
+COLUMN giving new ones), renamed and dropped with their table or column in place.
 
 Sequences follow as in PostgreSQL: a dropped column's sequences go with it (the defaults of
 other columns drawing from them too, under ``CASCADE``, with PostgreSQL's NOTICE; 2BP01
@@ -35,7 +37,7 @@ from sqlglot.errors import SqlglotError
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite import ddl
 from txpostgres_proto.sqlite.dialect import WRITE
-from txpostgres_proto.sqlite.reflect import Schema, TableInfo
+from txpostgres_proto.sqlite.reflect import DEFAULTS_TABLE_SQL, Schema, TableInfo
 from txpostgres_proto.sqlite.sequence_ddl import column_sequence, sequence_statement
 from txpostgres_proto.sqlite.sequences import drop_sql, rename_sql, serial_keep_sql, serial_sql
 from txpostgres_proto.sqlite.typemap import PgType
@@ -81,6 +83,8 @@ class _Column:
     pg_type: PgType
     definition: exp.ColumnDef
     source: str | None  # SQLite expression over the old table; None for a new column
+    #: The PostgreSQL text of its default, in a 1-tuple when known (``ddl.record_defaults_sql``)
+    written: tuple[str | None] | None = None
 
 
 @dataclass
@@ -106,8 +110,10 @@ class _Rebuild:
         for element in schema.expressions:
             if isinstance(element, exp.ColumnDef):
                 pg_type = declared.get(element.name.lower(), PgType(25))
+                found = table.column(element.name)
+                written = (found[1].written,) if found is not None and found[1].kept else None
                 rebuild.columns.append(
-                    _Column(element.name, pg_type, element, ddl.quote(element.name))
+                    _Column(element.name, pg_type, element, ddl.quote(element.name), written)
                 )
             else:
                 rebuild.constraints.append(element)
@@ -139,7 +145,7 @@ class _Rebuild:
         targets = ", ".join(ddl.quote(column.name) for column in copied)
         sources = ", ".join(column.source or "NULL" for column in copied)
         scratch, old, new = ddl.quote(_SCRATCH), ddl.quote(self.table.name), ddl.quote(self.name)
-        return [
+        rebuilt = [
             "PRAGMA legacy_alter_table = ON",
             f"ALTER TABLE {old} RENAME TO {scratch}",
             "PRAGMA legacy_alter_table = OFF",
@@ -147,6 +153,25 @@ class _Rebuild:
             f"INSERT INTO {new} ({targets}) SELECT {sources} FROM {scratch}",
             f"DROP TABLE {scratch}",
             *(index for index in map(self._index, self.index_sql) if index is not None),
+        ]
+        return rebuilt + self._kept_defaults()
+
+    def _kept_defaults(self) -> list[str]:
+        """The statements keeping the PostgreSQL texts of the defaults known (``ddl.py``) with
+        the SQLite texts the new table has for them."""
+        written = {
+            column.name: (column.written[0], None)
+            for column in self.columns
+            if column.written is not None
+            and _constraints_of(column.definition, exp.DefaultColumnConstraint)
+        }
+        if not written:
+            return []
+        names = list(dict.fromkeys([self.table.name, self.name]))
+        return [
+            DEFAULTS_TABLE_SQL,
+            ddl.forget_defaults_sql(names),
+            ddl.record_defaults_sql(self.name, written),
         ]
 
     def _index(self, sql: str) -> str | None:
@@ -242,8 +267,10 @@ def _alter_column(rebuild: _Rebuild, action: exp.AlterColumn, schema: Schema) ->
     elif action.args.get("default") is not None:
         _remove(definition, exp.DefaultColumnConstraint)
         _add(definition, "DEFAULT " + ddl.default_sql(action.args["default"], column.pg_type))
+        column.written = (ddl.pg_default_text(action.args["default"]),)
     elif action.args.get("drop"):
         _remove(definition, exp.DefaultColumnConstraint)
+        column.written = None
     else:
         raise PostgresError(
             f"ALTER COLUMN {action.sql(dialect='postgres')} is not supported by the SQLite backend",
@@ -356,7 +383,9 @@ def _add_column(
     text = writer.column(action)
     definition = _sqlite_tree(f"CREATE TABLE x ({text})").this.expressions[0]
     pg_type, serial = ddl.column_type(action.args.get("kind"))
-    rebuild.columns.append(_Column(action.name, pg_type, definition, None))
+    kept = writer.written.get(action.name)
+    written = (kept[0],) if kept is not None else None
+    rebuild.columns.append(_Column(action.name, pg_type, definition, None, written))
     if serial:
         sequence = f"{rebuild.table.name}_{action.name}_seq"
         return [serial_sql(sequence, _SEQUENCE_TYPES.get(pg_type.oid, "bigint"))]
@@ -455,21 +484,39 @@ def _needs_rebuild(action: exp.Expression) -> bool:
     return not isinstance(action, exp.RenameColumn | exp.AlterRename)
 
 
-def _in_place(table: str, action: exp.Expression) -> list[str]:
-    quoted = ddl.quote(table)
+def _in_place(table: TableInfo, action: exp.Expression) -> list[str]:
+    """The statements altering ``table`` in place, the kept texts of its columns' defaults
+    (``ddl.py``) following."""
+    quoted = ddl.quote(table.name)
     if isinstance(action, exp.ColumnDef):
-        column = ddl.TableWriter(table, set()).column(action)
-        return [f"ALTER TABLE {quoted} ADD COLUMN {column}"]
+        writer = ddl.TableWriter(table.name, set())
+        column = writer.column(action)
+        added = f"ALTER TABLE {quoted} ADD COLUMN {column}"
+        if not writer.written:
+            return [added]
+        return [added, DEFAULTS_TABLE_SQL, ddl.record_defaults_sql(table.name, writer.written)]
     if isinstance(action, exp.Drop):
-        return [
-            f"ALTER TABLE {quoted} DROP COLUMN {ddl.quote(item.name)}"
-            for item in action.args.get("tables") or []
-        ]
+        statements = []
+        for item in action.args.get("tables") or []:
+            statements.append(f"ALTER TABLE {quoted} DROP COLUMN {ddl.quote(item.name)}")
+            found = table.column(item.name)
+            if found is not None and found[1].kept:
+                forgotten = ddl.forget_defaults_sql([table.name], found[1].name)
+                statements.extend([DEFAULTS_TABLE_SQL, forgotten])
+        return statements
     if isinstance(action, exp.RenameColumn):
-        old, new = ddl.quote(action.this.name), ddl.quote(action.args["to"].name)
-        return [f"ALTER TABLE {quoted} RENAME COLUMN {old} TO {new}"]
+        old, new = action.this.name, action.args["to"].name
+        renamed = f"ALTER TABLE {quoted} RENAME COLUMN {ddl.quote(old)} TO {ddl.quote(new)}"
+        found = table.column(old)
+        if found is None or not found[1].kept:
+            return [renamed]
+        return [renamed, *ddl.rename_defaults_sql(table.name, new, found[1].name)]
     assert isinstance(action, exp.AlterRename)
-    return [f"ALTER TABLE {quoted} RENAME TO {ddl.quote(ddl.table_name(action.this))}"]
+    new = ddl.table_name(action.this)
+    renamed = f"ALTER TABLE {quoted} RENAME TO {ddl.quote(new)}"
+    if not any(column.kept for column in table.columns):
+        return [renamed]
+    return [renamed, *ddl.rename_defaults_sql(table.name, new)]
 
 
 def with_defaults(table: TableInfo, defaults: dict[str, str | None]) -> list[str]:
@@ -482,7 +529,9 @@ def with_defaults(table: TableInfo, defaults: dict[str, str | None]) -> list[str
 
 def _set_defaults(rebuild: _Rebuild, defaults: dict[str, str | None]) -> None:
     for column, default in defaults.items():
-        definition = rebuild.column(column).definition
+        found = rebuild.column(column)
+        found.written = None  # a sequence's: read from the SQLite text
+        definition = found.definition
         _remove(definition, exp.DefaultColumnConstraint)
         if default is not None:
             _add(definition, f"DEFAULT {default}")
@@ -701,4 +750,4 @@ def _skip_existing(table: TableInfo, action: exp.Expression) -> list[str]:
         if not kept:
             return []
         action.set("tables", kept)
-    return _in_place(table.name, action)
+    return _in_place(table, action)

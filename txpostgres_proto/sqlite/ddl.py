@@ -15,6 +15,12 @@ PostgreSQL's column semantics have to be spelled out for SQLite:
   SQLite's "CHECK constraint failed: <name>" can be reported as PostgreSQL reports it;
 * a string default for a typed column is converted now (``DEFAULT 'true'`` on a boolean is
   stored as ``1``), other defaults are translated expressions in parentheses (``now()``);
+* the default as the application wrote it, in PostgreSQL's syntax, is kept beside its SQLite
+  translation in `DEFAULTS_TABLE` with the text SQLite reports for the translation
+  (``PRAGMA table_info``), so that the catalog prints what PostgreSQL's ``pg_get_expr`` would
+  (``CURRENT_DATE``, not the translation's ``pg_current_date()``); ``reflect.py`` takes a
+  row only while the column's SQLite default is still the one it was written for, so a row
+  gone stale (or missing: a database file written before) leaves the SQLite text to speak;
 * a column of an enum or domain (``usertypes.py``) gets the type's rules as CHECK constraints
   (an enum's labels; a domain's CHECK, named like PostgreSQL's, and NOT NULL) and the domain's
   default unless it has its own.
@@ -29,10 +35,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.dialect import parse_statement, to_sqlite
+from txpostgres_proto.sqlite.reflect import DEFAULTS_TABLE, DEFAULTS_TABLE_SQL
 from txpostgres_proto.sqlite.resolve import cast_target
 from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree
 from txpostgres_proto.sqlite.sequence_ddl import column_sequence, read_changes, unqualified
@@ -62,6 +70,7 @@ _SEQUENCE_NAME: Final = re.compile(
 #: The sequence name (None: PostgreSQL's default) and options (as `read_changes` gives them)
 #: of one identity column.
 IdentityOptions = tuple[str | None, dict[str, Any]]
+_SEQUENCE_CALLS: Final = frozenset({"nextval", "currval", "setval"})
 
 
 def identity_options(sql: str) -> tuple[str, list[IdentityOptions]]:
@@ -169,6 +178,97 @@ def _sequence_default(node: exp.Expression) -> str | None:
     return f"(nextval({sql_literal(name.strip(chr(34)))}))"
 
 
+class _PgText(Postgres):
+    """PostgreSQL as a default's text is written for the catalog: casts as ``x::type``, the
+    form PostgreSQL prints (the catalog keeps the text of a cast it cannot read, such as one to
+    an enum)."""
+
+    class Generator(Postgres.Generator):  # type: ignore[misc, valid-type]
+        def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+            value = self.sql(expression, "this")
+            if not isinstance(expression.this, exp.Literal | exp.Column | exp.Paren | exp.Func):
+                value = f"({value})"
+            return f"{value}::{self.sql(expression, 'to')}"
+
+
+_PG_TEXT: Final = _PgText()
+
+
+def pg_default_text(node: exp.Expression) -> str:
+    """A column default as PostgreSQL text for the catalog to print (``catalog/defaults.py``):
+    the expression as given, its sequence names without the schema (``nextval('public.s')``
+    names the sequence ``s``, printed ``nextval('s'::regclass)``)."""
+    tree = node.copy()
+    for call in tree.find_all(exp.Anonymous):
+        if str(call.this).lower() not in _SEQUENCE_CALLS or not call.expressions:
+            continue
+        argument = call.expressions[0]
+        literal = argument.this if isinstance(argument, exp.Cast) else argument
+        if isinstance(literal, exp.Literal) and literal.is_string:
+            schema, _, name = literal.name.rpartition(".")
+            if schema and schema.strip('"').lower() in APPLICATION_SCHEMAS:
+                literal.replace(exp.Literal.string(name))
+    if _sequence_default(tree) is not None:  # as the catalog finds a column's sequence
+        argument = tree.expressions[0]
+        literal = argument.this if isinstance(argument, exp.Cast) else argument
+        return f"nextval({literal.sql(dialect='postgres')}::regclass)"
+    return tree.sql(dialect=_PG_TEXT, normalize_functions="lower")
+
+
+def record_defaults_sql(
+    table: str, written: Mapping[str, tuple[str | None, str | None]], *, replace: bool = True
+) -> str:
+    """The statement keeping the PostgreSQL text of the defaults of columns of ``table`` (just
+    made or altered) with the SQLite text the table has for them (after `DEFAULTS_TABLE_SQL`).
+    ``written``: by column name, (the PostgreSQL text, None for no default of its own in
+    PostgreSQL; the SQLite text written, None when a rebuild wrote it anew).  ``replace``
+    False keeps rows already there, and takes a column only if its SQLite default is the one
+    written (``CREATE TABLE IF NOT EXISTS`` of a table that may exist already)."""
+    pairs = ", ".join(
+        f"({sql_literal(column)}, {sql_literal(text)}, {sql_literal(_reported(stored))})"
+        for column, (text, stored) in written.items()
+    )
+    verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
+    same = "" if replace else " AND p.dflt_value = v.column3"
+    return (
+        f'{verb} INTO "{DEFAULTS_TABLE}" (relation, attribute, stored, expression) '
+        f"SELECT {sql_literal(table)}, p.name, p.dflt_value, v.column2 "
+        f"FROM pragma_table_info({sql_literal(table)}) AS p JOIN (VALUES {pairs}) AS v "
+        f"ON v.column1 = p.name WHERE p.dflt_value IS NOT NULL{same}"
+    )
+
+
+def _reported(stored: str | None) -> str | None:
+    """A column's SQLite default text as ``PRAGMA table_info`` reports it: without the
+    parentheses around an expression."""
+    if stored is None:
+        return None
+    stored = stored.strip()
+    return stored[1:-1].strip() if stored.startswith("(") and stored.endswith(")") else stored
+
+
+def forget_defaults_sql(tables: list[str], column: str | None = None) -> str:
+    """The statement dropping the kept default texts of ``tables`` (of one ``column``), after
+    `DEFAULTS_TABLE_SQL`."""
+    names = ", ".join(sql_literal(name) for name in tables)
+    only = f" AND attribute = {sql_literal(column)}" if column is not None else ""
+    return f'DELETE FROM "{DEFAULTS_TABLE}" WHERE relation IN ({names}){only}'
+
+
+def rename_defaults_sql(table: str, new: str, column: str | None = None) -> list[str]:
+    """The statements making the kept default texts of ``table`` follow it to its ``new`` name,
+    or those of its ``column`` to the column's ``new`` name."""
+    if column is None:
+        forgotten = forget_defaults_sql([new])
+        change, where = f"relation = {sql_literal(new)}", f"relation = {sql_literal(table)}"
+    else:
+        forgotten = forget_defaults_sql([table], new)
+        change = f"attribute = {sql_literal(new)}"
+        where = f"relation = {sql_literal(table)} AND attribute = {sql_literal(column)}"
+    updated = f'UPDATE "{DEFAULTS_TABLE}" SET {change} WHERE {where}'
+    return [DEFAULTS_TABLE_SQL, forgotten, updated]
+
+
 def default_sql(node: exp.Expression, pg_type: PgType) -> str:
     """A column default as SQLite text: string literals converted now, a sequence's
     ``nextval`` as a serial column has it, else an expression."""
@@ -241,12 +341,17 @@ class TableWriter:
         self.identity_options = identity_options or []
         #: (sequence, options as `column_sequence` takes them) of the identity columns written.
         self.identities: list[tuple[str, dict[str, Any]]] = []
+        #: The defaults written, by column: (PostgreSQL text, None for a domain's default;
+        #: SQLite text), as `record_defaults_sql` takes them (not those of serial and identity
+        #: columns, which ``reflect.py`` reads from the SQLite text).
+        self.written: dict[str, tuple[str | None, str | None]] = {}
 
     def column(self, definition: exp.ColumnDef) -> str:
         name = definition.name
         pg_type, serial = column_type(definition.args.get("kind"), self.types)
         not_null = serial or name.lower() in self.primary
         default = f"(nextval('{self.table}_{name}_seq'))" if serial else None
+        written: tuple[str | None] | None = None  # the default's PostgreSQL text, if kept
         extras: list[str] = []
         for constraint in definition.constraints:
             kind = constraint.args.get("kind")
@@ -260,10 +365,12 @@ class TableWriter:
                 extras.append("UNIQUE")
             elif isinstance(kind, exp.DefaultColumnConstraint):
                 default = default_sql(kind.this, pg_type)
+                written = (pg_default_text(kind.this),)
             elif isinstance(kind, exp.GeneratedAsIdentityColumnConstraint):
                 not_null = True
                 sequence = self._identity(name, kind, pg_type)
                 default = f"(nextval({sql_literal(sequence)}))"
+                written = None
             elif isinstance(kind, exp.ComputedColumnConstraint):
                 extras.append(f"GENERATED ALWAYS AS ({expression_sql(kind.this)}) STORED")
             elif isinstance(kind, exp.CheckColumnConstraint):
@@ -284,11 +391,14 @@ class TableWriter:
             extras.extend(_user_type_rules(user_type, self.table, name))
             if default is None and user_type.default is not None:
                 default = default_sql(_pg_expression(user_type.default), pg_type)
+                written = (None,)  # the domain's: the column has none of its own
         parts = [quote(name), pg_type.declaration()]
         if not_null:
             parts.append("NOT NULL")
         if default is not None:
             parts.append(f"DEFAULT {default}")
+            if written is not None:
+                self.written[name] = (written[0], default)
         return " ".join(parts + extras)
 
     def _identity(
@@ -380,7 +490,13 @@ def create_table(
         column_sequence(sequence, options, unless_table=name)
         for sequence, options in writer.identities
     ]
-    return [*sequences, f"CREATE TABLE{exists} {quote(name)} ({', '.join(parts)})"]
+    created = f"CREATE TABLE{exists} {quote(name)} ({', '.join(parts)})"
+    if not writer.written:
+        return [*sequences, created]
+    kept = [DEFAULTS_TABLE_SQL, record_defaults_sql(name, writer.written, replace=not exists)]
+    if not exists:  # rows left by a table of the same name, made by an older version
+        kept.insert(1, forget_defaults_sql([name]))
+    return [*sequences, created, *kept]
 
 
 def create_table_as(name: str, columns: list[tuple[str, PgType]], select_sql: str) -> list[str]:
@@ -435,7 +551,10 @@ def drop(node: exp.Drop) -> tuple[list[str], list[str]]:
         raise PostgresError(f"DROP {kind} is not supported by the SQLite backend", "0A000")
     exists = " IF EXISTS" if node.args.get("exists") else ""
     names = [table_name(item) for item in node.args.get("tables") or [node.this]]
-    return [f"DROP {kind}{exists} {quote(name)}" for name in names], names
+    statements = [f"DROP {kind}{exists} {quote(name)}" for name in names]
+    if kind == "TABLE":
+        statements.extend([DEFAULTS_TABLE_SQL, forget_defaults_sql(names)])
+    return statements, names
 
 
 def truncate(node: exp.TruncateTable) -> tuple[list[str], list[str]]:

@@ -7,7 +7,10 @@ nullability, defaults, primary keys, indexes and foreign keys.  The same snapsho
 purposes:
 
 * the catalog emulation is fed from it (`Schema.catalog_tables`), so ``\\d items`` shows what
-  ``CREATE TABLE`` said;
+  ``CREATE TABLE`` said: a column's default as the application wrote it in PostgreSQL
+  (`DEFAULTS_TABLE`, kept by ``ddl.py`` and ``alter.py`` while the SQLite default is the one
+  it was written for; a file written before has its defaults read back from their SQLite
+  translation, `pg_default`);
 * result columns and parameters are typed from it (``resolve.py``);
 * SQLite's terse constraint errors are turned into PostgreSQL's, which name the constraint
   (``errors.py``).
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
@@ -37,6 +41,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from txpostgres_proto.catalog.defaults import quote_identifier
 from txpostgres_proto.catalog.schema import (
     REFERENTIAL_ACTIONS,
     Column,
@@ -57,7 +62,25 @@ _NEXTVAL: Final = re.compile(r"^nextval\('([^']+)'\)$", re.IGNORECASE)
 #: A call of ``nextval`` anywhere in a default (its argument possibly cast to regclass).
 _CALLED: Final = re.compile(r"\bnextval\(\s*(?:pg_cast\(\s*)?'((?:[^']|'')+)'", re.IGNORECASE)
 _STRING: Final = re.compile(r"^'((?:[^']|'')*)'$")
+#: What an array element's text needs quoting for (PostgreSQL's array_out).
+_NEEDS_QUOTES: Final = re.compile(r'[{}",\\\s]')
+#: The functions a default's SQLite text calls for SQL's keywords (``rewrite.py``).
+_SQLITE_KEYWORDS: Final[dict[str, type[exp.Expression]]] = {
+    "pg_current_date": exp.CurrentDate,
+    "pg_current_time": exp.CurrentTime,
+    "pg_localtimestamp": exp.Localtimestamp,
+}
 INTERNAL_PREFIXES: Final = ("sqlite_", "_txpg_")
+#: The PostgreSQL text of column defaults (written by ``ddl.py``): for each (table, column),
+#: the default as the application wrote it (``expression``; NULL when the column has none of
+#: its own in PostgreSQL: a domain's default written into the column) and the SQLite default
+#: text it was kept for (``stored``, as ``PRAGMA table_info`` gives it).
+DEFAULTS_TABLE: Final = "_txpg_defaults"
+DEFAULTS_TABLE_SQL: Final = (
+    f'CREATE TABLE IF NOT EXISTS "{DEFAULTS_TABLE}" (relation TEXT NOT NULL, '
+    "attribute TEXT NOT NULL, stored TEXT NOT NULL, expression TEXT, "
+    "PRIMARY KEY (relation, attribute))"
+)
 _COLUMN_CONSTRAINT_KINDS: Final[dict[type, str]] = {
     exp.PrimaryKeyColumnConstraint: "pk",
     exp.UniqueColumnConstraint: "u",
@@ -77,6 +100,10 @@ class ColumnInfo:
     #: ``"a"`` (``GENERATED ALWAYS AS IDENTITY``), ``"d"`` (``BY DEFAULT``) or ``""``: the
     #: column's sequence's row says so (``sequences.py``).
     identity: str = ""
+    #: Whether the PostgreSQL text of the default was kept (``ddl.DEFAULTS_TABLE``), and that
+    #: text (None: the column has no default of its own in PostgreSQL).
+    kept: bool = False
+    written: str | None = None
 
     @property
     def sequence(self) -> str | None:
@@ -327,13 +354,33 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _columns(conn: sqlite3.Connection, table: str) -> tuple[ColumnInfo, ...]:
+def _columns(
+    conn: sqlite3.Connection, table: str, kept: dict[tuple[str, str], tuple[str, str | None]]
+) -> tuple[ColumnInfo, ...]:
+    """The columns of ``table``; ``kept``: the PostgreSQL texts of defaults (`_kept_defaults`),
+    each taken while the column's SQLite default is still the one it was kept for."""
     rows = conn.execute(f"PRAGMA table_info({_quote(table)})").fetchall()
     columns = []
     for _cid, name, declared, not_null, default, pk in rows:
         pg_type = pg_type_of(declared or "")
-        columns.append(ColumnInfo(name, pg_type, bool(not_null) or pk > 0, default, pk))
+        column = ColumnInfo(name, pg_type, bool(not_null) or pk > 0, default, pk)
+        found = kept.get((table, name)) if default is not None else None
+        if found is not None and found[0] == default:
+            column = dataclasses.replace(column, kept=True, written=found[1])
+        columns.append(column)
     return tuple(columns)
+
+
+def _kept_defaults(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(table, column) → (SQLite default text, PostgreSQL text) of the defaults ``ddl.py`` kept
+    the text of; none in a database file written before it did."""
+    try:
+        rows = conn.execute(
+            f'SELECT relation, attribute, stored, expression FROM "{DEFAULTS_TABLE}"'
+        ).fetchall()
+    except sqlite3.OperationalError:
+        return {}
+    return {(table, column): (stored, text) for table, column, stored, text in rows}
 
 
 def _declared_names(sql: str | None) -> dict[tuple[str, tuple[str, ...]], str]:
@@ -443,11 +490,12 @@ def reflect(conn: sqlite3.Connection) -> Schema:
         "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('table', 'view') ORDER BY rowid"
     ).fetchall()
     tables = {}
+    kept = _kept_defaults(conn)
     for kind, name, sql in rows:
         if name.startswith(INTERNAL_PREFIXES):
             continue
         try:
-            columns = _columns(conn, name)
+            columns = _columns(conn, name, kept)
         except sqlite3.OperationalError:
             continue  # a view whose tables changed under it: unusable, not shown
         if kind == "view":
@@ -542,7 +590,11 @@ def _sequence_def(
 
 
 def pg_default(column: ColumnInfo) -> str | None:
-    """The default as PostgreSQL prints it (``pg_get_expr(adbin)``)."""
+    """The default as the catalog is to read it (``catalog/defaults.py`` prints it as
+    ``pg_get_expr(adbin)`` does): the PostgreSQL text kept for it, else read back from the
+    SQLite text (a database file written before the texts were kept)."""
+    if column.kept:
+        return column.written
     text = column.default
     if text is None:
         return None
@@ -551,12 +603,72 @@ def pg_default(column: ColumnInfo) -> str | None:
         text = text[1:-1].strip()
     sequence = _NEXTVAL.match(text)
     if sequence:
-        return f"nextval('{sequence.group(1)}'::regclass)"
+        name = quote_identifier(sequence.group(1)).replace("'", "''")
+        return f"nextval('{name}'::regclass)"
     if column.pg_type.oid == oids.BOOL and text.upper() in ("1", "0", "TRUE", "FALSE"):
         return "true" if text.upper() in ("1", "TRUE") else "false"
-    if _STRING.match(text):
-        return f"{text}::{format_type_name(column.pg_type)}"
-    return text
+    string = _STRING.match(text)
+    if string:  # the column's value, stored in its SQLite form: the catalog types it
+        if column.pg_type.element is not None:
+            return _array_literal(string.group(1).replace("''", "'"))
+        return text
+    return _from_sqlite(text)
+
+
+def _array_literal(stored: str) -> str:
+    """An array stored as JSON (``[1,"a b"]``) as PostgreSQL's array literal (``'{1,"a b"}'``);
+    the stored text quoted when it is no JSON array."""
+    try:
+        value = json.loads(stored)
+    except ValueError:
+        value = None
+    text = _array_text(value) if isinstance(value, list) else stored
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _array_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "{" + ",".join(_array_text(item) for item in value) + "}"
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = str(value)
+    if text and not _NEEDS_QUOTES.search(text) and text.upper() != "NULL":
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _from_sqlite(text: str) -> str:
+    """A default's SQLite translation as the PostgreSQL it stands for, where the translation
+    says (``pg_current_date()`` is ``CURRENT_DATE``, ``pg_cast(x, oid, typmod)`` a cast,
+    ``json_array(...)`` an ARRAY); the text as it is when it cannot be read."""
+    try:
+        tree = sqlglot.parse_one(f"SELECT {text}", read="sqlite").expressions[0]
+    except (SqlglotError, IndexError):
+        return text
+    return str(tree.transform(_pg_node).sql(dialect="postgres", normalize_functions="lower"))
+
+
+def _pg_node(node: exp.Expression) -> exp.Expression:
+    if not isinstance(node, exp.Anonymous):
+        return node
+    name, arguments = str(node.this).lower(), node.expressions
+    keyword = _SQLITE_KEYWORDS.get(name)
+    if keyword is not None and not arguments:
+        return keyword()
+    if name == "json_array":
+        return exp.Array(expressions=arguments)
+    if name != "pg_cast" or len(arguments) != 3:
+        return node
+    try:
+        pg_type = PgType(int(arguments[1].name), int(arguments[2].sql()))
+        spelled = pg_type.declaration()
+        if spelled.startswith("_"):  # an array
+            spelled = format_type_name(pg_type)
+        return exp.Cast(this=arguments[0], to=exp.DataType.build(spelled, dialect="postgres"))
+    except (ValueError, SqlglotError):
+        return node
 
 
 def _column_type(pg_type: PgType, types: dict[str, EnumType | Domain]) -> str | EnumType | Domain:
