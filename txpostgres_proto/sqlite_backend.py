@@ -76,6 +76,13 @@ changed, the backend notices that through the connection's authorizer and only t
 (``_read_known``).  Each session also remembers its recent plain SELECTs by SQL text
 (``_known_read``), so such a statement sent again goes from ``execute`` to SQLite's
 ``execute``/``fetchall`` through one dictionary lookup, the parameter binding and the guard.
+Statements that carry their values as literals (``pgbench``'s simple mode, psycopg2) are new
+texts every time; their *shape* (the text with its plain literals taken out) has an entry
+instead (`_shaped`, ``sqlite/prepared.py``: `Shaped`), made from its first statement, so the
+catalog's claim, the translation, RowDescription, the row converter and whether it runs inline
+are worked out once per shape; where SQLite may take the literals as parameters
+(``templates.py``) every statement of the shape is one SQLite text, compiled once, and a plain
+read of a known shape goes the way of a known text (`_known_shaped_read`).
 Such reads outside a client's transaction share one SQLite read transaction, kept open while
 nothing is committed to the database by anyone (``sqlite/readhold.py``): starting and ending
 one per statement is most of what SQLite spends on a point lookup.  It is let go before
@@ -94,9 +101,11 @@ transaction or savepoint (``sqlite/copy.py``).
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -114,8 +123,9 @@ from txpostgres_proto.sqlite.errors import postgres_error
 from txpostgres_proto.sqlite.functions import FunctionContext, register_functions
 from txpostgres_proto.sqlite.inline import InlineGuard
 from txpostgres_proto.sqlite.inline_writes import WriteVerdicts, verdicts_for
+from txpostgres_proto.sqlite.literals import shape
 from txpostgres_proto.sqlite.notify import register_pg_notify
-from txpostgres_proto.sqlite.prepared import Prepared, prepare
+from txpostgres_proto.sqlite.prepared import UNKNOWN_SHAPE, Prepared, prepare, prepare_shape
 from txpostgres_proto.sqlite.readhold import CHECKPOINT_FRAMES, ReadHold
 from txpostgres_proto.sqlite.reflect import Schema, reflect
 from txpostgres_proto.sqlite.sequence_state import catalog_states
@@ -147,6 +157,10 @@ _SESSION_READS = 64
 #: each index's leaf, and the pages a split adds) before SQLite checkpoints.
 _SHORT_TRANSACTION = 16
 _FRAMES_PER_WRITE = 16
+#: `SQLiteBackend._execute`: the statement's shape is not worked out yet.
+_UNSHAPED: Any = object()
+#: The parameters of a template's bound statement (``templates.py``: ``?1``, ``?2`` ...).
+_BOUND_PARAMETER = re.compile(r"\?\d+")
 #: The command tags of small SELECT results, made once.
 _SELECT_TAGS = tuple(f"SELECT {count}" for count in range(256))
 
@@ -207,6 +221,8 @@ class SQLiteBackend:
         self._ddl_in_transaction = False
         #: Plain reads run before, by SQL text: (parameter types, statement) (`_known_read`).
         self._reads: dict[str, tuple[tuple[int, ...], Prepared]] = {}
+        #: Plain reads of bound shapes run before, by shape (`_known_shaped_read`).
+        self._shaped_reads: dict[str, Prepared] = {}
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -285,23 +301,38 @@ class SQLiteBackend:
 
     def execute(self, sql: str, params: Sequence[Any], param_oids: Sequence[int]) -> Any:
         prepared = self._known_read(sql, param_oids)
-        if prepared is None:
-            return self._execute(sql, params, param_oids, inline=True)
-        answered = self._read_known(prepared, params)
+        shaped: Any = _UNSHAPED
+        if prepared is not None:
+            answered = self._read_known(prepared, params)
+        else:
+            if not params and not param_oids:
+                shaped = shape(sql)
+            found = self._known_shaped_read(shaped)
+            if found is None:
+                return self._execute(sql, params, param_oids, inline=True, shaped=shaped)
+            answered = self._read_known(*found)
         if isinstance(answered, QueryResult):
             return answered
-        return self._execute(sql, params, param_oids, inline=answered)
+        return self._execute(sql, params, param_oids, inline=answered, shaped=shaped)
 
     def _execute(
-        self, sql: str, params: Sequence[Any], param_oids: Sequence[int], *, inline: bool
+        self,
+        sql: str,
+        params: Sequence[Any],
+        param_oids: Sequence[int],
+        *,
+        inline: bool,
+        shaped: Any = _UNSHAPED,
     ) -> Any:
         """`execute` with the schema checked first; ``inline``: a plain read may be tried in
-        the reactor thread."""
+        the reactor thread; ``shaped``: ``literals.shape(sql)`` when `execute` worked it out
+        already."""
         self._let_go()
         schema = self._schema()
-        prepared = self._prepared(sql, param_oids, schema)
-        if prepared is None:
+        statement = self._statement(sql, params, param_oids, schema, shaped)
+        if statement is None:
             return self._catalog_query(sql, params, schema)
+        prepared, params, inserted = statement
         plan = prepared.plan
         if plan.transaction is not None:
             command, savepoint = plan.transaction
@@ -313,7 +344,6 @@ class SQLiteBackend:
             self._send_notices(plan)
             return QueryResult(command_tag=plan.command)
         bound = prepared.bind(params, self._zone())
-        inserted = _inserted(plan, params) if plan.inserted else {}
         if inline and prepared.inline:
             found = self._run_inline(plan, bound, sql, schema, inserted)
             if found is not None:
@@ -392,6 +422,36 @@ class SQLiteBackend:
             self._reads.clear()
         self._reads[sql] = (tuple(param_oids), found)
         return found
+
+    def _known_shaped_read(self, shaped: Any) -> tuple[Prepared, list[Any]] | None:
+        """`_known_read` for a statement without parameters whose shape's literals are bound
+        (``prepared.py``, `Shaped`; ``shaped``: ``literals.shape`` of its text, `_UNSHAPED` for
+        a statement with parameters): a plain read of a shape this session may run inline at
+        once, and the values of its literals; else None.  The entry must have been made on the
+        known schema (`_read_known` checks the schema afterwards, as for a text read before);
+        the session remembers its recent ones by shape (`_shaped_reads`), as `_known_read`
+        its reads by text."""
+        if shaped is None or shaped is _UNSHAPED or self._pending or self._ddl_in_transaction:
+            return None
+        if not self.threaded or self._conn is None:
+            return None
+        schema = self.database.known_schema()
+        if schema is None:
+            return None
+        form, literals = shaped
+        prepared = self._shaped_reads.get(form)
+        if prepared is None or prepared.schema is not schema:
+            version = self.database.schema_version
+            entry = self.database.prepared.shape(form, (), version, schema)
+            if entry is None or entry is UNKNOWN_SHAPE or entry.template.bound is None:
+                return None
+            prepared = entry.prepared
+            if not prepared.inline:
+                return None
+            if len(self._shaped_reads) >= _SESSION_READS:
+                self._shaped_reads.clear()
+            self._shaped_reads[form] = prepared
+        return prepared, [literal.value for literal in literals]
 
     def _read_known(self, prepared: Prepared, params: Sequence[Any]) -> QueryResult | bool:
         """Run a plain read prepared before, with the schema checked afterwards and only when
@@ -512,6 +572,7 @@ class SQLiteBackend:
     def connection_lost(self) -> Any:
         self._lost = True
         self._reads.clear()
+        self._shaped_reads.clear()
         self._let_go()
         hold, self._hold = self._hold, None
         if hold is not None:
@@ -589,7 +650,7 @@ class SQLiteBackend:
         bound: list[Any],
         sql: str,
         schema: Schema,
-        inserted: dict[str, Any],
+        inserted: Mapping[str, Any],
     ) -> tuple[list[Any], int] | None:
         """Run a cheap read in the reactor thread; None when it must go to the thread pool.
 
@@ -625,7 +686,7 @@ class SQLiteBackend:
         bound: list[Any],
         sql: str,
         schema: Schema,
-        inserted: dict[str, Any],
+        inserted: Mapping[str, Any],
     ) -> tuple[list[Any], int] | Deferred[tuple[list[Any], int]] | None:
         """Run a bounded write in the reactor thread: its raw result, a Deferred of it when
         it waits for the writer gate, or None when it must go to the thread pool
@@ -658,7 +719,7 @@ class SQLiteBackend:
         bound: list[Any],
         sql: str,
         schema: Schema,
-        inserted: dict[str, Any],
+        inserted: Mapping[str, Any],
         *,
         held: bool,
     ) -> tuple[list[Any], int] | None:
@@ -710,7 +771,7 @@ class SQLiteBackend:
         bound: list[Any],
         sql: str,
         schema: Schema,
-        inserted: dict[str, Any],
+        inserted: Mapping[str, Any],
     ) -> tuple[list[Any], int] | Deferred[tuple[list[Any], int]] | None:
         """Wait, without blocking the reactor thread, for the writer gate another session of
         this process holds (`WriterGate.queue`: in turn with writers waiting in worker
@@ -874,6 +935,104 @@ class SQLiteBackend:
         cache.put(sql, param_oids, version, found)
         return found
 
+    def _statement(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        param_oids: Sequence[int],
+        schema: Schema,
+        shaped: Any = _UNSHAPED,
+    ) -> tuple[Prepared, Sequence[Any], Mapping[str, Any]] | None:
+        """The statement prepared for running (None: the catalog answers it), the parameters
+        to give its ``bind``, and the values its single-row INSERT gives its columns (for a
+        unique violation's detail).  A text prepared before is taken as it is; a statement
+        without parameters whose shape has an entry (``prepared.py``, `Shaped`) is the
+        entry's; anything else is prepared text by text (`_prepared`)."""
+        if not params and not param_oids:
+            version = (
+                self.database.schema_version if self._private is None else self._private_version
+            )
+            if self.database.prepared.get(sql, (), version, schema) is None:
+                if shaped is _UNSHAPED:
+                    shaped = shape(sql)
+                found = self._shaped(sql, shaped, schema, version)
+                if found is not None:
+                    return found
+        prepared = self._prepared(sql, param_oids, schema)
+        if prepared is None:
+            return None
+        plan = prepared.plan
+        return prepared, params, (_inserted(plan, params) if plan.inserted else {})
+
+    def _shaped(
+        self, sql: str, shaped: Any, schema: Schema, version: int
+    ) -> tuple[Prepared, list[Any], Mapping[str, Any]] | None:
+        """The statement from its shape's entry (``shaped``: ``literals.shape(sql)``), made now
+        for the first statement of a shape (`_new_shape`); None when the shape has none (no
+        literals, a catalog query, no exact template)."""
+        if shaped is None:
+            return None
+        form, literals = shaped
+        cache = self.database.prepared
+        entry = cache.shape(form, (), version, schema)
+        if entry is UNKNOWN_SHAPE:
+            entry = self._new_shape(sql, schema, version)
+            if entry is UNKNOWN_SHAPE:
+                return None
+            cache.put_shape(form, (), version, schema, entry)
+        if entry is None:
+            return None
+        return entry.statement(literals)
+
+    def _new_shape(self, sql: str, schema: Schema, version: int) -> Any:
+        """The `Shaped` entry of the shape of ``sql`` (a statement without parameters) on
+        ``schema``, None, or `UNKNOWN_SHAPE` when it cannot be made now (the connection is in
+        use in a worker thread: the statement goes the general way and the next one of its
+        shape tries again).
+
+        A template that binds its literals is only used when SQLite compiles both its
+        statement and ``sql``'s own (`_both_compile`): a statement SQLite refuses names the
+        token it stopped at, and SQLite refuses parameters in a few places (``likelihood``'s
+        second argument, ...), so a failing statement is left to fail as written."""
+        if self._is_catalog_query(sql, schema):
+            return None
+        try:
+            plan, template = self.database.plans.plan_and_template(sql, (), schema, version)
+        except PostgresError:
+            return None
+        if template is None:
+            return None
+        if template.bound is not None:
+            compiles = self._both_compile(template.bound, plan.statements[0])
+            if compiles is None:
+                return UNKNOWN_SHAPE
+            if not compiles:
+                template = replace(template, bound=None)
+        return prepare_shape(template, schema, self._result_columns(plan, schema))
+
+    def _both_compile(self, bound: str, written: str) -> bool | None:
+        """Whether SQLite compiles (without running) both statements on this session's
+        connection; None when the connection is busy in a worker thread.  Threaded, this runs
+        in the reactor thread, so only in WAL mode, where reading the schema never waits for
+        a lock (else the statements are taken as not compiling: filled in as text)."""
+        if self._pending:
+            return None
+        conn = self._connection()
+        if self.threaded and not self._wal:
+            return False
+        lock = self._lock
+        if not lock.acquire(blocking=False):
+            return None
+        try:
+            count = len(set(_BOUND_PARAMETER.findall(bound)))
+            conn.execute("EXPLAIN " + bound, [None] * count).close()
+            conn.execute("EXPLAIN " + written).close()
+        except (sqlite3.Error, sqlite3.Warning, OverflowError):
+            return False
+        finally:
+            lock.release()
+        return True
+
     def _result_columns(self, plan: Plan, schema: Schema) -> tuple[ResultColumn, ...] | None:
         if plan.columns is None:
             return None
@@ -916,7 +1075,7 @@ class SQLiteBackend:
         bound: list[Any],
         sql: str,
         schema: Schema,
-        inserted: dict[str, Any],
+        inserted: Mapping[str, Any],
     ) -> tuple[list[Any], int]:
         """Run the plan's statements (in a worker thread); (raw rows, rows affected).
 
@@ -966,7 +1125,7 @@ class SQLiteBackend:
         bound: list[Any],
         sql: str,
         schema: Schema,
-        inserted: dict[str, Any],
+        inserted: Mapping[str, Any],
         *,
         diagnose: bool = True,
     ) -> tuple[list[Any], int]:

@@ -15,6 +15,20 @@ translating it gave.  A literal the translation reads (a typed literal folded to
 form, a position, a type modifier) fails one of these checks, and that shape is then
 translated text by text as before.  Literals go into SQLite's text as they were written: a
 plain PostgreSQL string ``'it''s'`` and an integer are written the same way in SQLite.
+
+Better still, a template's SQLite statement may take its literals as parameters
+(`Template.bound`: ``?1``, ``?2`` … in the holes, the literals' values bound), so that every
+statement of the shape is one SQLite text, which ``sqlite3`` compiles once and keeps in its
+statement cache.  SQLite gives a bound parameter exactly the meaning of a literal of the same
+value (both are operands without affinity; where a value may change the query plan, a LIKE
+pattern or a partial index, SQLite compiles again for the bound value: SQLite docs,
+``sqlite3_prepare_v2``) except where its grammar reads the literal itself.  So a template is
+bound only when each hole is a whole token of the SQLite text (not inside a string or name)
+of a plain query or write (``SELECT``, ``INSERT``, ``UPDATE``, ``DELETE``, ``WITH``,
+``VALUES``; parameters are not allowed in DDL) and no hole is in an ``ORDER BY``, ``GROUP BY``
+or ``PARTITION BY`` list (where an integer constant is a column position) or right after a
+word that makes a string a name (``AS 'x'``, ``FROM 'table'``).  Statements with parameters
+of their own (``$1``) are filled as text.
 """
 
 from __future__ import annotations
@@ -37,6 +51,30 @@ _INTEGER_BASE: Final = 2_000_000_000
 MAX_LITERALS: Final = 999
 _SENTINEL: Final = re.compile(r"'@txpg(\d+)@'|(?<![\w.])(2000000\d{3})(?![\w.])")
 _LOOKS_LIKE_SENTINEL: Final = re.compile(r"@txpg\d+@|2000000\d{3}")
+#: SQLite's tokens (its tokenizer's classes, as far as holes care): a sentinel must be a
+#: whole ``number`` or ``string`` token to be bound.
+_SQLITE_TOKEN: Final = re.compile(
+    r"""
+    \s*(?:
+    (?P<comment>--[^\n]*|/\*.*?(?:\*/|\Z))
+  | (?P<blob>[xX]'[^']*')
+  | (?P<string>'(?:[^']|'')*')
+  | (?P<name>"(?:[^"]|"")*"|\[[^\]]*\]|`(?:[^`]|``)*`)
+  | (?P<number>0[xX][0-9A-Fa-f]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<word>[A-Za-z_\x80-\U0010ffff][\w$\x80-\U0010ffff]*)
+  | (?P<other>\S)
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+#: The first words of the statements whose literals may be bound.
+_BINDABLE_STATEMENTS: Final = frozenset({"select", "insert", "update", "delete", "with", "values"})
+#: Words after which SQLite may read a string as a name.
+_NAMING_WORDS: Final = frozenset({"as", "from", "join", "into", "update", "table", "collate"})
+#: Words ending an ORDER BY / GROUP BY / PARTITION BY list at its own depth.
+_LIST_ENDS: Final = frozenset(
+    "limit offset having window union except intersect returning from where on "
+    "select range rows groups".split()
+)
 
 #: A statement's pieces: text, or the number of the literal that goes there.
 Pieces = tuple[str | int, ...]
@@ -81,6 +119,9 @@ class Template:
     statements: tuple[Pieces, ...]
     #: For each single-row INSERT value: the literal number that gives it, or -1.
     inserted: tuple[int, ...]
+    #: The one SQLite statement with ``?<n + 1>`` in the hole of literal ``n``, when the
+    #: literals may be bound as parameters instead (module docstring); else None.
+    bound: str | None = None
 
     def fill(self, literals: tuple[Literal, ...]) -> Plan:
         """The plan of the statement of this shape with these literals."""
@@ -92,11 +133,16 @@ class Template:
         plan = self.plan
         if not self.inserted:
             return replace(plan, statements=statements)
-        inserted = tuple(
+        return replace(plan, statements=statements, inserted=self.inserted_values(literals))
+
+    def inserted_values(self, literals: tuple[Literal, ...]) -> tuple[tuple[str, int, object], ...]:
+        """The plan's ``inserted`` for the statement with these literals."""
+        if not self.inserted:
+            return self.plan.inserted
+        return tuple(
             (column, number, literals[hole].value if hole >= 0 else value)
-            for (column, number, value), hole in zip(plan.inserted, self.inserted, strict=True)
+            for (column, number, value), hole in zip(self.plan.inserted, self.inserted, strict=True)
         )
-        return replace(plan, statements=statements, inserted=inserted)
 
 
 def make_template(
@@ -135,7 +181,71 @@ def make_template(
     template = Template(sentinel_plan, tuple(statements), filled_inserts)
     if template.fill(literals) != own_plan:
         return None
-    return template
+    bound = _bound_statement(sentinel_plan, kinds)
+    return replace(template, bound=bound) if bound is not None else template
+
+
+def _bound_statement(plan: Plan, kinds: tuple[str, ...]) -> str | None:
+    """The plan's one SQLite statement (its sentinel text) with ``?<n + 1>`` for literal
+    ``n``, when every hole may take a bound parameter (module docstring); else None."""
+    if plan.param_types or len(plan.statements) != 1 or plan.changes_schema or plan.explain:
+        return None
+    statement = plan.statements[0]
+    pieces: list[str] = []
+    done = 0
+    first = ""
+    previous = ""  # the last significant token, lower case
+    depth = 0
+    lists: list[int] = []  # the depths of the open BY lists
+    holes = 0
+    for match in _SQLITE_TOKEN.finditer(statement):
+        kind = match.lastgroup
+        if kind == "comment":
+            continue
+        text = match.group(kind)  # type: ignore[arg-type]
+        lowered = text.lower()
+        number = _hole(kind, text, kinds)
+        if number is not None:
+            if lists or previous in _NAMING_WORDS or previous == ".":
+                return None
+            start = match.start(kind)  # type: ignore[arg-type]
+            pieces.append(statement[done:start])
+            pieces.append(f"?{number + 1}")
+            done = match.end()
+            holes += 1
+        elif kind == "word":
+            if not first:
+                first = lowered
+            if lowered == "by" and previous in ("order", "group", "partition"):
+                lists.append(depth)
+            elif lists and lists[-1] == depth and lowered in _LIST_ENDS:
+                lists.pop()
+        elif text == "(":
+            depth += 1
+        elif text == ")":
+            if lists and lists[-1] == depth:
+                lists.pop()
+            depth -= 1
+        elif text == ";" or kind == "blob":
+            return None
+        previous = lowered
+    if first not in _BINDABLE_STATEMENTS or holes != len(_SENTINEL.findall(statement)):
+        return None
+    pieces.append(statement[done:])
+    return "".join(pieces)
+
+
+def _hole(kind: str | None, text: str, kinds: tuple[str, ...]) -> int | None:
+    """The literal number of a sentinel token, or None for any other token."""
+    if kind == "number" and len(text) == 10 and text.startswith("2000000") and text.isdigit():
+        number = int(text) - _INTEGER_BASE
+        return number if number < len(kinds) and kinds[number] == INTEGER else None
+    if kind == "string" and text.startswith("'@txpg") and text.endswith("@'"):
+        digits = text[6:-2]
+        if digits.isdigit():
+            number = int(digits)
+            return number if number < len(kinds) and kinds[number] != INTEGER else None
+    return None
 
 
 #: Cache key: (SQL text or shape, the client's parameter types, schema version).
@@ -154,27 +264,34 @@ class TranslationCache:
 
     def plan(self, sql: str, given: Sequence[int], schema: Schema, version: int) -> Plan:
         """The plan of ``sql``: cached by text, a filled template, or translated now."""
+        return self.plan_and_template(sql, given, schema, version)[0]
+
+    def plan_and_template(
+        self, sql: str, given: Sequence[int], schema: Schema, version: int
+    ) -> tuple[Plan, Template | None]:
+        """`plan`, and the template of the statement's shape when it has one."""
         key = (sql, tuple(given), version)
         found = self._plans.get(key)
         if found is not None:
             self._plans.move_to_end(key)
-            return found
+            return found, None
         shaped = shape(sql)
         if shaped is None:
-            return self._translated(key, sql, given, schema)
+            return self._translated(key, sql, given, schema), None
         form, literals = shaped
         shape_key = (form, key[1], version)
         if shape_key in self._templates:
             self._templates.move_to_end(shape_key)
             template = self._templates[shape_key]
             if template is not None:
-                return template.fill(literals)
-            return self._translated(key, sql, given, schema)
+                return template.fill(literals), template
+            return self._translated(key, sql, given, schema), None
         plan = translate(sql, schema, given)
-        self._templates[shape_key] = self._template(form, literals, plan, given, schema)
+        template = self._template(form, literals, plan, given, schema)
+        self._templates[shape_key] = template
         if len(self._templates) > self._size:
             self._templates.popitem(last=False)
-        return plan
+        return plan, template
 
     def _translated(self, key: _Key, sql: str, given: Sequence[int], schema: Schema) -> Plan:
         plan = translate(sql, schema, given)
