@@ -99,7 +99,7 @@ def _column(pg_type: PgType, index: int) -> tuple[str, dict[str, Any]]:
         low, high = integer_range(oid)
         return f"{v} if type({v}) is int and {low} <= {v} <= {high} else {fallback}", {r: read}
     kind = _PASS_THROUGH.get(oid)
-    if kind is not None:
+    if kind is not None and not (oid == oids.BPCHAR and pg_type.typmod > 4):  # padded: read
         return f"{v} if type({v}) is {kind} else {fallback}", {r: read}
     if oid == oids.BOOL:
         return f"{x} if ({x} := {g}({v})) is not None else {fallback}", {r: read, g: _BOOLS.get}

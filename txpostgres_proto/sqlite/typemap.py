@@ -450,9 +450,23 @@ def reader_for(pg_type: PgType) -> Reader | None:
         return _read_float
     if oid == oids.NUMERIC:
         return _numeric_reader(pg_type.typmod)
+    if oid == oids.BPCHAR and pg_type.typmod > 4:
+        return _blank_padded_reader(pg_type.typmod - 4)
     if oid in _TEXTS or oid == oids.UNKNOWN:
         return _read_text
     return _READERS.get(oid, _read_text)
+
+
+@lru_cache(maxsize=64)
+def _blank_padded_reader(length: int) -> Reader:
+    """``character(length)``: PostgreSQL keeps such a value padded with blanks to its length
+    (and ignores the blanks wherever it compares or converts it, as the SQLite default does
+    by storing it unpadded), so the blanks appear only in results."""
+
+    def read(value: Any) -> Any:
+        return _read_text(value).ljust(length)
+
+    return read
 
 
 _READERS: Final[dict[int, Reader]] = {
