@@ -211,8 +211,10 @@ def _acyclic(successors: dict[int, tuple[int, ...]]) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1024)
 def shape_of(statement: str) -> str:
-    """``statement`` with its string and number literals replaced by ``?``."""
+    """``statement`` with its string and number literals replaced by ``?`` (remembered: the
+    simple protocol binds a statement's literals as parameters, so its text repeats)."""
     return _LITERALS.sub(_masked, statement)
 
 
