@@ -189,8 +189,9 @@ def decode_text(value: bytes) -> str:
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError as exc:
+        bad = " ".join(f"0x{byte:02x}" for byte in exc.object[exc.start : exc.end])
         raise RemoteProtocolError(
-            f"invalid byte sequence for encoding UTF8: {exc.object[exc.start : exc.end]!r}", "22021"
+            f'invalid byte sequence for encoding "UTF8": {bad}', "22021"
         ) from None
 
 

@@ -495,6 +495,8 @@ class CopyParser:
             if flags & 0x10000:
                 raise _bad_format("COPY file with OIDs is not supported", self.table, 1)
             (extension,) = _INT32.unpack_from(buffer, 15)
+            if extension < 0:
+                raise _bad_format("invalid COPY file header (wrong length)", self.table, 1)
             if len(buffer) < 19 + extension:
                 return rows
             position = 19 + extension

@@ -19,7 +19,7 @@ finishes the same work later; the answers are the same bytes either way.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Coroutine
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError
@@ -42,6 +42,20 @@ _PORTAL_SUSPENDED: Final = m.PortalSuspended().encode()
 _EMPTY_QUERY: Final = m.EmptyQueryResponse().encode()
 
 Command = Coroutine[Any, Any, None]
+#: PostgreSQL's error for a text value holding NUL (a text parameter is a C string there).
+_NUL_IN_TEXT: Final = 'invalid byte sequence for encoding "UTF8": 0x00'
+
+
+def _holds_nul() -> NoReturn:
+    """A bind plan met a text value holding NUL: the general path reports it."""
+    raise ValueError(_NUL_IN_TEXT)
+
+
+def _parameter_place(bind: m.Bind, index: int) -> str:
+    """Where parameter ``index`` of ``bind`` is, as an error's context says it."""
+    if not bind.portal:
+        return f"unnamed portal parameter ${index + 1}"
+    return f'portal "{bind.portal}" parameter ${index + 1}'
 
 
 class ExtendedQueryFlow(StatementRunner):
@@ -173,7 +187,18 @@ class ExtendedQueryFlow(StatementRunner):
             or plan[2] != session.settings.version
         ):
             return None
+        # A text value holding NUL is refused too (``0 in raw``: a memchr), by the general path.
+        text = plan[4]
         try:
+            if text is None:
+                return tuple(
+                    [
+                        None if raw is None else decode(raw) if 0 not in raw else _holds_nul()
+                        for raw, decode in zip(params, plan[3], strict=True)
+                    ]
+                )
+            if text and any(params[index] and 0 in params[index] for index in text):
+                return None
             return tuple(
                 [
                     None if raw is None else decode(raw)
@@ -196,7 +221,8 @@ class ExtendedQueryFlow(StatementRunner):
         types: tuple[int, ...],
         version: int,
     ) -> tuple[Any, ...] | None:
-        """What the next Bind with the same formats and types reuses: the decoders."""
+        """What the next Bind with the same formats and types reuses: the decoders, and where
+        the text values are (see `_planned_values`)."""
         session = self.session
         assert session is not None
         if any(fmt not in (0, 1) for fmt in per_param):
@@ -209,7 +235,13 @@ class ExtendedQueryFlow(StatementRunner):
             )
         except Exception:  # noqa: BLE001 - no plan; every Bind takes the general path
             return None
-        return (formats, types, version, decoders)
+        # Where text values are, to refuse NUL in them: None when all are, else their positions.
+        text = (
+            None
+            if 1 not in per_param
+            else tuple(index for index, fmt in enumerate(per_param) if fmt == 0)
+        )
+        return (formats, types, version, decoders, text)
 
     def _open_portal(
         self, bind: m.Bind, statement: PreparedStatement, values: tuple[Any, ...], keep: bool = True
@@ -246,17 +278,15 @@ class ExtendedQueryFlow(StatementRunner):
                 continue
             if fmt not in (0, 1):
                 raise PostgresError(f"unsupported format code: {fmt}", "08P01")
+            if fmt == 0 and 0 in raw:
+                raise PostgresError(_NUL_IN_TEXT, "22021", where=_parameter_place(bind, index))
             try:
                 decoder = registry.decoder(oid, fmt, timezone=session.timezone)
                 values.append(decoder(raw))
             except Exception:  # noqa: BLE001 - any codec failure is bad input
                 info = registry.type_info(oid)
                 type_name = info.name if info is not None else str(oid)
-                where = (
-                    f"unnamed portal parameter ${index + 1}"
-                    if not bind.portal
-                    else (f'portal "{bind.portal}" parameter ${index + 1}')
-                )
+                where = _parameter_place(bind, index)
                 if fmt == 1:
                     raise PostgresError(
                         f"incorrect binary data format in bind parameter {index + 1}",

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from twisted.logger import Logger
+
 __all__ = ["Listener", "NotificationHub", "MAX_PAYLOAD_BYTES"]
+
+_log = Logger()
 
 #: PostgreSQL's limit on a NOTIFY payload (NAMEDATALEN-independent, in bytes).
 MAX_PAYLOAD_BYTES = 7999
@@ -45,6 +49,13 @@ class NotificationHub:
         return len(self._channels.get(channel, ()))
 
     def notify(self, process_id: int, channel: str, payload: str) -> None:
-        """Deliver a committed NOTIFY to every listener of ``channel``."""
+        """Deliver a committed NOTIFY to every listener of ``channel``.
+
+        A listener that fails is logged and skipped: the others still get the notification,
+        and the failure never reaches the committing connection.
+        """
         for listener in list(self._channels.get(channel, ())):
-            listener.deliver_notification(process_id, channel, payload)
+            try:
+                listener.deliver_notification(process_id, channel, payload)
+            except Exception:  # noqa: BLE001 - one listener's bug must not hurt the others
+                _log.failure("delivering a notification failed")

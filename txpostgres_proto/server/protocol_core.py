@@ -20,6 +20,7 @@ one read goes out in one write (`_flush`), straight to the socket when the trans
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -60,10 +61,28 @@ _IDLE: Final = m.TransactionStatus.IDLE
 #: CommandComplete by tag, for the tags seen last (a statement run again gets the same one).
 _COMMAND_COMPLETE: Final[dict[str, bytes]] = {}
 _COMMAND_COMPLETE_ENTRIES: Final = 256
+#: What a SQLSTATE looks like (protocol section 55.8, Appendix A).
+_SQLSTATE: Final = re.compile(r"[0-9A-Z]{5}")
 #: ReadyForQuery for each transaction status, encoded once.
 _READY_FOR_QUERY: Final = {
     status: m.ReadyForQuery(status).encode() for status in m.TransactionStatus
 }
+
+
+def _sendable_fields(fields: dict[str, str]) -> dict[str, str]:
+    """``fields`` (changed in place) as an ErrorResponse or NoticeResponse can carry them.
+
+    Their values often quote what the client sent (a parameter value, a name), which may hold
+    NUL characters a protocol string cannot (they are NUL-terminated): those are shown as
+    ``\\0``.  A SQLSTATE that is not five digits or upper-case letters (a handler's typo)
+    becomes XX000, so a client can still read the error's class.
+    """
+    for code, value in fields.items():
+        if "\0" in value:
+            fields[code] = value.replace("\0", "\\0")
+    if not _SQLSTATE.fullmatch(fields.get("C", "")):
+        fields["C"] = "XX000"
+    return fields
 
 
 class Stopped(Exception):
@@ -134,7 +153,9 @@ class ServerProtocolCore(Protocol):
 
     def dataReceived(self, data: bytes) -> None:
         conn = self._conn
-        if self._stopped or conn is None:
+        # An empty read is no message and not the end of the stream either (that is
+        # connectionLost): to `ServerConnection.receive_data`, b"" would mean end of stream.
+        if self._stopped or conn is None or not data:
             return
         if self.fast_path and not self._busy and not self._running and self._copy_stream is None:
             cycle = conn.take_cycle(data)
@@ -367,21 +388,24 @@ class ServerProtocolCore(Protocol):
     # -- errors ----------------------------------------------------------------------------
 
     def _error_fields(self, error: BaseException) -> dict[str, str]:
+        """The ErrorResponse fields that report ``error``, fit to be sent (`_sendable_fields`)."""
         if isinstance(error, PostgresError):
-            return error.to_fields()
-        if isinstance(error, ProtocolError):
-            return {"S": "FATAL", "V": "FATAL", "C": error.sqlstate, "M": error.message}
-        if isinstance(error, SqlSyntaxError):
-            return {
+            fields = error.to_fields()
+        elif isinstance(error, ProtocolError):
+            fields = {"S": "FATAL", "V": "FATAL", "C": error.sqlstate, "M": error.message}
+        elif isinstance(error, SqlSyntaxError):
+            fields = {
                 "S": "ERROR",
                 "V": "ERROR",
                 "C": error.sqlstate,
                 "M": error.message,
                 "P": str(error.position),
             }
-        self._log.failure("backend raised an unexpected error", failure=Failure(error))
-        message = str(error) or type(error).__name__
-        return {"S": "ERROR", "V": "ERROR", "C": "XX000", "M": message}
+        else:
+            self._log.failure("backend raised an unexpected error", failure=Failure(error))
+            message = str(error) or type(error).__name__
+            fields = {"S": "ERROR", "V": "ERROR", "C": "XX000", "M": message}
+        return _sendable_fields(fields)
 
     def _report_error(self, error: BaseException) -> None:
         """Answer a failed statement with ErrorResponse; the transaction fails or is undone."""
@@ -402,7 +426,7 @@ class ServerProtocolCore(Protocol):
         if session is not None and session.pending_notices:
             notices, session.pending_notices = session.pending_notices, []
             for fields in notices:
-                self._send(m.NoticeResponse(fields))
+                self._send(m.NoticeResponse(_sendable_fields(dict(fields))))
 
     # -- command cycle ---------------------------------------------------------------------
 

@@ -234,6 +234,9 @@ class Session:
         """NOTIFY (or ``pg_notify``): delivered to the listeners when the transaction commits."""
         if not channel:
             raise PostgresError("channel name cannot be empty", "22023")
+        if "\0" in channel or "\0" in payload:
+            # Protocol strings end at NUL: such a notification could never be delivered.
+            raise PostgresError('invalid byte sequence for encoding "UTF8": 0x00', "22021")
         if len(payload.encode("utf-8")) > MAX_PAYLOAD_BYTES:
             raise PostgresError("payload string too long", "22023")
         if (channel, payload) not in self._notifies:
