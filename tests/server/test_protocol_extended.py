@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+import pytest
+
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.server.backend import QueryResult
 from txpostgres_proto.types import oids
@@ -309,7 +311,8 @@ def test_bad_parameter_values() -> None:
     client = connected()
     client.send(m.Parse("", "param $1", (oids.INT4,)), m.Bind("", "", (), (b"x",)), m.Sync())
     [error] = errors(client.received())
-    assert (error.sqlstate, error.message) == ("22P02", 'invalid input syntax for type int4: "x"')
+    assert error.sqlstate == "22P02"
+    assert error.message == 'invalid input syntax for type integer: "x"'
     client.send(m.Parse("", "param $1", (oids.INT4,)), m.Bind("", "", (1,), (b"1",)), m.Sync())
     [error] = errors(client.received())
     assert error.sqlstate == "22P03"
@@ -426,3 +429,29 @@ def test_repeated_unnamed_parse_keeps_its_statement_until_something_changes() ->
     assert after_describe.bind_plan is first.bind_plan  # the decoders still fit
     client.query("set application_name = 'x'")
     assert run() is not after_describe
+
+
+@pytest.mark.parametrize(
+    ("oid", "expected"),
+    [
+        (oids.BOOL, ("22P02", 'invalid input syntax for type boolean: "zz"')),
+        (oids.INT8, ("22P02", 'invalid input syntax for type bigint: "zz"')),
+        (oids.FLOAT8, ("22P02", 'invalid input syntax for type double precision: "zz"')),
+        (oids.DATE, ("22007", 'invalid input syntax for type date: "zz"')),
+        (oids.TIMESTAMP, ("22007", 'invalid input syntax for type timestamp: "zz"')),
+        (
+            oids.TIMESTAMPTZ,
+            ("22007", 'invalid input syntax for type timestamp with time zone: "zz"'),
+        ),
+        (oids.INTERVAL, ("22007", 'invalid input syntax for type interval: "zz"')),
+        (oids.UUID, ("22P02", 'invalid input syntax for type uuid: "zz"')),
+    ],
+)
+def test_a_refused_parameter_names_its_type_as_postgres_does(
+    oid: int, expected: tuple[str, str]
+) -> None:
+    """PostgreSQL 15's own wording and SQLSTATE for ``select 'zz'::<type>``."""
+    client = connected()
+    client.send(m.Parse("", "param $1", (oid,)), m.Bind("", "", (), (b"zz",)), m.Sync())
+    [error] = errors(client.received())
+    assert (error.sqlstate, error.message) == expected

@@ -19,23 +19,11 @@ from txpostgres_proto.catalog import pgtypes as t
 from txpostgres_proto.catalog.pgtypes import Ty
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.types import oids
+from txpostgres_proto.types.input_names import input_sqlstate, input_type_name
 from txpostgres_proto.types.registry import DEFAULT_REGISTRY
 
 __all__ = ["check_literal", "checked_integer", "numeric_literal", "parse_number"]
 
-_TYPE_NAMES: Final = {
-    oids.INT2: "smallint",
-    oids.INT4: "integer",
-    oids.INT8: "bigint",
-    oids.FLOAT4: "real",
-    oids.FLOAT8: "double precision",
-    oids.NUMERIC: "numeric",
-    oids.DATE: "date",
-    oids.TIME: "time",
-    oids.TIMESTAMP: "timestamp",
-    oids.TIMESTAMPTZ: "timestamp with time zone",
-    oids.UUID: "uuid",
-}
 _INTEGER_RANGES: Final = {
     oids.INT2: (-(2**15), 2**15 - 1),
     oids.INT4: (-(2**31), 2**31 - 1),
@@ -54,9 +42,10 @@ _LOOKS_LIKE_A_DATE: Final = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 _FLOAT4_MAX: Final = 3.4028234663852886e38
 
 
-def _invalid(text: str, target: Ty, sqlstate: str = "22P02") -> PostgresError:
+def _invalid(text: str, target: Ty) -> PostgresError:
+    name = input_type_name(target.oid, "?")
     return PostgresError(
-        f'invalid input syntax for type {_TYPE_NAMES.get(target.oid, "?")}: "{text}"', sqlstate
+        f'invalid input syntax for type {name}: "{text}"', input_sqlstate(target.oid)
     )
 
 
@@ -64,7 +53,7 @@ def checked_integer(value: int, text: str, target: Ty) -> int:
     """``value`` (spelled ``text``) if it fits the integer type ``target``, else 22003."""
     low, high = _INTEGER_RANGES.get(target.oid, (-(2**63), 2**63 - 1))
     if not low <= value <= high:
-        name = _TYPE_NAMES.get(target.oid, "bigint")
+        name = input_type_name(target.oid, "bigint")
         raise PostgresError(f'value "{text}" is out of range for type {name}', "22003")
     return value
 
@@ -86,7 +75,9 @@ def parse_number(text: str, target: Ty) -> int | float:
     value = float(stripped)
     limit = _FLOAT4_MAX if target.oid == oids.FLOAT4 else math.inf
     if target.oid != oids.NUMERIC and (math.isinf(value) or abs(value) > limit):
-        raise PostgresError(f'"{text}" is out of range for type {_TYPE_NAMES[target.oid]}', "22003")
+        raise PostgresError(
+            f'"{text}" is out of range for type {input_type_name(target.oid, "?")}', "22003"
+        )
     return value
 
 
@@ -114,4 +105,4 @@ def check_literal(text: str, target: Ty) -> None:
             raise _invalid(text, target) from None
         if _LOOKS_LIKE_A_DATE.match(text):
             raise PostgresError(f'date/time field value out of range: "{text}"', "22008") from None
-        raise _invalid(text, target, "22007") from None
+        raise _invalid(text, target) from None

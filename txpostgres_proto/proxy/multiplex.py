@@ -22,8 +22,9 @@ that small:
 
 Multiplexing is off by default (``ProxyFactory(multiplex=0)``) because of that wait and because
 a cancel cannot safely reach a unit with others behind it (see `ProxyServerProtocol`);
-``--multiplex N`` turns it on with depth N.  A unit whose client's settings differ from those of the idle connection, or that
-arrives while no idle connection exists, takes the usual transaction-pooling path.
+``--multiplex N`` turns it on with depth N.  A unit whose client's settings differ from those of
+the idle connection, or that arrives while no idle connection exists, takes the usual
+transaction-pooling path.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sql import ExecuteStatement, FetchStatement
 from txpostgres_proto.types import oids
+from txpostgres_proto.types.input_names import input_sqlstate, input_type_name
 
 from .backend import QueryResult, ResultColumn, StatementDescription
 from .eager import run_now
@@ -285,7 +286,7 @@ class ExtendedQueryFlow(StatementRunner):
                 values.append(decoder(raw))
             except Exception:  # noqa: BLE001 - any codec failure is bad input
                 info = registry.type_info(oid)
-                type_name = info.name if info is not None else str(oid)
+                type_name = input_type_name(oid, info.name if info is not None else str(oid))
                 where = _parameter_place(bind, index)
                 if fmt == 1:
                     raise PostgresError(
@@ -295,7 +296,9 @@ class ExtendedQueryFlow(StatementRunner):
                     ) from None
                 text = raw.decode("utf-8", "replace")
                 raise PostgresError(
-                    f'invalid input syntax for type {type_name}: "{text}"', "22P02", where=where
+                    f'invalid input syntax for type {type_name}: "{text}"',
+                    input_sqlstate(oid),
+                    where=where,
                 ) from None
         return tuple(values)
 
