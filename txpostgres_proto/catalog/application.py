@@ -23,7 +23,11 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from txpostgres_proto.catalog.builtin import FIRST_NORMAL_OID
-from txpostgres_proto.catalog.defaults import deparse_default, quote_identifier
+from txpostgres_proto.catalog.defaults import (
+    deparse_default,
+    quote_identifier,
+    relation_name_parts,
+)
 from txpostgres_proto.catalog.schema import (
     REFERENTIAL_ACTIONS,
     Check,
@@ -39,8 +43,9 @@ from txpostgres_proto.catalog.schema import (
 from txpostgres_proto.types import oids
 
 _INTEGER_TYPES: Final = frozenset({oids.INT2, oids.INT4, oids.INT8})
+#: A ``nextval('name')`` call anywhere in a default, as written or as printed.
 _NEXTVAL: Final = re.compile(
-    r"^nextval\('(?:\"?([^'\".]+)\"?\.)?\"?([^'\"]+)\"?'(?:::regclass)?\)$"
+    r"\bnextval\s*\(\s*'((?:[^']|'')*)'\s*(?:::\s*regclass\s*)?\)", re.IGNORECASE
 )
 
 
@@ -140,6 +145,8 @@ class AppAttribute:
     sequence_oid: int = 0
     #: ``pg_attribute.attidentity``: ``"a"``, ``"d"`` or ``""``.
     identity: str = ""
+    #: The default as ``pg_get_expr(adbin, adrelid, true)`` prints it (psql's ``\d``).
+    pretty_default: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,20 +230,38 @@ class AppRelation:
 def _serial_default(table: Table, column: Column) -> tuple[tuple[str, str], str]:
     """((schema, sequence name), default expression) of a serial column."""
     sequence = f"{table.name}_{column.name}_seq"
-    qualified = sequence if table.schema == "public" else f"{table.schema}.{sequence}"
+    qualified = quote_identifier(sequence)
+    if table.schema != "public":
+        qualified = f"{quote_identifier(table.schema)}.{qualified}"
+    qualified = qualified.replace("'", "''")
     return (table.schema, sequence), f"nextval('{qualified}'::regclass)"
 
 
-def _printed_default(text: str, column: Column, alloc: OidAllocator) -> str | None:
-    """A column default as ``pg_get_expr`` prints it (None: a NULL constant, no default)."""
+def _drawn_sequence(default: str, schema: str) -> tuple[str, str] | None:
+    """(schema, name) of the first sequence a default calls ``nextval`` on, as PostgreSQL
+    records it in ``pg_depend`` for any default containing the call (``nextval('s') + 1``
+    too); an unqualified name is taken in the table's ``schema``."""
+    for match in _NEXTVAL.finditer(default):
+        parts = relation_name_parts(match.group(1).replace("''", "'"))
+        if parts is not None:
+            return (parts[-2] if len(parts) > 1 else schema, parts[-1])
+    return None
+
+
+def _printed_default(
+    text: str, column: Column, alloc: OidAllocator, pretty: bool = False
+) -> str | None:
+    """A column default as ``pg_get_expr`` prints it (None: a NULL constant, no default);
+    ``pretty``: as its pretty form does."""
     user_type = column.user_type
     if isinstance(user_type, EnumType):
         name = quote_identifier(user_type.name)
         if user_type.schema != "public":  # not on the default search path
             name = f"{quote_identifier(user_type.schema)}.{name}"
-        return deparse_default(text, _user_type_oid(alloc, user_type), -1, type_name=name)
+        oid = _user_type_oid(alloc, user_type)
+        return deparse_default(text, oid, -1, type_name=name, pretty=pretty)
     domain = isinstance(user_type, Domain)
-    return deparse_default(text, column.type_oid, column.typmod, domain=domain)
+    return deparse_default(text, column.type_oid, column.typmod, domain=domain, pretty=pretty)
 
 
 def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRelation:
@@ -249,14 +274,16 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
         sequence: tuple[str, str] | None = None
         if column.is_serial and default is None:
             sequence, default = _serial_default(table, column)
-        elif default is not None and (match := _NEXTVAL.match(default.strip())):
-            sequence = (match.group(1) or schema, match.group(2))
         elif column.identity:
             sequence = (schema, f"{name}_{column.name}_seq")
+        pretty_default = None
+        if default is not None:
+            pretty_default = _printed_default(default, column, alloc, pretty=True)
+            default = _printed_default(default, column, alloc)
+        if sequence is None and default is not None:
+            sequence = _drawn_sequence(default, schema)
         sequence_oid = alloc.oid("rel", *sequence) if sequence else 0
         user_type = column.user_type
-        if default is not None:
-            default = _printed_default(default, column, alloc)
         attributes.append(
             AppAttribute(
                 attnum=attnum,
@@ -275,6 +302,7 @@ def _layout_one(table: Table, namespace_oid: int, alloc: OidAllocator) -> AppRel
                 sequence=sequence,
                 sequence_oid=sequence_oid,
                 identity=column.identity,
+                pretty_default=pretty_default,
             )
         )
     attnums = {attribute.name: attribute.attnum for attribute in attributes}

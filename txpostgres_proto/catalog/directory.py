@@ -79,6 +79,10 @@ class Directory:
     domain_checks: dict[int, str] = field(default_factory=dict)
     table_checks: dict[int, str] = field(default_factory=dict)
     defaults: dict[int, tuple[int, int, str]] = field(default_factory=dict)
+    #: (relation OID, default as printed) -> its pretty form (``pg_get_expr(..., true)``).  Two
+    #: columns of one relation whose defaults print alike but differ in pretty form (only an
+    #: unshown conversion to the column's type tells them apart) share the first one's.
+    pretty_defaults: dict[tuple[int, str], str] = field(default_factory=dict)
     serial_sequences: dict[tuple[int, str], int] = field(default_factory=dict)
     databases: dict[str, int] = field(default_factory=dict)
     _rel_names: dict[tuple[int, str], int] = field(default_factory=dict)
@@ -165,6 +169,7 @@ class Directory:
         self.domain_checks.clear()
         self.table_checks.clear()
         self.defaults.clear()
+        self.pretty_defaults.clear()
         self.serial_sequences.clear()
         for name, oid in namespaces.items():
             self.namespaces[oid] = name
@@ -186,6 +191,8 @@ class Directory:
                     self.descriptions[rel.oid, PG_CLASS_OID, att.attnum] = att.comment
                 if att.default is not None:
                     self.defaults[att.default_oid] = (rel.oid, att.attnum, att.default)
+                    pretty = att.pretty_default or att.default
+                    self.pretty_defaults.setdefault((rel.oid, att.default), pretty)
             for check in rel.checks:
                 self.table_checks[check.oid] = check.expression
             for index in rel.indexes:
@@ -462,10 +469,15 @@ class Directory:
         classoid = self._rel_names.get((PG_CATALOG_OID, catalog.rpartition(".")[2]))
         return self.descriptions.get((objoid, classoid or 0, objsubid))
 
-    def expression_text(self, text: str, path: list[int]) -> str:
+    def expression_text(
+        self, text: str, path: list[int], relid: int | None = None, pretty: bool = False
+    ) -> str:
         """``pg_get_expr``: an application expression (a column default, written for the
         default search path) as PostgreSQL deparses it on ``path``: relation names in
-        ``'name'::regclass`` constants are schema-qualified when not visible there."""
+        ``'name'::regclass`` constants are schema-qualified when not visible there.
+        ``pretty``: a default of relation ``relid`` with only the parentheses it needs."""
+        if pretty and relid is not None:
+            text = self.pretty_defaults.get((relid, text), text)
 
         def requalify(match: re.Match[str]) -> str:
             name = match.group(1).replace("''", "'")

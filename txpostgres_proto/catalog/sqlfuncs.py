@@ -194,7 +194,12 @@ class SqlFunctions:
     def pgf_get_expr(self, node: Any, relid: Any = None, pretty: Any = None) -> str | None:
         if node is None:
             return None
-        return self._dir.expression_text(str(node), self.ctx.search_path())
+        return self._dir.expression_text(
+            str(node),
+            self.ctx.search_path(),
+            None if relid is None else as_int(relid),
+            pretty is not None and as_bool(pretty),
+        )
 
     @strict
     def pgf_get_indexdef(self, oid: Any, column: Any = 0, pretty: Any = False) -> str | None:
