@@ -74,7 +74,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("ar serial", "ar > 0"),
     ("at bigint default -9000000000", "at"),
     ("au text default 'x'::text", "au"),
-    ("aw date default current_date + 1", "aw is not null"),  # see the xfail below
+    ("aw date default current_date + 1", "aw is not null"),  # checked below, too
 )
 #: The columns whose defaults psql's ``\\d`` shows without some parentheses (its
 #: ``pg_get_expr(..., true)``; see the xfail test below).
@@ -222,11 +222,6 @@ def test_psql_describe_shows_the_defaults(ours: str, theirs: str) -> None:
     assert describe(ours, "plain") == describe(theirs, "plain")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the catalog's pg_get_expr ignores its pretty argument (psql's \\d passes true): "
-    "PostgreSQL then leaves out parentheses, (1 + 2) * 3 and 5::text",
-)
 @pytest.mark.skipif(PSQL is None, reason="psql is not installed")
 def test_psql_describe_prints_operators_as_postgres_pretty_does(ours: str, theirs: str) -> None:
     for dsn in (ours, theirs):
@@ -234,10 +229,6 @@ def test_psql_describe_prints_operators_as_postgres_pretty_does(ours: str, their
     assert describe(ours, "pretty") == describe(theirs, "pretty")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a default's date arithmetic is not translated as a query's is (translate.py)",
-)
 def test_date_arithmetic_in_a_default_gives_postgres_value(ours: str, theirs: str) -> None:
     same(
         ours,

@@ -22,6 +22,10 @@ Sequences follow as in PostgreSQL: a dropped column's sequences go with it (the 
 other columns drawing from them too, under ``CASCADE``, with PostgreSQL's NOTICE; 2BP01
 without), an identity column's sequence takes the column's new type, a serial column's keeps
 its own (``sequences.py``).
+
+``ADD COLUMN IF NOT EXISTS`` of a column the table has and ``DROP COLUMN/CONSTRAINT IF EXISTS``
+of one it lacks do nothing, with PostgreSQL's "…, skipping" NOTICE, as does ``ALTER TABLE IF
+EXISTS`` of a table that does not exist.
 """
 
 from __future__ import annotations
@@ -321,19 +325,24 @@ def _constraint_name(table: str, node: exp.Expression) -> str | None:
     return None
 
 
-def _drop_constraint(rebuild: _Rebuild, action: exp.Drop) -> None:
+def _drop_constraint(rebuild: _Rebuild, action: exp.Drop) -> list[Notice]:
+    """Drop the constraints; PostgreSQL's NOTICEs for those ``IF EXISTS`` does not find."""
     names = [item.name for item in action.args.get("tables") or []]
     table = rebuild.table.name
+    skipped: list[Notice] = []
     for name in names:
         for constraint in list(rebuild.constraints):
             if _constraint_name(table, constraint) == name:
                 rebuild.constraints.remove(constraint)
                 break
         else:
-            if not _drop_column_constraint(rebuild, name) and not action.args.get("exists"):
-                raise PostgresError(
-                    f'constraint "{name}" of relation "{table}" does not exist', "42704"
-                )
+            if _drop_column_constraint(rebuild, name):
+                continue
+            message = f'constraint "{name}" of relation "{table}" does not exist'
+            if not action.args.get("exists"):
+                raise PostgresError(message, "42704")
+            skipped.append((f"{message}, skipping", None))
+    return skipped
 
 
 def _drop_column_constraint(rebuild: _Rebuild, name: str) -> bool:
@@ -700,7 +709,7 @@ def alter_table(
         if isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN"
         for view in _dependent_views(schema, name, action)
     ]
-    notices = _cascade_notices(views, cascaded)
+    notices = _skipped_columns(table, actions) + _cascade_notices(views, cascaded)
     dropped_views = [f"DROP VIEW IF EXISTS {ddl.quote(view)}" for view in views]
     upkeep = [
         statement for action in actions for statement in _sequence_upkeep(schema, table, action)
@@ -714,6 +723,7 @@ def alter_table(
     for column in own:
         _remove(rebuild.column(column).definition, exp.DefaultColumnConstraint)
     sequences: list[str] = []
+    missing: list[Notice] = []
     for action in actions:
         if isinstance(action, exp.AlterColumn):
             sequences.extend(_alter_column(rebuild, action, schema))
@@ -724,7 +734,7 @@ def alter_table(
         elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
             _drop_column(rebuild, action)
         elif isinstance(action, exp.Drop):
-            _drop_constraint(rebuild, action)
+            missing.extend(_drop_constraint(rebuild, action))
         elif isinstance(action, exp.RenameColumn):
             _rename_column(rebuild, action)
         elif isinstance(action, exp.AlterRename):
@@ -736,7 +746,33 @@ def alter_table(
                 "0A000",
             )
     _set_defaults(rebuild, defaults or {})
-    return Altered(dropped_views + elsewhere + sequences + rebuild.sql() + upkeep, notices)
+    statements = dropped_views + elsewhere + sequences + rebuild.sql() + upkeep
+    return Altered(statements, notices + tuple(missing))
+
+
+def _skipped_columns(table: TableInfo, actions: list[exp.Expression]) -> tuple[Notice, ...]:
+    """PostgreSQL's NOTICEs for ``ADD COLUMN IF NOT EXISTS`` of a column ``table`` has and
+    ``DROP COLUMN IF EXISTS`` of one it lacks (the actions themselves do nothing)."""
+    notices: list[Notice] = []
+    for action in actions:
+        if not action.args.get("exists"):
+            continue
+        if isinstance(action, exp.ColumnDef) and table.column(action.name) is not None:
+            what = "already exists"
+            names = [action.name]
+        elif isinstance(action, exp.Drop) and str(action.args.get("kind")).upper() == "COLUMN":
+            what = "does not exist"
+            names = [
+                item.name
+                for item in action.args.get("tables") or []
+                if table.column(item.name) is None
+            ]
+        else:
+            continue
+        notices.extend(
+            (f'column "{name}" of relation "{table.name}" {what}, skipping', None) for name in names
+        )
+    return tuple(notices)
 
 
 def _skip_existing(table: TableInfo, action: exp.Expression) -> list[str]:

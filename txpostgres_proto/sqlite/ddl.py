@@ -14,7 +14,9 @@ PostgreSQL's column semantics have to be spelled out for SQLite:
 * ``CHECK`` constraints get PostgreSQL's default names (``<table>_<column>_check``) so that
   SQLite's "CHECK constraint failed: <name>" can be reported as PostgreSQL reports it;
 * a string default for a typed column is converted now (``DEFAULT 'true'`` on a boolean is
-  stored as ``1``), other defaults are translated expressions in parentheses (``now()``);
+  stored as ``1``), other defaults are translated expressions in parentheses (``now()``),
+  their arithmetic typed as a query's is (``rewrite.typed_arithmetic``: ``current_date + 1``
+  is a date);
 * the default as the application wrote it, in PostgreSQL's syntax, is kept beside its SQLite
   translation in `DEFAULTS_TABLE` with the text SQLite reports for the translation
   (``PRAGMA table_info``), so that the catalog prints what PostgreSQL's ``pg_get_expr`` would
@@ -24,6 +26,10 @@ PostgreSQL's column semantics have to be spelled out for SQLite:
 * a column of an enum or domain (``usertypes.py``) gets the type's rules as CHECK constraints
   (an enum's labels; a domain's CHECK, named like PostgreSQL's, and NOT NULL) and the domain's
   default unless it has its own.
+
+Tables, views, indexes and sequences share PostgreSQL's one namespace (`relation_kind`):
+DROP of a relation of another kind is its 42809 error, ``DROP … IF EXISTS`` of a missing one
+its "…, skipping" NOTICE (`drop_checks`).
 
 ALTER TABLE lives in ``alter.py`` (it rebuilds tables when SQLite cannot alter them in place).
 """
@@ -40,9 +46,9 @@ from sqlglot.dialects.postgres import Postgres
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.casts import cast_value
 from txpostgres_proto.sqlite.dialect import parse_statement, to_sqlite
-from txpostgres_proto.sqlite.reflect import DEFAULTS_TABLE, DEFAULTS_TABLE_SQL
-from txpostgres_proto.sqlite.resolve import cast_target
-from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree
+from txpostgres_proto.sqlite.reflect import DEFAULTS_TABLE, DEFAULTS_TABLE_SQL, Schema
+from txpostgres_proto.sqlite.resolve import Resolver, cast_target
+from txpostgres_proto.sqlite.rewrite import APPLICATION_SCHEMAS, to_sqlite_tree, typed_arithmetic
 from txpostgres_proto.sqlite.sequence_ddl import column_sequence, read_changes, unqualified
 from txpostgres_proto.sqlite.typemap import PgType, pg_type_named
 from txpostgres_proto.sqlite.usertypes import UserTypeDef
@@ -70,6 +76,8 @@ _SEQUENCE_NAME: Final = re.compile(
 #: The sequence name (None: PostgreSQL's default) and options (as `read_changes` gives them)
 #: of one identity column.
 IdentityOptions = tuple[str | None, dict[str, Any]]
+#: A NOTICE for the client: (message, detail).
+Notice = tuple[str, str | None]
 _SEQUENCE_CALLS: Final = frozenset({"nextval", "currval", "setval"})
 
 
@@ -281,7 +289,10 @@ def default_sql(node: exp.Expression, pg_type: PgType) -> str:
         return "1" if node.this else "0"
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
         return sql_literal(cast_value(node.this.name, cast_target(node.to)))
-    return f"({expression_sql(node)})"
+    # Typed as a query's select list is (a default names no column): ``current_date + 1``.
+    select = exp.select(node.copy())
+    typed_arithmetic(select, Resolver(Schema()), integers=False)
+    return f"({expression_sql(select.expressions[0])})"
 
 
 def _pg_expression(text: str) -> exp.Expression:
@@ -555,6 +566,45 @@ def drop(node: exp.Drop) -> tuple[list[str], list[str]]:
     if kind == "TABLE":
         statements.extend([DEFAULTS_TABLE_SQL, forget_defaults_sql(names)])
     return statements, names
+
+
+def relation_kind(schema: Schema, name: str) -> str | None:
+    """What the relation named ``name`` is (``table``, ``view``, ``index``, ``sequence``; one
+    namespace in PostgreSQL: ``pg_class``), None when there is none."""
+    table = schema.table(name)
+    if table is not None:
+        return "view" if table.kind == "v" else "table"
+    if name in schema.stored_sequences:
+        return "sequence"
+    if any(index.name == name for table in schema.tables.values() for index in table.indexes):
+        return "index"
+    return None
+
+
+def drop_checks(schema: Schema, node: exp.Drop, names: list[str]) -> tuple[Notice, ...]:
+    """PostgreSQL's "…, skipping" NOTICEs for the relations ``names`` of ``DROP
+    TABLE/VIEW/INDEX IF EXISTS`` (``node``) does not find; its errors for a missing one
+    without ``IF EXISTS`` and for one of another kind."""
+    kind = str(node.args.get("kind")).lower()
+    notices: tuple[Notice, ...] = ()
+    for name in names:
+        found = relation_kind(schema, name)
+        if found is None:
+            if not node.args.get("exists"):
+                code = "42704" if kind == "index" else "42P01"
+                raise PostgresError(f'{kind} "{name}" does not exist', code)
+            notices += ((f'{kind} "{name}" does not exist, skipping', None),)
+        elif found != kind:
+            raise PostgresError(
+                f'"{name}" is not {_article(kind)} {kind}',
+                "42809",
+                hint=f"Use DROP {found.upper()} to remove {_article(found)} {found}.",
+            )
+    return notices
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def truncate(node: exp.TruncateTable) -> tuple[list[str], list[str]]:

@@ -15,7 +15,14 @@ know is how *this* backend stores values (``typemap.py``) and which user functio
   ``x = ANY(a)`` → ``x IN (SELECT value FROM json_each(a))``, ``x <> ALL(a)`` → ``NOT IN``,
   ``@>``/``&&`` → ``pg_array_contains``/``pg_array_overlaps``;
 * ``now()``, ``CURRENT_TIMESTAMP``, ``CURRENT_DATE``, ``LOCALTIMESTAMP`` → the session-bound
-  functions (date and interval arithmetic is typed, so ``translate.py`` rewrites it);
+  functions.
+
+Arithmetic depends on its operands' types, so `typed_arithmetic` (given a ``Resolver``) does it
+before those rewrites, for queries (``translate.py``) and column defaults (``ddl.py``) alike:
+dates, timestamps and intervals (stored as text) go to the functions that know them
+(``ts + interval``, ``ts - ts``, ``date + 7``, ``interval * 2``), numeric division to
+``pg_numeric_div``, and integer ``+ - *`` through ``pg_int_range`` (PostgreSQL's overflow
+error).
 * ``SIMILAR TO`` → ``pg_similar``; ``x LIKE ANY (array)`` → ``EXISTS`` over the array;
   ``#>``/``#>>`` → SQLite's ``->``/``->>`` with a JSON path;
 * function names PostgreSQL and SQLite spell differently (``string_agg`` → ``group_concat``,
@@ -32,7 +39,7 @@ from sqlglot import exp
 
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.sqlite.functions import REGISTERED
-from txpostgres_proto.sqlite.resolve import cast_target, function_name
+from txpostgres_proto.sqlite.resolve import Resolver, cast_target, function_name, own_nodes
 from txpostgres_proto.sqlite.typemap import PgType
 from txpostgres_proto.types import format_interval, oids, parse_interval
 
@@ -378,3 +385,91 @@ def to_sqlite_tree(tree: exp.Expression) -> exp.Expression:
 def cast_to(node: exp.Expression, target: PgType) -> exp.Expression:
     """``node`` cast to ``target`` with PostgreSQL's input rules (a ``pg_cast`` call)."""
     return _cast(node, target)
+
+
+# --- typed arithmetic --------------------------------------------------------------------------
+
+
+_DATETIMES: Final = frozenset({oids.TIMESTAMP, oids.TIMESTAMPTZ, oids.DATE})
+_NUMBERS: Final = frozenset(
+    {oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4, oids.FLOAT8, oids.UNKNOWN}
+)
+
+
+def _temporal(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
+    """The function computing ``left op right`` on dates, timestamps and intervals (stored as
+    text, on which SQLite's arithmetic would be meaningless), or None for plain arithmetic."""
+    a, b = node.this, node.expression
+    sign = exp.Literal.number(-1 if isinstance(node, exp.Sub) else 1)
+    interval = oids.INTERVAL
+    if isinstance(node, exp.Add | exp.Sub):
+        if left in _DATETIMES and right == interval:
+            return _call("pg_datetime_add", a, b, sign)
+        if left == interval and right in _DATETIMES and isinstance(node, exp.Add):
+            return _call("pg_datetime_add", b, a, sign)
+        if left == interval and right == interval:
+            return _call("pg_interval_add", a, b, sign)
+        if isinstance(node, exp.Sub) and left in _DATETIMES and right in _DATETIMES:
+            both_dates = left == right == oids.DATE
+            return _call("pg_date_diff" if both_dates else "pg_datetime_diff", a, b)
+        if left == oids.DATE and right in _NUMBERS:
+            return _call("pg_date_add", a, b, sign)
+        if right == oids.DATE and left in _NUMBERS and isinstance(node, exp.Add):
+            return _call("pg_date_add", b, a, sign)
+    if isinstance(node, exp.Mul | exp.Div):
+        divide = exp.Literal.number(1 if isinstance(node, exp.Div) else 0)
+        if left == interval and right in _NUMBERS:
+            return _call("pg_interval_mul", a, b, divide)
+        if right == interval and left in _NUMBERS and isinstance(node, exp.Mul):
+            return _call("pg_interval_mul", b, a, divide)
+    return None
+
+
+def typed_arithmetic(tree: exp.Expression, resolver: Resolver, *, integers: bool = True) -> None:
+    """Date, timestamp and interval arithmetic, numeric division and (unless ``integers`` is
+    False) integer overflow, through the functions that understand them.  A column default
+    leaves integers alone: ``reflect.py`` reads a default back from its SQLite text (a file
+    written before the PostgreSQL texts were kept), where ``pg_int_range`` would show."""
+    edits = []
+    for query, scope in resolver.scopes(tree):
+        for node in own_nodes(query):
+            if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
+                left = resolver.type_of(node.this, scope).pg_type.oid
+                right = resolver.type_of(node.expression, scope).pg_type.oid
+                edits.append((node, left, right))
+    for node, left, right in edits:
+        replacement = (
+            _temporal(node, left, right)
+            or _numeric_division(node, left, right)
+            or (_checked_integer(node, left, right) if integers else None)
+        )
+        if replacement is not None:
+            node.replace(replacement)
+
+
+#: Integer types by width: arithmetic between two of them has the wider one's type.
+_INTEGER_WIDTHS: Final = (oids.INT2, oids.INT4, oids.INT8)
+
+
+def _checked_integer(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
+    """Integer ``+``, ``-`` and ``*`` through ``pg_int_range``: SQLite computes in 64 bits
+    and turns an overflow into a real, where PostgreSQL refuses (22003)."""
+    if not isinstance(node, exp.Add | exp.Sub | exp.Mul):
+        return None
+    if left not in _INTEGER_WIDTHS or right not in _INTEGER_WIDTHS:
+        return None
+    wider = max(_INTEGER_WIDTHS.index(left), _INTEGER_WIDTHS.index(right))
+    # A new node over the same operands, so that rewrites of operands still to come reach it.
+    same = type(node)(this=node.this, expression=node.expression)
+    return _call("pg_int_range", same, exp.Literal.number(_INTEGER_WIDTHS[wider]))
+
+
+def _numeric_division(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
+    """``/`` and ``%`` with a numeric operand through ``pg_numeric_div``: numerics with no
+    fraction are stored as integers, which SQLite's own operators divide as integers."""
+    if not isinstance(node, exp.Div | exp.Mod) or oids.NUMERIC not in (left, right):
+        return None
+    if left not in _NUMBERS or right not in _NUMBERS:
+        return None
+    remainder = exp.Literal.number(1 if isinstance(node, exp.Mod) else 0)
+    return _call("pg_numeric_div", node.this, node.expression, remainder)

@@ -14,11 +14,19 @@ or per shape of text, parameter types and schema version by ``templates.Translat
 4. coerces string literals that meet typed columns (``flag = 't'``, ``ts > '2024-01-02'``,
    ``VALUES ('{a,b}')`` into a ``text[]``) to the column's storage form through ``pg_cast``,
    and sends arithmetic on dates, timestamps and intervals (stored as text) to the functions
-   that know them (``ts + interval``, ``ts - ts``, ``date + 7``, ``interval * 2``);
+   that know them (``rewrite.typed_arithmetic``: ``ts + interval``, ``date + 7`` …);
 5. names every result column with PostgreSQL's name (an explicit alias in the SQLite text,
    so ``cursor.description`` agrees with RowDescription);
 6. rewrites the expressions (``rewrite.py``) or the DDL (``ddl.py``; enums and domains:
    ``usertypes.py``) and writes SQLite text.
+
+DDL answers as PostgreSQL's does where it knows the schema: tables, views, indexes and
+sequences share one namespace (``pg_class``), so a name taken by another kind is PostgreSQL's
+error (42P07, 42809 "… is not a table"); ``CREATE … IF NOT EXISTS`` of a taken name and
+``DROP … IF EXISTS`` of a missing one send its "…, skipping" NOTICE, as do the no-op forms of
+``CREATE SCHEMA IF NOT EXISTS public`` and ``DROP SCHEMA IF EXISTS`` (other schemas are not
+supported).  Such a plan depends on the schema, as every plan does: plans are cached per
+schema version.
 """
 
 from __future__ import annotations
@@ -47,7 +55,12 @@ from txpostgres_proto.sqlite.resolve import (
     own_nodes,
     result_name,
 )
-from txpostgres_proto.sqlite.rewrite import cast_to, is_local_function, to_sqlite_tree
+from txpostgres_proto.sqlite.rewrite import (
+    cast_to,
+    is_local_function,
+    to_sqlite_tree,
+    typed_arithmetic,
+)
 from txpostgres_proto.sqlite.sequence_ddl import sequence_statement
 from txpostgres_proto.sqlite.sequence_state import sequence_relations
 from txpostgres_proto.sqlite.typemap import TEXT, PgType
@@ -88,6 +101,14 @@ _OWNER_TO: Final = re.compile(
     re.IGNORECASE,
 )
 _SAVEPOINT_NAME: Final = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)\s*$')
+#: ``CREATE VIEW IF NOT EXISTS``, which PostgreSQL's grammar lacks (a materialized view has it):
+#: the word its syntax error names.
+_VIEW_IF_NOT: Final = re.compile(
+    r"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:(?:TEMP|TEMPORARY|RECURSIVE)\s+)*VIEW\s+IF\s+(NOT)\b",
+    re.IGNORECASE,
+)
+#: The schemas of a PostgreSQL database from the start, the only ones here (one SQLite file).
+_SCHEMAS: Final = frozenset({"public", "pg_catalog", "information_schema", "pg_toast"})
 _EXPLAIN: Final = re.compile(
     r"^EXPLAIN(\s*\([^)]*\)|(\s+(ANALY[SZ]E|VERBOSE|COSTS|BUFFERS|TIMING|SUMMARY))*)\s+",
     re.IGNORECASE,
@@ -243,91 +264,6 @@ def _coerce_literals(tree: exp.Expression, resolver: Resolver) -> None:
         literal.replace(cast_to(literal.copy(), pg_type))
 
 
-_DATETIMES: Final = frozenset({oids.TIMESTAMP, oids.TIMESTAMPTZ, oids.DATE})
-_NUMBERS: Final = frozenset(
-    {oids.INT2, oids.INT4, oids.INT8, oids.NUMERIC, oids.FLOAT4, oids.FLOAT8, oids.UNKNOWN}
-)
-
-
-def _call(name: str, *arguments: exp.Expression) -> exp.Anonymous:
-    return exp.Anonymous(this=name, expressions=list(arguments))
-
-
-def _temporal(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
-    """The function computing ``left op right`` on dates, timestamps and intervals (stored as
-    text, on which SQLite's arithmetic would be meaningless), or None for plain arithmetic."""
-    a, b = node.this, node.expression
-    sign = exp.Literal.number(-1 if isinstance(node, exp.Sub) else 1)
-    interval = oids.INTERVAL
-    if isinstance(node, exp.Add | exp.Sub):
-        if left in _DATETIMES and right == interval:
-            return _call("pg_datetime_add", a, b, sign)
-        if left == interval and right in _DATETIMES and isinstance(node, exp.Add):
-            return _call("pg_datetime_add", b, a, sign)
-        if left == interval and right == interval:
-            return _call("pg_interval_add", a, b, sign)
-        if isinstance(node, exp.Sub) and left in _DATETIMES and right in _DATETIMES:
-            both_dates = left == right == oids.DATE
-            return _call("pg_date_diff" if both_dates else "pg_datetime_diff", a, b)
-        if left == oids.DATE and right in _NUMBERS:
-            return _call("pg_date_add", a, b, sign)
-        if right == oids.DATE and left in _NUMBERS and isinstance(node, exp.Add):
-            return _call("pg_date_add", b, a, sign)
-    if isinstance(node, exp.Mul | exp.Div):
-        divide = exp.Literal.number(1 if isinstance(node, exp.Div) else 0)
-        if left == interval and right in _NUMBERS:
-            return _call("pg_interval_mul", a, b, divide)
-        if right == interval and left in _NUMBERS and isinstance(node, exp.Mul):
-            return _call("pg_interval_mul", b, a, divide)
-    return None
-
-
-def _typed_arithmetic(tree: exp.Expression, resolver: Resolver) -> None:
-    """Date, timestamp and interval arithmetic, and numeric division, through the functions
-    that understand them."""
-    edits = []
-    for query, scope in resolver.scopes(tree):
-        for node in own_nodes(query):
-            if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
-                left = resolver.type_of(node.this, scope).pg_type.oid
-                right = resolver.type_of(node.expression, scope).pg_type.oid
-                edits.append((node, left, right))
-    for node, left, right in edits:
-        replacement = (
-            _temporal(node, left, right)
-            or _numeric_division(node, left, right)
-            or _checked_integer(node, left, right)
-        )
-        if replacement is not None:
-            node.replace(replacement)
-
-
-#: Integer types by width: arithmetic between two of them has the wider one's type.
-_INTEGER_WIDTHS: Final = (oids.INT2, oids.INT4, oids.INT8)
-
-
-def _checked_integer(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
-    """Integer ``+``, ``-`` and ``*`` through ``pg_int_range``: SQLite computes in 64 bits
-    and turns an overflow into a real, where PostgreSQL refuses (22003)."""
-    if not isinstance(node, exp.Add | exp.Sub | exp.Mul):
-        return None
-    if left not in _INTEGER_WIDTHS or right not in _INTEGER_WIDTHS:
-        return None
-    wider = max(_INTEGER_WIDTHS.index(left), _INTEGER_WIDTHS.index(right))
-    return _call("pg_int_range", node.copy(), exp.Literal.number(_INTEGER_WIDTHS[wider]))
-
-
-def _numeric_division(node: exp.Expression, left: int, right: int) -> exp.Expression | None:
-    """``/`` and ``%`` with a numeric operand through ``pg_numeric_div``: numerics with no
-    fraction are stored as integers, which SQLite's own operators divide as integers."""
-    if not isinstance(node, exp.Div | exp.Mod) or oids.NUMERIC not in (left, right):
-        return None
-    if left not in _NUMBERS or right not in _NUMBERS:
-        return None
-    remainder = exp.Literal.number(1 if isinstance(node, exp.Mod) else 0)
-    return _call("pg_numeric_div", node.this, node.expression, remainder)
-
-
 def _name_projections(tree: exp.Expression) -> None:
     """Alias every result column with PostgreSQL's name (module docstring, step 5)."""
     lists: list[list[exp.Expression]] = [select.expressions for select in tree.find_all(exp.Select)]
@@ -453,7 +389,7 @@ def _query_plan(
         columns = _columns(resolver.projections(tree, None))
     param_types = _param_types(tree, resolver, given)
     _coerce_literals(tree, resolver)
-    _typed_arithmetic(tree, resolver)
+    typed_arithmetic(tree, resolver)
     _name_projections(tree)
     sqlite = to_sqlite(to_sqlite_tree(tree))
     return Plan(command, (sqlite,), columns, param_types, tables=tables, inserted=inserted)
@@ -463,14 +399,55 @@ def _select_sql(query: exp.Expression, schema: Schema) -> tuple[str, list[tuple[
     resolver = Resolver(schema)
     found = resolver.projections(query, None)
     _coerce_literals(query, resolver)
-    _typed_arithmetic(query, resolver)
+    typed_arithmetic(query, resolver)
     _name_projections(query)
     return to_sqlite(to_sqlite_tree(query)), found
 
 
+def _skipping(message: str) -> tuple[ddl.Notice, ...]:
+    """PostgreSQL's NOTICE for an ``IF [NOT] EXISTS`` that leaves something undone."""
+    return ((f"{message}, skipping", None),)
+
+
+def _schema_plan(tree: exp.Create | exp.Drop) -> Plan:
+    """``CREATE SCHEMA`` of one that exists and ``DROP SCHEMA`` of one that does not: with
+    ``IF [NOT] EXISTS`` PostgreSQL's NOTICE, else its error; making or dropping a schema is
+    not supported (a SQLite file has one)."""
+    creating = isinstance(tree, exp.Create)
+    verb = "CREATE" if creating else "DROP"
+    targets = [tree.this] if creating else list(tree.args.get("tables") or [])
+    name = targets[0].db if len(targets) == 1 else ""
+    if creating and name.startswith("pg_"):
+        raise PostgresError(
+            f'unacceptable schema name "{name}"',
+            "42939",
+            detail='The prefix "pg_" is reserved for system schemas.',
+        )
+    exists = name in _SCHEMAS
+    if name and exists == creating:
+        if not tree.args.get("exists"):
+            if creating:
+                raise PostgresError(f'schema "{name}" already exists', "42P06")
+            raise PostgresError(f'schema "{name}" does not exist', "3F000")
+        what = "already exists" if creating else "does not exist"
+        return Plan(f"{verb} SCHEMA", notices=_skipping(f'schema "{name}" {what}'))
+    raise PostgresError(f"{verb} SCHEMA is not supported by the SQLite backend", "0A000")
+
+
 def _create_plan(tree: exp.Create, schema: Schema, identities: list[ddl.IdentityOptions]) -> Plan:
     kind = str(tree.args.get("kind") or "").upper()
+    if kind == "SCHEMA":
+        return _schema_plan(tree)
+    exists = bool(tree.args.get("exists"))
     if kind == "TABLE":
+        name = ddl.table_name(tree.this)
+        existing = ddl.relation_kind(schema, name)
+        if existing is not None and not exists:
+            raise PostgresError(f'relation "{name}" already exists', "42P07")
+        if existing is not None:
+            as_select = tree.args.get("expression") is not None
+            notices = _skipping(f'relation "{name}" already exists')
+            return Plan("CREATE TABLE AS" if as_select else "CREATE TABLE", notices=notices)
         if tree.args.get("expression") is not None:
             name = ddl.table_name(tree.this)
             select_sql, found = _select_sql(tree.expression, schema)
@@ -480,6 +457,13 @@ def _create_plan(tree: exp.Create, schema: Schema, identities: list[ddl.Identity
         statements = ddl.create_table(tree, schema.types, identities)
         return Plan("CREATE TABLE", tuple(statements), changes_schema=True)
     if kind == "INDEX":
+        index = tree.this
+        named = index.name
+        table = schema.table(ddl.table_name(index.args["table"]))
+        if named and table is not None and ddl.relation_kind(schema, named) is not None:
+            if not exists:
+                raise PostgresError(f'relation "{named}" already exists', "42P07")
+            return Plan("CREATE INDEX", notices=_skipping(f'relation "{named}" already exists'))
         return Plan("CREATE INDEX", tuple(ddl.create_index(tree)), changes_schema=True)
     if kind == "VIEW":
         select_sql, _ = _select_sql(tree.expression, schema)
@@ -499,8 +483,11 @@ def _statement_plan(
     if isinstance(tree, exp.Create):
         return _create_plan(tree, schema, identities or [])
     if isinstance(tree, exp.Drop):
-        statements, names = ddl.drop(tree)
         kind = str(tree.args.get("kind")).upper()
+        if kind == "SCHEMA":
+            return _schema_plan(tree)
+        statements, names = ddl.drop(tree)
+        skipped = ddl.drop_checks(schema, tree, names)
         first = alter.drop_table_defaults(schema, tree, names) if kind == "TABLE" else None
         return Plan(
             f"DROP {kind}",
@@ -508,7 +495,7 @@ def _statement_plan(
             changes_schema=True,
             tables=tuple(names),
             restart_sequences=kind == "TABLE",
-            notices=first.notices if first else (),
+            notices=skipped + (first.notices if first else ()),
         )
     if isinstance(tree, exp.TruncateTable):
         statements, names = ddl.truncate(tree)
@@ -551,10 +538,13 @@ def translate(sql: str, schema: Schema, given: Sequence[int] = ()) -> Plan:
         columns = (OutputColumn("QUERY PLAN", TEXT),)
         return Plan("EXPLAIN", (statement,), columns, inner.param_types, explain=True)
     if words[:2] in _TYPE_STATEMENTS:
-        command, statements = usertypes.type_statement(
+        command, statements, notices = usertypes.type_statement(
             text, schema.types, schema.tables, schema.type_users()
         )
-        return Plan(command, tuple(statements), changes_schema=True)
+        return Plan(command, tuple(statements), changes_schema=bool(statements), notices=notices)
+    view_if_not = _VIEW_IF_NOT.match(text)
+    if view_if_not:
+        raise PostgresError(f'syntax error at or near "{view_if_not.group(1)}"', "42601")
     if words[:2] == ["ALTER", "TABLE"]:
         text = alter.name_unnamed_checks(text)
     identities: list[ddl.IdentityOptions] = []

@@ -13,7 +13,8 @@ become column constraints when the table is created (``ddl.py``): an enum's labe
 ``IN (…)``, a domain's CHECK with ``VALUE`` standing for the column, its NOT NULL a CHECK, and
 its DEFAULT the column's default unless the column has one.
 
-`type_statement` turns the statements into what runs on SQLite.  Not supported (0A000): other
+`type_statement` turns the statements into what runs on SQLite, with PostgreSQL's "…, skipping"
+NOTICE for each type ``DROP … IF EXISTS`` does not find.  Not supported (0A000): other
 CREATE TYPE forms (composite, range, base), ALTER TYPE/ALTER DOMAIN, DROP … CASCADE, a domain
 over an application-defined type or with more than one CHECK.  Enum labels compare as text, not
 in declaration order.
@@ -39,6 +40,8 @@ _CREATE_TABLE: Final = (
 )
 _DOMAIN_CLAUSES: Final = frozenset({"default", "constraint", "not", "null", "check", "collate"})
 _KIND_WORDS: Final = {"e": "TYPE", "d": "DOMAIN"}
+#: A NOTICE for the client: (message, detail).
+Notice = tuple[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,7 @@ def _drop(
     kind: str,
     types: Mapping[str, UserTypeDef],
     users: Mapping[str, tuple[str, str]],
-) -> list[str]:
+) -> tuple[list[str], tuple[Notice, ...]]:
     missing_ok = tokens.accept("if", "exists")
     names = [tokens.name()]
     while tokens.accept(","):
@@ -250,10 +253,12 @@ def _drop(
     if tokens.peek() is not None:
         raise PostgresError(f'syntax error at or near "{tokens.take().text}"', "42601")
     dropped = []
+    skipped: list[Notice] = []
     for name in names:
         found = types.get(name)
         if found is None:
             if missing_ok:
+                skipped.append((f'type "{name}" does not exist, skipping', None))
                 continue
             raise PostgresError(f'type "{name}" does not exist', "42704")
         if kind == "d" and found.kind != "d":
@@ -268,9 +273,9 @@ def _drop(
             )
         dropped.append(name)
     if not dropped:
-        return []
+        return [], tuple(skipped)
     placeholders = ", ".join(_literal(name) for name in dropped)
-    return [f'DELETE FROM "{TYPES_TABLE}" WHERE name IN ({placeholders})']
+    return [f'DELETE FROM "{TYPES_TABLE}" WHERE name IN ({placeholders})'], tuple(skipped)
 
 
 def type_statement(
@@ -278,8 +283,9 @@ def type_statement(
     types: Mapping[str, UserTypeDef],
     relations: Collection[str],
     users: Mapping[str, tuple[str, str]],
-) -> tuple[str, list[str]]:
-    """(command tag, SQLite statements) of CREATE TYPE/CREATE DOMAIN/DROP TYPE/DROP DOMAIN.
+) -> tuple[str, list[str], tuple[Notice, ...]]:
+    """(command tag, SQLite statements, notices) of CREATE TYPE/CREATE DOMAIN/DROP TYPE/DROP
+    DOMAIN; the notices are PostgreSQL's for the types ``DROP … IF EXISTS`` did not find.
 
     ``types`` are the existing types, ``relations`` the names of tables and views (a type may
     not share a name with one), ``users`` a column using each type in use (table, column).
@@ -289,7 +295,7 @@ def type_statement(
     kind = "d" if tokens.take().keyword == "domain" else "e"
     command = f"{verb.upper()} {_KIND_WORDS[kind]}"
     if verb == "drop":
-        return command, _drop(tokens, kind, types, users)
+        return command, *_drop(tokens, kind, types, users)
     name = tokens.name()
     if kind == "e" and tokens.word(1) != "enum":
         raise PostgresError(
@@ -304,4 +310,4 @@ def type_statement(
         f'INSERT INTO "{TYPES_TABLE}" (name, kind, definition) VALUES '
         f"({_literal(name)}, {_literal(kind)}, {_literal(created.definition())})"
     )
-    return command, [_CREATE_TABLE, insert]
+    return command, [_CREATE_TABLE, insert], ()
