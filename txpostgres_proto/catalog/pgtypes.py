@@ -86,20 +86,6 @@ def _types() -> dict[int, dict[str, Any]]:
 
 #: ``typsubscript`` of true array types (``array_subscript_handler``).
 ARRAY_SUBSCRIPT_HANDLER: Final = 6179
-#: Types ``format_type`` spells with their SQL-standard names (format_type.c).
-_TYPE_NAMES: Final = {
-    oids.BOOL: "boolean",
-    oids.FLOAT4: "real",
-    oids.FLOAT8: "double precision",
-    oids.INT2: "smallint",
-    oids.INT4: "integer",
-    oids.INT8: "bigint",
-    oids.NUMERIC: "numeric",
-    oids.VARCHAR: "character varying",
-    oids.VARBIT: "bit varying",
-    oids.BIT: "bit",
-    oids.INTERVAL: "interval",
-}
 _ZONED: Final = {
     oids.TIME: ("time", " without time zone"),
     oids.TIMETZ: ("time", " with time zone"),
@@ -136,8 +122,8 @@ def format_type(
     if oid in _ZONED:
         base, suffix = _ZONED[oid]
         return base + (f"({typmod})" if with_mod else "") + suffix
-    if oid in _TYPE_NAMES:
-        name = _TYPE_NAMES[oid]
+    if oid in oids.SQL_NAMES:
+        name = oids.SQL_NAMES[oid]
         if with_mod:
             assert typmod is not None
             if oid == oids.NUMERIC:

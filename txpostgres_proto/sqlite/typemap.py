@@ -78,17 +78,11 @@ _INT_RANGES: Final = {
     oids.INT8: (-(2**63), 2**63 - 1, "bigint"),
 }
 _FORMAT_NAMES: Final = {
-    oids.VARCHAR: "character varying",
+    **oids.SQL_NAMES,
     oids.BPCHAR: "character",
     oids.TIMESTAMP: "timestamp without time zone",
     oids.TIMESTAMPTZ: "timestamp with time zone",
     oids.TIME: "time without time zone",
-    oids.BOOL: "boolean",
-    oids.INT2: "smallint",
-    oids.INT4: "integer",
-    oids.INT8: "bigint",
-    oids.FLOAT4: "real",
-    oids.FLOAT8: "double precision",
 }
 _USER_TYPE_TAGS: Final = {"e": "pgenum_", "d": "pgdomain_"}
 _USER_TYPE_TAG: Final = re.compile(r"^pg(enum|domain)_((?:[0-9a-f]{2})+)\s+(.*)$")

@@ -17,19 +17,12 @@ from . import oids
 __all__ = ["input_sqlstate", "input_type_name"]
 
 _NAMES: Final = {
-    oids.BOOL: "boolean",
-    oids.INT2: "smallint",
-    oids.INT4: "integer",
-    oids.INT8: "bigint",
-    oids.FLOAT4: "real",
-    oids.FLOAT8: "double precision",
-    oids.NUMERIC: "numeric",
+    **oids.SQL_NAMES,
     oids.DATE: "date",
     oids.TIME: "time",
     oids.TIMETZ: "time with time zone",
     oids.TIMESTAMP: "timestamp",
     oids.TIMESTAMPTZ: "timestamp with time zone",
-    oids.INTERVAL: "interval",
     oids.UUID: "uuid",
 }
 _DATETIME: Final = frozenset(

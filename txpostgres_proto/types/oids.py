@@ -440,6 +440,22 @@ BUILTIN_TYPES: Final[dict[int, TypeInfo]] = _build_table()
 
 _BY_NAME: Final[dict[str, TypeInfo]] = {info.name: info for info in BUILTIN_TYPES.values()}
 
+#: Types PostgreSQL's ``format_type`` spells with their SQL-standard names (format_type.c;
+#: the date/time types, whose names depend on the zone, are left to the callers).
+SQL_NAMES: Final[dict[int, str]] = {
+    BOOL: "boolean",
+    FLOAT4: "real",
+    FLOAT8: "double precision",
+    INT2: "smallint",
+    INT4: "integer",
+    INT8: "bigint",
+    NUMERIC: "numeric",
+    VARCHAR: "character varying",
+    VARBIT: "bit varying",
+    BIT: "bit",
+    INTERVAL: "interval",
+}
+
 # SQL spellings (after lower-casing, removing type modifiers and collapsing blanks) that are
 # not the pg_type name itself.
 _ALIASES: Final[dict[str, str]] = {
