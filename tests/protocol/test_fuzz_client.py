@@ -27,6 +27,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tests.wire import INT16, corrupted, cstring, frame, sized
 from txpostgres_proto.protocol.client import NEED_DATA, SansIOClient
 from txpostgres_proto.protocol.client_events import ConnectionClosed
 from txpostgres_proto.protocol.client_pipeline import EXECUTION, PreEncoded
@@ -64,15 +65,6 @@ SETTINGS = settings(
 MAX_EVENTS = 10_000
 
 
-def frame(code: bytes, body: bytes) -> bytes:
-    return code + struct.pack("!i", len(body) + 4) + body
-
-
-def cstring(value: str | bytes) -> bytes:
-    return (value.encode() if isinstance(value, str) else value) + b"\0"
-
-
-_INT16 = st.one_of(st.sampled_from([0, 1, 2]), st.integers(-(2**15), 2**15 - 1))
 _INT32 = st.one_of(st.sampled_from([0, 1, 4, -1]), st.integers(-(2**31), 2**31 - 1))
 _TEXT = st.one_of(
     st.sampled_from(["", "x", "SELECT 1", "INSERT 0 1", "COPY 3", "TimeZone", "UTC", "UTF8"]),
@@ -84,13 +76,6 @@ _VALUE = st.one_of(
     st.sampled_from([b"1", b"x", b"", b"\0\0\0\1", b"\xff\xfe", b"3.5", b"t"]),
     st.binary(max_size=10),
 )
-
-
-def sized(values: list[bytes | None]) -> bytes:
-    return b"".join(
-        struct.pack("!i", -1) if value is None else struct.pack("!i", len(value)) + value
-        for value in values
-    )
 
 
 @st.composite
@@ -113,8 +98,8 @@ def authentications(draw: st.DrawFn) -> bytes:
 
 @st.composite
 def row_descriptions(draw: st.DrawFn) -> bytes:
-    fields = draw(st.lists(st.tuples(_TEXT, _INT16, st.sampled_from([0, 1]) | _INT16), max_size=3))
-    count = draw(st.just(len(fields)) | _INT16)
+    fields = draw(st.lists(st.tuples(_TEXT, INT16, st.sampled_from([0, 1]) | INT16), max_size=3))
+    count = draw(st.just(len(fields)) | INT16)
     body = struct.pack("!h", count)
     for name, type_size, fmt in fields:
         body += cstring(name) + struct.pack("!IhIhih", 0, 0, 23, type_size, -1, fmt)
@@ -124,7 +109,7 @@ def row_descriptions(draw: st.DrawFn) -> bytes:
 @st.composite
 def data_rows(draw: st.DrawFn) -> bytes:
     values = draw(st.lists(_VALUE, max_size=3))
-    count = draw(st.just(len(values)) | _INT16)
+    count = draw(st.just(len(values)) | INT16)
     return frame(b"D", struct.pack("!h", count) + sized(values))
 
 
@@ -147,8 +132,8 @@ def copy_responses(code: bytes) -> st.SearchStrategy[bytes]:
             + struct.pack(f"!{len(formats)}h", *formats),
         ),
         st.sampled_from([0, 1]) | st.integers(-128, 127),
-        st.lists(st.sampled_from([0, 1]) | _INT16, max_size=3),
-        st.none() | _INT16,
+        st.lists(st.sampled_from([0, 1]) | INT16, max_size=3),
+        st.none() | INT16,
     )
 
 
@@ -209,26 +194,6 @@ ANSWERS = st.one_of(
 
 
 @st.composite
-def corrupted(draw: st.DrawFn) -> bytes:
-    message = draw(MESSAGES)
-    body = message[5:]
-    how = draw(st.sampled_from(["truncate", "length", "code", "no-nul", "count", "garbage"]))
-    if how == "truncate":
-        return message[: draw(st.integers(0, max(len(message) - 1, 0)))]
-    if how == "length":
-        length = draw(st.integers(-(2**31), 2**31 - 1) | st.integers(-3, len(body) + 8))
-        return message[:1] + struct.pack("!i", length) + body
-    if how == "code":
-        return bytes([draw(st.integers(0, 255))]) + message[1:]
-    if how == "no-nul":
-        return frame(message[:1], body.replace(b"\0", b"\1"))
-    if how == "count" and len(body) >= 2:
-        at = draw(st.integers(0, len(body) - 2))
-        return frame(message[:1], body[:at] + struct.pack("!h", draw(_INT16)) + body[at + 2 :])
-    return draw(st.binary(min_size=1, max_size=16))
-
-
-@st.composite
 def answer_scripts(draw: st.DrawFn, width: int | None = None) -> list[bytes]:
     """A plausible answer to the request in flight (the rows' values still from anywhere), so
     the fuzzing gets past the first message: rows decoded in runs, combined executions."""
@@ -249,7 +214,7 @@ def answer_scripts(draw: st.DrawFn, width: int | None = None) -> list[bytes]:
 STREAMS = st.builds(
     lambda script, rest: [*script, *rest],
     st.just([]) | answer_scripts(),
-    st.lists(st.one_of(MESSAGES, ANSWERS, ANSWERS, corrupted()), max_size=8),
+    st.lists(st.one_of(MESSAGES, ANSWERS, ANSWERS, corrupted(MESSAGES)), max_size=8),
 )
 
 # -- the client in each of its states --------------------------------------------------------

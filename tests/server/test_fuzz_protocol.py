@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import globalLogPublisher
 
+from tests.wire import INT16, corrupted, cstring, frame, sized
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.errors import PostgresError
 from txpostgres_proto.server.factory import PostgresServerFactory
@@ -67,26 +68,10 @@ _SQLSTATE = re.compile(r"[0-9A-Z]{5}")
 # -- raw frontend messages, any field values -----------------------------------------------
 
 
-def frame(code: bytes, body: bytes) -> bytes:
-    return code + struct.pack("!i", len(body) + 4) + body
-
-
-def cstring(value: str | bytes) -> bytes:
-    return (value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value) + b"\0"
-
-
 def int16s(values: list[int]) -> bytes:
     return struct.pack("!h", len(values)) + struct.pack(f"!{len(values)}h", *values)
 
 
-def sized(values: list[bytes | None]) -> bytes:
-    return b"".join(
-        struct.pack("!i", -1) if value is None else struct.pack("!i", len(value)) + value
-        for value in values
-    )
-
-
-_INT16 = st.one_of(st.sampled_from([0, 1]), st.integers(-(2**15), 2**15 - 1))
 _INT32 = st.one_of(st.sampled_from([0, 1, 2, -1]), st.integers(-(2**31), 2**31 - 1))
 _OID = st.one_of(
     st.sampled_from([0, 16, 17, 20, 21, 23, 25, 700, 701, 1043, 1082, 1114, 1700, 2950]),
@@ -135,9 +120,9 @@ def sql_messages(texts: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
                 + struct.pack("!h", result),
             ),
             _OID,
-            st.lists(_INT16, max_size=2),
+            st.lists(INT16, max_size=2),
             st.lists(_VALUES, max_size=4),
-            _INT16,
+            INT16,
         ),
     )
 
@@ -175,9 +160,9 @@ def binds(
         ),
         portals,
         statements,
-        st.lists(st.sampled_from([0, 1]), max_size=2) | st.lists(_INT16, max_size=3),
+        st.lists(st.sampled_from([0, 1]), max_size=2) | st.lists(INT16, max_size=3),
         st.lists(_VALUES, max_size=2) | st.lists(_VALUES, max_size=4),
-        st.lists(st.sampled_from([0, 1]), max_size=2) | st.lists(_INT16, max_size=3),
+        st.lists(st.sampled_from([0, 1]), max_size=2) | st.lists(INT16, max_size=3),
     )
 
 
@@ -201,35 +186,6 @@ def extended_cycles(draw: st.DrawFn, texts: st.SearchStrategy[str]) -> list[byte
         cycle.append(frame(b"D", b"P" + cstring(portal)))
     cycle.append(draw(executes(st.just(portal))))
     return [*cycle, frame(b"S", b"")] if draw(st.booleans()) else cycle
-
-
-@st.composite
-def corrupted(draw: st.DrawFn, messages: st.SearchStrategy[bytes]) -> bytes:
-    """A message broken in one of the ways a confused or hostile client breaks them."""
-    message = draw(messages)
-    body = message[5:]
-    how = draw(
-        st.sampled_from(
-            ["truncate", "length", "code", "no-nul", "count", "garbage", "huge", "trailing"]
-        )
-    )
-    if how == "truncate":
-        return message[: draw(st.integers(0, max(len(message) - 1, 0)))]
-    if how == "length":
-        length = draw(st.integers(-(2**31), 2**31 - 1) | st.integers(-3, len(body) + 8))
-        return message[:1] + struct.pack("!i", length) + body
-    if how == "code":
-        return bytes([draw(st.integers(0, 255))]) + message[1:]
-    if how == "no-nul":
-        return frame(message[:1], body.replace(b"\0", b"\1"))
-    if how == "count" and len(body) >= 2:
-        at = draw(st.integers(0, len(body) - 2))
-        return frame(message[:1], body[:at] + struct.pack("!h", draw(_INT16)) + body[at + 2 :])
-    if how == "huge":
-        return message[:1] + struct.pack("!i", draw(st.integers(10_000, 2**31 - 1)))
-    if how == "trailing":
-        return frame(message[:1], body + draw(st.binary(min_size=1, max_size=4)))
-    return draw(st.binary(min_size=1, max_size=16))
 
 
 @dataclass

@@ -22,6 +22,7 @@ import struct
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.wire import frame
 from txpostgres_proto.protocol import messages as m
 from txpostgres_proto.protocol.md5 import md5_password_hash, md5_response
 from txpostgres_proto.protocol.scram import ScramClient, make_scram_verifier
@@ -30,7 +31,6 @@ from txpostgres_proto.server.credentials import PasswordStore
 from .test_fuzz_protocol import (
     check_answers,
     cuts,
-    frame,
     fuzz_settings,
     no_logged_failures,
 )
