@@ -409,6 +409,24 @@ def _interval_add(first: Any, second: Any, sign: Any) -> Any:
     return format_interval(*(x + sign * y for x, y in zip(a, b, strict=True)))
 
 
+#: Microseconds in PostgreSQL's interval comparison: a month is 30 days, a day 24 hours.
+_MONTH_MICROSECONDS: Final = 30 * 86_400_000_000
+_DAY_MICROSECONDS: Final = 86_400_000_000
+
+
+def _interval_key(interval: Any) -> Any:
+    """``pg_interval_key(interval)``: a number ordering stored intervals as PostgreSQL's
+    interval comparison does (``1 mon`` = ``30 days``, ``1 day`` = ``24:00:00``); the value
+    itself when it is not an interval's text."""
+    if interval is None or not isinstance(interval, str):
+        return interval
+    try:
+        months, days, microseconds = parse_interval(interval.strip())
+    except ValueError:
+        return interval
+    return months * _MONTH_MICROSECONDS + days * _DAY_MICROSECONDS + microseconds
+
+
 def _interval_mul(interval: Any, factor: Any, divide: Any) -> Any:
     """``interval * factor`` (``/`` when ``divide``); fractions of a month spill into days and
     fractions of a day into time, as PostgreSQL's interval_mul does."""
@@ -689,6 +707,7 @@ _SCALARS: Final[tuple[tuple[str, int, Callable[..., Any], bool], ...]] = (
     ("pg_datetime_add", 3, _datetime_add, True),
     ("pg_interval_add", 3, _interval_add, True),
     ("pg_interval_mul", 3, _interval_mul, True),
+    ("pg_interval_key", 1, _interval_key, True),
     ("pg_datetime_diff", 2, _datetime_diff, True),
     ("pg_date_diff", 2, _date_diff, True),
     ("pg_date_add", 3, _date_add, True),

@@ -427,16 +427,30 @@ def _temporal(node: exp.Expression, left: int, right: int) -> exp.Expression | N
 
 def typed_arithmetic(tree: exp.Expression, resolver: Resolver, *, integers: bool = True) -> None:
     """Date, timestamp and interval arithmetic, numeric division and (unless ``integers`` is
-    False) integer overflow, through the functions that understand them.  A column default
-    leaves integers alone: ``reflect.py`` reads a default back from its SQLite text (a file
-    written before the PostgreSQL texts were kept), where ``pg_int_range`` would show."""
+    False) integer overflow, through the functions that understand them; and interval
+    comparison and ordering by ``pg_interval_key``.  A column default leaves integers alone:
+    ``reflect.py`` reads a default back from its SQLite text (a file written before the
+    PostgreSQL texts were kept), where ``pg_int_range`` would show."""
     edits = []
+    keyed: list[exp.Expression] = []
     for query, scope in resolver.scopes(tree):
         for node in own_nodes(query):
             if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
                 left = resolver.type_of(node.this, scope).pg_type.oid
                 right = resolver.type_of(node.expression, scope).pg_type.oid
                 edits.append((node, left, right))
+            elif isinstance(node, _COMPARISONS):
+                sides = _compared(node)
+                types = [resolver.type_of(side, scope).pg_type.oid for side in sides]
+                if oids.INTERVAL in types:
+                    keyed.extend(sides)
+            elif isinstance(node, exp.Ordered) and not isinstance(node.this, exp.Literal):
+                if resolver.type_of(node.this, scope).pg_type.oid == oids.INTERVAL:
+                    keyed.append(node.this)
+    for side in keyed:  # wrapped in place: the arithmetic rewrites below still reach them
+        key = _call("pg_interval_key")
+        side.replace(key)
+        key.set("expressions", [side])
     for node, left, right in edits:
         replacement = (
             _temporal(node, left, right)
@@ -445,6 +459,19 @@ def typed_arithmetic(tree: exp.Expression, resolver: Resolver, *, integers: bool
         )
         if replacement is not None:
             node.replace(replacement)
+
+
+#: Comparisons whose interval operands are compared by ``pg_interval_key``.
+_COMPARISONS: Final = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Between, exp.In)
+
+
+def _compared(node: exp.Expression) -> list[exp.Expression]:
+    """The operands a comparison, BETWEEN or IN (list) compares with one another."""
+    if isinstance(node, exp.Between):
+        return [node.this, node.args["low"], node.args["high"]]
+    if isinstance(node, exp.In):
+        return [node.this, *node.expressions] if node.expressions else []
+    return [node.this, node.expression]
 
 
 #: Integer types by width: arithmetic between two of them has the wider one's type.
