@@ -16,6 +16,7 @@ from pprint import pformat
 from typing import Any, NamedTuple
 
 import psycopg
+import pytest
 
 from tests.ourserver import running_server
 from tests.pgserver import SUPERUSER, RealPostgres
@@ -106,3 +107,20 @@ def same(ours: str, theirs: str, statements: Sequence[Statement]) -> Answers:
     ]
     assert not differing, "\n".join(pformat(item, width=100) for item in differing)
     return expected
+
+
+def parity_servers(name: str) -> tuple[Any, Any]:
+    """The module fixtures ``ours`` and ``theirs`` of a parity test module: our server on a
+    fresh database file, and a fresh database ``sqlite_<name>`` on the real PostgreSQL, both
+    for the whole module (``ours, theirs = parity_servers("identity")``)."""
+
+    @pytest.fixture(scope="module", name="ours")
+    def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+        with serving(tmp_path_factory.mktemp(name) / "app.sqlite3") as dsn:
+            yield dsn
+
+    @pytest.fixture(scope="module", name="theirs")
+    def theirs(real_postgres: RealPostgres) -> str:
+        return fresh_database(real_postgres, f"sqlite_{name}")
+
+    return ours, theirs

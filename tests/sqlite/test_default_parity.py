@@ -15,14 +15,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import answers, connected, fresh_database, same, serving
+from tests.sqlite.parity import answers, connected, parity_servers, same
 
 PSQL = shutil.which("psql")
 
@@ -107,15 +105,7 @@ def describe(dsn: str, table: str) -> str:
     return completed.stdout
 
 
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("defaults") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_defaults")
+ours, theirs = parity_servers("defaults")
 
 
 def test_create_table_defaults_print_and_work_as_in_postgres(ours: str, theirs: str) -> None:

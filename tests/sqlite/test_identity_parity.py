@@ -14,13 +14,9 @@ file whose sequence table predates the ownership columns is taken over.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import connected, fresh_database, same, serving
+from tests.sqlite.parity import connected, parity_servers, same
 
 #: Every sequence with its owning column and the kind of dependency (PostgreSQL's pg_depend).
 OWNERS = """
@@ -42,15 +38,7 @@ from pg_sequences order by sequencename
 """
 
 
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("identity") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_identity")
+ours, theirs = parity_servers("identity")
 
 
 def test_what_insert_and_update_may_write_into_identity_columns(ours: str, theirs: str) -> None:

@@ -9,23 +9,9 @@ interval arithmetic must give PostgreSQL's values, as a query's does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.sqlite.parity import parity_servers, same
 
-import pytest
-
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import fresh_database, same, serving
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("if_exists") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_if_exists")
+ours, theirs = parity_servers("if_exists")
 
 
 def test_tables_and_indexes(ours: str, theirs: str) -> None:

@@ -4,23 +4,9 @@ default server and a real PostgreSQL must answer alike)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.sqlite.parity import parity_servers, same
 
-import pytest
-
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import fresh_database, same, serving
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("intervals") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_intervals")
+ours, theirs = parity_servers("intervals")
 
 
 def test_interval_comparison_and_order(ours: str, theirs: str) -> None:

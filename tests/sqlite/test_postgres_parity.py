@@ -10,25 +10,14 @@ sequences kept their options is taken over as it is.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import connected, fresh_database, same, serving
+from tests.sqlite.parity import connected, parity_servers, same
 
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("parity") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_parity")
+ours, theirs = parity_servers("parity")
 
 
 def test_sequence_options_nextval_setval_currval(ours: str, theirs: str) -> None:

@@ -10,12 +10,7 @@ are answered by the catalog with the same states.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import fresh_database, same, serving
+from tests.sqlite.parity import parity_servers, same
 
 LAST_VALUES = "select sequencename, last_value from pg_sequences order by 1"
 FUNCTION = (
@@ -24,15 +19,7 @@ FUNCTION = (
 )
 
 
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("sequence_catalog") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_sequence_catalog")
+ours, theirs = parity_servers("sequence_catalog")
 
 
 def test_last_values_follow_nextval_setval_and_restarts(ours: str, theirs: str) -> None:

@@ -12,12 +12,7 @@ several identity actions in one ALTER TABLE; statements failing half way changin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import fresh_database, same, serving
+from tests.sqlite.parity import parity_servers, same
 from tests.sqlite.test_identity_parity import ATTRIBUTES, OWNERS, SEQUENCES
 
 #: The columns that have a default.
@@ -30,15 +25,7 @@ where c.relnamespace = 'public'::regnamespace order by 1, 2
 COLUMNS = ATTRIBUTES.replace("attnum > 0", "attnum > 0 and not attisdropped")
 
 
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("ownership") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_ownership")
+ours, theirs = parity_servers("ownership")
 
 
 def test_owned_by_a_quoted_mixed_case_table(ours: str, theirs: str) -> None:

@@ -12,23 +12,9 @@ violating another index, ``DO NOTHING`` skipping rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.sqlite.parity import parity_servers, same
 
-import pytest
-
-from tests.pgserver import RealPostgres
-from tests.sqlite.parity import fresh_database, same, serving
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serving(tmp_path_factory.mktemp("unique_update") / "app.sqlite3") as dsn:
-        yield dsn
-
-
-@pytest.fixture(scope="module")
-def theirs(real_postgres: RealPostgres) -> str:
-    return fresh_database(real_postgres, "sqlite_unique_update")
+ours, theirs = parity_servers("unique_update")
 
 
 def test_update_violating_unique_keys(ours: str, theirs: str) -> None:
