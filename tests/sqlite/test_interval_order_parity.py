@@ -28,6 +28,10 @@ def test_interval_comparison_and_order(ours: str, theirs: str) -> None:
             "select n from spans where i in (interval '24 hours', '720:00:00') order by n",
             "select n from spans where i not between '-1 day' and '1 day' order by n",
             ("select n from spans where i < %s::interval order by n", ("1 day 1 second",)),
+            "select max(i), min(i), count(i) from spans where n < 8",
+            "select n % 2, max(i), min(i) from spans group by n % 2 order by 1",
+            "select max(i) from spans where n in (4, 6)",
+            "select min(i) from spans where n in (6, 4)",
         ],
     )
     assert [n for n, _ in got.outcomes[2][1]] == [5, 3, 1, 2, 4, 6, 8, 7]

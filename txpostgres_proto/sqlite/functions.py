@@ -427,6 +427,35 @@ def _interval_key(interval: Any) -> Any:
     return months * _MONTH_MICROSECONDS + days * _DAY_MICROSECONDS + microseconds
 
 
+class _IntervalExtreme:
+    """``pg_interval_max`` / ``pg_interval_min``: the largest or smallest interval by
+    `_interval_key` (SQLite's own ``max``/``min`` would compare the stored text)."""
+
+    larger = True
+
+    def __init__(self) -> None:
+        self.best: Any = None
+        self.best_key: tuple[int, Any] | None = None
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        key = _interval_key(value)
+        ordered = (0, key) if isinstance(key, int) else (1, str(key))
+        best = self.best_key
+        # Equal intervals ('1 mon', '30 days'): the later one, as PostgreSQL's
+        # interval_larger/interval_smaller give.
+        if best is None or (ordered >= best if self.larger else ordered <= best):
+            self.best, self.best_key = value, ordered
+
+    def finalize(self) -> Any:
+        return self.best
+
+
+class _IntervalMin(_IntervalExtreme):
+    larger = False
+
+
 def _interval_mul(interval: Any, factor: Any, divide: Any) -> Any:
     """``interval * factor`` (``/`` when ``divide``); fractions of a month spill into days and
     fractions of a day into time, as PostgreSQL's interval_mul does."""
@@ -897,10 +926,18 @@ _BOUND_NAMES: Final = frozenset(
     }
 )
 #: Every function this module installs.
-REGISTERED: Final = frozenset({name for name, *_ in _SCALARS}) | _BOUND_NAMES
+#: Aggregates: (name, class with ``step`` and ``finalize``).
+_AGGREGATES: Final = (("pg_interval_max", _IntervalExtreme), ("pg_interval_min", _IntervalMin))
+REGISTERED: Final = (
+    frozenset({name for name, *_ in _SCALARS})
+    | _BOUND_NAMES
+    | frozenset(name for name, _ in _AGGREGATES)
+)
 
 
 def register_functions(conn: sqlite3.Connection, context: FunctionContext) -> None:
     """Install every function of this module on ``conn``, bound to ``context``."""
     for name, arity, function, deterministic in (*_SCALARS, *_bound(context, conn)):
         conn.create_function(name, arity, _guarded(context, function), deterministic=deterministic)
+    for name, aggregate in _AGGREGATES:
+        conn.create_aggregate(name, 1, aggregate)

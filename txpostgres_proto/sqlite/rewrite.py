@@ -427,12 +427,14 @@ def _temporal(node: exp.Expression, left: int, right: int) -> exp.Expression | N
 
 def typed_arithmetic(tree: exp.Expression, resolver: Resolver, *, integers: bool = True) -> None:
     """Date, timestamp and interval arithmetic, numeric division and (unless ``integers`` is
-    False) integer overflow, through the functions that understand them; and interval
-    comparison and ordering by ``pg_interval_key``.  A column default leaves integers alone:
-    ``reflect.py`` reads a default back from its SQLite text (a file written before the
-    PostgreSQL texts were kept), where ``pg_int_range`` would show."""
+    False) integer overflow, through the functions that understand them; interval comparison
+    and ordering by ``pg_interval_key``, and interval ``max``/``min`` (not as window
+    functions).  A column default leaves integers alone: ``reflect.py`` reads a default back
+    from its SQLite text (a file written before the PostgreSQL texts were kept), where
+    ``pg_int_range`` would show."""
     edits = []
     keyed: list[exp.Expression] = []
+    extremes: list[tuple[exp.Expression, exp.Expression]] = []
     for query, scope in resolver.scopes(tree):
         for node in own_nodes(query):
             if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div | exp.Mod):
@@ -447,6 +449,11 @@ def typed_arithmetic(tree: exp.Expression, resolver: Resolver, *, integers: bool
             elif isinstance(node, exp.Ordered) and not isinstance(node.this, exp.Literal):
                 if resolver.type_of(node.this, scope).pg_type.oid == oids.INTERVAL:
                     keyed.append(node.this)
+            elif (extreme := _interval_extreme(node)) is not None:
+                if resolver.type_of(extreme, scope).pg_type.oid == oids.INTERVAL:
+                    extremes.append((node, extreme))
+    for node, argument in extremes:
+        node.replace(_call(f"pg_interval_{function_name(node)}", argument))
     for side in keyed:  # wrapped in place: the arithmetic rewrites below still reach them
         key = _call("pg_interval_key")
         side.replace(key)
@@ -463,6 +470,22 @@ def typed_arithmetic(tree: exp.Expression, resolver: Resolver, *, integers: bool
 
 #: Comparisons whose interval operands are compared by ``pg_interval_key``.
 _COMPARISONS: Final = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE, exp.Between, exp.In)
+
+
+def _interval_extreme(node: exp.Expression) -> exp.Expression | None:
+    """The argument of a plain ``max(x)`` / ``min(x)`` aggregate call (not a window
+    function: those keep SQLite's own), else None."""
+    if isinstance(node.parent, exp.Window):
+        return None
+    if isinstance(node, exp.Max | exp.Min) and not node.expressions:
+        return node.this
+    if (
+        isinstance(node, exp.Anonymous)
+        and function_name(node) in ("max", "min")
+        and len(node.expressions) == 1
+    ):
+        return node.expressions[0]
+    return None
 
 
 def _compared(node: exp.Expression) -> list[exp.Expression]:
