@@ -576,7 +576,7 @@ class Sequences:
         notice PostgreSQL gives is returned; None when the sequence was made).  `alter` and
         `drop` return theirs the same way."""
         row = self._row(conn, name)
-        exists = (row is not None and bool(row[9])) or owned
+        exists = (row is not None and bool(row[9])) or owned or _relation_named(conn, name)
         if exists:
             if if_not_exists:
                 return f'relation "{name}" already exists, skipping'
@@ -792,3 +792,12 @@ def rename_sql(table: str, new_table: str | None, column: str = "", new_column: 
         f"WHERE lower(owned_by) = lower({_text(table)}) "
         f"AND lower(owned_column) = lower({_text(column)})"
     )
+
+
+def _relation_named(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether a table, view or index is called ``name``: sequences share their namespace."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view', 'index')",
+        (name,),
+    )
+    return found.fetchone() is not None
