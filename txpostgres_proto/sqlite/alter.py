@@ -31,6 +31,7 @@ EXISTS`` of a table that does not exist.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Final, cast
 
@@ -557,6 +558,20 @@ def _dropped_columns(table: TableInfo, action: exp.Expression) -> set[tuple[str,
     }
 
 
+def _sequence_dependents(
+    schema: Schema, dropped: Collection[tuple[str, str]]
+) -> list[tuple[tuple[str, str], str]]:
+    """Each column (table, column) whose default draws from a sequence one of the ``dropped``
+    columns owns, with that sequence (the dropped columns themselves included)."""
+    owned = {name for key in dropped for name in schema.owned_sequences(*key)}
+    return [
+        (user, sequence)
+        for sequence, users in schema.sequence_users.items()
+        if sequence in owned
+        for user in users
+    ]
+
+
 def _cascaded_defaults(
     schema: Schema, table: TableInfo, actions: list[exp.Expression]
 ) -> list[tuple[str, str]]:
@@ -566,13 +581,8 @@ def _cascaded_defaults(
     found: list[tuple[str, str]] = []
     for action in actions:
         dropped = _dropped_columns(table, action)
-        owned = {name for key in dropped for name in schema.owned_sequences(*key)}
         dependents = [
-            (user, sequence)
-            for sequence, users in schema.sequence_users.items()
-            if sequence in owned
-            for user in users
-            if user not in dropped
+            pair for pair in _sequence_dependents(schema, dropped) if pair[0] not in dropped
         ]
         if dependents and not action.args.get("cascade"):
             raise _still_used(schema, dropped, dependents)
@@ -656,13 +666,8 @@ def drop_table_defaults(schema: Schema, node: exp.Drop, names: list[str]) -> Alt
         if (table := schema.table(name)) is not None
         for column in table.columns
     }
-    owned = {name for key in dropped for name in schema.owned_sequences(*key)}
     dependents = [
-        (user, sequence)
-        for sequence, users in schema.sequence_users.items()
-        if sequence in owned
-        for user in users
-        if user[0].lower() not in folded
+        pair for pair in _sequence_dependents(schema, dropped) if pair[0][0].lower() not in folded
     ]
     if not dependents:
         return Altered([])
