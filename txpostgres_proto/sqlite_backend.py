@@ -107,7 +107,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from twisted.internet import threads
 from twisted.internet.defer import Deferred, fail, succeed
@@ -163,6 +163,18 @@ _UNSHAPED: Any = object()
 _BOUND_PARAMETER = re.compile(r"\?\d+")
 #: The command tags of small SELECT results, made once.
 _SELECT_TAGS = tuple(f"SELECT {count}" for count in range(256))
+
+
+class _Run(NamedTuple):
+    """One statement ready to run: its plan, its bound parameters, the client's text and the
+    schema it was planned on (both for errors), and what an INSERT writes (for a violation's
+    detail)."""
+
+    plan: Plan
+    bound: list[Any]
+    sql: str
+    schema: Schema
+    inserted: Mapping[str, Any]
 
 
 class SQLiteBackend:
@@ -343,13 +355,13 @@ class SQLiteBackend:
         if not plan.statements:
             self._send_notices(plan)
             return QueryResult(command_tag=plan.command)
-        bound = prepared.bind(params, self._zone())
+        run = _Run(plan, prepared.bind(params, self._zone()), sql, schema, inserted)
         if inline and prepared.inline:
-            found = self._run_inline(plan, bound, sql, schema, inserted)
+            found = self._run_inline(run)
             if found is not None:
                 return self._result(prepared, found)
         elif prepared.write:
-            written = self._write_inline(plan, bound, sql, schema, inserted) if inline else None
+            written = self._write_inline(run) if inline else None
             if isinstance(written, Deferred):
                 return written.addCallback(functools.partial(self._result, prepared))
             if written is not None:
@@ -357,7 +369,7 @@ class SQLiteBackend:
             if self._bounded(plan, schema):
                 self._bounded_writes += 1
                 self._bounded_pool_writes += 1
-        raw = self._call(self._run, plan, bound, sql, schema, inserted)
+        raw = self._call(self._run, run)
         return _then(raw, functools.partial(self._result, prepared))
 
     def _catalog_query(self, sql: str, params: Sequence[Any], schema: Schema) -> Any:
@@ -646,11 +658,7 @@ class SQLiteBackend:
 
     def _run_inline(
         self,
-        plan: Plan,
-        bound: list[Any],
-        sql: str,
-        schema: Schema,
-        inserted: Mapping[str, Any],
+        run: _Run,
     ) -> tuple[list[Any], int] | None:
         """Run a cheap read in the reactor thread; None when it must go to the thread pool.
 
@@ -672,7 +680,7 @@ class SQLiteBackend:
             assert guard is not None
             with guard:
                 try:
-                    return self._run_locked(plan, bound, sql, schema, inserted)
+                    return self._run_locked(run)
                 except PostgresError as error:
                     if guard.should_retry(error):
                         return None
@@ -682,11 +690,7 @@ class SQLiteBackend:
 
     def _write_inline(
         self,
-        plan: Plan,
-        bound: list[Any],
-        sql: str,
-        schema: Schema,
-        inserted: Mapping[str, Any],
+        run: _Run,
     ) -> tuple[list[Any], int] | Deferred[tuple[list[Any], int]] | None:
         """Run a bounded write in the reactor thread: its raw result, a Deferred of it when
         it waits for the writer gate, or None when it must go to the thread pool
@@ -705,21 +709,17 @@ class SQLiteBackend:
         conn = self._conn
         if conn is None or not conn.in_transaction or self._ddl_in_transaction:
             return None
-        if not self._verdicts.bounded(plan.statements[0], schema):
+        if not self._verdicts.bounded(run.plan.statements[0], run.schema):
             return None
         gate = self.database.writers
         held = gate.holds(self)
         if not gate.try_enter(self):
-            return self._wait_for_gate(plan, bound, sql, schema, inserted)
-        return self._write_entered(plan, bound, sql, schema, inserted, held=held)
+            return self._wait_for_gate(run)
+        return self._write_entered(run, held=held)
 
     def _write_entered(
         self,
-        plan: Plan,
-        bound: list[Any],
-        sql: str,
-        schema: Schema,
-        inserted: Mapping[str, Any],
+        run: _Run,
         *,
         held: bool,
     ) -> tuple[list[Any], int] | None:
@@ -739,11 +739,11 @@ class SQLiteBackend:
             conn = self._connection()
             guard = self._guard
             assert guard is not None
-            statement = plan.statements[0]
+            statement = run.plan.statements[0]
             keep = False
             with guard.for_write():
                 try:
-                    found = self._run_locked(plan, bound, sql, schema, inserted, diagnose=False)
+                    found = self._run_locked(run, diagnose=False)
                     keep = conn.in_transaction
                 except PostgresError as error:
                     violated = error.sqlstate.startswith("23")
@@ -759,7 +759,7 @@ class SQLiteBackend:
                     if not keep:
                         gate.leave(self)
                     if guard.gave_up:
-                        self._verdicts.outgrown(statement, schema)
+                        self._verdicts.outgrown(statement, run.schema)
             self._bounded_writes += 1
             return found
         finally:
@@ -767,11 +767,7 @@ class SQLiteBackend:
 
     def _wait_for_gate(
         self,
-        plan: Plan,
-        bound: list[Any],
-        sql: str,
-        schema: Schema,
-        inserted: Mapping[str, Any],
+        run: _Run,
     ) -> tuple[list[Any], int] | Deferred[tuple[list[Any], int]] | None:
         """Wait, without blocking the reactor thread, for the writer gate another session of
         this process holds (`WriterGate.queue`: in turn with writers waiting in worker
@@ -804,7 +800,7 @@ class SQLiteBackend:
         def expire() -> None:
             gate.withdraw(queued)
             self._pending -= 1
-            fail_with(self._lock_timeout(plan, sql, schema))
+            fail_with(self._lock_timeout(run.plan, run.sql, run.schema))
 
         def woken() -> None:
             if not timer.active():
@@ -816,7 +812,7 @@ class SQLiteBackend:
                 fail_with(PostgresError("the connection to the SQLite database is closed", "08003"))
                 return
             try:
-                found = self._write_entered(plan, bound, sql, schema, inserted, held=False)
+                found = self._write_entered(run, held=False)
             except Exception:  # noqa: BLE001 - whatever it is, the client must get an answer
                 fail_with(Failure())
                 return
@@ -825,12 +821,12 @@ class SQLiteBackend:
                 return
             self._bounded_writes += 1
             self._bounded_pool_writes += 1
-            pool.append(self._call(self._run, plan, bound, sql, schema, inserted))
+            pool.append(self._call(self._run, run))
             pool[0].addCallbacks(deliver, fail_with)
 
         ticket = gate.queue(self, lambda: reactor.callFromThread(woken))
         if ticket is None:  # let go meanwhile: this session holds it now
-            return self._write_entered(plan, bound, sql, schema, inserted, held=False)
+            return self._write_entered(run, held=False)
         queued = ticket
         self._pending += 1
         timer = reactor.callLater(self.database.busy_timeout, expire)
@@ -1071,25 +1067,22 @@ class SQLiteBackend:
 
     def _run(
         self,
-        plan: Plan,
-        bound: list[Any],
-        sql: str,
-        schema: Schema,
-        inserted: Mapping[str, Any],
+        run: _Run,
     ) -> tuple[list[Any], int]:
         """Run the plan's statements (in a worker thread); (raw rows, rows affected).
 
         A statement that writes takes the writer gate first (``sqlite/writers.py``) and keeps
         it while its transaction lasts (`_transaction_locked` lets it go)."""
+        plan = run.plan
         if plan.command not in _WRITES and not plan.changes_schema:
             with self._lock:
-                return self._run_locked(plan, bound, sql, schema, inserted)
+                return self._run_locked(run)
         writers = self.database.writers
-        self._enter_gate(plan, sql, schema)
+        self._enter_gate(plan, run.sql, run.schema)
         keep = False
         try:
             with self._lock:
-                found = self._run_locked(plan, bound, sql, schema, inserted)
+                found = self._run_locked(run)
             keep = self._connection().in_transaction
             return found
         except PostgresError as error:
@@ -1121,16 +1114,13 @@ class SQLiteBackend:
 
     def _run_locked(
         self,
-        plan: Plan,
-        bound: list[Any],
-        sql: str,
-        schema: Schema,
-        inserted: Mapping[str, Any],
+        run: _Run,
         *,
         diagnose: bool = True,
     ) -> tuple[list[Any], int]:
         """`_run`, the caller holding the connection's lock; ``diagnose``: find the row a
         constraint error was about (``violations.py``: it may scan tables)."""
+        plan, bound, sql, schema, inserted = run
         conn = self._connection()
         context = self._prepare_context()
         if plan.restart_sequences:
